@@ -1,0 +1,55 @@
+# The two commands: `make run` (demo on SQLite at http://127.0.0.1:5000) and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app app
+PG_URL ?= postgresql://tcn:tcn@127.0.0.1:5432/tocongnghe_test
+PYTEST_ARGS ?=
+
+.PHONY: run test deps test-deps translations system-test-deps postgres bench clean
+
+$(VENV)/.deps: requirements.txt
+	@test -x $(PY) || python3 -m venv $(VENV) || { apt-get update -qq && apt-get install -y -qq python3-venv && python3 -m venv $(VENV); }
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.test-deps: $(VENV)/.deps requirements-test.txt
+	$(PY) -m pip install -q -r requirements-test.txt
+	touch $@
+
+deps: $(VENV)/.deps
+test-deps: $(VENV)/.test-deps
+
+translations: $(VENV)/.deps
+	@$(VENV)/bin/pybabel -q compile -d translations
+
+run: deps translations
+	$(FLASK) db upgrade
+	$(FLASK) geo load
+	$(FLASK) demo load
+	@echo "Serving on http://127.0.0.1:5000 — log in with one of the demo accounts above."
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# Debian packages the tests need: PostgreSQL 15 and Chromium (never a downloaded browser).
+system-test-deps:
+	@if ! command -v pg_ctlcluster >/dev/null || [ ! -x /usr/bin/chromium ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql chromium >/dev/null; fi
+
+postgres: system-test-deps
+	@pg_lsclusters -h | grep -q online || pg_ctlcluster $$(pg_lsclusters -h | awk 'NR==1{print $$1" "$$2}') start
+	@su postgres -c "psql -tAc \"SELECT 1 FROM pg_roles WHERE rolname='tcn'\"" | grep -q 1 || \
+	  su postgres -c "psql -qc \"CREATE ROLE tcn LOGIN PASSWORD 'tcn' CREATEDB\""
+	@su postgres -c "psql -tAc \"SELECT 1 FROM pg_database WHERE datname='tocongnghe_test'\"" | grep -q 1 || \
+	  su postgres -c "createdb -O tcn tocongnghe_test"
+
+test: test-deps translations postgres
+	TEST_DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+bench: test-deps translations postgres
+	@su postgres -c "psql -tAc \"SELECT 1 FROM pg_database WHERE datname='tocongnghe_bench'\"" | grep -q 1 || \
+	  su postgres -c "createdb -O tcn tocongnghe_bench"
+	DATABASE_URL=postgresql://tcn:tcn@127.0.0.1:5432/tocongnghe_bench $(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,52 @@
+"""Application factory: configuration, extensions, blueprints, CLI. No scheduler in here."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config
+from coordination import auth, cli, i18n
+from coordination.web import register_blueprints, register_error_handlers
+from models import db
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the web application. `config` overrides settings (tests use it)."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Config)
+    if config:
+        app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    configure_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    cli.init_app(app)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return app
+
+
+def configure_extensions(app: Flask) -> None:
+    from flask_migrate import Migrate
+    from flask_wtf.csrf import CSRFProtect
+    from sqlalchemy import event
+
+    db.init_app(app)
+    Migrate(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    csrf = CSRFProtect(app)
+    app.extensions["csrf_protect"] = csrf
+    i18n.init_app(app)
+    auth.init_app(app)
+
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            @event.listens_for(db.engine, "connect")
+            def _sqlite_pragmas(dbapi_conn, _record):  # constraints mean nothing without it
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA busy_timeout=5000")
+                cur.close()

@@ -1,0 +1,150 @@
+"""Accounts: password login with rate limiting, invitations, personal API tokens."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Optional
+
+import sqlalchemy as sa
+from flask import current_app, has_app_context
+from flask_babel import lazy_gettext as _l
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from models import ApiToken, Invitation, LoginAttempt, Person, User, db, utcnow
+
+from . import audit
+from .errors import NotFound, RateLimited, ValidationError
+from .people import normalise_email, normalise_phone
+
+MIN_PASSWORD = 8
+MAX_PASSWORD = 200
+TOKEN_PREFIX = "tcn_"
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _identifier(raw: str) -> str:
+    """Canonical login identifier: an email (lower case) or an E.164 phone."""
+    text = (raw or "").strip()[:254]
+    try:
+        return normalise_email(text) if "@" in text else normalise_phone(text)
+    except ValidationError:
+        return text.lower()
+
+
+def check_rate_limit(identifier: str, ip: str, max_failures: int, window_minutes: int) -> None:
+    """Refuse when an identifier (or an IP, at 4x the limit) failed too often in the window."""
+    since = utcnow() - timedelta(minutes=window_minutes)
+    recent = sa.select(sa.func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.success.is_(False), LoginAttempt.at >= since)
+    by_id = db.session.scalar(recent.where(LoginAttempt.identifier == identifier))
+    by_ip = db.session.scalar(recent.where(LoginAttempt.ip == ip))
+    if by_id >= max_failures or by_ip >= 4 * max_failures:
+        raise RateLimited(_l("Too many failed attempts. Wait %(n)d minutes and try again.", n=window_minutes))
+
+
+def authenticate(identifier: str, password: str, ip: str = "?", max_failures: int = 5,
+                 window_minutes: int = 15) -> User:
+    """Log in by phone or email. Records every attempt; commits."""
+    ident = _identifier(identifier)
+    check_rate_limit(ident, ip, max_failures, window_minutes)
+    person_col = Person.email if "@" in ident else Person.phone
+    user = db.session.scalar(sa.select(User).join(Person).where(person_col == ident))
+    ok = bool(user and user.password_hash and user.is_active_account
+              and check_password_hash(user.password_hash, (password or "")[:MAX_PASSWORD]))
+    db.session.add(LoginAttempt(identifier=ident, ip=ip[:45], success=ok, at=utcnow()))
+    audit.record(user.id if user else None, "login" if ok else "login_failed", "user",
+                 user.id if user else None, after={"identifier": ident, "ip": ip[:45]})
+    if ok:
+        user.last_login_at = utcnow()
+    db.session.commit()
+    if not ok:
+        raise ValidationError(_l("Wrong phone/email or password."), field="password")
+    return user
+
+
+def validate_password(password: str) -> str:
+    if len(password or "") < MIN_PASSWORD:
+        raise ValidationError(_l("Use at least %(n)d characters.", n=MIN_PASSWORD), field="password")
+    if len(password) > MAX_PASSWORD:
+        raise ValidationError(_l("Use at most %(n)d characters.", n=MAX_PASSWORD), field="password")
+    return password
+
+
+def set_password(user: User, password: str) -> None:
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+    user.password_hash = generate_password_hash(validate_password(password), method=method)
+
+
+def ensure_user(person: Person) -> User:
+    user = db.session.scalar(sa.select(User).where(User.person_id == person.id))
+    if user is None:
+        user = User(person_id=person.id)
+        db.session.add(user)
+        db.session.flush()
+    return user
+
+
+def create_invitation(person: Person, actor_id: Optional[int], ttl_hours: int = 72) -> tuple[Invitation, str]:
+    """A one-time link to set a password. Returns the row and the raw token (shown once)."""
+    user = ensure_user(person)
+    raw = secrets.token_urlsafe(24)
+    invitation = Invitation(user_id=user.id, token_hash=_digest(raw), created_by_id=actor_id,
+                            expires_at=utcnow() + timedelta(hours=ttl_hours))
+    db.session.add(invitation)
+    db.session.flush()
+    audit.record(actor_id, "invite", "user", user.id, after={"person_id": person.id, "expires_at": invitation.expires_at})
+    return invitation, raw
+
+
+def find_invitation(raw: str) -> Invitation:
+    """The usable invitation for a token; expired, used or unknown ones are not found."""
+    invitation = db.session.scalar(sa.select(Invitation).where(Invitation.token_hash == _digest(raw or "")))
+    if invitation is None or invitation.used_at is not None or invitation.expires_at <= utcnow():
+        raise NotFound(_l("This invitation link is invalid, used or expired. Ask your team lead for a new one."))
+    return invitation
+
+
+def accept_invitation(raw: str, password: str) -> User:
+    invitation = find_invitation(raw)
+    set_password(invitation.user, password)
+    now = utcnow()
+    db.session.execute(sa.update(Invitation).where(Invitation.user_id == invitation.user_id,
+                                                   Invitation.used_at.is_(None)).values(used_at=now))
+    audit.record(invitation.user_id, "accept_invitation", "user", invitation.user_id)
+    return invitation.user
+
+
+def issue_api_token(user: User, name: str) -> tuple[ApiToken, str]:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError(_l("Give the token a name, e.g. the integration that will use it."), field="name")
+    if len(name) > 80:
+        raise ValidationError(_l("The name is too long (at most %(n)d characters).", n=80), field="name")
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(30)
+    token = ApiToken(user_id=user.id, name=name, prefix=raw[:10], token_hash=_digest(raw))
+    db.session.add(token)
+    db.session.flush()
+    audit.record(user.id, "create", "api_token", token.id, after={"name": name})
+    return token, raw
+
+
+def revoke_api_token(user: User, token_id: int) -> ApiToken:
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise NotFound(_l("No such token."))
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record(user.id, "revoke", "api_token", token.id)
+    return token
+
+
+def user_for_token(raw: str) -> Optional[User]:
+    if not raw or not raw.startswith(TOKEN_PREFIX):
+        return None
+    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == _digest(raw),
+                                                        ApiToken.revoked_at.is_(None)))
+    return token.user if token and token.user.is_active_account else None

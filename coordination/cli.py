@@ -1,0 +1,41 @@
+"""Command line: `flask --app app geo load`, `flask --app app demo load`."""
+from __future__ import annotations
+
+import time
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+geo_cli = AppGroup("geo", help="Vietnam's administrative units.")
+demo_cli = AppGroup("demo", help="Demo data.")
+
+
+@geo_cli.command("load")
+def geo_load() -> None:
+    """Load 34 provinces, 3,321 communes and the legacy structure (idempotent, offline)."""
+    from .geography import load_geography, unit_counts
+
+    started = time.perf_counter()
+    result = load_geography()
+    counts = unit_counts()
+    click.echo(f"geo load: {result.inserted} inserted, {result.updated} updated, {result.unchanged} unchanged "
+               f"in {time.perf_counter() - started:.1f} s")
+    click.echo("  now: {province} provinces, {commune} communes; legacy: {legacy_province} provinces, "
+               "{legacy_district} districts, {legacy_ward} wards".format(**counts))
+
+
+@demo_cli.command("load")
+def demo_load() -> None:
+    """Fill several provinces with teams and people, and create one demo login per role."""
+    from .demo import DEMO_PASSWORD, load_demo
+
+    logins = load_demo()
+    click.echo("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+    for role, identifier, name in logins:
+        click.echo(f"  {role:<44} {identifier:<26} {name}")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(geo_cli)
+    app.cli.add_command(demo_cli)

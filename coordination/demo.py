@@ -1,0 +1,120 @@
+"""Demo data worth looking at: complete and incomplete province teams, commune teams of
+mixed affiliations, a national spread of teams, and one login per role."""
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from models import AdminUnit, Person, Team, db
+from models.geography import COMMUNE as COMMUNE_UNIT
+from models.geography import PROVINCE as PROVINCE_UNIT
+from models.teams import (CO_CHAIR_HEALTH, CO_CHAIR_ICT, ENTERPRISE, GOVERNMENT, HEALTH_STATION, LEAD,
+                          LEADER_IN_CHARGE, MEMBER, OTHER, YOUTH_UNION)
+
+from . import names
+from .accounts import ensure_user, set_password
+from .geography import load_geography
+from .people import PersonInput, create_person, find_by_phone
+from .teams import add_member, create_commune_team, create_national_team, create_province_team, end_membership
+
+DEMO_PASSWORD = "demo12345"
+# (role, login) of the demo accounts; the volunteer logs in with a phone number.
+DEMO_LOGINS = [
+    ("ministry / Bộ", "bo@tocongnghe.vn"),
+    ("province lead / tổ trưởng tỉnh — Hà Nội", "hanoi@tocongnghe.vn"),
+    ("province lead / tổ trưởng tỉnh — TP. HCM", "hcm@tocongnghe.vn"),
+    ("commune lead / tổ trưởng xã", "xa@tocongnghe.vn"),
+    ("volunteer / tình nguyện viên", "0987 654 321"),
+]
+PROVINCE_LEAD_EMAILS = {"01": "hanoi@tocongnghe.vn", "79": "hcm@tocongnghe.vn"}
+# Province code -> which of the three required province roles to fill (the others stay missing).
+FOCUS_PROVINCES = {
+    "01": (CO_CHAIR_HEALTH, CO_CHAIR_ICT, LEADER_IN_CHARGE),  # Hà Nội: complete
+    "79": (CO_CHAIR_HEALTH, CO_CHAIR_ICT, LEADER_IN_CHARGE),  # TP. Hồ Chí Minh: complete
+    "48": (CO_CHAIR_HEALTH, CO_CHAIR_ICT),  # Đà Nẵng: no leader in charge yet
+    "15": (CO_CHAIR_ICT,),  # Lào Cai: only the Sở TT&TT co-chair
+}
+FOCUS_COMMUNES = 12
+SPREAD_COMMUNES = 3
+
+
+class _People:
+    def __init__(self, seed: int = 2021):
+        self.rng = random.Random(seed)
+        self.n = 1000
+
+    def make(self, affiliation: str | None = None, name: str | None = None, email: str | None = None,
+             phone: str | None = None):
+        self.n += 1
+        affiliation = affiliation or self.rng.choice([YOUTH_UNION, YOUTH_UNION, ENTERPRISE, HEALTH_STATION,
+                                                      GOVERNMENT, OTHER])
+        org = self.rng.choice(names.ENTERPRISES) if affiliation == ENTERPRISE else None
+        return create_person(PersonInput(full_name=name or names.full_name(self.rng), phone=phone or names.phone(self.n),
+                                         email=email, affiliation=affiliation, organisation=org,
+                                         sms_ascii=self.rng.random() < 0.2))
+
+
+def _login(person) -> None:
+    set_password(ensure_user(person), DEMO_PASSWORD)
+
+
+def _fill_commune(team: Team, people: _People, size: int, lead_name: str | None = None, lead_email=None):
+    lead = people.make(YOUTH_UNION, name=lead_name, email=lead_email)
+    add_member(team, lead, LEAD, start=date.today() - timedelta(days=120))
+    members = [people.make(HEALTH_STATION)] + [people.make() for _ in range(size - 2)]
+    for person in members:
+        add_member(team, person, MEMBER, start=date.today() - timedelta(days=people.rng.randint(10, 300)))
+    return lead, members
+
+
+def load_demo() -> list[tuple[str, str, str]]:
+    """Idempotent: a second run only resets the demo passwords. Returns (role, login, name)."""
+    if db.session.scalar(sa.select(sa.func.count()).select_from(AdminUnit)) == 0:
+        load_geography()
+    people = _People()
+    if db.session.scalar(sa.select(Team.id).where(Team.level == "national")) is None:
+        national = create_national_team("Tổ công tác Bộ TT&TT")
+        minister = people.make(GOVERNMENT, name="Trần Quốc Bảo", email="bo@tocongnghe.vn")
+        add_member(national, minister, LEAD)
+        for code, roles in FOCUS_PROVINCES.items():
+            pteam = create_province_team(code)
+            for role in roles:
+                affiliation = {CO_CHAIR_HEALTH: HEALTH_STATION, CO_CHAIR_ICT: GOVERNMENT}.get(role, GOVERNMENT)
+                email = PROVINCE_LEAD_EMAILS.get(code) if role == CO_CHAIR_ICT else None
+                holder = people.make(affiliation, email=email)
+                add_member(pteam, holder, role, start=date.today() - timedelta(days=400))
+            add_member(pteam, people.make(ENTERPRISE), MEMBER)
+            add_member(pteam, people.make(YOUTH_UNION), MEMBER)
+            communes = db.session.scalars(sa.select(AdminUnit).where(
+                AdminUnit.level == COMMUNE_UNIT, AdminUnit.province_code == code)
+                .order_by(AdminUnit.code).limit(FOCUS_COMMUNES)).all()
+            for j, unit in enumerate(communes):
+                team = create_commune_team(unit.code)
+                if code == "01" and j == 0:
+                    _fill_commune(team, people, 6, "Lê Thị Hương", "xa@tocongnghe.vn")
+                    volunteer = people.make(YOUTH_UNION, name="Nguyễn Văn An", phone="0987654321")
+                    add_member(team, volunteer, MEMBER, start=date.today() - timedelta(days=60))
+                    # One former member, to show that ending a membership keeps history.
+                    former = people.make(YOUTH_UNION)
+                    end_membership(add_member(team, former, MEMBER, start=date.today() - timedelta(days=200)),
+                                   end=date.today() - timedelta(days=30))
+                else:
+                    _fill_commune(team, people, people.rng.randint(3, 9))
+        spread = db.session.scalars(sa.select(AdminUnit.code).where(
+            AdminUnit.level == PROVINCE_UNIT, AdminUnit.code.not_in(list(FOCUS_PROVINCES)))).all()
+        for code in spread:
+            communes = db.session.scalars(sa.select(AdminUnit).where(
+                AdminUnit.level == COMMUNE_UNIT, AdminUnit.province_code == code)
+                .order_by(AdminUnit.code).limit(SPREAD_COMMUNES)).all()
+            for unit in communes:
+                _fill_commune(create_commune_team(unit.code), people, people.rng.randint(3, 9))
+    logins = []
+    for role, login in DEMO_LOGINS:
+        person = find_by_phone(login) if "@" not in login else db.session.scalar(
+            sa.select(Person).where(Person.email == login))
+        _login(person)  # a second run resets the demo passwords
+        logins.append((role, login, person.full_name))
+    db.session.commit()
+    return logins

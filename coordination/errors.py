@@ -1,0 +1,36 @@
+"""Domain errors. Messages are lazy translations, rendered in the user's language."""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A rule refused the request. `field` names the form/API field at fault, if any."""
+
+    status = 400
+
+    def __init__(self, message, field: str | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+class ValidationError(DomainError):
+    """Input that cannot be accepted as it is."""
+
+
+class Conflict(DomainError):
+    """The request clashes with what is already stored (duplicate phone, second team…)."""
+
+    status = 409
+
+
+class NotFound(DomainError):
+    """Unknown, or outside the user's scope: both look the same to the user."""
+
+    status = 404
+
+
+class RateLimited(DomainError):
+    status = 429

@@ -1,0 +1,39 @@
+"""Vietnamese first, English second. Times stored in UTC, shown in Asia/Ho_Chi_Minh."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, current_app, request
+from flask_babel import Babel, format_datetime
+from flask_login import current_user
+
+from pathlib import Path
+
+LANG_COOKIE = "lang"
+
+
+def get_locale() -> str:
+    """The signed-in user's choice, else the cookie, else Vietnamese.
+
+    The browser's Accept-Language is deliberately not used: many officials' phones run in
+    English, yet the platform's working language is Vietnamese; English is a choice."""
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    cookie = request.cookies.get(LANG_COOKIE) if request else None
+    return cookie if cookie in languages else languages[0]
+
+
+def get_timezone() -> str:
+    return current_app.config["TZ_DISPLAY"]
+
+
+def local_time(value: datetime | None, fmt: str = "dd/MM/yyyy HH:mm") -> str:
+    return format_datetime(value, fmt) if value else ""
+
+
+def init_app(app: Flask) -> None:
+    Babel(app, locale_selector=get_locale, timezone_selector=get_timezone,
+          default_translation_directories=str(Path(__file__).resolve().parent.parent / "translations"))
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.globals["get_locale"] = get_locale

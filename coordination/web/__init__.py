@@ -1,0 +1,58 @@
+"""Web blueprints: thin views that validate, call one rule, and render or redirect."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+
+from models import db
+
+log = logging.getLogger(__name__)
+
+
+def register_blueprints(app: Flask) -> None:
+    from . import api, auth, main, people, provinces, teams
+
+    for module in (auth, main, provinces, teams, people, api):
+        app.register_blueprint(module.bp)
+    app.extensions["csrf_protect"].exempt(api.bp)  # the API checks CSRF itself for cookie sessions
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
+def _error(status: int, message: str):
+    if wants_json():
+        return jsonify(error=message, status=status), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(404)
+    def not_found(_e):
+        return _error(404, _("Not found, or not in your area."))
+
+    @app.errorhandler(405)
+    def not_allowed(_e):
+        return _error(405, _("This action is not allowed here."))
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(_e):
+        return _error(400, _("The form expired or came from elsewhere. Reload the page and try again."))
+
+    @app.errorhandler(400)
+    def bad_request(_e):
+        return _error(400, _("The request could not be understood."))
+
+    @app.errorhandler(413)
+    def too_large(_e):
+        return _error(413, _("The upload is too large."))
+
+    @app.errorhandler(500)
+    def server_error(e):
+        db.session.rollback()
+        log.exception("unhandled error", exc_info=getattr(e, "original_exception", e))
+        return _error(500, _("Something went wrong on our side. Nothing was saved; please try again."))

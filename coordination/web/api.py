@@ -1,0 +1,278 @@
+"""JSON API under /api/v1 (session cookie + CSRF header, or a personal Bearer token), and /healthz."""
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, g, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from models import AdminUnit, Membership, Person, Team, db
+from models.geography import COMMUNE as COMMUNE_UNIT
+
+from .. import overview, permissions, teams
+from ..auth import current_scope
+from ..errors import DomainError, ValidationError
+from ..people import PersonInput, create_person, update_person
+from ..search import search_communes
+from . import serializers as ser
+from .openapi import openapi_document
+from .people import people_query
+
+bp = Blueprint("api", __name__)
+MAX_PER_PAGE = 200
+
+
+@bp.before_request
+def _authenticate():
+    if request.path in ("/healthz", "/api/v1/openapi.json"):
+        return None
+    if not current_user.is_authenticated:
+        return jsonify(error=_("Log in or send a valid API token (Authorization: Bearer …)."), status=401), 401
+    if request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("via_token"):
+        current_app.extensions["csrf_protect"].protect()  # cookie sessions send X-CSRFToken
+    return None
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(err: DomainError):
+    db.session.rollback()
+    body: dict[str, Any] = {"error": str(err), "status": err.status}
+    if err.field:
+        body["field"] = err.field
+        body["errors"] = {err.field: str(err)}
+    return jsonify(body), err.status
+
+
+def _json_body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationError(_("Send a JSON object in the request body."))
+    return data
+
+
+def _str(data: dict, key: str, required: bool = False, max_len: int = 254) -> str | None:
+    value = data.get(key)
+    if value is None or value == "":
+        if required:
+            raise ValidationError(_("This field is required."), field=key)
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(_("Must be text."), field=key)
+    if len(value) > max_len:
+        raise ValidationError(_("Too long (at most %(n)d characters).", n=max_len), field=key)
+    return value
+
+
+def _int(data: dict, key: str, required: bool = False) -> int | None:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise ValidationError(_("This field is required."), field=key)
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(_("Must be a whole number."), field=key)
+    return value
+
+
+def _bool(data: dict, key: str, default: bool) -> bool:
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        raise ValidationError(_("Must be true or false."), field=key)
+    return value
+
+
+def _paging() -> tuple[int, int]:
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+        per_page = min(MAX_PER_PAGE, max(1, int(request.args.get("per_page", 50))))
+    except ValueError:
+        raise ValidationError(_("page and per_page must be whole numbers.")) from None
+    return page, per_page
+
+
+def _page(items: list, page: int, per_page: int, serialize) -> dict:
+    return {"items": [serialize(i) for i in items[:per_page]], "page": page, "per_page": per_page,
+            "has_next": len(items) > per_page}
+
+
+def _person_input(data: dict, base: Person | None = None) -> PersonInput:
+    def pick(key, max_len=254):
+        return _str(data, key, max_len=max_len) if key in data else (getattr(base, key) if base else None)
+
+    return PersonInput(
+        full_name=pick("full_name", 120) or "", phone=pick("phone", 30) or "", email=pick("email"),
+        affiliation=pick("affiliation", 20) or "other", organisation=pick("organisation", 120),
+        sms_ascii=_bool(data, "sms_ascii", base.sms_ascii if base else False),
+        consent_sms=_bool(data, "consent_sms", base.consent_sms if base else True))
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+        return jsonify(status="ok", database="ok")
+    except Exception as exc:  # noqa: BLE001 - report any database failure as unhealthy
+        db.session.rollback()
+        return jsonify(status="error", database="unavailable", detail=type(exc).__name__), 503
+
+
+@bp.get("/api/v1/openapi.json")
+def openapi():
+    return jsonify(openapi_document())
+
+
+@bp.get("/api/v1/me")
+def me():
+    scope = current_scope()
+    return jsonify(person=ser.person(current_user.person), role=scope.role, national=scope.national,
+                   provinces=sorted(scope.provinces), led_teams=sorted(scope.led_teams), locale=current_user.locale)
+
+
+@bp.get("/api/v1/admin-units")
+def admin_units():
+    page, per_page = _paging()
+    q = (request.args.get("q") or "").strip()
+    if q:
+        return jsonify(_page([m for m in search_communes(q, limit=per_page + 1)], 1, per_page, ser.unit_match))
+    level = request.args.get("level", COMMUNE_UNIT)
+    query = sa.select(AdminUnit).where(AdminUnit.level == level)
+    if request.args.get("province"):
+        query = query.where(AdminUnit.province_code == request.args["province"])
+    rows = db.session.scalars(query.order_by(AdminUnit.code).limit(per_page + 1).offset((page - 1) * per_page)).all()
+    return jsonify(_page(rows, page, per_page, ser.unit))
+
+
+@bp.get("/api/v1/admin-units/<code>")
+def admin_unit(code: str):
+    unit = db.session.get(AdminUnit, code)
+    if unit is None:
+        abort(404)
+    return jsonify(ser.unit(unit))
+
+
+@bp.get("/api/v1/teams")
+def list_teams():
+    scope = current_scope()
+    page, per_page = _paging()
+    counts = overview.active_member_counts()
+    query = (sa.select(Team, sa.func.coalesce(counts.c.members, 0))
+             .outerjoin(counts, counts.c.team_id == Team.id).where(permissions.visible_teams_clause(scope)))
+    if request.args.get("province"):
+        query = query.where(Team.province_code == request.args["province"])
+    if request.args.get("level"):
+        query = query.where(Team.level == request.args["level"])
+    rows = db.session.execute(query.order_by(Team.province_code, Team.level, Team.name, Team.id)
+                              .limit(per_page + 1).offset((page - 1) * per_page)).all()
+    return jsonify(_page(rows, page, per_page, lambda r: ser.team(r[0], members=r[1])))
+
+
+def _visible_team(team_id: int, manage: bool = False) -> Team:
+    team = db.session.get(Team, team_id)
+    scope = current_scope()
+    if team is None or not permissions.can_view_team(scope, team) or (manage and not permissions.can_manage_team(scope, team)):
+        abort(404)
+    return team
+
+
+@bp.get("/api/v1/teams/<int:team_id>")
+def get_team(team_id: int):
+    team = _visible_team(team_id)
+    body = ser.team(team, members=None)
+    body["members"] = [ser.membership(m) for m in overview.team_members(team.id)]
+    if team.level == "province":
+        body["completeness"] = ser.completeness(teams.province_completeness(team))
+    return jsonify(body)
+
+
+@bp.post("/api/v1/teams")
+def create_team():
+    data = _json_body()
+    scope = current_scope()
+    level = _str(data, "level", required=True, max_len=10)
+    if level == "province":
+        code = _str(data, "province_code", required=True, max_len=8)
+        if not permissions.can_create_province_team(scope):
+            abort(404)
+        team = teams.create_province_team(code, actor_id=current_user.id)
+    elif level == "commune":
+        code = _str(data, "commune_code", required=True, max_len=8)
+        unit = db.session.get(AdminUnit, code)
+        if unit is None or unit.level != COMMUNE_UNIT:
+            teams.get_unit(code, COMMUNE_UNIT)  # raises the "unknown commune" error
+        if not permissions.can_create_commune_team(scope, unit.province_code):
+            abort(404)
+        team = teams.create_commune_team(code, _int(data, "parent_team_id"), actor_id=current_user.id)
+    elif level == "village":
+        parent = _visible_team(_int(data, "parent_team_id", required=True) or 0)
+        if not permissions.can_create_village_team(scope, parent):
+            abort(404)
+        team = teams.create_village_team(parent, _str(data, "name", required=True, max_len=200) or "",
+                                         actor_id=current_user.id)
+    else:
+        raise ValidationError(_("level must be province, commune or village."), field="level")
+    db.session.commit()
+    return jsonify(ser.team(team, members=0)), 201
+
+
+@bp.post("/api/v1/teams/<int:team_id>/members")
+def add_member(team_id: int):
+    team = _visible_team(team_id, manage=True)
+    data = _json_body()
+    role = _str(data, "role", max_len=20) or "member"
+    person_id = _int(data, "person_id")
+    if person_id is not None:
+        person = db.session.get(Person, person_id)
+        if person is None or not permissions.can_view_person(current_scope(), person):
+            raise ValidationError(_("Unknown person."), field="person_id")
+    else:
+        person = create_person(_person_input(data), actor_id=current_user.id)
+    membership = teams.add_member(team, person, role, actor_id=current_user.id)
+    db.session.commit()
+    return jsonify(ser.membership(membership)), 201
+
+
+@bp.post("/api/v1/memberships/<int:membership_id>/end")
+def end_membership(membership_id: int):
+    membership = db.session.get(Membership, membership_id)
+    if membership is None:
+        abort(404)
+    _visible_team(membership.team_id, manage=True)
+    teams.end_membership(membership, actor_id=current_user.id)
+    db.session.commit()
+    return jsonify(ser.membership(membership))
+
+
+@bp.get("/api/v1/people")
+def list_people():
+    page, per_page = _paging()
+    rows = db.session.scalars(people_query(current_scope(), request.args.get("q", ""))
+                              .limit(per_page + 1).offset((page - 1) * per_page)).all()
+    return jsonify(_page(rows, page, per_page, ser.person))
+
+
+def _visible_person(person_id: int) -> Person:
+    person = db.session.get(Person, person_id)
+    if person is None or not permissions.can_view_person(current_scope(), person):
+        abort(404)
+    return person
+
+
+@bp.get("/api/v1/people/<int:person_id>")
+def get_person(person_id: int):
+    person = _visible_person(person_id)
+    body = ser.person(person)
+    body["memberships"] = [ser.membership(m, with_person=False) for m in db.session.scalars(
+        sa.select(Membership).where(Membership.person_id == person.id).order_by(Membership.start_date))]
+    return jsonify(body)
+
+
+@bp.patch("/api/v1/people/<int:person_id>")
+def patch_person(person_id: int):
+    person = _visible_person(person_id)
+    if not permissions.can_edit_person(current_scope(), person):
+        abort(404)
+    update_person(person, _person_input(_json_body(), base=person), actor_id=current_user.id)
+    db.session.commit()
+    return jsonify(ser.person(person))

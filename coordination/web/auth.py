@@ -1,0 +1,109 @@
+"""Log in and out, accept an invitation, choose a language, manage personal API tokens."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from models import ApiToken, db
+
+from .. import accounts
+from ..errors import DomainError, RateLimited
+from ..i18n import LANG_COOKIE
+from .forms import ActionForm, LoginForm, SetPasswordForm, TokenForm
+from .helpers import client_ip, form_error
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    return target if target and target.startswith("/") and not target.startswith("//") else url_for("main.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.home"))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.identifier.data, form.password.data, client_ip(),
+                                         current_app.config["LOGIN_MAX_FAILURES"],
+                                         current_app.config["LOGIN_WINDOW_MINUTES"])
+        except DomainError as err:
+            form_error(form, err, "password")
+            status = 429 if isinstance(err, RateLimited) else 200
+        else:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def invitation(token: str):
+    try:
+        invite = accounts.find_invitation(token)
+    except DomainError as err:
+        return render_template("error.html", status=404, message=str(err)), 404
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.accept_invitation(token, form.password.data)
+            db.session.commit()
+        except DomainError as err:
+            form_error(form, err, "password")
+        else:
+            login_user(user)
+            flash(_("Your password is set. Welcome!"), "success")
+            return redirect(url_for("main.home"))
+    return render_template("invitation.html", form=form, person=invite.user.person)
+
+
+@bp.post("/lang/<code>")
+def set_language(code: str):
+    """Switch language; remembered on the account when logged in, in a cookie otherwise."""
+    if code not in current_app.config["LANGUAGES"]:
+        code = current_app.config["LANGUAGES"][0]
+    if current_user.is_authenticated:
+        current_user.locale = code
+        db.session.commit()
+    response = redirect(_safe_next(request.form.get("next")))
+    response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = TokenForm()
+    new_token = None
+    if form.validate_on_submit():
+        try:
+            _token, new_token = accounts.issue_api_token(current_user, form.name.data)
+            db.session.commit()
+        except DomainError as err:
+            form_error(form, err, "name")
+    tokens = db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == current_user.id)
+                                .order_by(ApiToken.created_at.desc())).all()
+    return render_template("account.html", form=form, tokens=tokens, new_token=new_token, action=ActionForm())
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    try:
+        accounts.revoke_api_token(current_user, token_id)
+        db.session.commit()
+        flash(_("Token revoked."), "success")
+    except DomainError as err:
+        flash(str(err), "error")
+    return redirect(url_for("auth.account"))

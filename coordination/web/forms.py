@@ -1,0 +1,92 @@
+"""Flask-WTF forms (CSRF on every form). Labels and messages are translated."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField, TelField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+from models.teams import (CO_CHAIR_HEALTH, CO_CHAIR_ICT, ENTERPRISE, GOVERNMENT, HEALTH_STATION, LEAD,
+                          LEADER_IN_CHARGE, MEMBER, OTHER, YOUTH_UNION)
+
+AFFILIATION_LABELS = {
+    YOUTH_UNION: _l("Youth union"),
+    ENTERPRISE: _l("Enterprise"),
+    HEALTH_STATION: _l("Health station"),
+    GOVERNMENT: _l("Government"),
+    OTHER: _l("Other"),
+}
+ROLE_LABELS = {
+    CO_CHAIR_HEALTH: _l("Co-chair (Department of Health)"),
+    CO_CHAIR_ICT: _l("Co-chair (Department of ICT)"),
+    LEADER_IN_CHARGE: _l("Provincial leader in charge"),
+    LEAD: _l("Team lead"),
+    MEMBER: _l("Member"),
+}
+LEVEL_LABELS = {
+    "national": _l("Ministry"),
+    "province": _l("Province team"),
+    "commune": _l("Commune team"),
+    "village": _l("Village team"),
+}
+
+REQUIRED = _l("This field is required.")
+
+
+class LoginForm(FlaskForm):
+    identifier = StringField(_l("Phone or email"), validators=[DataRequired(REQUIRED), Length(max=254)],
+                             render_kw={"autocomplete": "username", "inputmode": "email"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED), Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(REQUIRED)],
+                             render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("Repeat the password"), validators=[
+        DataRequired(REQUIRED), EqualTo("password", message=_l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"})
+
+
+class PersonForm(FlaskForm):
+    full_name = StringField(_l("Full name"), validators=[DataRequired(REQUIRED)],
+                            render_kw={"autocomplete": "name", "maxlength": 120})
+    phone = TelField(_l("Phone"), validators=[DataRequired(REQUIRED)],
+                     render_kw={"inputmode": "tel", "placeholder": "0912 345 678", "maxlength": 30})
+    email = EmailField(_l("Email (optional)"), validators=[Optional()], render_kw={"maxlength": 254})
+    affiliation = SelectField(_l("Affiliation"), choices=list(AFFILIATION_LABELS.items()), default=YOUTH_UNION)
+    organisation = StringField(_l("Organisation (e.g. Viettel, VNPT)"), validators=[Optional()],
+                               render_kw={"maxlength": 120})
+    sms_ascii = BooleanField(_l("SMS without diacritics"))
+    consent_sms = BooleanField(_l("Agrees to receive duty SMS"), default=True)
+
+
+class MemberForm(PersonForm):
+    role = SelectField(_l("Role"), choices=[])
+
+
+class ExistingMemberForm(FlaskForm):
+    phone = TelField(_l("Phone of a person already registered"), validators=[DataRequired(REQUIRED)],
+                     render_kw={"inputmode": "tel", "maxlength": 30})
+    role = SelectField(_l("Role"), choices=[])
+
+
+class EndMembershipForm(FlaskForm):
+    end_date = DateField(_l("Last day"), validators=[Optional()])
+
+
+class CommuneTeamForm(FlaskForm):
+    commune_code = SelectField(_l("Commune"), choices=[], validate_choice=False)
+
+
+class VillageTeamForm(FlaskForm):
+    name = StringField(_l("Village or residential group"), validators=[DataRequired(REQUIRED)],
+                       render_kw={"maxlength": 200, "placeholder": "Tổ dân phố số 5"})
+
+
+class ActionForm(FlaskForm):
+    """A button that only needs CSRF protection."""
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("Token name"), validators=[DataRequired(REQUIRED)], render_kw={"maxlength": 80})

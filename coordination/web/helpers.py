@@ -1,0 +1,47 @@
+"""Small helpers shared by the views."""
+from __future__ import annotations
+
+from typing import Optional, TypeVar
+
+from flask import abort, request
+from flask_wtf import FlaskForm
+
+from models import db
+
+from ..errors import DomainError
+
+T = TypeVar("T")
+
+
+def get_or_404(model: type[T], ident) -> T:
+    obj = db.session.get(model, ident)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def require(allowed: bool) -> None:
+    """Out of scope looks exactly like not found."""
+    if not allowed:
+        abort(404)
+
+
+def form_error(form: FlaskForm, err: DomainError, default_field: Optional[str] = None) -> None:
+    """Show a rule's error next to its field (or at the top of the form)."""
+    db.session.rollback()
+    name = err.field if err.field and err.field in form else default_field
+    if name and name in form:
+        form[name].errors = list(form[name].errors or []) + [str(err)]
+    else:
+        form.form_errors.append(str(err))
+
+
+def client_ip() -> str:
+    return request.remote_addr or "?"
+
+
+def page_arg() -> int:
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1

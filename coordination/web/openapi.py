@@ -1,0 +1,128 @@
+"""The OpenAPI 3.1 document for /api/v1, kept beside the routes it describes."""
+from __future__ import annotations
+
+from models.teams import AFFILIATIONS, ROLES, TEAM_LEVELS
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _page_of(name: str) -> dict:
+    return {"type": "object", "properties": {"items": {"type": "array", "items": _ref(name)},
+                                             "page": {"type": "integer"}, "per_page": {"type": "integer"},
+                                             "has_next": {"type": "boolean"}}}
+
+
+def _ok(schema: dict, status: str = "200", description: str = "OK") -> dict:
+    return {status: {"description": description, "content": {"application/json": {"schema": schema}}},
+            "400": {"description": "Invalid input", "content": {"application/json": {"schema": _ref("Error")}}},
+            "401": {"description": "Not logged in"},
+            "404": {"description": "Not found, or outside your scope"}}
+
+
+PAGING = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+          {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}]
+
+
+def openapi_document() -> dict:
+    person_props = {
+        "full_name": {"type": "string", "maxLength": 120},
+        "phone": {"type": "string", "description": "Any Vietnamese format; stored as E.164 (+84…)"},
+        "email": {"type": ["string", "null"]},
+        "affiliation": {"type": "string", "enum": list(AFFILIATIONS)},
+        "organisation": {"type": ["string", "null"], "description": "Required for enterprise, e.g. Viettel"},
+        "sms_ascii": {"type": "boolean"}, "consent_sms": {"type": "boolean"},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Tổ Công nghệ cộng đồng — coordination API", "version": "1.0.0",
+                 "description": "Authenticate with the session cookie (send X-CSRFToken on writes) or a personal "
+                               "token: `Authorization: Bearer tcn_…` (create one under /account). Objects outside "
+                               "your scope answer 404."},
+        "servers": [{"url": "/"}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                "cookie": {"type": "apiKey", "in": "cookie", "name": "session"}},
+            "schemas": {
+                "Error": {"type": "object", "properties": {"error": {"type": "string"}, "status": {"type": "integer"},
+                                                           "field": {"type": "string"},
+                                                           "errors": {"type": "object"}}},
+                "AdminUnit": {"type": "object", "properties": {
+                    "code": {"type": "string"}, "level": {"type": "string", "enum": ["province", "commune"]},
+                    "name": {"type": "string"}, "short_name": {"type": "string"}, "type": {"type": "string"},
+                    "province_code": {"type": ["string", "null"]}, "lat": {"type": "number"},
+                    "lon": {"type": "number"}, "area_km2": {"type": ["number", "null"]}}},
+                "Team": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "level": {"type": "string", "enum": list(TEAM_LEVELS)},
+                    "name": {"type": "string"}, "admin_unit_code": {"type": ["string", "null"]},
+                    "province_code": {"type": ["string", "null"]}, "parent_id": {"type": ["integer", "null"]},
+                    "active_members": {"type": "integer"}}},
+                "Person": {"type": "object", "properties": {"id": {"type": "integer"}, **person_props}},
+                "PersonInput": {"type": "object", "required": ["full_name", "phone"], "properties": person_props},
+                "Membership": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "team_id": {"type": "integer"}, "person_id": {"type": "integer"},
+                    "role": {"type": "string", "enum": list(ROLES)}, "start_date": {"type": "string", "format": "date"},
+                    "end_date": {"type": ["string", "null"], "format": "date"}, "person": _ref("Person")}},
+            },
+        },
+        "security": [{"bearer": []}, {"cookie": []}],
+        "paths": {
+            "/healthz": {"get": {"summary": "Health and database status", "security": [],
+                                 "responses": {"200": {"description": "Healthy"}, "503": {"description": "Database down"}}}},
+            "/api/v1/me": {"get": {"summary": "The caller, role and scope", "responses": _ok({"type": "object"})}},
+            "/api/v1/admin-units": {"get": {
+                "summary": "Provinces or communes; with q, search by current or old name/address",
+                "parameters": PAGING + [
+                    {"name": "level", "in": "query", "schema": {"type": "string", "enum": ["province", "commune"]}},
+                    {"name": "province", "in": "query", "schema": {"type": "string"}},
+                    {"name": "q", "in": "query", "schema": {"type": "string"},
+                     "description": "e.g. 'Phường Bến Nghé, Quận 1' or 'ben nghe'"}],
+                "responses": _ok(_page_of("AdminUnit"))}},
+            "/api/v1/admin-units/{code}": {"get": {
+                "summary": "One unit", "parameters": [{"name": "code", "in": "path", "required": True,
+                                                       "schema": {"type": "string"}}],
+                "responses": _ok(_ref("AdminUnit"))}},
+            "/api/v1/teams": {
+                "get": {"summary": "Teams in your scope with active member counts",
+                        "parameters": PAGING + [
+                            {"name": "province", "in": "query", "schema": {"type": "string"}},
+                            {"name": "level", "in": "query", "schema": {"type": "string", "enum": list(TEAM_LEVELS)}}],
+                        "responses": _ok(_page_of("Team"))},
+                "post": {"summary": "Create a province (ministry), commune or village team",
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                             "type": "object", "required": ["level"], "properties": {
+                                 "level": {"type": "string", "enum": ["province", "commune", "village"]},
+                                 "province_code": {"type": "string"}, "commune_code": {"type": "string"},
+                                 "parent_team_id": {"type": "integer"}, "name": {"type": "string"}}}}}},
+                         "responses": _ok(_ref("Team"), "201", "Created")}},
+            "/api/v1/teams/{id}": {"get": {
+                "summary": "A team with its active members (and completeness for a province team)",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": _ok(_ref("Team"))}},
+            "/api/v1/teams/{id}/members": {"post": {
+                "summary": "Add a member: an existing person_id, or a new person's fields",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "allOf": [_ref("PersonInput")], "properties": {
+                        "person_id": {"type": "integer"}, "role": {"type": "string", "enum": list(ROLES)}}}}}},
+                "responses": _ok(_ref("Membership"), "201", "Created")}},
+            "/api/v1/memberships/{id}/end": {"post": {
+                "summary": "End a membership today (history is kept)",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": _ok(_ref("Membership"))}},
+            "/api/v1/people": {"get": {
+                "summary": "People in your scope", "parameters": PAGING + [
+                    {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "name or phone"}],
+                "responses": _ok(_page_of("Person"))}},
+            "/api/v1/people/{id}": {
+                "get": {"summary": "A person with their memberships",
+                        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                        "responses": _ok(_ref("Person"))},
+                "patch": {"summary": "Edit a person",
+                          "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                          "requestBody": {"required": True, "content": {"application/json": {
+                              "schema": {"type": "object", "properties": person_props}}}},
+                          "responses": _ok(_ref("Person"))}},
+        },
+    }

@@ -1,0 +1,159 @@
+"""Team pages: members (with history), adding and ending memberships, village teams, invitations."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from models import Membership, Person, Team, db
+from models.teams import COMMUNE, PROVINCE, VILLAGE
+
+from .. import accounts, overview, permissions, teams
+from ..auth import current_scope
+from ..errors import DomainError, NotFound
+from ..people import PersonInput, create_person, find_by_phone
+from .forms import ROLE_LABELS, ActionForm, EndMembershipForm, ExistingMemberForm, MemberForm, VillageTeamForm
+from .helpers import form_error, get_or_404, require
+
+bp = Blueprint("teams", __name__)
+
+
+def member_forms(team: Team, new_form: MemberForm | None = None, existing_form: ExistingMemberForm | None = None):
+    choices = [(r, ROLE_LABELS[r]) for r in teams.ROLES_BY_LEVEL[team.level]]
+    new_form = new_form or MemberForm(prefix="new")
+    existing_form = existing_form or ExistingMemberForm(prefix="existing")
+    new_form.role.choices = existing_form.role.choices = choices
+    if not new_form.role.data or new_form.role.data not in dict(choices):
+        new_form.role.data = choices[-1][0]
+    return new_form, existing_form
+
+
+def _render(team: Team, new_form=None, existing_form=None, village_form=None, status: int = 200):
+    if team.level == PROVINCE:
+        from .provinces import render_province
+        return render_province(team.province_code, new_form=new_form, existing_form=existing_form, status=status)
+    scope = current_scope()
+    new_form, existing_form = member_forms(team, new_form, existing_form)
+    villages = []
+    if team.level == COMMUNE:
+        counts = overview.active_member_counts()
+        villages = db.session.execute(
+            sa.select(Team, sa.func.coalesce(counts.c.members, 0)).outerjoin(counts, counts.c.team_id == Team.id)
+            .where(Team.parent_id == team.id, Team.level == VILLAGE).order_by(Team.name)).all()
+    return render_template(
+        "team.html", team=team, memberships=overview.team_members(team.id, include_ended=True),
+        villages=villages, new_form=new_form, existing_form=existing_form,
+        village_form=village_form or VillageTeamForm(prefix="village"), action=ActionForm(),
+        end_form=EndMembershipForm(), can_manage=permissions.can_manage_team(scope, team),
+        can_view_province=permissions.can_view_province(scope, team.province_code or ""),
+        can_add_village=permissions.can_create_village_team(scope, team)), status
+
+
+def _team_in_scope(team_id: int, manage: bool = False) -> Team:
+    team = get_or_404(Team, team_id)
+    scope = current_scope()
+    require(permissions.can_view_team(scope, team))
+    if manage:
+        require(permissions.can_manage_team(scope, team))
+    return team
+
+
+@bp.get("/teams/<int:team_id>")
+@login_required
+def show(team_id: int):
+    team = _team_in_scope(team_id)
+    if team.level == PROVINCE:
+        return redirect(url_for("provinces.show", code=team.province_code))
+    return _render(team)
+
+
+@bp.post("/teams/<int:team_id>/members")
+@login_required
+def add_new_member(team_id: int):
+    team = _team_in_scope(team_id, manage=True)
+    form, _existing = member_forms(team, MemberForm(prefix="new"))
+    if form.validate_on_submit():
+        try:
+            person = create_person(PersonInput(
+                full_name=form.full_name.data, phone=form.phone.data, email=form.email.data,
+                affiliation=form.affiliation.data, organisation=form.organisation.data,
+                sms_ascii=form.sms_ascii.data, consent_sms=form.consent_sms.data), actor_id=current_user.id)
+            teams.add_member(team, person, form.role.data, actor_id=current_user.id)
+            db.session.commit()
+            flash(_("%(name)s added.", name=person.full_name), "success")
+            return redirect(url_for("teams.show", team_id=team.id) + "#members")
+        except DomainError as err:
+            form_error(form, err)
+    return _render(team, new_form=form, status=400)
+
+
+@bp.post("/teams/<int:team_id>/members/existing")
+@login_required
+def add_existing_member(team_id: int):
+    team = _team_in_scope(team_id, manage=True)
+    _new, form = member_forms(team, existing_form=ExistingMemberForm(prefix="existing"))
+    if form.validate_on_submit():
+        try:
+            person = find_by_phone(form.phone.data)
+            if person is None:
+                raise NotFound(_("Nobody is registered with this phone yet: add them as a new person."),
+                               field="phone")
+            teams.add_member(team, person, form.role.data, actor_id=current_user.id)
+            db.session.commit()
+            flash(_("%(name)s added.", name=person.full_name), "success")
+            return redirect(url_for("teams.show", team_id=team.id) + "#members")
+        except DomainError as err:
+            form_error(form, err, "phone")
+    return _render(team, existing_form=form, status=400)
+
+
+@bp.post("/memberships/<int:membership_id>/end")
+@login_required
+def end_membership(membership_id: int):
+    membership = get_or_404(Membership, membership_id)
+    team = _team_in_scope(membership.team_id, manage=True)
+    form = EndMembershipForm()
+    if form.validate_on_submit():
+        try:
+            teams.end_membership(membership, form.end_date.data, actor_id=current_user.id)
+            db.session.commit()
+            flash(_("Membership of %(name)s ended; it stays in the history.", name=membership.person.full_name),
+                  "success")
+        except DomainError as err:
+            db.session.rollback()
+            flash(str(err), "error")
+    else:
+        flash(_("Enter a valid date."), "error")
+    return redirect(url_for("teams.show", team_id=team.id) + "#members")
+
+
+@bp.post("/teams/<int:team_id>/villages")
+@login_required
+def add_village(team_id: int):
+    team = _team_in_scope(team_id)
+    require(permissions.can_create_village_team(current_scope(), team))
+    form = VillageTeamForm(prefix="village")
+    if form.validate_on_submit():
+        try:
+            village = teams.create_village_team(team, form.name.data, actor_id=current_user.id)
+            db.session.commit()
+            return redirect(url_for("teams.show", team_id=village.id))
+        except DomainError as err:
+            form_error(form, err, "name")
+    return _render(team, village_form=form, status=400)
+
+
+@bp.post("/people/<int:person_id>/invite")
+@login_required
+def invite(person_id: int):
+    person = get_or_404(Person, person_id)
+    require(permissions.can_invite(current_scope(), person))
+    if not ActionForm().validate_on_submit():
+        return redirect(url_for("people.show", person_id=person.id))
+    _invitation, raw = accounts.create_invitation(person, current_user.id,
+                                                  current_app.config["INVITATION_TTL_HOURS"])
+    db.session.commit()
+    link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("auth.invitation", token=raw)
+    return render_template("invited.html", person=person, link=link,
+                           hours=current_app.config["INVITATION_TTL_HOURS"])

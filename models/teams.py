@@ -1,0 +1,108 @@
+"""Teams, the people in them and their memberships (history is kept, never overwritten)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import TimestampMixin, UTCDateTime, db
+from .geography import AdminUnit
+
+# Team levels
+NATIONAL = "national"
+PROVINCE = "province"
+COMMUNE = "commune"
+VILLAGE = "village"
+TEAM_LEVELS = (NATIONAL, PROVINCE, COMMUNE, VILLAGE)
+
+# Membership roles
+CO_CHAIR_HEALTH = "co_chair_health"  # Đồng tổ trưởng, Sở Y tế
+CO_CHAIR_ICT = "co_chair_ict"  # Đồng tổ trưởng, Sở TT&TT
+LEADER_IN_CHARGE = "leader_in_charge"  # Lãnh đạo tỉnh phụ trách
+LEAD = "lead"  # Tổ trưởng
+MEMBER = "member"
+ROLES = (CO_CHAIR_HEALTH, CO_CHAIR_ICT, LEADER_IN_CHARGE, LEAD, MEMBER)
+PROVINCE_REQUIRED_ROLES = (CO_CHAIR_HEALTH, CO_CHAIR_ICT, LEADER_IN_CHARGE)
+LEADING_ROLES = (CO_CHAIR_HEALTH, CO_CHAIR_ICT, LEADER_IN_CHARGE, LEAD)
+
+# Affiliations
+YOUTH_UNION = "youth_union"
+ENTERPRISE = "enterprise"
+HEALTH_STATION = "health_station"
+GOVERNMENT = "government"
+OTHER = "other"
+AFFILIATIONS = (YOUTH_UNION, ENTERPRISE, HEALTH_STATION, GOVERNMENT, OTHER)
+
+
+class Team(TimestampMixin, db.Model):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    level: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    admin_unit_code: Mapped[Optional[str]] = mapped_column(
+        sa.ForeignKey("admin_units.code", ondelete="RESTRICT")
+    )
+    # The province the team works in: equals admin_unit_code for a province team, the
+    # commune's province otherwise. Kept on the row so scope checks need no join.
+    province_code: Mapped[Optional[str]] = mapped_column(
+        sa.ForeignKey("admin_units.code", ondelete="RESTRICT"), index=True
+    )
+    parent_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("teams.id", ondelete="RESTRICT"), index=True)
+
+    admin_unit: Mapped[Optional[AdminUnit]] = relationship(foreign_keys=[admin_unit_code])
+    parent: Mapped[Optional["Team"]] = relationship(remote_side=[id])
+
+    __table_args__ = (
+        sa.CheckConstraint(f"level IN {TEAM_LEVELS}", name="level"),
+        # One province team per province, one commune team per commune.
+        sa.Index(
+            "uq_teams_level_admin_unit",
+            "level",
+            "admin_unit_code",
+            unique=True,
+            sqlite_where=sa.text("level IN ('province', 'commune')"),
+            postgresql_where=sa.text("level IN ('province', 'commune')"),
+        ),
+    )
+
+
+class Person(TimestampMixin, db.Model):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(sa.String(120), nullable=False)
+    phone: Mapped[str] = mapped_column(sa.String(20), nullable=False, unique=True)
+    email: Mapped[Optional[str]] = mapped_column(sa.String(254), unique=True)
+    affiliation: Mapped[str] = mapped_column(sa.String(20), nullable=False, default=OTHER)
+    organisation: Mapped[Optional[str]] = mapped_column(sa.String(120))
+    sms_ascii: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    consent_sms: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
+
+    __table_args__ = (sa.CheckConstraint(f"affiliation IN {AFFILIATIONS}", name="affiliation"),)
+
+
+class Membership(TimestampMixin, db.Model):
+    __tablename__ = "memberships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id", ondelete="RESTRICT"), nullable=False, index=True)
+    team_id: Mapped[int] = mapped_column(sa.ForeignKey("teams.id", ondelete="RESTRICT"), nullable=False)
+    role: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    start_date: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    end_date: Mapped[Optional[date]] = mapped_column(sa.Date)
+    ended_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+
+    person: Mapped[Person] = relationship()
+    team: Mapped[Team] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint(f"role IN {ROLES}", name="role"),
+        sa.Index("ix_memberships_team_active", "team_id", "end_date"),
+    )
+
+    @property
+    def active(self) -> bool:
+        return self.end_date is None

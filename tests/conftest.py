@@ -1,0 +1,111 @@
+"""Fixtures: the app on SQLite and on PostgreSQL, a clean database per test, clients, login."""
+from __future__ import annotations
+
+import os
+
+import pytest
+import sqlalchemy as sa
+
+from app import create_app
+from models import db
+
+GEO_TABLES = {"admin_units", "legacy_units", "alembic_version"}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "browser: drives Debian's Chromium through Playwright")
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        pytest.fail("TEST_DATABASE_URL is not set: run the suite with `make test` (it starts PostgreSQL)")
+    return url
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    """One app per backend: schema built by the real migrations, geography loaded once."""
+    from flask_migrate import upgrade
+
+    from coordination.geography import load_geography
+
+    app = create_app({
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url.replace("postgresql://", "postgresql+psycopg://", 1),
+        "WTF_CSRF_ENABLED": False,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "SECRET_KEY": "test",
+        "SERVER_NAME": None,
+    })
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        upgrade()
+        load_geography()
+        db.session.remove()
+    return app
+
+
+def _clean(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in GEO_TABLES]
+        with db.engine.connect() as conn:
+            if db.engine.dialect.name == "postgresql":
+                conn.execute(sa.text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
+            else:  # self-referencing teams: switch checks off while emptying, on again after
+                conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                for t in tables:
+                    conn.execute(t.delete())
+                conn.commit()
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            conn.commit()
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context with a clean database (geography kept)."""
+    _clean(app)
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(ctx):
+    return ctx.test_client()
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, identifier: str, password: str = "secret-pass-1"):
+        return self.client.post("/login", data={"identifier": identifier, "password": password})
+
+    def as_user(self, user) -> None:
+        """Sign in without a round trip (flask-login's session keys)."""
+        with self.client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+
+    def logout(self) -> None:
+        with self.client.session_transaction() as session:
+            session.clear()
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+@pytest.fixture
+def world(ctx):
+    from tests.factories import build_world
+
+    return build_world()
