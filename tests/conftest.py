@@ -5,6 +5,8 @@ import os
 
 import pytest
 import sqlalchemy as sa
+from flask import g
+from flask.testing import FlaskClient
 
 from app import create_app
 from models import db
@@ -76,8 +78,19 @@ def ctx(app):
         db.session.remove()
 
 
+class FreshClient(FlaskClient):
+    """Requests made inside the test's app context share its `g`; empty it first so each
+    request starts like a real one (signed-in user, scope and Babel locale are cached there)."""
+
+    def open(self, *args, **kwargs):
+        for key in list(vars(g)):
+            delattr(g, key)
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(ctx):
+    ctx.test_client_class = FreshClient
     return ctx.test_client()
 
 
