@@ -14,10 +14,16 @@ from models.teams import COMMUNE, LEAD, PROVINCE
 from .teams import Completeness, province_completeness, province_team
 
 
-def active_member_counts():
-    """A subquery: team_id -> number of active memberships."""
-    return (sa.select(Membership.team_id, sa.func.count().label("members"))
-            .where(Membership.end_date.is_(None)).group_by(Membership.team_id).subquery())
+def member_counts(team_ids) -> dict[int, int]:
+    """team id -> number of active memberships, counted in SQL for just these teams."""
+    ids = list(team_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Membership.team_id, sa.func.count()).where(Membership.team_id.in_(ids),
+                                                             Membership.end_date.is_(None))
+        .group_by(Membership.team_id))
+    return dict(rows.all())
 
 
 @dataclass
@@ -52,19 +58,18 @@ def province_overview(province_code: str) -> Optional[ProvinceOverview]:
         members = list(db.session.scalars(
             sa.select(Membership).join(Person).where(Membership.team_id == team.id, Membership.end_date.is_(None))
             .options(sa.orm.contains_eager(Membership.person)).order_by(Membership.role, Person.full_name)))
-    counts = active_member_counts()
     lead = sa.orm.aliased(Membership)
     lead_person = sa.orm.aliased(Person)
     rows = db.session.execute(
-        sa.select(Team.id, AdminUnit.code, AdminUnit.name, AdminUnit.unit_type,
-                  sa.func.coalesce(counts.c.members, 0), lead_person.full_name)
+        sa.select(Team.id, AdminUnit.code, AdminUnit.name, AdminUnit.unit_type, lead_person.full_name)
         .join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
-        .outerjoin(counts, counts.c.team_id == Team.id)
         .outerjoin(lead, sa.and_(lead.team_id == Team.id, lead.role == LEAD, lead.end_date.is_(None)))
         .outerjoin(lead_person, lead_person.id == lead.person_id)
         .where(Team.level == COMMUNE, Team.province_code == province.code)
-        .order_by(AdminUnit.name))
-    commune_teams = [CommuneTeamRow(*r) for r in rows]
+        .order_by(AdminUnit.name)).all()
+    counts = member_counts(r[0] for r in rows)
+    commune_teams = [CommuneTeamRow(tid, code, name, utype, counts.get(tid, 0), lead_name)
+                     for tid, code, name, utype, lead_name in rows]
     has_team = sa.select(Team.id).where(Team.level == COMMUNE, Team.admin_unit_code == AdminUnit.code).exists()
     without = list(db.session.scalars(
         sa.select(AdminUnit).where(AdminUnit.level == COMMUNE_UNIT, AdminUnit.province_code == province.code, ~has_team)

@@ -157,16 +157,15 @@ def admin_unit(code: str):
 def list_teams():
     scope = current_scope()
     page, per_page = _paging()
-    counts = overview.active_member_counts()
-    query = (sa.select(Team, sa.func.coalesce(counts.c.members, 0))
-             .outerjoin(counts, counts.c.team_id == Team.id).where(permissions.visible_teams_clause(scope)))
+    query = sa.select(Team).where(permissions.visible_teams_clause(scope))
     if request.args.get("province"):
         query = query.where(Team.province_code == request.args["province"])
     if request.args.get("level"):
         query = query.where(Team.level == request.args["level"])
-    rows = db.session.execute(query.order_by(Team.province_code, Team.level, Team.name, Team.id)
+    rows = db.session.scalars(query.order_by(Team.province_code, Team.level, Team.name, Team.id)
                               .limit(per_page + 1).offset((page - 1) * per_page)).all()
-    return jsonify(_page(rows, page, per_page, lambda r: ser.team(r[0], members=r[1])))
+    counts = overview.member_counts(t.id for t in rows[:per_page])
+    return jsonify(_page(rows, page, per_page, lambda t: ser.team(t, members=counts.get(t.id, 0))))
 
 
 def _visible_team(team_id: int, manage: bool = False) -> Team:

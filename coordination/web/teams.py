@@ -37,10 +37,10 @@ def _render(team: Team, new_form=None, existing_form=None, village_form=None, st
     new_form, existing_form = member_forms(team, new_form, existing_form)
     villages = []
     if team.level == COMMUNE:
-        counts = overview.active_member_counts()
-        villages = db.session.execute(
-            sa.select(Team, sa.func.coalesce(counts.c.members, 0)).outerjoin(counts, counts.c.team_id == Team.id)
-            .where(Team.parent_id == team.id, Team.level == VILLAGE).order_by(Team.name)).all()
+        village_teams = db.session.scalars(
+            sa.select(Team).where(Team.parent_id == team.id, Team.level == VILLAGE).order_by(Team.name)).all()
+        counts = overview.member_counts(v.id for v in village_teams)
+        villages = [(v, counts.get(v.id, 0)) for v in village_teams]
     return render_template(
         "team.html", team=team, memberships=overview.team_members(team.id, include_ended=True),
         villages=villages, new_form=new_form, existing_form=existing_form,

@@ -1,0 +1,34 @@
+"""Run every benchmark on the PostgreSQL database in DATABASE_URL (`make bench`) and print the figures."""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main() -> None:
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from bench import bench_pages, seed_national
+    from coordination.geography import load_geography
+    from models import db
+
+    app = create_app()
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            sys.exit("benchmarks run on PostgreSQL: set DATABASE_URL=postgresql://…")
+        upgrade()
+        t = time.perf_counter()
+        load_geography()
+        print(f"geo load (PostgreSQL): {time.perf_counter() - t:.2f} s")
+        print("seed_national: 34 province teams, 3,321 commune teams, 500,000 people")
+        seed_national.seed(db.engine, 500_000)
+    print(f"server time, median of {bench_pages.RUNS} requests:")
+    bench_pages.run(app)
+
+
+if __name__ == "__main__":
+    main()

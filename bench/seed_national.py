@@ -1,0 +1,113 @@
+"""Seed national-scale data on PostgreSQL, set-based in SQL (no Python loop over rows):
+34 province teams, 3,321 commune teams, 500,000 people with memberships.
+
+    DATABASE_URL=postgresql://… .venv/bin/python bench/seed_national.py [--people 500000]
+Wipes every non-geography table of that database first."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import sqlalchemy as sa  # noqa: E402
+
+from coordination import names  # noqa: E402
+
+KEEP = {"admin_units", "legacy_units", "alembic_version"}
+
+
+def _sql_array(values: list[str]) -> str:
+    return "ARRAY[" + ",".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+
+
+def seed(engine, people: int = 500_000, log=print) -> dict[str, float]:
+    from models import db
+
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def step(name: str, conn, sql: str, **params):
+        t = time.perf_counter()
+        conn.execute(sa.text(sql), params)
+        timings[name] = time.perf_counter() - t
+        log(f"  {name:<22} {timings[name]:6.2f} s")
+
+    tables = [t.name for t in db.metadata.sorted_tables if t.name not in KEEP]
+    with engine.begin() as conn:
+        step("truncate", conn, "TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE")
+        step("national team", conn, "INSERT INTO teams (level, name, created_at) VALUES ('national', 'Tổ công tác Bộ', now())")
+        step("province teams", conn, """
+            INSERT INTO teams (level, name, admin_unit_code, province_code, parent_id, created_at)
+            SELECT 'province', 'Tổ công nghệ ' || name, code, code, 1, now()
+            FROM admin_units WHERE level = 'province' ORDER BY code""")
+        step("commune teams", conn, """
+            INSERT INTO teams (level, name, admin_unit_code, province_code, parent_id, created_at)
+            SELECT 'commune', 'Tổ Công nghệ cộng đồng ' || c.name, c.code, c.province_code, p.id, now()
+            FROM admin_units c JOIN teams p ON p.level = 'province' AND p.admin_unit_code = c.province_code
+            WHERE c.level = 'commune' ORDER BY c.code""")
+        prefixes, n_pref = _sql_array(names.MOBILE_PREFIXES), len(names.MOBILE_PREFIXES)
+        fam, mid, giv = (_sql_array(names.FAMILY), _sql_array(names.MIDDLE), _sql_array(names.GIVEN))
+        orgs = _sql_array(names.ENTERPRISES)
+        step("people", conn, f"""
+            INSERT INTO people (full_name, phone, affiliation, organisation, sms_ascii, consent_sms, created_at)
+            SELECT ({fam})[1 + n % {len(names.FAMILY)}] || ' ' || ({mid})[1 + (n / 16) % {len(names.MIDDLE)}]
+                   || ' ' || ({giv})[1 + (n / 192) % {len(names.GIVEN)}],
+                   '+84' || ({prefixes})[1 + n % {n_pref}] || lpad((n / {n_pref})::text, 7, '0'),
+                   (ARRAY['youth_union','youth_union','enterprise','health_station','government','other'])[1 + n % 6],
+                   CASE WHEN n % 6 = 2 THEN ({orgs})[1 + n % {len(names.ENTERPRISES)}] END,
+                   n % 5 = 0, true, now()
+            FROM generate_series(1, :people) AS n""", people=people)
+        # People 1..170 lead the 34 province teams (3 leading roles + 2 members each);
+        # everyone else joins a commune team round-robin, the first of each team as its lead.
+        step("province memberships", conn, """
+            INSERT INTO memberships (person_id, team_id, role, start_date, created_at)
+            SELECT p.id, t.id,
+                   (ARRAY['co_chair_health','co_chair_ict','leader_in_charge','member','member'])[1 + (p.id - 1) % 5],
+                   current_date - 400, now()
+            FROM people p
+            JOIN (SELECT id, row_number() OVER (ORDER BY id) AS k FROM teams WHERE level = 'province') t
+              ON t.k = 1 + (p.id - 1) / 5
+            WHERE p.id <= 170""")
+        n_communes = conn.execute(sa.text("SELECT count(*) FROM teams WHERE level = 'commune'")).scalar()
+        step("commune memberships", conn, """
+            WITH ct AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM teams WHERE level = 'commune')
+            INSERT INTO memberships (person_id, team_id, role, start_date, created_at)
+            SELECT p.id, ct.id, CASE WHEN (p.id - 171) < :n THEN 'lead' ELSE 'member' END,
+                   current_date - ((p.id * 7) % 700)::int, now()
+            FROM people p JOIN ct ON ct.k = (p.id - 171) % :n
+            WHERE p.id > 170""", n=n_communes)
+    t = time.perf_counter()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("VACUUM ANALYZE"))
+    timings["vacuum analyze"] = time.perf_counter() - t
+    timings["total"] = time.perf_counter() - started
+    log(f"  {'vacuum analyze':<22} {timings['vacuum analyze']:6.2f} s")
+    log(f"  {'total':<22} {timings['total']:6.2f} s")
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--people", type=int, default=500_000)
+    args = parser.parse_args()
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from coordination.geography import load_geography
+    from models import db
+
+    app = create_app()
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            sys.exit("seed_national.py is for PostgreSQL: set DATABASE_URL=postgresql://…")
+        upgrade()
+        load_geography()
+        print(f"seeding {args.people:,} people…")
+        seed(db.engine, args.people)
+
+
+if __name__ == "__main__":
+    main()
