@@ -37,6 +37,7 @@ system-test-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql chromium >/dev/null; fi
 
 postgres: system-test-deps
+	@pg_lsclusters -h | grep -q . || pg_createcluster $$(ls /usr/lib/postgresql | sort -V | tail -1) main
 	@pg_lsclusters -h | grep -q online || pg_ctlcluster $$(pg_lsclusters -h | awk 'NR==1{print $$1" "$$2}') start
 	@su postgres -c "psql -tAc \"SELECT 1 FROM pg_roles WHERE rolname='tcn'\"" | grep -q 1 || \
 	  su postgres -c "psql -qc \"CREATE ROLE tcn LOGIN PASSWORD 'tcn' CREATEDB\""
