@@ -54,6 +54,9 @@ def test_invitation_link_sets_a_password_once(world, client, auth):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     path = re.search(r'value="http://127\.0\.0\.1:5000(/invite/[^"]+)"', html).group(1)
+    # One tap opens the lead's SMS app to the member, the link in an unaccented (one-segment) text.
+    sms = re.search(r'href="sms:([^?]+)\?body=([^"]+)"', html)
+    assert sms.group(1) == person.phone and "dat%20mat%20khau" in sms.group(2)
     auth.logout()
     assert client.get(path).status_code == 200
     short = client.post(path, data={"password": "short", "confirm": "short"})

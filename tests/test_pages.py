@@ -110,3 +110,13 @@ def test_search_page_finds_old_address(world, client, auth):
     auth.as_user(world.volunteer)
     html = client.get("/search", query_string={"q": "Phường Bến Nghé, Quận 1"}).get_data(as_text=True)
     assert "Phường Sài Gòn" in html and "trước đây: Phường Bến Nghé, Quận 1" in html
+
+
+def test_a_tampered_choice_gets_a_vietnamese_error_beside_the_field(world, client, auth):
+    auth.as_user(world.commune_lead)
+    response = client.post(f"/teams/{world.commune_team.id}/members", data={
+        "new-full_name": "Người Lạ", "new-phone": "0912000777", "new-role": "pirate",
+        "new-affiliation": "youth_union"})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'id="new-role-error"' in html and "Lựa chọn không hợp lệ." in html

@@ -1,8 +1,9 @@
 """Flask-WTF forms (CSRF on every form). Labels and messages are translated."""
 from __future__ import annotations
 
+import flask_babel
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from flask_wtf import FlaskForm as _FlaskForm
 from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
@@ -31,12 +32,32 @@ LEVEL_LABELS = {
 }
 
 REQUIRED = _l("This field is required.")
+# WTForms' own messages, translated through our catalogue (WTForms ships no Vietnamese).
+WTFORMS_MESSAGES = (_l("Not a valid choice."), _l("Not a valid date value."), _l("Invalid Choice: could not coerce."))
+
+
+class _Translations:
+    def gettext(self, string):
+        return flask_babel.gettext(string)
+
+    def ngettext(self, singular, plural, n):
+        return flask_babel.ngettext(singular, plural, n)
+
+
+class FlaskForm(_FlaskForm):
+    """Every form: CSRF from Flask-WTF, WTForms' messages in the user's language."""
+
+    class Meta:
+        def get_translations(self, form):
+            return _Translations()
 
 
 class LoginForm(FlaskForm):
-    identifier = StringField(_l("Phone or email"), validators=[DataRequired(REQUIRED), Length(max=254)],
+    identifier = StringField(_l("Phone or email"), validators=[
+        DataRequired(REQUIRED), Length(max=254, message=_l("Too long (at most %(n)d characters).", n=254))],
                              render_kw={"autocomplete": "username", "inputmode": "email"})
-    password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED), Length(max=200)],
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(REQUIRED), Length(max=200, message=_l("Too long (at most %(n)d characters).", n=200))],
                              render_kw={"autocomplete": "current-password"})
 
 

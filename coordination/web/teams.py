@@ -24,8 +24,9 @@ def member_forms(team: Team, new_form: MemberForm | None = None, existing_form: 
     new_form = new_form or MemberForm(prefix="new")
     existing_form = existing_form or ExistingMemberForm(prefix="existing")
     new_form.role.choices = existing_form.role.choices = choices
-    if not new_form.role.data or new_form.role.data not in dict(choices):
-        new_form.role.data = choices[-1][0]
+    for form in (new_form, existing_form):
+        if form.role.data is None:
+            form.role.data = choices[-1][0]  # "member" preselected
     return new_form, existing_form
 
 
