@@ -110,6 +110,7 @@ def load_demo() -> list[tuple[str, str, str]]:
                 .order_by(AdminUnit.code).limit(SPREAD_COMMUNES)).all()
             for unit in communes:
                 _fill_commune(create_commune_team(unit.code), people, people.rng.randint(3, 9))
+        _demo_tasks(people.rng)
     logins = []
     for role, login in DEMO_LOGINS:
         person = find_by_phone(login) if "@" not in login else db.session.scalar(
@@ -118,3 +119,45 @@ def load_demo() -> list[tuple[str, str, str]]:
         logins.append((role, login, person.full_name))
     db.session.commit()
     return logins
+
+
+def _demo_tasks(rng: random.Random) -> None:
+    """A national campaign, two Hà Nội assignments with progress, one overdue, one blocked."""
+    from models import Membership, Task
+
+    from . import assignment, tasks
+
+    ministry = ensure_user(_person("bo@tocongnghe.vn"))
+    hanoi = ensure_user(_person("hanoi@tocongnghe.vn"))
+    today = date.today()
+    assignment.assign(tasks.TaskSpec(kind="data_verification", title="Rà soát danh sách tiêm chủng toàn quốc",
+                                     due_date=today + timedelta(days=30), priority="high", target_count=300,
+                                     target_unit="hồ sơ"), assignment.Targeting(province_code=None), ministry.id)
+    assignment.assign(tasks.TaskSpec(kind="support_vaccination_registration",
+                                     title="Hỗ trợ người dân đăng ký tiêm mũi nhắc", due_date=today + timedelta(days=14),
+                                     target_count=200, target_unit="người dân"),
+                      assignment.Targeting(province_code="01"), hanoi.id)
+    assignment.assign(tasks.TaskSpec(kind="venue_qr_registration", title="Đăng ký mã QR cho chợ và siêu thị",
+                                     due_date=today + timedelta(days=3), target_count=40, target_unit="địa điểm"),
+                      assignment.Targeting(province_code="01", unit_type="Phường"), hanoi.id)
+    db.session.flush()
+    for task in db.session.scalars(sa.select(Task).where(Task.province_code == "01")).all():
+        worker = db.session.scalar(sa.select(Membership.person_id).where(
+            Membership.team_id == task.team_id, Membership.end_date.is_(None)).limit(1))
+        if rng.random() < 0.7:
+            tasks.report_progress(task, rng.randint(1, (task.target_count or 10) // 2), hanoi.id, worker,
+                                  "Cập nhật từ tổ")
+    qr = db.session.scalars(sa.select(Task).where(Task.kind == "venue_qr_registration")).all()
+    if qr:
+        qr[0].due_date = today - timedelta(days=2)  # overdue, to show how it looks
+        if qr[-1].status == "in_progress":
+            tasks.change_status(qr[-1], "blocked", hanoi.id, None, reason="Chủ chợ chưa cung cấp thông tin")
+    volunteer = find_by_phone("0987654321")
+    mine = db.session.scalar(sa.select(Task).join(Membership, Membership.team_id == Task.team_id).where(
+        Membership.person_id == volunteer.id, Task.kind == "support_vaccination_registration"))
+    if mine:
+        tasks.assign_person(mine, volunteer, hanoi.id, None)
+
+
+def _person(email: str):
+    return db.session.scalar(sa.select(Person).where(Person.email == email))

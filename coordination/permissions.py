@@ -162,3 +162,33 @@ def can_invite(scope: Scope, person: Person) -> bool:
 
 def can_manage_membership(scope: Scope, membership: Membership) -> bool:
     return can_manage_team(scope, membership.team)
+
+
+# --- tasks -------------------------------------------------------------------------------
+
+def can_create_tasks(scope: Scope, province_code: str) -> bool:
+    """Province leads assign work to the communes of their province; the ministry anywhere."""
+    return scope.national or province_code in scope.provinces
+
+
+def can_create_national_tasks(scope: Scope) -> bool:
+    return scope.national
+
+
+def can_view_task(scope: Scope, task) -> bool:
+    return can_view_team(scope, task.team)
+
+
+def can_work_on_task(scope: Scope, task) -> bool:
+    """Move it along and report progress: the team's members and everyone who manages the team."""
+    return task.team_id in scope.member_teams or can_manage_team(scope, task.team)
+
+
+def can_assign_task(scope: Scope, task) -> bool:
+    """Hand a task to a member: the commune lead, and those above."""
+    return can_manage_team(scope, task.team)
+
+
+def can_cancel_task(scope: Scope, task, user_id: Optional[int]) -> bool:
+    return (user_id is not None and task.created_by_id == user_id) or scope.national \
+        or task.province_code in scope.provinces

@@ -15,9 +15,10 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 PAGES = [
     ("anon", None, ["/login"]),
     ("ministry", "bo@tocongnghe.vn", ["/", "/provinces/15", "/search?q=Ph%C6%B0%E1%BB%9Dng+B%E1%BA%BFn+Ngh%C3%A9%2C+Qu%E1%BA%ADn+1"]),
-    ("lead", "hanoi@tocongnghe.vn", ["/provinces/01", "/people", "/account"]),
+    ("lead", "hanoi@tocongnghe.vn", ["/provinces/01", "/people", "/account", "/provinces/01/tasks",
+                                     "/provinces/01/tasks/new"]),
     ("commune", "xa@tocongnghe.vn", ["/"]),
-    ("volunteer", "0987654321", ["/"]),
+    ("volunteer", "0987654321", ["/", "/my/tasks"]),
 ]
 
 with sync_playwright() as p:
@@ -35,6 +36,9 @@ with sync_playwright() as p:
                 page.goto(BASE + path)
                 name = f"{tag}-{who}-{path.strip('/').split('?')[0].replace('/', '_') or 'home'}.png"
                 page.screenshot(path=str(OUT / name), full_page=True)
+                if path == "/my/tasks" and page.locator("ul.tasks a.title").count():
+                    page.click("ul.tasks a.title >> nth=0")
+                    page.screenshot(path=str(OUT / f"{tag}-{who}-task.png"), full_page=True)
                 print(OUT / name, page.evaluate("document.documentElement.scrollWidth"), "px wide")
             ctx.close()
         # The commune lead's flows: add-member form with an error, a person, the edit form.

@@ -13,10 +13,11 @@ log = logging.getLogger(__name__)
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import api, auth, main, people, provinces, teams
+    from . import api, api_tasks, auth, labels, main, people, provinces, tasks, teams  # noqa: F401
 
-    for module in (auth, main, provinces, teams, people, api):
+    for module in (auth, main, provinces, teams, people, tasks, api):
         app.register_blueprint(module.bp)
+    app.jinja_env.globals["labels"] = labels
     app.extensions["csrf_protect"].exempt(api.bp)  # the API checks CSRF itself for cookie sessions
 
 

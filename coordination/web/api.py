@@ -17,11 +17,11 @@ from ..errors import DomainError, ValidationError
 from ..people import PersonInput, create_person, update_person
 from ..search import search_communes
 from . import serializers as ser
+from .json_input import flag, json_body, page_of, paging, text, whole
 from .openapi import openapi_document
 from .people import people_query
 
 bp = Blueprint("api", __name__)
-MAX_PER_PAGE = 200
 
 
 @bp.before_request
@@ -46,67 +46,15 @@ def _domain_error(err: DomainError):
     return jsonify(body), err.status
 
 
-def _json_body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ValidationError(_("Send a JSON object in the request body."))
-    return data
-
-
-def _str(data: dict, key: str, required: bool = False, max_len: int = 254) -> str | None:
-    value = data.get(key)
-    if value is None or value == "":
-        if required:
-            raise ValidationError(_("This field is required."), field=key)
-        return None
-    if not isinstance(value, str):
-        raise ValidationError(_("Must be text."), field=key)
-    if len(value) > max_len:
-        raise ValidationError(_("Too long (at most %(n)d characters).", n=max_len), field=key)
-    return value
-
-
-def _int(data: dict, key: str, required: bool = False) -> int | None:
-    value = data.get(key)
-    if value is None:
-        if required:
-            raise ValidationError(_("This field is required."), field=key)
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationError(_("Must be a whole number."), field=key)
-    return value
-
-
-def _bool(data: dict, key: str, default: bool) -> bool:
-    value = data.get(key, default)
-    if not isinstance(value, bool):
-        raise ValidationError(_("Must be true or false."), field=key)
-    return value
-
-
-def _paging() -> tuple[int, int]:
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-        per_page = min(MAX_PER_PAGE, max(1, int(request.args.get("per_page", 50))))
-    except ValueError:
-        raise ValidationError(_("page and per_page must be whole numbers.")) from None
-    return page, per_page
-
-
-def _page(items: list, page: int, per_page: int, serialize) -> dict:
-    return {"items": [serialize(i) for i in items[:per_page]], "page": page, "per_page": per_page,
-            "has_next": len(items) > per_page}
-
-
 def _person_input(data: dict, base: Person | None = None) -> PersonInput:
     def pick(key, max_len=254):
-        return _str(data, key, max_len=max_len) if key in data else (getattr(base, key) if base else None)
+        return text(data, key, max_len=max_len) if key in data else (getattr(base, key) if base else None)
 
     return PersonInput(
         full_name=pick("full_name", 120) or "", phone=pick("phone", 30) or "", email=pick("email"),
         affiliation=pick("affiliation", 20) or "other", organisation=pick("organisation", 120),
-        sms_ascii=_bool(data, "sms_ascii", base.sms_ascii if base else False),
-        consent_sms=_bool(data, "consent_sms", base.consent_sms if base else True))
+        sms_ascii=flag(data, "sms_ascii", base.sms_ascii if base else False),
+        consent_sms=flag(data, "consent_sms", base.consent_sms if base else True))
 
 
 @bp.get("/healthz")
@@ -133,16 +81,16 @@ def me():
 
 @bp.get("/api/v1/admin-units")
 def admin_units():
-    page, per_page = _paging()
+    page, per_page = paging()
     q = (request.args.get("q") or "").strip()
     if q:
-        return jsonify(_page([m for m in search_communes(q, limit=per_page + 1)], 1, per_page, ser.unit_match))
+        return jsonify(page_of([m for m in search_communes(q, limit=per_page + 1)], 1, per_page, ser.unit_match))
     level = request.args.get("level", COMMUNE_UNIT)
     query = sa.select(AdminUnit).where(AdminUnit.level == level)
     if request.args.get("province"):
         query = query.where(AdminUnit.province_code == request.args["province"])
     rows = db.session.scalars(query.order_by(AdminUnit.code).limit(per_page + 1).offset((page - 1) * per_page)).all()
-    return jsonify(_page(rows, page, per_page, ser.unit))
+    return jsonify(page_of(rows, page, per_page, ser.unit))
 
 
 @bp.get("/api/v1/admin-units/<code>")
@@ -156,7 +104,7 @@ def admin_unit(code: str):
 @bp.get("/api/v1/teams")
 def list_teams():
     scope = current_scope()
-    page, per_page = _paging()
+    page, per_page = paging()
     query = sa.select(Team).where(permissions.visible_teams_clause(scope))
     if request.args.get("province"):
         query = query.where(Team.province_code == request.args["province"])
@@ -165,7 +113,7 @@ def list_teams():
     rows = db.session.scalars(query.order_by(Team.province_code, Team.level, Team.name, Team.id)
                               .limit(per_page + 1).offset((page - 1) * per_page)).all()
     counts = overview.member_counts(t.id for t in rows[:per_page])
-    return jsonify(_page(rows, page, per_page, lambda t: ser.team(t, members=counts.get(t.id, 0))))
+    return jsonify(page_of(rows, page, per_page, lambda t: ser.team(t, members=counts.get(t.id, 0))))
 
 
 def _visible_team(team_id: int, manage: bool = False) -> Team:
@@ -188,27 +136,27 @@ def get_team(team_id: int):
 
 @bp.post("/api/v1/teams")
 def create_team():
-    data = _json_body()
+    data = json_body()
     scope = current_scope()
-    level = _str(data, "level", required=True, max_len=10)
+    level = text(data, "level", required=True, max_len=10)
     if level == "province":
-        code = _str(data, "province_code", required=True, max_len=8)
+        code = text(data, "province_code", required=True, max_len=8)
         if not permissions.can_create_province_team(scope):
             abort(404)
         team = teams.create_province_team(code, actor_id=current_user.id)
     elif level == "commune":
-        code = _str(data, "commune_code", required=True, max_len=8)
+        code = text(data, "commune_code", required=True, max_len=8)
         unit = db.session.get(AdminUnit, code)
         if unit is None or unit.level != COMMUNE_UNIT:
             teams.get_unit(code, COMMUNE_UNIT)  # raises the "unknown commune" error
         if not permissions.can_create_commune_team(scope, unit.province_code):
             abort(404)
-        team = teams.create_commune_team(code, _int(data, "parent_team_id"), actor_id=current_user.id)
+        team = teams.create_commune_team(code, whole(data, "parent_team_id"), actor_id=current_user.id)
     elif level == "village":
-        parent = _visible_team(_int(data, "parent_team_id", required=True) or 0)
+        parent = _visible_team(whole(data, "parent_team_id", required=True) or 0)
         if not permissions.can_create_village_team(scope, parent):
             abort(404)
-        team = teams.create_village_team(parent, _str(data, "name", required=True, max_len=200) or "",
+        team = teams.create_village_team(parent, text(data, "name", required=True, max_len=200) or "",
                                          actor_id=current_user.id)
     else:
         raise ValidationError(_("level must be province, commune or village."), field="level")
@@ -219,9 +167,9 @@ def create_team():
 @bp.post("/api/v1/teams/<int:team_id>/members")
 def add_member(team_id: int):
     team = _visible_team(team_id, manage=True)
-    data = _json_body()
-    role = _str(data, "role", max_len=20) or "member"
-    person_id = _int(data, "person_id")
+    data = json_body()
+    role = text(data, "role", max_len=20) or "member"
+    person_id = whole(data, "person_id")
     if person_id is not None:
         person = db.session.get(Person, person_id)
         if person is None or not permissions.can_view_person(current_scope(), person):
@@ -246,10 +194,10 @@ def end_membership(membership_id: int):
 
 @bp.get("/api/v1/people")
 def list_people():
-    page, per_page = _paging()
+    page, per_page = paging()
     rows = db.session.scalars(people_query(current_scope(), request.args.get("q", ""))
                               .limit(per_page + 1).offset((page - 1) * per_page)).all()
-    return jsonify(_page(rows, page, per_page, ser.person))
+    return jsonify(page_of(rows, page, per_page, ser.person))
 
 
 def _visible_person(person_id: int) -> Person:
@@ -273,6 +221,6 @@ def patch_person(person_id: int):
     person = _visible_person(person_id)
     if not permissions.can_edit_person(current_scope(), person):
         abort(404)
-    update_person(person, _person_input(_json_body(), base=person), actor_id=current_user.id)
+    update_person(person, _person_input(json_body(), base=person), actor_id=current_user.id)
     db.session.commit()
     return jsonify(ser.person(person))

@@ -7,29 +7,9 @@ from flask_wtf import FlaskForm as _FlaskForm
 from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from models.teams import (CO_CHAIR_HEALTH, CO_CHAIR_ICT, ENTERPRISE, GOVERNMENT, HEALTH_STATION, LEAD,
-                          LEADER_IN_CHARGE, MEMBER, OTHER, YOUTH_UNION)
+from models.teams import YOUTH_UNION
 
-AFFILIATION_LABELS = {
-    YOUTH_UNION: _l("Youth union"),
-    ENTERPRISE: _l("Enterprise"),
-    HEALTH_STATION: _l("Health station"),
-    GOVERNMENT: _l("Government"),
-    OTHER: _l("Other"),
-}
-ROLE_LABELS = {
-    CO_CHAIR_HEALTH: _l("Co-chair (Department of Health)"),
-    CO_CHAIR_ICT: _l("Co-chair (Department of ICT)"),
-    LEADER_IN_CHARGE: _l("Provincial leader in charge"),
-    LEAD: _l("Team lead"),
-    MEMBER: _l("Member"),
-}
-LEVEL_LABELS = {
-    "national": _l("Ministry"),
-    "province": _l("Province team"),
-    "commune": _l("Commune team"),
-    "village": _l("Village team"),
-}
+from . import labels
 
 REQUIRED = _l("This field is required.")
 # WTForms' own messages, translated through our catalogue (WTForms ships no Vietnamese).
@@ -75,7 +55,7 @@ class PersonForm(FlaskForm):
     phone = TelField(_l("Phone"), validators=[DataRequired(REQUIRED)],
                      render_kw={"inputmode": "tel", "placeholder": "0912 345 678", "maxlength": 30})
     email = EmailField(_l("Email (optional)"), validators=[Optional()], render_kw={"maxlength": 254})
-    affiliation = SelectField(_l("Affiliation"), choices=list(AFFILIATION_LABELS.items()), default=YOUTH_UNION)
+    affiliation = SelectField(_l("Affiliation"), choices=labels.choices(labels.AFFILIATION), default=YOUTH_UNION)
     organisation = StringField(_l("Organisation (e.g. Viettel, VNPT)"), validators=[Optional()],
                                render_kw={"maxlength": 120})
     sms_ascii = BooleanField(_l("SMS without diacritics"))

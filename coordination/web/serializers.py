@@ -43,3 +43,19 @@ def membership(m: Membership, with_person: bool = True) -> dict:
 def completeness(c) -> dict:
     return {"complete": c.complete, "missing_roles": list(c.missing),
             "holders": {role: [p.full_name for p in people] for role, people in c.holders.items()}}
+
+
+def task(t, commune_name: str | None) -> dict:
+    return {"id": t.id, "kind": t.kind, "title": t.title, "description": t.description, "team_id": t.team_id,
+            "commune_name": commune_name, "province_code": t.province_code, "status": t.status,
+            "blocked_reason": t.blocked_reason, "priority": t.priority,
+            "due_date": t.due_date.isoformat() if t.due_date else None, "target_count": t.target_count,
+            "target_unit": t.target_unit, "done_count": t.done_count, "percent": t.percent,
+            "assignee_person_id": t.assignee_person_id, "batch": t.batch,
+            "created_at": t.created_at.isoformat(), "updated_at": t.updated_at.isoformat()}
+
+
+def task_update(u) -> dict:
+    return {"id": u.id, "at": u.at.isoformat(), "person_id": u.person_id, "from_status": u.from_status,
+            "to_status": u.to_status, "delta": u.delta, "done_count_after": u.done_count_after,
+            "assignee_person_id": u.assignee_person_id, "note": u.note}

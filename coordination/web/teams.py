@@ -9,18 +9,20 @@ from flask_login import current_user, login_required
 from models import Membership, Person, Team, db
 from models.teams import COMMUNE, PROVINCE, VILLAGE
 
-from .. import accounts, overview, permissions, teams
+from .. import accounts, overview, permissions, task_board, teams
 from ..auth import current_scope
+from ..clock import local_today
 from ..errors import DomainError, NotFound
 from ..people import PersonInput, create_person, find_by_phone
-from .forms import ROLE_LABELS, ActionForm, EndMembershipForm, ExistingMemberForm, MemberForm, VillageTeamForm
+from . import labels
+from .forms import ActionForm, EndMembershipForm, ExistingMemberForm, MemberForm, VillageTeamForm
 from .helpers import form_error, get_or_404, require
 
 bp = Blueprint("teams", __name__)
 
 
 def member_forms(team: Team, new_form: MemberForm | None = None, existing_form: ExistingMemberForm | None = None):
-    choices = [(r, ROLE_LABELS[r]) for r in teams.ROLES_BY_LEVEL[team.level]]
+    choices = [(r, labels.ROLE[r]) for r in teams.ROLES_BY_LEVEL[team.level]]
     new_form = new_form or MemberForm(prefix="new")
     existing_form = existing_form or ExistingMemberForm(prefix="existing")
     new_form.role.choices = existing_form.role.choices = choices
@@ -47,6 +49,7 @@ def _render(team: Team, new_form=None, existing_form=None, village_form=None, st
         villages=villages, new_form=new_form, existing_form=existing_form,
         village_form=village_form or VillageTeamForm(prefix="village"), action=ActionForm(),
         end_form=EndMembershipForm(), can_manage=permissions.can_manage_team(scope, team),
+        team_tasks=task_board.team_tasks(team.id), today=local_today(),
         can_view_province=permissions.can_view_province(scope, team.province_code or ""),
         can_add_village=permissions.can_create_village_team(scope, team)), status
 

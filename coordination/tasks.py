@@ -1,0 +1,173 @@
+"""Task rules: what a task must contain, its status transitions, progress reports, hand-offs.
+
+Every change writes a `TaskUpdate`; progress is added atomically in SQL, so two volunteers
+reporting at the same moment both count."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Optional
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from models import Membership, Person, Task, TaskUpdate, db, utcnow
+from models.tasks import BLOCKED, CANCELLED, DONE, IN_PROGRESS, KINDS, OPEN, PRIORITIES
+
+from . import audit
+from .clock import local_today
+from .errors import Conflict, ValidationError
+
+MAX_TARGET = 10_000_000
+MAX_DELTA = 1_000_000
+
+# Allowed moves. Cancelling is separate (creator or province lead only).
+TRANSITIONS = {
+    OPEN: {IN_PROGRESS, BLOCKED},
+    IN_PROGRESS: {DONE, BLOCKED, OPEN},
+    BLOCKED: {IN_PROGRESS, OPEN},
+    DONE: {IN_PROGRESS},  # reopen
+    CANCELLED: set(),
+}
+
+
+@dataclass
+class TaskSpec:
+    kind: str
+    title: str
+    description: Optional[str] = None
+    due_date: Optional[date] = None
+    priority: str = "normal"
+    target_count: Optional[int] = None
+    target_unit: Optional[str] = None
+
+
+def clean_spec(spec: TaskSpec, today: Optional[date] = None) -> dict:
+    """Validate a task's content; returns the column values. Raises ValidationError naming the field."""
+    if spec.kind not in KINDS:
+        raise ValidationError(_l("Choose a kind of task from the list."), field="kind")
+    title = " ".join((spec.title or "").split())
+    if not title:
+        raise ValidationError(_l("Give the task a title."), field="title")
+    if len(title) > 200:
+        raise ValidationError(_l("The title is too long (at most %(n)d characters).", n=200), field="title")
+    description = (spec.description or "").strip() or None
+    if description and len(description) > 5000:
+        raise ValidationError(_l("The description is too long (at most %(n)d characters).", n=5000),
+                              field="description")
+    if spec.priority not in PRIORITIES:
+        raise ValidationError(_l("Choose a priority from the list."), field="priority")
+    if spec.due_date is not None and spec.due_date < (today or local_today()):
+        raise ValidationError(_l("The due date is in the past."), field="due_date")
+    target = spec.target_count
+    if target is not None and (isinstance(target, bool) or not isinstance(target, int)):
+        raise ValidationError(_l("The target must be a whole number."), field="target_count")
+    if target is not None and not 0 < target <= MAX_TARGET:
+        raise ValidationError(_l("The target must be between 1 and %(n)s.", n=f"{MAX_TARGET:,}"),
+                              field="target_count")
+    unit = " ".join((spec.target_unit or "").split()) or None
+    if unit and len(unit) > 60:
+        raise ValidationError(_l("The unit is too long (at most %(n)d characters).", n=60), field="target_unit")
+    if unit and target is None:
+        raise ValidationError(_l("A unit needs a target number."), field="target_count")
+    return dict(kind=spec.kind, title=title, description=description, due_date=spec.due_date,
+                priority=spec.priority, target_count=target, target_unit=unit)
+
+
+def _log(task: Task, user_id: Optional[int], person_id: Optional[int], **fields) -> TaskUpdate:
+    update = TaskUpdate(task_id=task.id, user_id=user_id, person_id=person_id, at=utcnow(), **fields)
+    db.session.add(update)
+    return update
+
+
+def change_status(task: Task, to_status: str, user_id: Optional[int], person_id: Optional[int],
+                  reason: Optional[str] = None, note: Optional[str] = None) -> Task:
+    """Move a task along its workflow. Blocking needs a reason. A stale view loses cleanly."""
+    from_status = task.status
+    if to_status == CANCELLED:
+        raise ValidationError(_l("Use cancel to cancel a task."), field="status")
+    if to_status not in TRANSITIONS.get(from_status, set()):
+        raise ValidationError(_l("A task cannot go from “%(a)s” to “%(b)s”.", a=status_label(from_status),
+                                 b=status_label(to_status)), field="status")
+    reason = " ".join((reason or "").split()) or None
+    if to_status == BLOCKED and not reason:
+        raise ValidationError(_l("Say why the task is blocked."), field="blocked_reason")
+    if reason and len(reason) > 500:
+        raise ValidationError(_l("The reason is too long (at most %(n)d characters).", n=500), field="blocked_reason")
+    now = utcnow()
+    values = dict(status=to_status, updated_at=now, blocked_reason=reason if to_status == BLOCKED else None,
+                  completed_at=now if to_status == DONE else None)
+    result = db.session.execute(sa.update(Task).where(Task.id == task.id, Task.status == from_status)
+                                .values(**values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise Conflict(_l("Someone changed this task meanwhile. Reload and try again."), field="status")
+    for key, value in values.items():
+        setattr(task, key, value)
+    _log(task, user_id, person_id, from_status=from_status, to_status=to_status,
+         note=_clean_note(reason if to_status == BLOCKED else note))
+    return task
+
+
+def cancel(task: Task, user_id: Optional[int], person_id: Optional[int], reason: Optional[str] = None) -> Task:
+    if task.status in (DONE, CANCELLED):
+        raise ValidationError(_l("A finished task cannot be cancelled."), field="status")
+    from_status = task.status
+    task.status, task.updated_at = CANCELLED, utcnow()
+    _log(task, user_id, person_id, from_status=from_status, to_status=CANCELLED, note=_clean_note(reason))
+    audit.record(user_id, "cancel", "task", task.id, province_code=task.province_code,
+                 before={"status": from_status}, after={"status": CANCELLED})
+    return task
+
+
+def _clean_note(note: Optional[str]) -> Optional[str]:
+    note = (note or "").strip() or None
+    if note and len(note) > 1000:
+        raise ValidationError(_l("The note is too long (at most %(n)d characters).", n=1000), field="note")
+    return note
+
+
+def report_progress(task: Task, delta: int, user_id: Optional[int], person_id: Optional[int],
+                    note: Optional[str] = None) -> Task:
+    """Add `delta` done items (e.g. 20 residents helped). Added in SQL: concurrent reports all count.
+    An open task starts when its first progress comes in."""
+    if isinstance(delta, bool) or not isinstance(delta, int):
+        raise ValidationError(_l("Progress must be a whole number."), field="delta")
+    if delta < 1:
+        raise ValidationError(_l("Progress must be at least 1."), field="delta")
+    if delta > MAX_DELTA:
+        raise ValidationError(_l("Progress is too large (at most %(n)s at once).", n=f"{MAX_DELTA:,}"), field="delta")
+    note = _clean_note(note)
+    if task.status not in (OPEN, IN_PROGRESS):
+        raise ValidationError(_l("Progress can only be reported on an open or ongoing task."), field="delta")
+    if task.status == OPEN:
+        change_status(task, IN_PROGRESS, user_id, person_id)
+    done = db.session.execute(
+        sa.update(Task).where(Task.id == task.id, Task.status == IN_PROGRESS)
+        .values(done_count=Task.done_count + delta, updated_at=utcnow())
+        .returning(Task.done_count).execution_options(synchronize_session=False)).scalar()
+    if done is None:
+        raise Conflict(_l("Someone changed this task meanwhile. Reload and try again."), field="delta")
+    task.done_count = done
+    _log(task, user_id, person_id, delta=delta, done_count_after=done, note=note)
+    return task
+
+
+def assign_person(task: Task, person: Optional[Person], user_id: Optional[int], person_id: Optional[int]) -> Task:
+    """Hand the task to an active member of its team (or take it back: person=None)."""
+    if person is not None:
+        is_member = db.session.scalar(sa.select(Membership.id).where(
+            Membership.team_id == task.team_id, Membership.person_id == person.id,
+            Membership.end_date.is_(None)).limit(1))
+        if not is_member:
+            raise ValidationError(_l("%(name)s is not a member of this team.", name=person.full_name),
+                                  field="assignee")
+    task.assignee_person_id = person.id if person else None
+    task.updated_at = utcnow()
+    _log(task, user_id, person_id, assignee_person_id=task.assignee_person_id)
+    return task
+
+
+def status_label(status: str) -> str:
+    labels = {OPEN: _l("Open"), IN_PROGRESS: _l("In progress"), DONE: _l("Done"), BLOCKED: _l("Blocked"),
+              CANCELLED: _l("Cancelled")}
+    return str(labels.get(status, status))

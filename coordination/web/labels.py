@@ -1,0 +1,58 @@
+"""Human labels for stored codes, translated; available in templates as `labels`."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from models.teams import (CO_CHAIR_HEALTH, CO_CHAIR_ICT, ENTERPRISE, GOVERNMENT, HEALTH_STATION, LEAD,
+                          LEADER_IN_CHARGE, MEMBER, OTHER, YOUTH_UNION)
+
+AFFILIATION = {
+    YOUTH_UNION: _l("Youth union"),
+    ENTERPRISE: _l("Enterprise"),
+    HEALTH_STATION: _l("Health station"),
+    GOVERNMENT: _l("Government"),
+    OTHER: _l("Other"),
+}
+ROLE = {
+    CO_CHAIR_HEALTH: _l("Co-chair (Department of Health)"),
+    CO_CHAIR_ICT: _l("Co-chair (Department of ICT)"),
+    LEADER_IN_CHARGE: _l("Provincial leader in charge"),
+    LEAD: _l("Team lead"),
+    MEMBER: _l("Member"),
+}
+LEVEL = {
+    "national": _l("Ministry"),
+    "province": _l("Province team"),
+    "commune": _l("Commune team"),
+    "village": _l("Village team"),
+}
+KIND = {
+    "support_health_declaration": _l("Help residents: health declaration"),
+    "support_qr_checkin": _l("Help residents: QR check-in"),
+    "support_vaccination_registration": _l("Help residents: vaccination registration"),
+    "support_vaccination_certificate": _l("Help residents: vaccination certificate"),
+    "support_home_care": _l("Help residents: home-care monitoring"),
+    "venue_qr_registration": _l("Register venues for QR codes"),
+    "data_verification": _l("Verify and clean a data list"),
+    "vaccination_drive": _l("Support a vaccination drive"),
+    "other": _l("Other"),
+}
+PRIORITY = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
+STATUS = {
+    "open": _l("Open"),
+    "in_progress": _l("In progress"),
+    "done": _l("Done"),
+    "blocked": _l("Blocked"),
+    "cancelled": _l("Cancelled"),
+}
+ACTION = {  # the button that moves a task to a status
+    "in_progress": _l("Start"),
+    "done": _l("Mark done"),
+    "blocked": _l("Blocked…"),
+    "open": _l("Back to open"),
+}
+UNIT_TYPE = {"Phường": _l("Wards (phường)"), "Xã": _l("Communes (xã)"), "Đặc khu": _l("Special zones (đặc khu)")}
+
+
+def choices(mapping: dict) -> list[tuple[str, object]]:
+    return list(mapping.items())

@@ -1,0 +1,71 @@
+"""Forms for tasks: creating and assigning, moving along, reporting progress, handing over."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from wtforms import (BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField,
+                     SelectMultipleField, StringField, TextAreaField, widgets)
+from wtforms.validators import DataRequired, InputRequired, Optional
+
+from ..assignment import ALL, ONE, SELECTED
+from . import labels
+from .forms import REQUIRED, FlaskForm
+
+NOT_A_NUMBER = _l("Enter a whole number.")
+
+
+class CheckboxList(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class WholeNumberField(IntegerField):
+    """An integer field whose parse error is in the user's language."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0].strip():
+            try:
+                self.data = int(valuelist[0].strip().replace(".", "").replace(",", ""))
+            except ValueError:
+                self.data = None
+                raise ValueError(NOT_A_NUMBER) from None
+        else:
+            self.data = None
+
+
+class TaskForm(FlaskForm):
+    kind = SelectField(_l("Kind of work"), choices=labels.choices(labels.KIND))
+    title = StringField(_l("Title"), validators=[DataRequired(REQUIRED)], render_kw={"maxlength": 200})
+    description = TextAreaField(_l("Details (optional)"), validators=[Optional()], render_kw={"rows": 3})
+    target_count = WholeNumberField(_l("Target (optional)"), validators=[Optional()],
+                                    render_kw={"inputmode": "numeric", "placeholder": "500"})
+    target_unit = StringField(_l("Unit"), validators=[Optional()],
+                              render_kw={"maxlength": 60, "placeholder": "người dân"})
+    due_date = DateField(_l("Due date (optional)"), validators=[Optional()])
+    priority = SelectField(_l("Priority"), choices=labels.choices(labels.PRIORITY), default="normal")
+    mode = RadioField(_l("Assign to"), default=ALL, choices=[
+        (ALL, _l("Every commune team matching the filter")), (SELECTED, _l("The communes I tick")),
+        (ONE, _l("One commune"))])
+    unit_type = SelectField(_l("Only"), choices=[("", _l("All types"))] + labels.choices(labels.UNIT_TYPE),
+                            default="")
+    skip_open = BooleanField(_l("Skip teams that already have an open task of this kind"))
+    communes = CheckboxList(_l("Communes"), choices=[], validate_choice=False)
+    expected = HiddenField()
+
+
+class StatusForm(FlaskForm):
+    to_status = HiddenField(validators=[DataRequired(REQUIRED)])
+    blocked_reason = StringField(_l("Why is it blocked?"), validators=[Optional()], render_kw={"maxlength": 500})
+
+
+class ProgressForm(FlaskForm):
+    delta = WholeNumberField(_l("How many more done?"), validators=[InputRequired(NOT_A_NUMBER)],
+                             render_kw={"inputmode": "numeric", "min": 1})
+    note = StringField(_l("Note (optional)"), validators=[Optional()], render_kw={"maxlength": 1000})
+
+
+class AssignForm(FlaskForm):
+    person_id = SelectField(_l("Hand to"), choices=[], validate_choice=False)
+
+
+class CancelForm(FlaskForm):
+    reason = StringField(_l("Reason (optional)"), validators=[Optional()], render_kw={"maxlength": 1000})

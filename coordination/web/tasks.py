@@ -1,0 +1,235 @@
+"""Task pages: the province board (and exports), creating and bulk-assigning, a task, my tasks."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from models import AdminUnit, Membership, Person, Task, TaskUpdate, Team, db
+from models.geography import PROVINCE as PROVINCE_UNIT
+from models.tasks import CANCELLED, KINDS, STATUSES
+from models.teams import COMMUNE
+
+from .. import assignment, permissions, task_board, tasks
+from ..auth import current_scope
+from ..clock import local_today
+from ..errors import DomainError
+from .helpers import form_error, get_or_404, page_arg, require
+from .task_forms import AssignForm, CancelForm, ProgressForm, StatusForm, TaskForm
+
+bp = Blueprint("tasks", __name__)
+
+
+def _board_filter() -> task_board.BoardFilter:
+    status = request.args.get("status") or None
+    kind = request.args.get("kind") or None
+    team = request.args.get("team", "")
+    return task_board.BoardFilter(
+        status=status if status in STATUSES + ("active",) else None,
+        kind=kind if kind in KINDS else None,
+        team_id=int(team) if team.isdigit() else None, overdue=request.args.get("overdue") == "1")
+
+
+def _province(code: str) -> AdminUnit:
+    require(permissions.can_view_province(current_scope(), code))
+    unit = db.session.get(AdminUnit, code)
+    if unit is None or unit.level != PROVINCE_UNIT:
+        abort(404)
+    return unit
+
+
+@bp.get("/provinces/<code>/tasks")
+@login_required
+def board(code: str):
+    province = _province(code)
+    f = _board_filter()
+    page, size = page_arg(), current_app.config["PAGE_SIZE"]
+    rows, total = task_board.province_board(code, f, page, size)
+    teams = db.session.execute(sa.select(Team.id, AdminUnit.name).join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
+                               .where(Team.level == COMMUNE, Team.province_code == code).order_by(AdminUnit.name)).all()
+    return render_template("tasks/board.html", province=province, rows=rows, total=total, page=page, size=size,
+                           f=f, teams=teams, counts=task_board.commune_counts(code), today=local_today(),
+                           can_create=permissions.can_create_tasks(current_scope(), code),
+                           args={k: v for k, v in request.args.items() if k != "page"})
+
+
+@bp.get("/provinces/<code>/tasks.<fmt>")
+@login_required
+def export(code: str, fmt: str):
+    _province(code)
+    rows = task_board.export_rows(code, _board_filter())
+    name = f"tasks-{code}-{local_today().isoformat()}"
+    if fmt == "csv":
+        return Response(task_board.to_csv(rows), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f"attachment; filename={name}.csv"})
+    if fmt == "xlsx":
+        return Response(task_board.to_xlsx(rows),
+                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f"attachment; filename={name}.xlsx"})
+    abort(404)
+
+
+def _new_task(province: AdminUnit | None):
+    scope = current_scope()
+    form = TaskForm()
+    communes = db.session.execute(
+        sa.select(AdminUnit.code, AdminUnit.name).join(Team, sa.and_(Team.admin_unit_code == AdminUnit.code,
+                                                                     Team.level == COMMUNE))
+        .where(AdminUnit.province_code == province.code).order_by(AdminUnit.name)).all() if province else []
+    form.communes.choices = [(c, n) for c, n in communes]
+    preview, status = None, 200
+    if form.validate_on_submit():
+        spec = tasks.TaskSpec(kind=form.kind.data, title=form.title.data, description=form.description.data,
+                              due_date=form.due_date.data, priority=form.priority.data,
+                              target_count=form.target_count.data, target_unit=form.target_unit.data)
+        targeting = assignment.Targeting(
+            province_code=province.code if province else None,
+            mode=form.mode.data if province else assignment.ALL, commune_codes=form.communes.data or [],
+            unit_type=form.unit_type.data or None, skip_with_open_task=form.skip_open.data)
+        try:
+            tasks.clean_spec(spec)
+            preview = assignment.preview(targeting, spec.kind)
+            confirmed = request.form.get("action") == "confirm"
+            if confirmed and form.expected.data != str(preview.count):
+                flash(_("The number of teams changed since the preview; check and confirm again."), "error")
+            elif confirmed:
+                batch, n = assignment.assign(spec, targeting, current_user.id)
+                db.session.commit()
+                flash(_("Task assigned to %(n)d commune teams.", n=n), "success")
+                if province:
+                    return redirect(url_for("tasks.board", code=province.code))
+                return redirect(url_for("main.home"))
+            form.expected.data = str(preview.count)
+        except DomainError as err:
+            form_error(form, err, "communes" if err.field in ("mode", "unit_type") else None)
+            preview, status = None, 400
+    elif form.is_submitted():
+        status = 400
+    return render_template("tasks/new.html", form=form, province=province, preview=preview,
+                           national=province is None and scope.national), status
+
+
+@bp.route("/provinces/<code>/tasks/new", methods=["GET", "POST"])
+@login_required
+def new(code: str):
+    province = _province(code)
+    require(permissions.can_create_tasks(current_scope(), code))
+    return _new_task(province)
+
+
+@bp.route("/tasks/new", methods=["GET", "POST"])
+@login_required
+def new_national():
+    require(permissions.can_create_national_tasks(current_scope()))
+    return _new_task(None)
+
+
+def _task(task_id: int) -> Task:
+    task = get_or_404(Task, task_id)
+    require(permissions.can_view_task(current_scope(), task))
+    return task
+
+
+def _render_task(task: Task, status_form=None, progress_form=None, assign_form=None, status: int = 200):
+    scope = current_scope()
+    updates = db.session.execute(
+        sa.select(TaskUpdate, Person.full_name).outerjoin(Person, Person.id == TaskUpdate.person_id)
+        .where(TaskUpdate.task_id == task.id).order_by(TaskUpdate.at.desc(), TaskUpdate.id.desc()).limit(100)).all()
+    assign_form = assign_form or AssignForm()
+    members = db.session.execute(sa.select(Person.id, Person.full_name).join(Membership).where(
+        Membership.team_id == task.team_id, Membership.end_date.is_(None)).order_by(Person.full_name)).all()
+    assign_form.person_id.choices = [("", "—")] + [(str(i), n) for i, n in members]
+    if assign_form.person_id.data is None:
+        assign_form.person_id.data = str(task.assignee_person_id or "")
+    return render_template(
+        "tasks/show.html", task=task, updates=updates, today=local_today(),
+        transitions=sorted(tasks.TRANSITIONS.get(task.status, ())), status_form=status_form or StatusForm(),
+        progress_form=progress_form or ProgressForm(), assign_form=assign_form, cancel_form=CancelForm(),
+        can_work=permissions.can_work_on_task(scope, task), can_assign=permissions.can_assign_task(scope, task),
+        can_cancel=permissions.can_cancel_task(scope, task, current_user.id) and task.status not in ("done", CANCELLED),
+        can_view_board=permissions.can_view_province(scope, task.province_code)), status
+
+
+@bp.get("/tasks/<int:task_id>")
+@login_required
+def show(task_id: int):
+    return _render_task(_task(task_id))
+
+
+@bp.post("/tasks/<int:task_id>/status")
+@login_required
+def change_status(task_id: int):
+    task = _task(task_id)
+    require(permissions.can_work_on_task(current_scope(), task))
+    form = StatusForm()
+    if form.validate_on_submit():
+        try:
+            tasks.change_status(task, form.to_status.data, current_user.id, current_user.person_id,
+                                reason=form.blocked_reason.data)
+            db.session.commit()
+            return redirect(url_for("tasks.show", task_id=task.id))
+        except DomainError as err:
+            form_error(form, err, "blocked_reason")
+    return _render_task(db.session.get(Task, task_id), status_form=form, status=400)
+
+
+@bp.post("/tasks/<int:task_id>/progress")
+@login_required
+def progress(task_id: int):
+    task = _task(task_id)
+    require(permissions.can_work_on_task(current_scope(), task))
+    form = ProgressForm()
+    if form.validate_on_submit():
+        try:
+            tasks.report_progress(task, form.delta.data, current_user.id, current_user.person_id, form.note.data)
+            db.session.commit()
+            flash(_("Progress saved: %(done)s done.", done=f"{task.done_count:,}"), "success")
+            return redirect(request.form.get("next") or url_for("tasks.show", task_id=task.id))
+        except DomainError as err:
+            form_error(form, err, "delta")
+    return _render_task(db.session.get(Task, task_id), progress_form=form, status=400)
+
+
+@bp.post("/tasks/<int:task_id>/assign")
+@login_required
+def assign_person(task_id: int):
+    task = _task(task_id)
+    require(permissions.can_assign_task(current_scope(), task))
+    form = AssignForm()
+    form.person_id.choices = []
+    if form.validate_on_submit():
+        try:
+            raw = form.person_id.data or ""
+            person = db.session.get(Person, int(raw)) if raw.isdigit() else None
+            if raw and person is None:
+                raise DomainError(_("Choose a member of the team."), field="person_id")
+            tasks.assign_person(task, person, current_user.id, current_user.person_id)
+            db.session.commit()
+            return redirect(url_for("tasks.show", task_id=task.id))
+        except DomainError as err:
+            form_error(form, err, "person_id")
+    return _render_task(db.session.get(Task, task_id), assign_form=form, status=400)
+
+
+@bp.post("/tasks/<int:task_id>/cancel")
+@login_required
+def cancel(task_id: int):
+    task = _task(task_id)
+    require(permissions.can_cancel_task(current_scope(), task, current_user.id))
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            tasks.cancel(task, current_user.id, current_user.person_id, form.reason.data)
+            db.session.commit()
+        except DomainError as err:
+            db.session.rollback()
+            flash(str(err), "error")
+    return redirect(url_for("tasks.show", task_id=task_id))
+
+
+@bp.get("/my/tasks")
+@login_required
+def mine():
+    return render_template("tasks/mine.html", rows=task_board.my_tasks(current_user.person_id), today=local_today(),
+                           progress_form=ProgressForm())
