@@ -77,3 +77,56 @@ def test_province_lead_adds_a_member_after_fixing_a_bad_phone(world, live_server
     assert "+84912345678" in member.inner_text() and "VNPT" in member.inner_text()
     db.session.commit()
     assert db.session.scalar(sa.select(Person.phone).where(Person.full_name == "Phạm Thị Lan")) == "+84912345678"
+
+
+def test_bulk_assign_then_a_volunteer_reports_progress_and_the_board_moves(world, live_server, browser):
+    from coordination import teams
+    from tests.factories import communes_of
+
+    extra = [teams.create_commune_team(u.code) for u in communes_of(HANOI, 3)[1:]]
+    db.session.commit()
+    names = [world.commune_team.admin_unit.name] + [t.admin_unit.name for t in extra]
+
+    lead = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    lead.set_default_timeout(10_000)
+    lead.goto(live_server + "/login")
+    lead.fill("#identifier", "hn@example.vn")
+    lead.fill("#password", PASSWORD)
+    lead.click("button.primary")
+    lead.goto(f"{live_server}/provinces/{HANOI}/tasks/new")
+    lead.select_option("#kind", "support_vaccination_registration")
+    lead.fill("#title", "Hỗ trợ đăng ký tiêm mũi nhắc")
+    lead.fill("#target_count", "100")
+    lead.fill("#target_unit", "người dân")
+    lead.check("input[name=mode][value=selected]")
+    lead.click("#task-form details summary")
+    for name in names:
+        lead.get_by_label(name, exact=True).check()
+    lead.click("button[value=preview]")
+    assert "3 tổ xã/phường sẽ nhận nhiệm vụ này." in lead.locator("#preview").inner_text()
+    lead.click("button[value=confirm]")
+    lead.wait_for_url(f"{live_server}/provinces/{HANOI}/tasks")
+    assert lead.locator("#board li.task").count() == 3
+
+    volunteer = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True).new_page()
+    volunteer.set_default_timeout(10_000)
+    volunteer.goto(live_server + "/login")
+    volunteer.fill("#identifier", "0987 654 321")
+    volunteer.fill("#password", PASSWORD)
+    volunteer.click("button.primary")
+    volunteer.goto(live_server + "/my/tasks")
+    volunteer.click("text=Hỗ trợ đăng ký tiêm mũi nhắc")
+    volunteer.fill("#delta", "30")
+    volunteer.fill("#note", "Tổ dân phố 3")
+    volunteer.click("#progress-form button.primary")
+    assert "30 / 100 người dân (30%)" in volunteer.locator("#progress").inner_text()
+    assert volunteer.evaluate("document.documentElement.scrollWidth") <= 360
+
+    lead.reload()
+    card = lead.locator("#board li.task", has_text=world.commune_team.admin_unit.name)
+    assert card.locator(".progress").get_attribute("data-percent") == "30"
+    bar = card.locator(".progress .bar span").bounding_box()["width"]
+    track = card.locator(".progress .bar").bounding_box()["width"]
+    assert abs(bar / track - 0.30) < 0.02
+    others = lead.locator("#board li.task", has_text=extra[0].admin_unit.name)
+    assert others.locator(".progress").get_attribute("data-percent") == "0"
