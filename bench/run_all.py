@@ -12,7 +12,7 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from app import create_app
-    from bench import bench_pages, seed_national
+    from bench import bench_pages, bench_tasks, seed_national
     from coordination.geography import load_geography
     from models import db
 
@@ -28,6 +28,8 @@ def main() -> None:
         seed_national.seed(db.engine, 500_000)
     print(f"server time, median of {bench_pages.RUNS} requests:")
     bench_pages.run(app)
+    print("tasks:")
+    bench_tasks.run(app)
 
 
 if __name__ == "__main__":

@@ -62,38 +62,42 @@ def _board_query(where: list):
             .where(*where))
 
 
+BOARD_ORDER = (Task.due_date.asc().nulls_last(), Task.id)  # earliest due first; matches ix_tasks_province_due
+
+
 def province_board(province_code: str, f: BoardFilter, page: int = 1, size: int = 50) -> tuple[list[BoardRow], int]:
-    """One page of the province's tasks, earliest due first (no due date last), and the total."""
+    """One page of the province's tasks, earliest due first (no due date last), and the total.
+    The page is chosen on `tasks` alone (an index walk), then joined to names."""
     today = local_today()
     where = [Task.province_code == province_code] + f.clauses(today)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Task).where(*where))
-    rows = db.session.execute(_board_query(where).order_by(Task.due_date.is_(None), Task.due_date, Task.id)
-                              .limit(size).offset((page - 1) * size)).all()
+    page_ids = (sa.select(Task.id).where(*where).order_by(*BOARD_ORDER)
+                .limit(size).offset((page - 1) * size).scalar_subquery())
+    rows = db.session.execute(_board_query([Task.id.in_(page_ids)]).order_by(*BOARD_ORDER)).all()
     return [BoardRow(t, name, assignee) for t, name, assignee in rows], total
 
 
 def commune_counts(province_code: str) -> list[CommuneCounts]:
-    """Per commune team: active, done and overdue tasks (one GROUP BY)."""
+    """Per commune team: active, done and overdue tasks; one GROUP BY on `tasks`, then names."""
     today = local_today()
     active = Task.status.in_(ACTIVE_STATUSES)
+    counts = (sa.select(Task.team_id.label("team_id"),
+                        sa.func.count().filter(active).label("active"),
+                        sa.func.count().filter(Task.status == DONE).label("done"),
+                        sa.func.count().filter(active, Task.due_date < today).label("overdue"))
+              .where(Task.province_code == province_code).group_by(Task.team_id).subquery())
     rows = db.session.execute(
-        sa.select(Task.team_id, AdminUnit.name,
-                  sa.func.sum(sa.case((active, 1), else_=0)),
-                  sa.func.sum(sa.case((Task.status == DONE, 1), else_=0)),
-                  sa.func.sum(sa.case((sa.and_(active, Task.due_date < today), 1), else_=0)))
-        .join(Team, Team.id == Task.team_id).join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
-        .where(Task.province_code == province_code).group_by(Task.team_id, AdminUnit.name)
-        .order_by(sa.desc(sa.func.sum(sa.case((sa.and_(active, Task.due_date < today), 1), else_=0))),
-                  AdminUnit.name))
-    return [CommuneCounts(tid, name, a or 0, d or 0, o or 0) for tid, name, a, d, o in rows]
+        sa.select(counts.c.team_id, AdminUnit.name, counts.c.active, counts.c.done, counts.c.overdue)
+        .join(Team, Team.id == counts.c.team_id).join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
+        .order_by(counts.c.overdue.desc(), AdminUnit.name))
+    return [CommuneCounts(*row) for row in rows]
 
 
 def team_tasks(team_id: int, include_finished: bool = False, limit: int = 100) -> list[BoardRow]:
     where = [Task.team_id == team_id]
     if not include_finished:
         where.append(Task.status.in_(ACTIVE_STATUSES))
-    rows = db.session.execute(_board_query(where).order_by(Task.due_date.is_(None), Task.due_date, Task.id)
-                              .limit(limit)).all()
+    rows = db.session.execute(_board_query(where).order_by(*BOARD_ORDER).limit(limit)).all()
     return [BoardRow(t, name, assignee) for t, name, assignee in rows]
 
 
@@ -104,7 +108,7 @@ def my_tasks(person_id: int, limit: int = 100) -> list[BoardRow]:
              sa.or_(Task.assignee_person_id == person_id,
                     sa.and_(Task.assignee_person_id.is_(None), Task.team_id.in_(my_teams)))]
     rows = db.session.execute(_board_query(where).order_by(
-        (Task.assignee_person_id == person_id).desc(), Task.due_date.is_(None), Task.due_date, Task.id)
+        (Task.assignee_person_id == person_id).desc(), *BOARD_ORDER)
         .limit(limit)).all()
     return [BoardRow(t, name, assignee) for t, name, assignee in rows]
 
@@ -116,7 +120,7 @@ EXPORT_HEADER = ["id", "commune", "kind", "title", "status", "priority", "due_da
 def export_rows(province_code: str, f: BoardFilter, batch_size: int = 2000) -> Iterator[list]:
     """Every task of the filtered board, in board order, streamed in batches."""
     where = [Task.province_code == province_code] + f.clauses(local_today())
-    query = _board_query(where).order_by(Task.due_date.is_(None), Task.due_date, Task.id)
+    query = _board_query(where).order_by(*BOARD_ORDER)
     result = db.session.execute(query.execution_options(yield_per=batch_size))
     for task, commune, assignee in result:
         yield [task.id, commune, task.kind, task.title, task.status, task.priority,

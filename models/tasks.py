@@ -65,6 +65,7 @@ class Task(TimestampMixin, db.Model):
         sa.CheckConstraint("done_count >= 0", name="done_count_not_negative"),
         sa.CheckConstraint("target_count IS NULL OR target_count > 0", name="target_positive"),
         sa.Index("ix_tasks_province_status_due", "province_code", "status", "due_date"),
+        sa.Index("ix_tasks_province_due", "province_code", "due_date", "id"),
         sa.Index("ix_tasks_team_status", "team_id", "status"),
         sa.Index("ix_tasks_assignee_status", "assignee_person_id", "status"),
     )

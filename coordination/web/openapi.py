@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 document for /api/v1, kept beside the routes it describes."""
 from __future__ import annotations
 
+from models.tasks import KINDS, PRIORITIES, STATUSES
 from models.teams import AFFILIATIONS, ROLES, TEAM_LEVELS
 
 
@@ -64,6 +65,28 @@ def openapi_document() -> dict:
                     "id": {"type": "integer"}, "team_id": {"type": "integer"}, "person_id": {"type": "integer"},
                     "role": {"type": "string", "enum": list(ROLES)}, "start_date": {"type": "string", "format": "date"},
                     "end_date": {"type": ["string", "null"], "format": "date"}, "person": _ref("Person")}},
+                "Task": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "kind": {"type": "string", "enum": list(KINDS)},
+                    "title": {"type": "string"}, "description": {"type": ["string", "null"]},
+                    "team_id": {"type": "integer"}, "commune_name": {"type": ["string", "null"]},
+                    "province_code": {"type": "string"}, "status": {"type": "string", "enum": list(STATUSES)},
+                    "blocked_reason": {"type": ["string", "null"]},
+                    "priority": {"type": "string", "enum": list(PRIORITIES)},
+                    "due_date": {"type": ["string", "null"], "format": "date"},
+                    "target_count": {"type": ["integer", "null"]}, "target_unit": {"type": ["string", "null"]},
+                    "done_count": {"type": "integer"}, "percent": {"type": ["integer", "null"]},
+                    "assignee_person_id": {"type": ["integer", "null"]}, "batch": {"type": ["string", "null"]}}},
+                "TaskCreate": {"type": "object", "required": ["kind", "title"], "properties": {
+                    "province_code": {"type": "string", "description": "omit for a nationwide campaign (ministry)"},
+                    "mode": {"type": "string", "enum": ["all", "selected", "one"]},
+                    "commune_codes": {"type": "array", "items": {"type": "string"}},
+                    "unit_type": {"type": "string", "enum": ["Phường", "Xã", "Đặc khu"]},
+                    "skip_with_open_task": {"type": "boolean"},
+                    "dry_run": {"type": "boolean", "description": "only count the teams that would receive it"},
+                    "kind": {"type": "string", "enum": list(KINDS)}, "title": {"type": "string", "maxLength": 200},
+                    "description": {"type": "string"}, "due_date": {"type": "string", "format": "date"},
+                    "priority": {"type": "string", "enum": list(PRIORITIES)},
+                    "target_count": {"type": "integer", "minimum": 1}, "target_unit": {"type": "string"}}},
             },
         },
         "security": [{"bearer": []}, {"cookie": []}],
@@ -111,6 +134,42 @@ def openapi_document() -> dict:
                 "summary": "End a membership today (history is kept)",
                 "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "responses": _ok(_ref("Membership"))}},
+            "/api/v1/tasks": {
+                "get": {"summary": "A province's task board (province=…), or your own tasks (mine=1)",
+                        "parameters": PAGING + [
+                            {"name": "province", "in": "query", "schema": {"type": "string"}},
+                            {"name": "mine", "in": "query", "schema": {"type": "string", "enum": ["1"]}},
+                            {"name": "status", "in": "query",
+                             "schema": {"type": "string", "enum": list(STATUSES) + ["active"]}},
+                            {"name": "kind", "in": "query", "schema": {"type": "string", "enum": list(KINDS)}},
+                            {"name": "team", "in": "query", "schema": {"type": "integer"}},
+                            {"name": "overdue", "in": "query", "schema": {"type": "string", "enum": ["1"]}}],
+                        "responses": _ok(_page_of("Task"))},
+                "post": {"summary": "Assign a task to one, several or all matching commune teams, in one transaction",
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("TaskCreate")}}},
+                         "responses": _ok({"type": "object", "properties": {
+                             "teams": {"type": "integer"}, "created": {"type": "integer"},
+                             "batch": {"type": "string"}}}, "201", "Created")}},
+            "/api/v1/tasks/{id}": {
+                "get": {"summary": "A task with its history",
+                        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                        "responses": _ok(_ref("Task"))},
+                "patch": {"summary": "Change status (blocked needs blocked_reason; cancelled: creator or province), "
+                                     "or hand to a member (assignee_person_id)",
+                          "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                          "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                              "type": "object", "properties": {
+                                  "status": {"type": "string", "enum": list(STATUSES)},
+                                  "blocked_reason": {"type": "string"}, "note": {"type": "string"},
+                                  "assignee_person_id": {"type": ["integer", "null"]}}}}}},
+                          "responses": _ok(_ref("Task"))}},
+            "/api/v1/tasks/{id}/progress": {"post": {
+                "summary": "Report progress: add delta done items (atomic; concurrent reports all count)",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["delta"], "properties": {
+                        "delta": {"type": "integer", "minimum": 1}, "note": {"type": "string"}}}}}},
+                "responses": _ok(_ref("Task"))}},
             "/api/v1/people": {"get": {
                 "summary": "People in your scope", "parameters": PAGING + [
                     {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "name or phone"}],

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
+                   stream_with_context, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -61,7 +62,7 @@ def export(code: str, fmt: str):
     rows = task_board.export_rows(code, _board_filter())
     name = f"tasks-{code}-{local_today().isoformat()}"
     if fmt == "csv":
-        return Response(task_board.to_csv(rows), mimetype="text/csv; charset=utf-8",
+        return Response(stream_with_context(task_board.to_csv(rows)), mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f"attachment; filename={name}.csv"})
     if fmt == "xlsx":
         return Response(task_board.to_xlsx(rows),

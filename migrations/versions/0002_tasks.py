@@ -55,6 +55,7 @@ def upgrade():
         batch_op.create_index('ix_tasks_assignee_status', ['assignee_person_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_tasks_batch'), ['batch'], unique=False)
         batch_op.create_index('ix_tasks_province_status_due', ['province_code', 'status', 'due_date'], unique=False)
+        batch_op.create_index('ix_tasks_province_due', ['province_code', 'due_date', 'id'], unique=False)
         batch_op.create_index('ix_tasks_team_status', ['team_id', 'status'], unique=False)
 
     op.create_table('task_updates',
@@ -90,6 +91,7 @@ def downgrade():
     with op.batch_alter_table('tasks', schema=None) as batch_op:
         batch_op.drop_index('ix_tasks_team_status')
         batch_op.drop_index('ix_tasks_province_status_due')
+        batch_op.drop_index('ix_tasks_province_due')
         batch_op.drop_index(batch_op.f('ix_tasks_batch'))
         batch_op.drop_index('ix_tasks_assignee_status')
 
