@@ -19,7 +19,8 @@ def _database_url() -> str:
 class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
     SQLALCHEMY_DATABASE_URI = _database_url()
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # No pool_pre_ping: it costs a round trip on every request; recycle connections instead.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": 1800}
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     TZ_DISPLAY = os.environ.get("TZ_DISPLAY", "Asia/Ho_Chi_Minh")
     TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID")

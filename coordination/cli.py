@@ -36,6 +36,24 @@ def demo_load() -> None:
         click.echo(f"  {role:<44} {identifier:<26} {name}")
 
 
+
+
+duty_cli = AppGroup("duty", help="24/7 duty.")
+
+
+@duty_cli.command("close-stale")
+def duty_close_stale() -> None:
+    """Close check-ins left open 2 hours after their shift ended (the scheduler runs this too)."""
+    from models import db
+
+    from .checkins import close_stale_sessions
+
+    closed = close_stale_sessions()
+    db.session.commit()
+    click.echo(f"closed {closed} stale duty sessions")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(geo_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(duty_cli)

@@ -1,7 +1,8 @@
-"""Dates as people in Vietnam see them."""
+"""Dates and times as people in Vietnam see them. Stored times are UTC; Vietnam has no DST,
+but everything goes through zoneinfo so nothing assumes it."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -9,7 +10,19 @@ from flask import current_app, has_app_context
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
 
 
+def local_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config.get("TZ_DISPLAY", DEFAULT_TZ) if has_app_context() else DEFAULT_TZ)
+
+
 def local_today() -> date:
     """Today's date in the display time zone (a due date 'today' ends at midnight in Vietnam)."""
-    tz = current_app.config.get("TZ_DISPLAY", DEFAULT_TZ) if has_app_context() else DEFAULT_TZ
-    return datetime.now(ZoneInfo(tz)).date()
+    return datetime.now(local_zone()).date()
+
+
+def local_to_utc(day: date, at: time) -> datetime:
+    """A wall-clock time on a local date, as an aware UTC datetime."""
+    return datetime.combine(day, at, tzinfo=local_zone()).astimezone(timezone.utc)
+
+
+def to_local(moment: datetime) -> datetime:
+    return moment.astimezone(local_zone())

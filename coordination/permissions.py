@@ -192,3 +192,15 @@ def can_assign_task(scope: Scope, task) -> bool:
 def can_cancel_task(scope: Scope, task, user_id: Optional[int]) -> bool:
     return (user_id is not None and task.created_by_id == user_id) or scope.national \
         or task.province_code in scope.provinces
+
+
+# --- duty --------------------------------------------------------------------------------
+
+def can_manage_rota(scope: Scope, team: Team) -> bool:
+    """Define rotas, add shifts, put people on them: whoever manages the team."""
+    return can_manage_team(scope, team)
+
+
+def can_claim_shift(scope: Scope, shift) -> bool:
+    """A volunteer takes an open place on a shift of a team they belong to."""
+    return shift.team_id in scope.member_teams

@@ -13,9 +13,9 @@ log = logging.getLogger(__name__)
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import api, api_tasks, auth, labels, main, people, provinces, tasks, teams  # noqa: F401
+    from . import api, api_duty, api_tasks, auth, duty, labels, main, people, provinces, tasks, teams  # noqa: F401
 
-    for module in (auth, main, provinces, teams, people, tasks, api):
+    for module in (auth, main, provinces, teams, people, tasks, duty, api):
         app.register_blueprint(module.bp)
     app.jinja_env.globals["labels"] = labels
     app.extensions["csrf_protect"].exempt(api.bp)  # the API checks CSRF itself for cookie sessions

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from models import Membership, Team, db
 
-from .. import overview, permissions
+from .. import duty, overview, permissions
 from ..auth import current_scope
 from ..search import search_communes
 from .helpers import require
@@ -20,7 +20,8 @@ bp = Blueprint("main", __name__)
 def home():
     scope = current_scope()
     if scope.national:
-        return render_template("national.html", provinces=overview.national_summary())
+        return render_template("national.html", provinces=overview.national_summary(),
+                               on_duty=duty.on_duty_by_province())
     if len(scope.provinces) == 1:
         return redirect(url_for("provinces.show", code=next(iter(scope.provinces))))
     if len(scope.led_teams) == 1 and not scope.provinces:

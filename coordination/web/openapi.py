@@ -170,6 +170,42 @@ def openapi_document() -> dict:
                     "type": "object", "required": ["delta"], "properties": {
                         "delta": {"type": "integer", "minimum": 1}, "note": {"type": "string"}}}}}},
                 "responses": _ok(_ref("Task"))}},
+            "/api/v1/duty/me": {"get": {
+                "summary": "My duty: open session, current and next shifts, open shifts to claim, CSRF token",
+                "responses": _ok({"type": "object"})}},
+            "/api/v1/checkins": {"post": {
+                "summary": "A batch of 1–500 of my check-ins/outs, idempotent on client_uuid; answered per item "
+                           "(accepted | duplicate | rejected with error and field). Device time is kept; items "
+                           "more than 5 minutes in the future or 7 days old are rejected.",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["items"], "properties": {"items": {
+                        "type": "array", "minItems": 1, "maxItems": 500, "items": {
+                            "type": "object", "required": ["client_uuid", "kind", "occurred_at"], "properties": {
+                                "client_uuid": {"type": "string", "format": "uuid"},
+                                "kind": {"type": "string", "enum": ["in", "out"]},
+                                "occurred_at": {"type": "string", "format": "date-time"},
+                                "shift_id": {"type": "integer"},
+                                "lat": {"type": "number"}, "lon": {"type": "number"},
+                                "accuracy_m": {"type": "number"}}}}}}}}},
+                "responses": _ok({"type": "object", "properties": {
+                    "results": {"type": "array", "items": {"type": "object"}}, "accepted": {"type": "integer"},
+                    "duplicate": {"type": "integer"}, "rejected": {"type": "integer"}}})}},
+            "/api/v1/duty/now": {"get": {
+                "summary": "People on duty now: per province (ministry) or per commune team (province=…)",
+                "parameters": [{"name": "province", "in": "query", "schema": {"type": "string"}}],
+                "responses": _ok({"type": "object"})}},
+            "/api/v1/duty/hours": {"get": {
+                "summary": "Hours on duty per person of a team between two local dates",
+                "parameters": [{"name": "team", "in": "query", "required": True, "schema": {"type": "integer"}},
+                               {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+                               {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}],
+                "responses": _ok({"type": "object"})}},
+            "/api/v1/teams/{id}/shifts": {"get": {
+                "summary": "A team's shifts with who stands them and whether they are understaffed",
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                               {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
+                               {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}],
+                "responses": _ok({"type": "object"})}},
             "/api/v1/people": {"get": {
                 "summary": "People in your scope", "parameters": PAGING + [
                     {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "name or phone"}],

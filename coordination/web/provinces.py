@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 
 from models import db
 
-from .. import overview, permissions, teams
+from .. import duty, overview, permissions, teams
 from ..auth import current_scope
 from ..errors import DomainError
 from .forms import ActionForm, CommuneTeamForm, EndMembershipForm
@@ -31,6 +31,7 @@ def render_province(code: str, commune_form: CommuneTeamForm | None = None, new_
     new_form, existing_form = member_forms(data.team, new_form, existing_form) if data.team else (None, None)
     return render_template("province.html", o=data, commune_form=form, action=ActionForm(),
                            new_form=new_form, existing_form=existing_form, end_form=EndMembershipForm(),
+                           on_duty=duty.on_duty_by_team(code), gaps=duty.province_gaps(code),
                            can_manage=permissions.can_manage_province_team(scope, code),
                            can_add_commune=permissions.can_create_commune_team(scope, code),
                            can_create_team=permissions.can_create_province_team(scope)), status

@@ -1,0 +1,269 @@
+"""Check-in and check-out: one tap online, or a queue of taps sent later from a phone that was offline.
+
+Items are idempotent on their client UUID, keep the device time (`occurred_at`) beside the
+server's (`received_at`), and are answered one by one: a bad item never sinks the others.
+A batch costs a handful of statements whatever its size."""
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Optional
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from models import AdminUnit, CheckIn, DutySession, Membership, Shift, ShiftAssignment, Team, db, utcnow
+from models.shifts import CHECK_IN, CHECK_OUT
+from models.teams import COMMUNE, VILLAGE
+
+from .clock import to_local
+
+MAX_BATCH = 500
+CLOCK_SKEW = timedelta(minutes=5)
+MAX_AGE = timedelta(days=7)
+EARLY = timedelta(hours=1)  # a check-in up to an hour before a shift counts for that shift
+DEFAULT_FAR_KM = 10.0
+
+ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
+
+
+@dataclass
+class Item:
+    client_uuid: str
+    kind: str
+    occurred_at: datetime
+    shift_id: Optional[int] = None
+    lat: Optional[float] = None
+    lon: Optional[float] = None
+    accuracy_m: Optional[float] = None
+
+
+@dataclass
+class Result:
+    client_uuid: Optional[str]
+    status: str
+    id: Optional[int] = None
+    error: Optional[str] = None
+    field: Optional[str] = None
+    far: bool = False
+
+    def as_dict(self) -> dict:
+        out = {"client_uuid": self.client_uuid, "status": self.status}
+        for key in ("id", "error", "field"):
+            if getattr(self, key) is not None:
+                out[key] = str(getattr(self, key)) if key == "error" else getattr(self, key)
+        if self.status == ACCEPTED:
+            out["far"] = self.far
+        return out
+
+
+class ItemError(Exception):
+    def __init__(self, message, field: str):
+        super().__init__(str(message))
+        self.message, self.field = message, field
+
+
+def _number(raw: dict, key: str, low: float, high: float) -> Optional[float]:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not low <= value <= high:
+        raise ItemError(_l("%(field)s must be a number from %(a)s to %(b)s.", field=key, a=low, b=high), key)
+    return float(value)
+
+
+def parse_item(raw: Any, now: datetime) -> Item:
+    """One item of a batch, validated; raises ItemError naming the field."""
+    if not isinstance(raw, dict):
+        raise ItemError(_l("Each item must be an object."), "item")
+    client_uuid = raw.get("client_uuid")
+    try:
+        client_uuid = str(uuid.UUID(str(client_uuid))) if isinstance(client_uuid, str) else None
+    except ValueError:
+        client_uuid = None
+    if client_uuid is None:
+        raise ItemError(_l("client_uuid must be a UUID."), "client_uuid")
+    kind = raw.get("kind")
+    if kind not in (CHECK_IN, CHECK_OUT):
+        raise ItemError(_l("kind must be “in” or “out”."), "kind")
+    text = raw.get("occurred_at")
+    try:
+        occurred = datetime.fromisoformat(text.replace("Z", "+00:00")) if isinstance(text, str) else None
+    except ValueError:
+        occurred = None
+    if occurred is None:
+        raise ItemError(_l("occurred_at must be a date and time like 2026-11-23T08:00:00+07:00."), "occurred_at")
+    if occurred.tzinfo is None:
+        raise ItemError(_l("occurred_at needs a time zone (Z or +07:00)."), "occurred_at")
+    occurred = occurred.astimezone(timezone.utc)
+    if occurred > now + CLOCK_SKEW:
+        raise ItemError(_l("occurred_at is in the future: check the phone's clock."), "occurred_at")
+    if occurred < now - MAX_AGE:
+        raise ItemError(_l("occurred_at is more than 7 days old."), "occurred_at")
+    shift_id = raw.get("shift_id")
+    if shift_id is not None and (isinstance(shift_id, bool) or not isinstance(shift_id, int)):
+        raise ItemError(_l("shift_id must be a whole number."), "shift_id")
+    lat, lon = _number(raw, "lat", -90, 90), _number(raw, "lon", -180, 180)
+    if (lat is None) != (lon is None):
+        raise ItemError(_l("Send lat and lon together."), "lat")
+    return Item(client_uuid, kind, occurred, shift_id, lat, lon, _number(raw, "accuracy_m", 0, 100_000))
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine), in km."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371.0 * 2 * math.asin(math.sqrt(a))
+
+
+@dataclass
+class _Context:
+    """What a batch needs to know about the person, loaded once."""
+    home_team: Optional[tuple[int, Optional[str], Optional[float], Optional[float]]]
+    shifts: list  # (shift id, team id, starts_at, ends_at) of the person's shifts around the batch
+    teams: dict  # team id -> (province code, lat, lon)
+
+
+def _load_context(person_id: int, items: list[Item]) -> _Context:
+    earliest = min(i.occurred_at for i in items) - timedelta(days=1)
+    latest = max(i.occurred_at for i in items) + timedelta(days=1)
+    shifts = db.session.execute(
+        sa.select(Shift.id, Shift.team_id, Shift.starts_at, Shift.ends_at)
+        .join(ShiftAssignment, ShiftAssignment.shift_id == Shift.id)
+        .where(ShiftAssignment.person_id == person_id, Shift.ends_at >= earliest, Shift.starts_at <= latest)).all()
+    home = db.session.execute(
+        sa.select(Team.id).join(Membership, Membership.team_id == Team.id)
+        .where(Membership.person_id == person_id, Membership.end_date.is_(None), Team.level.in_((COMMUNE, VILLAGE)))
+        .order_by(Team.level, Team.id).limit(1)).scalar()
+    team_ids = {s[1] for s in shifts} | ({home} if home else set())
+    teams = {tid: (prov, lat, lon) for tid, prov, lat, lon in db.session.execute(
+        sa.select(Team.id, Team.province_code, AdminUnit.lat, AdminUnit.lon)
+        .outerjoin(AdminUnit, AdminUnit.code == Team.admin_unit_code).where(Team.id.in_(team_ids)))} if team_ids else {}
+    return _Context(home, shifts, teams)
+
+
+def _shift_for(ctx: _Context, item: Item) -> tuple[Optional[int], Optional[int]]:
+    """(shift id, team id) for an item: the named shift (must be the person's), else the shift
+    being stood at that moment, else ad-hoc duty for the person's own team."""
+    if item.shift_id is not None:
+        match = next((s for s in ctx.shifts if s[0] == item.shift_id), None)
+        if match is None:
+            raise ItemError(_l("Unknown shift, or not one of yours."), "shift_id")
+        return match[0], match[1]
+    for sid, tid, starts, ends in ctx.shifts:
+        if starts - EARLY <= item.occurred_at <= ends:
+            return sid, tid
+    return None, ctx.home_team
+
+
+def record_checkins(person_id: int, raw_items: list, now: Optional[datetime] = None,
+                    far_km: float = DEFAULT_FAR_KM) -> list[Result]:
+    """Store a batch of one person's check-ins/outs; returns one result per item, in order.
+    The caller commits."""
+    now = now or utcnow()
+    results: list[Optional[Result]] = [None] * len(raw_items)
+    parsed: list[tuple[int, Item]] = []
+    seen: set[str] = set()
+    for i, raw in enumerate(raw_items):
+        try:
+            item = parse_item(raw, now)
+        except ItemError as err:
+            cu = raw.get("client_uuid") if isinstance(raw, dict) and isinstance(raw.get("client_uuid"), str) else None
+            results[i] = Result(cu, REJECTED, error=err.message, field=err.field)
+            continue
+        if item.client_uuid in seen:
+            results[i] = Result(item.client_uuid, DUPLICATE)
+            continue
+        seen.add(item.client_uuid)
+        parsed.append((i, item))
+    if parsed:
+        existing = dict(db.session.execute(sa.select(CheckIn.client_uuid, CheckIn.id).where(
+            CheckIn.client_uuid.in_([it.client_uuid for _i, it in parsed]))).all())
+        fresh = []
+        for i, item in parsed:
+            if item.client_uuid in existing:
+                results[i] = Result(item.client_uuid, DUPLICATE, id=existing[item.client_uuid])
+            else:
+                fresh.append((i, item))
+        if fresh:
+            _apply(person_id, fresh, results, now, far_km)
+    return results  # type: ignore[return-value]
+
+
+def _apply(person_id: int, fresh: list[tuple[int, Item]], results: list, now: datetime, far_km: float) -> None:
+    ctx = _load_context(person_id, [it for _i, it in fresh])
+    open_session = db.session.scalar(sa.select(DutySession).where(DutySession.person_id == person_id,
+                                                                  DutySession.ended_at.is_(None)))
+    current = None if open_session is None else dict(row=open_session, started_at=open_session.started_at)
+    new_sessions: list[dict] = []
+    checkin_rows: list[dict] = []
+    for i, item in sorted(fresh, key=lambda p: p[1].occurred_at):
+        try:
+            shift_id, team_id = _shift_for(ctx, item)
+            if item.kind == CHECK_IN and current is not None:
+                since = to_local(current["started_at"]).strftime("%d/%m %H:%M")
+                raise ItemError(_l("Already checked in since %(when)s: check out first.", when=since), "kind")
+            if item.kind == CHECK_OUT and current is None:
+                raise ItemError(_l("Check-out without a check-in."), "kind")
+            if item.kind == CHECK_OUT and item.occurred_at < current["started_at"]:
+                raise ItemError(_l("Check-out before its check-in."), "occurred_at")
+        except ItemError as err:
+            results[i] = Result(item.client_uuid, REJECTED, error=err.message, field=err.field)
+            continue
+        province, c_lat, c_lon = ctx.teams.get(team_id, (None, None, None))
+        dist = (distance_km(item.lat, item.lon, c_lat, c_lon)
+                if item.lat is not None and c_lat is not None else None)
+        far = dist is not None and dist > far_km
+        checkin_rows.append(dict(client_uuid=item.client_uuid, person_id=person_id, team_id=team_id,
+                                 shift_id=shift_id, kind=item.kind, occurred_at=item.occurred_at, received_at=now,
+                                 lat=item.lat, lon=item.lon, accuracy_m=item.accuracy_m,
+                                 distance_km=None if dist is None else round(dist, 3), far=far, automatic=False))
+        results[i] = Result(item.client_uuid, ACCEPTED, far=far)
+        if item.kind == CHECK_IN:
+            current = dict(row=None, started_at=item.occurred_at, values=dict(
+                person_id=person_id, team_id=team_id, province_code=province, shift_id=shift_id,
+                started_at=item.occurred_at, ended_at=None, automatic=False, far=far))
+            new_sessions.append(current["values"])
+        else:
+            if current["row"] is not None:
+                current["row"].ended_at = item.occurred_at
+                current["row"].far = current["row"].far or far
+            else:
+                current["values"]["ended_at"] = item.occurred_at
+                current["values"]["far"] = current["values"]["far"] or far
+            current = None
+    if checkin_rows:
+        db.session.execute(sa.insert(CheckIn), checkin_rows)
+        db.session.flush()  # the open session's check-out must land before a new one opens
+        if new_sessions:
+            db.session.execute(sa.insert(DutySession), new_sessions)
+        ids = dict(db.session.execute(sa.select(CheckIn.client_uuid, CheckIn.id).where(
+            CheckIn.client_uuid.in_([r["client_uuid"] for r in checkin_rows]))).all())
+        for result in results:
+            if result is not None and result.status == ACCEPTED and result.id is None:
+                result.id = ids.get(result.client_uuid)
+
+
+def close_stale_sessions(now: Optional[datetime] = None, grace: timedelta = timedelta(hours=2),
+                         ad_hoc_hours: int = 12) -> int:
+    """Close sessions still open `grace` after their shift ended (at the shift's end), and ad-hoc
+    sessions after `ad_hoc_hours` + grace (at start + ad_hoc_hours). Each closing is marked
+    automatic and leaves an automatic check-out row. Returns how many were closed."""
+    now = now or utcnow()
+    rows = db.session.execute(
+        sa.select(DutySession, Shift.ends_at).outerjoin(Shift, Shift.id == DutySession.shift_id)
+        .where(DutySession.ended_at.is_(None),
+               sa.or_(sa.and_(Shift.id.is_not(None), Shift.ends_at < now - grace),
+                      sa.and_(Shift.id.is_(None), DutySession.started_at < now - grace - timedelta(hours=ad_hoc_hours))))
+        .with_for_update(of=DutySession, skip_locked=True)).all()
+    for session, shift_end in rows:
+        end = shift_end or session.started_at + timedelta(hours=ad_hoc_hours)
+        session.ended_at, session.automatic = max(end, session.started_at), True
+        db.session.add(CheckIn(client_uuid=str(uuid.uuid5(uuid.NAMESPACE_URL, f"auto-close/{session.id}")),
+                               person_id=session.person_id, team_id=session.team_id, shift_id=session.shift_id,
+                               kind=CHECK_OUT, occurred_at=session.ended_at, received_at=now, automatic=True))
+    return len(rows)

@@ -1,0 +1,188 @@
+"""Duty pages: a team's rota (generate, add, staff, swap, claim) and the volunteer's one-tap
+check-in app (an installable PWA that works offline: /duty/)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import (Blueprint, Response, current_app, flash, redirect, render_template, request,
+                   send_from_directory, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from models import Membership, Person, Shift, ShiftAssignment, Team, db, utcnow
+
+from .. import duty, permissions, rota
+from ..auth import current_scope
+from ..clock import local_to_utc, local_today, to_local
+from ..errors import DomainError
+from .duty_forms import AssignShiftForm, RotaForm, ShiftForm, SwapForm
+from .helpers import form_error, get_or_404, require
+
+bp = Blueprint("duty", __name__)
+
+
+def _team(team_id: int, manage: bool = False) -> Team:
+    team = get_or_404(Team, team_id)
+    scope = current_scope()
+    require(permissions.can_view_team(scope, team))
+    if manage:
+        require(permissions.can_manage_rota(scope, team))
+    return team
+
+
+def _render_rota(team: Team, rota_form=None, shift_form=None, status: int = 200):
+    scope = current_scope()
+    now = utcnow()
+    days = min(max(int(request.args.get("days", 7)) if request.args.get("days", "7").isdigit() else 7, 1), 31)
+    rows = duty.team_shifts(team.id, now - timedelta(hours=12), now + timedelta(days=days))
+    staffing = duty.assignments_for([r.shift.id for r in rows])
+    members = db.session.execute(sa.select(Person.id, Person.full_name).join(Membership).where(
+        Membership.team_id == team.id, Membership.end_date.is_(None)).order_by(Person.full_name)).all()
+    assign_form = AssignShiftForm()
+    assign_form.person_id.choices = [(str(i), n) for i, n in members]
+    swap_form = SwapForm()
+    swap_form.first.choices = swap_form.second.choices = [
+        (str(a.id), f"{to_local(r.shift.starts_at):%d/%m %H:%M} · {name}")
+        for r in rows for a, name in staffing[r.shift.id]]
+    rota_form = rota_form or RotaForm(first_day=local_today(), last_day=local_today() + timedelta(days=13))
+    shift_form = shift_form or ShiftForm(day=local_today())
+    return render_template("duty/rota.html", team=team, rows=rows, staffing=staffing, rota_form=rota_form,
+                           shift_form=shift_form, assign_form=assign_form, swap_form=swap_form,
+                           on_duty=duty.on_duty_people(team.id), days=days,
+                           can_manage=permissions.can_manage_rota(scope, team),
+                           can_claim=team.id in scope.member_teams, person_id=current_user.person_id), status
+
+
+@bp.get("/teams/<int:team_id>/rota")
+@login_required
+def rota_page(team_id: int):
+    return _render_rota(_team(team_id))
+
+
+@bp.post("/teams/<int:team_id>/rota")
+@login_required
+def generate(team_id: int):
+    team = _team(team_id, manage=True)
+    form = RotaForm()
+    if form.validate_on_submit():
+        try:
+            spec = rota.RotaSpec(name=form.name.data, first_start=form.first_start.data,
+                                 shift_hours=form.shift_hours.data, shifts_per_day=form.shifts_per_day.data,
+                                 required=form.required.data, weekdays="".join(form.weekdays.data or []))
+            _rota, created, skipped = rota.generate(team, spec, form.first_day.data, form.last_day.data,
+                                                    current_user.id)
+            db.session.commit()
+            flash(_("%(n)d shifts created (%(m)d already existed).", n=created, m=skipped), "success")
+            return redirect(url_for("duty.rota_page", team_id=team.id))
+        except DomainError as err:
+            form_error(form, err)
+    return _render_rota(team, rota_form=form, status=400)
+
+
+@bp.post("/teams/<int:team_id>/shifts")
+@login_required
+def add_shift(team_id: int):
+    team = _team(team_id, manage=True)
+    form = ShiftForm()
+    if form.validate_on_submit():
+        try:
+            start_t = rota._parse_hhmm(form.start.data)
+            end_t = rota._parse_hhmm(form.end.data)
+            starts = local_to_utc(form.day.data, start_t)
+            ends = local_to_utc(form.day.data + (timedelta(days=1) if end_t <= start_t else timedelta()), end_t)
+            rota.add_shift(team, starts, ends, form.required.data, form.note.data, current_user.id)
+            db.session.commit()
+            return redirect(url_for("duty.rota_page", team_id=team.id))
+        except DomainError as err:
+            form_error(form, err, "start" if err.field in ("first_start", "starts_at") else "end")
+    return _render_rota(team, shift_form=form, status=400)
+
+
+@bp.post("/shifts/<int:shift_id>/assign")
+@login_required
+def assign(shift_id: int):
+    shift = get_or_404(Shift, shift_id)
+    team = _team(shift.team_id, manage=True)
+    form = AssignShiftForm()
+    form.person_id.choices = []
+    if form.validate_on_submit():
+        try:
+            person = db.session.get(Person, int(form.person_id.data)) if (form.person_id.data or "").isdigit() else None
+            if person is None:
+                raise DomainError(_("Choose a member of the team."), field="person_id")
+            rota.assign(shift, person, form.role.data, current_user.id)
+            db.session.commit()
+        except DomainError as err:
+            db.session.rollback()
+            flash(str(err), "error")
+    return redirect(url_for("duty.rota_page", team_id=team.id) + f"#shift-{shift_id}")
+
+
+@bp.post("/assignments/<int:assignment_id>/remove")
+@login_required
+def remove(assignment_id: int):
+    assignment = get_or_404(ShiftAssignment, assignment_id)
+    team = _team(assignment.shift.team_id, manage=True)
+    rota.unassign(assignment, current_user.id)
+    db.session.commit()
+    return redirect(url_for("duty.rota_page", team_id=team.id))
+
+
+@bp.post("/teams/<int:team_id>/swap")
+@login_required
+def swap(team_id: int):
+    team = _team(team_id, manage=True)
+    form = SwapForm()
+    form.first.choices = form.second.choices = []
+    ids = [int(x) for x in (form.first.data or "", form.second.data or "") if x.isdigit()]
+    rows = [db.session.get(ShiftAssignment, i) for i in ids]
+    if len(rows) != 2 or any(r is None or r.shift.team_id != team.id for r in rows):
+        flash(_("Choose two places on this team's shifts."), "error")
+    else:
+        try:
+            rota.swap(rows[0], rows[1], current_user.id)
+            db.session.commit()
+            flash(_("Swapped."), "success")
+        except DomainError as err:
+            db.session.rollback()
+            flash(str(err), "error")
+    return redirect(url_for("duty.rota_page", team_id=team.id))
+
+
+@bp.post("/shifts/<int:shift_id>/claim")
+@login_required
+def claim(shift_id: int):
+    shift = get_or_404(Shift, shift_id)
+    require(permissions.can_view_team(current_scope(), shift.team))
+    require(permissions.can_claim_shift(current_scope(), shift))
+    try:
+        rota.claim(shift, current_user.person)
+        db.session.commit()
+        flash(_("The shift is yours."), "success")
+    except DomainError as err:
+        db.session.rollback()
+        flash(str(err), "error")
+    return redirect(request.form.get("next") or url_for("duty.rota_page", team_id=shift.team_id))
+
+
+# --- the volunteer's check-in app (PWA) -------------------------------------------------------
+
+@bp.get("/duty/")
+@login_required
+def app_shell():
+    """The shell only: data comes from /api/v1/duty/me, so the service worker can cache this page."""
+    return render_template("duty/app.html")
+
+
+@bp.get("/duty/sw.js")
+def service_worker():
+    response = send_from_directory(current_app.static_folder, "duty/sw.js", mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/duty/manifest.webmanifest")
+def manifest():
+    body = render_template("duty/manifest.webmanifest")
+    return Response(body, mimetype="application/manifest+json")
