@@ -3,6 +3,7 @@ mixed affiliations, a national spread of teams, and one login per role."""
 from __future__ import annotations
 
 import random
+import uuid
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -111,6 +112,7 @@ def load_demo() -> list[tuple[str, str, str]]:
             for unit in communes:
                 _fill_commune(create_commune_team(unit.code), people, people.rng.randint(3, 9))
         _demo_tasks(people.rng)
+        _demo_duty()
     logins = []
     for role, login in DEMO_LOGINS:
         person = find_by_phone(login) if "@" not in login else db.session.scalar(
@@ -161,3 +163,34 @@ def _demo_tasks(rng: random.Random) -> None:
 
 def _person(email: str):
     return db.session.scalar(sa.select(Person).where(Person.email == email))
+
+
+def _demo_duty() -> None:
+    """24/7 cover for Phường Ba Đình: three 8-hour shifts a day for two weeks, the volunteer on the
+    shift running now with someone checked in, and the demo team's lead as backup."""
+    from datetime import datetime, timezone
+
+    from models import Membership, Shift
+
+    from . import checkins, rota
+    from .clock import local_today
+
+    team = db.session.scalar(sa.select(Team).join(Membership, Membership.team_id == Team.id).join(Person).where(
+        Person.email == "xa@tocongnghe.vn", Team.level == "commune"))
+    rota.generate(team, rota.RotaSpec(name="Trực 24/7", first_start="06:00", shift_hours=8, shifts_per_day=3,
+                                      required=2), local_today() - timedelta(days=1), local_today() + timedelta(days=13))
+    now = datetime.now(timezone.utc)
+    current = db.session.scalar(sa.select(Shift).where(Shift.team_id == team.id, Shift.starts_at <= now,
+                                                       Shift.ends_at > now))
+    volunteer, lead = find_by_phone("0987654321"), _person("xa@tocongnghe.vn")
+    members = db.session.scalars(sa.select(Person).join(Membership).where(
+        Membership.team_id == team.id, Membership.end_date.is_(None), Person.id.not_in([volunteer.id, lead.id]))
+        .order_by(Person.id)).all()
+    upcoming = db.session.scalars(sa.select(Shift).where(Shift.team_id == team.id, Shift.starts_at > now)
+                                  .order_by(Shift.starts_at).limit(6)).all()
+    rota.assign(current, members[0], "primary")
+    rota.assign(current, lead, "backup")
+    for i, shift in enumerate(upcoming):
+        rota.assign(shift, volunteer if i % 2 == 0 else members[(i % (len(members) - 1)) + 1], "primary")
+    checkins.record_checkins(members[0].id, [{"client_uuid": str(uuid.uuid4()), "kind": "in",
+                                              "occurred_at": (current.starts_at + timedelta(minutes=3)).isoformat()}])

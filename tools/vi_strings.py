@@ -382,9 +382,9 @@ VI.update({
     "Next shifts": "Ca sắp tới",
     "Open shifts in my team": "Ca còn thiếu người của tổ",
     "Check out": "Kết thúc ca",
-    "On duty since %(t)s": "Đang trực từ %(t)s",
+    "On duty since {t}": "Đang trực từ {t}",
     "Not on duty": "Chưa vào ca",
-    "Waiting to send (%(n)s)": "Đang chờ gửi (%(n)s)",
+    "Waiting to send ({n})": "Đang chờ gửi ({n})",
     "None": "Không có",
     "Not accepted": "Không được chấp nhận",
     "Open the rota": "Mở lịch trực",
@@ -411,3 +411,4 @@ VI.update({
     "Swap": "Đổi ca",
     "Community technology teams — duty": "Tổ Công nghệ cộng đồng — trực",
 })
+VI["Add a person"] = "Thêm người"

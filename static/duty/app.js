@@ -6,7 +6,7 @@
   "use strict";
   const T = JSON.parse(document.getElementById("i18n").textContent);
   const $ = (id) => document.getElementById(id);
-  const fmt = (s, v) => s.replace(/%\((\w+)\)s/g, (_, k) => v[k]);
+  const fmt = (s, v) => s.replace(/\{(\w+)\}/g, (_, k) => v[k]);
   let state = JSON.parse(localStorage.getItem("duty-state") || "null");
   let syncing = false;
 
