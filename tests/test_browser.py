@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -130,3 +131,52 @@ def test_bulk_assign_then_a_volunteer_reports_progress_and_the_board_moves(world
     assert abs(bar / track - 0.30) < 0.02
     others = lead.locator("#board li.task", has_text=extra[0].admin_unit.name)
     assert others.locator(".progress").get_attribute("data-percent") == "0"
+
+
+def test_offline_check_in_is_queued_survives_a_reload_and_is_stored_once_with_its_time(world, live_server, browser):
+    from datetime import datetime, timezone
+
+    from models import AdminUnit, CheckIn
+
+    unit = db.session.get(AdminUnit, world.commune_team.admin_unit_code)
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
+                                  permissions=["geolocation"],
+                                  geolocation={"latitude": unit.lat, "longitude": unit.lon, "accuracy": 25})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(live_server + "/login")
+    page.fill("#identifier", "0987654321")
+    page.fill("#password", PASSWORD)
+    page.click("button.primary")
+    page.goto(live_server + "/duty/")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("document.getElementById('state').textContent === 'Chưa vào ca'")
+    assert page.locator("#tap").inner_text() == "Vào ca"
+
+    context.set_offline(True)
+    before = datetime.now(timezone.utc)
+    page.click("#tap")
+    page.wait_for_function("!document.getElementById('queue').hidden")
+    after = datetime.now(timezone.utc)
+    assert page.locator("#queue").inner_text() == "Đang chờ gửi (1)"
+    assert page.locator("#tap").inner_text() == "Kết thúc ca"  # the next tap would check out
+
+    page.reload()  # offline: the service worker serves the app, IndexedDB still holds the tap
+    page.wait_for_function("!document.getElementById('queue').hidden")
+    assert page.locator("#queue").inner_text() == "Đang chờ gửi (1)"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.wait_for_timeout(1500)
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CheckIn)) == 0
+
+    context.set_offline(False)  # the page notices and sends the queue by itself
+    page.wait_for_function("document.getElementById('queue').hidden")
+    page.wait_for_function("document.getElementById('state').textContent.startsWith('Đang trực từ')")
+    db.session.commit()
+    rows = db.session.scalars(sa.select(CheckIn)).all()
+    assert len(rows) == 1
+    row = rows[0]
+    assert before.replace(microsecond=0) - timedelta(seconds=1) <= row.occurred_at <= after
+    assert (row.received_at - row.occurred_at).total_seconds() >= 1.5  # sent later, original time kept
+    assert row.kind == "in" and row.distance_km is not None and row.distance_km < 1 and not row.far
+    context.close()

@@ -1,0 +1,138 @@
+"""Duty pages and API: permissions, batch endpoint, on-duty and hours endpoints, the PWA's parts."""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from coordination import rota
+from models import CheckIn, Shift, db
+from tests.factories import HANOI, HCM
+
+ROLES = ["ministry", "lead_a", "lead_b", "commune_lead", "volunteer", "anonymous"]
+
+
+def _now_item(kind="in", minutes_ago=0):
+    at = datetime.now(timezone.utc) - timedelta(minutes=minutes_ago)
+    return {"client_uuid": str(uuid.uuid4()), "kind": kind, "occurred_at": at.isoformat()}
+
+
+@pytest.fixture
+def shift(world) -> Shift:
+    start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=2)
+    s = rota.add_shift(world.commune_team, start, start + timedelta(hours=8), 2)
+    db.session.commit()
+    return s
+
+
+def _routes(w, s):
+    ct = w.commune_team.id
+    gen = {"name": "x", "first_start": "06:00", "shift_hours": "8", "shifts_per_day": "3", "required": "2",
+           "weekdays": ["1", "2"], "first_day": "2026-12-01", "last_day": "2026-12-07"}
+    #                                                                        ministry lead_a lead_b c_lead vol anon
+    return [
+        ("GET", f"/teams/{ct}/rota", None,                                    (200, 200, 404, 200, 200, 302)),
+        ("POST", f"/teams/{ct}/rota", gen,                                    (302, 302, 404, 302, 404, 302)),
+        ("POST", f"/shifts/{s.id}/assign", {"person_id": str(w.volunteer.person_id), "role": "primary"},
+                                                                              (302, 302, 404, 302, 404, 302)),
+        ("POST", f"/shifts/{s.id}/claim", {},                                 (404, 404, 404, 302, 302, 302)),
+        ("GET", "/duty/", None,                                               (200, 200, 200, 200, 200, 302)),
+        ("GET", "/api/v1/duty/me", None,                                      (200, 200, 200, 200, 200, 401)),
+        ("GET", "/api/v1/duty/now", None,                                     (200, 404, 404, 404, 404, 401)),
+        ("GET", f"/api/v1/duty/now?province={HANOI}", None,                   (200, 200, 404, 404, 404, 401)),
+        ("GET", f"/api/v1/duty/hours?team={ct}", None,                        (200, 200, 404, 200, 200, 401)),
+        ("GET", f"/api/v1/teams/{ct}/shifts", None,                           (200, 200, 404, 200, 200, 401)),
+    ]
+
+
+@pytest.mark.parametrize("index", range(10))
+@pytest.mark.parametrize("role", ROLES)
+def test_duty_permission_matrix(world, shift, client, auth, role, index):
+    method, path, data, expected = _routes(world, shift)[index]
+    if role != "anonymous":
+        auth.as_user(world.users()[role])
+    response = client.get(path) if method == "GET" else client.post(path, data=data)
+    assert response.status_code == expected[ROLES.index(role)], (path, role, response.get_data(as_text=True)[:200])
+
+
+def test_batch_endpoint_answers_per_item_and_is_idempotent(world, client, auth):
+    auth.as_user(world.volunteer)
+    good = [_now_item("in", 60), _now_item("out", 30)]
+    batch = good + [{"client_uuid": "x", "kind": "in", "occurred_at": "yesterday"}]
+    first = client.post("/api/v1/checkins", json={"items": batch}).get_json()
+    assert (first["accepted"], first["rejected"], first["duplicate"]) == (2, 1, 0)
+    assert first["results"][2]["field"] == "client_uuid" and first["results"][2]["error"]
+    again = client.post("/api/v1/checkins", json={"items": good}).get_json()
+    assert again["duplicate"] == 2 and again["accepted"] == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CheckIn)) == 2
+
+
+@pytest.mark.parametrize("body", [{}, {"items": []}, {"items": "x"}, {"items": [{}] * 501}])
+def test_malformed_batches_are_refused_whole(world, client, auth, body):
+    auth.as_user(world.volunteer)
+    response = client.post("/api/v1/checkins", json=body)
+    assert response.status_code == 400 and response.get_json()["field"] == "items"
+
+
+def test_a_batch_of_500_is_accepted(world, client, auth):
+    auth.as_user(world.volunteer)
+    start = datetime.now(timezone.utc) - timedelta(days=6)
+    items = [{"client_uuid": str(uuid.uuid4()), "kind": "in" if i % 2 == 0 else "out",
+              "occurred_at": (start + timedelta(minutes=10 * i)).isoformat()} for i in range(500)]
+    body = client.post("/api/v1/checkins", json={"items": items}).get_json()
+    assert body["accepted"] == 500
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CheckIn)) == 500
+
+
+def test_duty_me_reports_the_open_session_and_shifts(world, shift, client, auth):
+    rota.assign(shift, world.volunteer.person, "primary")
+    db.session.commit()
+    auth.as_user(world.volunteer)
+    client.post("/api/v1/checkins", json={"items": [_now_item("in", 5)]})
+    me = client.get("/api/v1/duty/me").get_json()
+    assert me["on_duty"] is True and me["upcoming"][0]["id"] == shift.id and me["csrf_token"]
+
+
+def test_hours_api_shows_members_only_their_own(world, client, auth):
+    auth.as_user(world.volunteer)
+    client.post("/api/v1/checkins", json={"items": [_now_item("in", 120), _now_item("out", 60)]})
+    auth.as_user(world.commune_lead)
+    client.post("/api/v1/checkins", json={"items": [_now_item("in", 90), _now_item("out", 60)]})
+    auth.as_user(world.volunteer)
+    mine = client.get(f"/api/v1/duty/hours?team={world.commune_team.id}").get_json()
+    assert mine["hours"] == {str(world.volunteer.person_id): 1.0}
+    auth.as_user(world.commune_lead)
+    lead = client.get(f"/api/v1/duty/hours?team={world.commune_team.id}").get_json()
+    assert lead["total"] == 1.5
+
+
+def test_rota_form_errors_beside_fields(world, client, auth):
+    auth.as_user(world.commune_lead)
+    html = client.post(f"/teams/{world.commune_team.id}/rota", data={
+        "name": "x", "first_start": "06:00", "shift_hours": "9", "shifts_per_day": "3", "required": "2",
+        "weekdays": ["1"], "first_day": "2026-12-01", "last_day": "2026-12-07"}).get_data(as_text=True)
+    assert 'id="shifts_per_day-error"' in html and "tối đa 24" in html
+    html = client.post(f"/teams/{world.commune_team.id}/shifts", data={
+        "day": "2026-12-01", "start": "08:00", "end": "08:00", "required": "2"}).get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Shift)) == 1  # overnight 24 h shift is fine
+
+
+def test_province_and_team_pages_show_on_duty_and_gaps(world, shift, client, auth):
+    auth.as_user(world.volunteer)
+    client.post("/api/v1/checkins", json={"items": [_now_item("in", 5)]})
+    auth.as_user(world.lead_a)
+    html = client.get(f"/provinces/{HANOI}").get_data(as_text=True)
+    assert "<b>1</b> đang trực" in html and "1 ca thiếu người trong 7 ngày tới" in html
+    html = client.get(f"/teams/{world.commune_team.id}").get_data(as_text=True)
+    assert "Tình Nguyện Viên" in html and "1 ca thiếu người" in html
+    auth.as_user(world.ministry)
+    assert "<b>1</b> đang trực" in client.get("/").get_data(as_text=True)
+
+
+def test_pwa_parts_are_served(client):
+    sw = client.get("/duty/sw.js")
+    assert sw.status_code == 200 and "javascript" in sw.content_type and b"caches.open" in sw.data
+    manifest = client.get("/duty/manifest.webmanifest").get_json(force=True)
+    assert manifest["start_url"] == "/duty/" and manifest["display"] == "standalone"
