@@ -1,5 +1,6 @@
 """Seed national-scale data on PostgreSQL, set-based in SQL (no Python loop over rows):
-34 province teams, 3,321 commune teams, 500,000 people with memberships.
+34 province teams, 3,321 commune teams, 500,000 people with memberships,
+1,000,000 check-ins (500,000 finished duty sessions) and two people on duty in every commune team.
 
     DATABASE_URL=postgresql://… .venv/bin/python bench/seed_national.py [--people 500000]
 Wipes every non-geography table of that database first."""
@@ -23,7 +24,7 @@ def _sql_array(values: list[str]) -> str:
     return "ARRAY[" + ",".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 
-def seed(engine, people: int = 500_000, log=print) -> dict[str, float]:
+def seed(engine, people: int = 500_000, checkins: int = 1_000_000, log=print) -> dict[str, float]:
     from models import db
 
     timings: dict[str, float] = {}
@@ -79,6 +80,31 @@ def seed(engine, people: int = 500_000, log=print) -> dict[str, float]:
                    current_date - ((p.id * 7) % 700)::int, now()
             FROM people p JOIN ct ON ct.k = (p.id - 171) % :n
             WHERE p.id > 170""", n=n_communes)
+    with engine.begin() as conn:
+        # Duty: checkins/2 finished sessions over the last 30 days (an in and an out each), linked
+        # to the person's commune team, plus two people on duty now in every commune team.
+        sessions = checkins // 2
+        step("closed duty sessions", conn, """
+            INSERT INTO duty_sessions (person_id, team_id, province_code, started_at, ended_at, automatic, far)
+            SELECT p, m.team_id, t.province_code, s, s + interval '8 hours', false, false
+            FROM (SELECT (171 + (g::bigint * 7919) % (:people - 170))::int AS p,
+                         now() - interval '31 days' + (g % 43000) * interval '1 minute' AS s
+                  FROM generate_series(1, :n) AS g) x
+            JOIN memberships m ON m.person_id = x.p AND m.role IN ('lead', 'member')
+            JOIN teams t ON t.id = m.team_id""", people=people, n=sessions)
+        step("check-ins (in + out)", conn, """
+            INSERT INTO checkins (client_uuid, person_id, team_id, kind, occurred_at, received_at, far, automatic)
+            SELECT md5(d.id::text || k.kind)::uuid::text, d.person_id, d.team_id, k.kind,
+                   CASE k.kind WHEN 'in' THEN d.started_at ELSE d.ended_at END,
+                   CASE k.kind WHEN 'in' THEN d.started_at ELSE d.ended_at END, false, false
+            FROM duty_sessions d CROSS JOIN (VALUES ('in'), ('out')) AS k(kind)""")
+        step("on duty now", conn, """
+            INSERT INTO duty_sessions (person_id, team_id, province_code, started_at, automatic, far)
+            SELECT m.person_id, m.team_id, t.province_code, now() - interval '2 hours', false, false
+            FROM memberships m JOIN teams t ON t.id = m.team_id
+            WHERE t.level = 'commune' AND m.person_id IN (
+                SELECT person_id FROM (SELECT person_id, row_number() OVER (PARTITION BY team_id ORDER BY person_id) AS r
+                                       FROM memberships WHERE role = 'member') q WHERE r <= 2)""")
     t = time.perf_counter()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(sa.text("VACUUM ANALYZE"))
@@ -92,6 +118,7 @@ def seed(engine, people: int = 500_000, log=print) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, default=500_000)
+    parser.add_argument("--checkins", type=int, default=1_000_000)
     args = parser.parse_args()
     from flask_migrate import upgrade
 
@@ -105,8 +132,8 @@ def main() -> None:
             sys.exit("seed_national.py is for PostgreSQL: set DATABASE_URL=postgresql://…")
         upgrade()
         load_geography()
-        print(f"seeding {args.people:,} people…")
-        seed(db.engine, args.people)
+        print(f"seeding {args.people:,} people, {args.checkins:,} check-ins…")
+        seed(db.engine, args.people, args.checkins)
 
 
 if __name__ == "__main__":

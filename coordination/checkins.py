@@ -122,28 +122,61 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 @dataclass
 class _Context:
-    """What a batch needs to know about the person, loaded once."""
-    home_team: Optional[tuple[int, Optional[str], Optional[float], Optional[float]]]
+    """What a batch needs to know about the person, loaded in one statement."""
+    home_team: Optional[int]
     shifts: list  # (shift id, team id, starts_at, ends_at) of the person's shifts around the batch
     teams: dict  # team id -> (province code, lat, lon)
+    open_session: Optional[tuple[int, datetime]]  # (id, started_at) of the open duty session
 
 
-def _load_context(person_id: int, items: list[Item]) -> _Context:
+def _load_context(conn, person_id: int, items: list[Item]) -> _Context:
+    """One round trip: the person's shifts around the batch, their home team, and their open session."""
     earliest = min(i.occurred_at for i in items) - timedelta(days=1)
     latest = max(i.occurred_at for i in items) + timedelta(days=1)
-    shifts = db.session.execute(
-        sa.select(Shift.id, Shift.team_id, Shift.starts_at, Shift.ends_at)
-        .join(ShiftAssignment, ShiftAssignment.shift_id == Shift.id)
-        .where(ShiftAssignment.person_id == person_id, Shift.ends_at >= earliest, Shift.starts_at <= latest)).all()
-    home = db.session.execute(
-        sa.select(Team.id).join(Membership, Membership.team_id == Team.id)
-        .where(Membership.person_id == person_id, Membership.end_date.is_(None), Team.level.in_((COMMUNE, VILLAGE)))
-        .order_by(Team.level, Team.id).limit(1)).scalar()
-    team_ids = {s[1] for s in shifts} | ({home} if home else set())
-    teams = {tid: (prov, lat, lon) for tid, prov, lat, lon in db.session.execute(
-        sa.select(Team.id, Team.province_code, AdminUnit.lat, AdminUnit.lon)
-        .outerjoin(AdminUnit, AdminUnit.code == Team.admin_unit_code).where(Team.id.in_(team_ids)))} if team_ids else {}
-    return _Context(home, shifts, teams)
+    int_null, time_null = sa.cast(sa.null(), sa.Integer), sa.cast(sa.null(), Shift.starts_at.type)
+    text_null, float_null = sa.cast(sa.null(), sa.String), sa.cast(sa.null(), sa.Float)
+
+    def columns(what, province, lat, lon, sid, tid, starts, ends):
+        return [province.label("province"), lat.label("lat"), lon.label("lon"), sa.literal(what).label("what"),
+                sid.label("sid"), tid.label("tid"), starts.label("starts"), ends.label("ends")]
+
+    shifts = (sa.select(*columns("shift", Team.province_code, AdminUnit.lat, AdminUnit.lon, Shift.id, Shift.team_id,
+                                 Shift.starts_at, Shift.ends_at))
+              .select_from(Shift).join(Team, Team.id == Shift.team_id)
+              .outerjoin(AdminUnit, AdminUnit.code == Team.admin_unit_code)
+              .join(ShiftAssignment, ShiftAssignment.shift_id == Shift.id)
+              .where(ShiftAssignment.person_id == person_id, Shift.ends_at >= earliest, Shift.starts_at <= latest))
+    home = (sa.select(*columns("home", Team.province_code, AdminUnit.lat, AdminUnit.lon, int_null, Team.id,
+                               time_null, time_null))
+            .select_from(Team).outerjoin(AdminUnit, AdminUnit.code == Team.admin_unit_code)
+            .join(Membership, Membership.team_id == Team.id)
+            .where(Membership.person_id == person_id, Membership.end_date.is_(None),
+                   Team.level.in_((COMMUNE, VILLAGE)))
+            .order_by(Team.level, Team.id).limit(1).subquery())
+    open_ = sa.select(*columns("open", text_null, float_null, float_null, DutySession.id, DutySession.team_id,
+                               DutySession.started_at, time_null)).where(
+        DutySession.person_id == person_id, DutySession.ended_at.is_(None))
+    rows = conn.execute(sa.union_all(shifts, sa.select(home), open_)).all()
+    ctx = _Context(None, [], {}, None)
+    for province, lat, lon, what, sid, tid, starts, ends in rows:
+        if what == "open":
+            ctx.open_session = (sid, _aware(starts))
+            continue
+        ctx.teams[tid] = (province, lat, lon)
+        if what == "home":
+            ctx.home_team = tid
+        else:
+            ctx.shifts.append((sid, tid, _aware(starts), _aware(ends)))
+    return ctx
+
+
+def _aware(value):
+    """Union queries lose the column type on SQLite: make sure datetimes come back aware UTC."""
+    if value is None or isinstance(value, datetime) and value.tzinfo is not None:
+        return value
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=timezone.utc)
 
 
 def _shift_for(ctx: _Context, item: Item) -> tuple[Optional[int], Optional[int]]:
@@ -181,7 +214,8 @@ def record_checkins(person_id: int, raw_items: list, now: Optional[datetime] = N
         seen.add(item.client_uuid)
         parsed.append((i, item))
     if parsed:
-        existing = dict(db.session.execute(sa.select(CheckIn.client_uuid, CheckIn.id).where(
+        conn = db.session.connection()
+        existing = dict(conn.execute(sa.select(CheckIn.client_uuid, CheckIn.id).where(
             CheckIn.client_uuid.in_([it.client_uuid for _i, it in parsed]))).all())
         fresh = []
         for i, item in parsed:
@@ -190,15 +224,14 @@ def record_checkins(person_id: int, raw_items: list, now: Optional[datetime] = N
             else:
                 fresh.append((i, item))
         if fresh:
-            _apply(person_id, fresh, results, now, far_km)
+            _apply(conn, person_id, fresh, results, now, far_km)
     return results  # type: ignore[return-value]
 
 
-def _apply(person_id: int, fresh: list[tuple[int, Item]], results: list, now: datetime, far_km: float) -> None:
-    ctx = _load_context(person_id, [it for _i, it in fresh])
-    open_session = db.session.scalar(sa.select(DutySession).where(DutySession.person_id == person_id,
-                                                                  DutySession.ended_at.is_(None)))
-    current = None if open_session is None else dict(row=open_session, started_at=open_session.started_at)
+def _apply(conn, person_id: int, fresh: list[tuple[int, Item]], results: list, now: datetime, far_km: float) -> None:
+    ctx = _load_context(conn, person_id, [it for _i, it in fresh])
+    current = None if ctx.open_session is None else dict(id=ctx.open_session[0], started_at=ctx.open_session[1])
+    closed_existing: Optional[tuple[int, datetime, bool]] = None
     new_sessions: list[dict] = []
     checkin_rows: list[dict] = []
     for i, item in sorted(fresh, key=lambda p: p[1].occurred_at):
@@ -224,28 +257,33 @@ def _apply(person_id: int, fresh: list[tuple[int, Item]], results: list, now: da
                                  distance_km=None if dist is None else round(dist, 3), far=far, automatic=False))
         results[i] = Result(item.client_uuid, ACCEPTED, far=far)
         if item.kind == CHECK_IN:
-            current = dict(row=None, started_at=item.occurred_at, values=dict(
+            current = dict(id=None, started_at=item.occurred_at, values=dict(
                 person_id=person_id, team_id=team_id, province_code=province, shift_id=shift_id,
                 started_at=item.occurred_at, ended_at=None, automatic=False, far=far))
             new_sessions.append(current["values"])
         else:
-            if current["row"] is not None:
-                current["row"].ended_at = item.occurred_at
-                current["row"].far = current["row"].far or far
+            if current["id"] is not None:
+                closed_existing = (current["id"], item.occurred_at, far)
             else:
                 current["values"]["ended_at"] = item.occurred_at
                 current["values"]["far"] = current["values"]["far"] or far
             current = None
-    if checkin_rows:
-        db.session.execute(sa.insert(CheckIn), checkin_rows)
-        db.session.flush()  # the open session's check-out must land before a new one opens
-        if new_sessions:
-            db.session.execute(sa.insert(DutySession), new_sessions)
-        ids = dict(db.session.execute(sa.select(CheckIn.client_uuid, CheckIn.id).where(
-            CheckIn.client_uuid.in_([r["client_uuid"] for r in checkin_rows]))).all())
-        for result in results:
-            if result is not None and result.status == ACCEPTED and result.id is None:
-                result.id = ids.get(result.client_uuid)
+    if not checkin_rows:
+        return
+    # A plain executemany (psycopg pipelines one prepared statement) then one look-up of the new ids
+    # is 2-3x faster for 500 rows than INSERT … RETURNING through a 6,500-parameter VALUES list.
+    conn.execute(sa.insert(CheckIn), checkin_rows)
+    ids = dict(conn.execute(sa.select(CheckIn.client_uuid, CheckIn.id).where(
+        CheckIn.client_uuid.in_([r["client_uuid"] for r in checkin_rows]))).all())
+    for result in results:
+        if result is not None and result.status == ACCEPTED and result.id is None:
+            result.id = ids.get(result.client_uuid)
+    if closed_existing:  # before any new session opens: one open session per person
+        sid, ended_at, far = closed_existing
+        conn.execute(sa.update(DutySession).where(DutySession.id == sid)
+                     .values(ended_at=ended_at, far=sa.or_(DutySession.far, far)))
+    if new_sessions:
+        conn.execute(sa.insert(DutySession), new_sessions)
 
 
 def close_stale_sessions(now: Optional[datetime] = None, grace: timedelta = timedelta(hours=2),

@@ -1,0 +1,174 @@
+"""Duty figures on national data (after seed_national.py: 500,000 people, 1,000,000 check-ins):
+- single check-ins through gunicorn (4 sync workers) with wrk, beside a bare psycopg INSERT endpoint
+  measured in the same run;
+- a batch of 500 check-ins: server time;
+- "on duty now" for all 34 provinces.
+
+    DATABASE_URL=postgresql://… .venv/bin/python bench/bench_duty.py"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+
+USERS = 400
+NTHREADS = 2
+WRK = ["wrk", f"-t{NTHREADS}", "-c32", "-d15s", "--latency"]
+
+
+def _volunteers(app, n: int) -> list[int]:
+    """n commune members who are not on duty now, with logins."""
+    from coordination.accounts import ensure_user, set_password
+    from models import DutySession, Membership, Person, db
+
+    with app.app_context():
+        on_duty = sa.select(DutySession.person_id).where(DutySession.ended_at.is_(None))
+        people = db.session.scalars(sa.select(Person).join(Membership).where(
+            Membership.role == "member", Person.id.not_in(on_duty)).order_by(Person.id.desc()).limit(n)).all()
+        app.config["PASSWORD_HASH_METHOD"] = "pbkdf2:sha256:1000"
+        ids = []
+        for p in people:
+            user = ensure_user(p)
+            set_password(user, "bench-password")
+            ids.append(user.id)
+        db.session.commit()
+        return ids
+
+
+def _sessions(app, user_ids: list[int]) -> list[tuple[str, str]]:
+    """(cookie header, csrf token) for each user, from real logged-in sessions."""
+    out = []
+    for uid in user_ids:
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = str(uid)
+            session["_fresh"] = True
+        token = client.get("/api/v1/duty/me").get_json()["csrf_token"]
+        cookie = client.get_cookie("session")
+        out.append((f"session={cookie.value}", token))
+    return out
+
+
+def batch_of_500(app, user_id: int, runs: int = 10) -> dict[str, float]:
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id)
+    headers = {"X-CSRFToken": client.get("/api/v1/duty/me").get_json()["csrf_token"]}
+    samples = []
+    for r in range(runs):
+        start = datetime.now(timezone.utc) - timedelta(days=6, hours=r)
+        items = [{"client_uuid": str(uuid.uuid4()), "kind": "in" if i % 2 == 0 else "out",
+                  "occurred_at": (start + timedelta(seconds=20 * i + r)).isoformat()} for i in range(500)]
+        t = time.perf_counter()
+        body = client.post("/api/v1/checkins", json={"items": items}, headers=headers).get_json()
+        samples.append((time.perf_counter() - t) * 1000)
+        assert body["accepted"] == 500, body["rejected"]
+    return {"median_ms": statistics.median(samples), "max_ms": max(samples)}
+
+
+def on_duty(app, runs: int = 30) -> dict[str, float]:
+    from coordination import duty
+
+    with app.app_context():
+        duty.on_duty_by_province()
+        samples = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            result = duty.on_duty_by_province()
+            samples.append((time.perf_counter() - t) * 1000)
+    return {"median_ms": statistics.median(samples), "provinces": len(result), "on_duty": sum(result.values())}
+
+
+def _wrk(url: str, script: Path) -> dict[str, float]:
+    out = subprocess.run(WRK + ["-s", str(script), url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
+    p99_ms = float(p99.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p99_ms": p99_ms, "errors": int(non2xx.group(1)) if non2xx else 0}
+
+
+def _serve(target: str, port: int, env: dict) -> subprocess.Popen:
+    proc = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-w", "4", "-b", f"127.0.0.1:{port}", "--log-level",
+                             "warning", target], cwd=ROOT, env=env)
+    for _ in range(100):
+        try:
+            import urllib.request
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return proc
+        except Exception:  # noqa: BLE001 - not up yet
+            time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError(f"{target} did not start")
+
+
+def single_checkins(app, sessions: list[tuple[str, str]], log=print) -> dict[str, dict]:
+    if shutil.which("wrk") is None:
+        log("  wrk is missing: apt-get install wrk")
+        return {}
+    from models import CheckIn, db
+
+    script = ROOT / "bench" / ".checkin-run.lua"
+    users = ",\n".join(f'{{cookie="{c}", csrf="{t}"}}' for c, t in sessions)
+    script.write_text(f"USERS = {{{users}}}\nNTHREADS = {NTHREADS}\n" + (ROOT / "bench/checkin.lua").read_text())
+    env = dict(os.environ)
+    results = {}
+    try:
+        bare = _serve("bench.bare_app:app", 8102, env)
+        try:
+            results["bare psycopg INSERT"] = _wrk("http://127.0.0.1:8102/", script)
+        finally:
+            bare.terminate()
+            bare.wait()
+        with app.app_context():
+            before = db.session.scalar(sa.select(sa.func.count()).select_from(CheckIn))
+        ours = _serve("app:create_app()", 8101, env)
+        try:
+            results["POST /api/v1/checkins (1 item)"] = r = _wrk("http://127.0.0.1:8101/", script)
+        finally:
+            ours.terminate()
+            ours.wait()
+        with app.app_context():
+            r["stored"] = db.session.scalar(sa.select(sa.func.count()).select_from(CheckIn)) - before
+    finally:
+        script.unlink(missing_ok=True)
+    return results
+
+
+def run(app, log=print) -> dict:
+    results = {}
+    users = _volunteers(app, USERS + 1)
+    results["on_duty"] = r = on_duty(app)
+    log(f"  on duty now, all {r['provinces']} provinces ({r['on_duty']:,} people): median {r['median_ms']:.1f} ms")
+    results["batch"] = r = batch_of_500(app, users[-1])
+    log(f"  batch of 500 check-ins: median {r['median_ms']:.0f} ms (max {r['max_ms']:.0f} ms)")
+    results["single"] = single = single_checkins(app, _sessions(app, users[:USERS]), log)
+    for label, r in single.items():
+        extra = f", {r['stored']:,} stored" if "stored" in r else ""
+        log(f"  {label:<32} {r['rps']:7.0f} req/s  p99 {r['p99_ms']:5.1f} ms  non-2xx {r['errors']}{extra}")
+    if len(single) == 2:
+        bare, ours = single.values()
+        log(f"  ratio: {100 * ours['rps'] / bare['rps']:.0f}% of the bare endpoint")
+    return results
+
+
+def main() -> None:
+    from app import create_app
+
+    run(create_app())
+
+
+if __name__ == "__main__":
+    main()
