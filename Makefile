@@ -48,6 +48,7 @@ test: test-deps translations postgres
 	TEST_DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
 bench: test-deps translations postgres
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 	@su postgres -c "psql -tAc \"SELECT 1 FROM pg_database WHERE datname='tocongnghe_bench'\"" | grep -q 1 || \
 	  su postgres -c "createdb -O tcn tocongnghe_bench"
 	DATABASE_URL=postgresql://tcn:tcn@127.0.0.1:5432/tocongnghe_bench $(PY) bench/run_all.py

@@ -12,7 +12,7 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from app import create_app
-    from bench import bench_pages, bench_tasks, seed_national
+    from bench import bench_duty, bench_pages, bench_tasks, seed_national
     from coordination.geography import load_geography
     from models import db
 
@@ -24,12 +24,16 @@ def main() -> None:
         t = time.perf_counter()
         load_geography()
         print(f"geo load (PostgreSQL): {time.perf_counter() - t:.2f} s")
-        print("seed_national: 34 province teams, 3,321 commune teams, 500,000 people")
-        seed_national.seed(db.engine, 500_000)
+        print("seed_national: 34 province teams, 3,321 commune teams, 500,000 people, 1,000,000 check-ins")
+        seed_national.seed(db.engine, 500_000, 1_000_000)
     print(f"server time, median of {bench_pages.RUNS} requests:")
     bench_pages.run(app)
     print("tasks:")
     bench_tasks.run(app)
+    print("duty:")
+    bench_duty.run(app)
+    from bench import bench_duty_page
+    bench_duty_page.main()
 
 
 if __name__ == "__main__":

@@ -180,3 +180,25 @@ def test_offline_check_in_is_queued_survives_a_reload_and_is_stored_once_with_it
     assert (row.received_at - row.occurred_at).total_seconds() >= 1.5  # sent later, original time kept
     assert row.kind == "in" and row.distance_km is not None and row.distance_km < 1 and not row.far
     context.close()
+
+
+def test_duty_page_is_light_for_a_cheap_phone(world, live_server, browser):
+    """First load of the check-in app (cache off): everything it transfers, API call included."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+    page = context.new_page()
+    page.goto(live_server + "/login")
+    page.fill("#identifier", "0987654321")
+    page.fill("#password", PASSWORD)
+    page.click("button.primary")
+    page.wait_for_url(live_server + "/**")
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    sizes: dict[str, float] = {}
+    cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]))
+    page.goto(live_server + "/duty/")
+    page.wait_for_function("document.getElementById('state').textContent === 'Chưa vào ca'")
+    page.wait_for_load_state("networkidle")
+    total = sum(sizes.values())
+    assert 5_000 < total <= 150 * 1024, total
+    context.close()
