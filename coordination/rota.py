@@ -29,7 +29,7 @@ class RotaSpec:
     weekdays: str = "1234567"  # ISO weekdays, 1 = Monday
 
 
-def _parse_hhmm(value: str) -> time:
+def parse_hhmm(value: str) -> time:
     try:
         hours, minutes = (value or "").strip().split(":")
         return time(int(hours), int(minutes))
@@ -41,7 +41,7 @@ def clean_rota(spec: RotaSpec) -> dict:
     name = " ".join((spec.name or "").split()) or "Trực 24/7"
     if len(name) > 120:
         raise ValidationError(_l("The name is too long (at most %(n)d characters).", n=120), field="name")
-    start = _parse_hhmm(spec.first_start)
+    start = parse_hhmm(spec.first_start)
     for field, value, low, high in (("shift_hours", spec.shift_hours, 1, MAX_SHIFT_HOURS),
                                     ("shifts_per_day", spec.shifts_per_day, 1, 24), ("required", spec.required, 1, 50)):
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
@@ -57,7 +57,7 @@ def clean_rota(spec: RotaSpec) -> dict:
 
 def rota_starts(values: dict, first_day: date, last_day: date) -> list[tuple[datetime, datetime]]:
     """(start, end) in UTC of every shift the template makes between two local dates, inclusive."""
-    start = _parse_hhmm(values["first_start"])
+    start = parse_hhmm(values["first_start"])
     out, day = [], first_day
     while day <= last_day:
         if str(day.isoweekday()) in values["weekdays"]:
@@ -94,6 +94,14 @@ def generate(team: Team, spec: RotaSpec, first_day: date, last_day: date,
     audit.record(actor_id, "generate", "rota", rota.id, province_code=team.province_code,
                  after={"shifts": len(rows), "from": first_day, "to": last_day})
     return rota, len(rows), len(slots) - len(rows)
+
+
+def local_shift_times(day: date, start: str, end: str) -> tuple[datetime, datetime]:
+    """A shift entered as a local day and HH:MM start/end, in UTC. An end at or before the start
+    means the shift runs past midnight (22:00–06:00)."""
+    start_t, end_t = parse_hhmm(start), parse_hhmm(end)
+    end_day = day + timedelta(days=1) if end_t <= start_t else day
+    return local_to_utc(day, start_t), local_to_utc(end_day, end_t)
 
 
 def add_shift(team: Team, starts_at: datetime, ends_at: datetime, required: int = 2,

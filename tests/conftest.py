@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from models import db
+from tests.factories import ROLES
 
 GEO_TABLES = {"admin_units", "legacy_units", "alembic_version"}
 
@@ -106,6 +107,22 @@ class Auth:
         with self.client.session_transaction() as session:
             session["_user_id"] = str(user.id)
             session["_fresh"] = True
+
+    def check_route(self, world, role: str, route) -> None:
+        """One cell of a permission matrix: `route` is (method, path, data, statuses per ROLES)."""
+        method, path, data, expected = route
+        if role != "anonymous":
+            self.as_user(world.users()[role])
+        if method == "GET":
+            response = self.client.get(path)
+        elif path.startswith("/api/"):
+            response = self.client.post(path, json=data)
+        else:
+            response = self.client.post(path, data=data)
+        want = expected[ROLES.index(role)]
+        assert response.status_code == want, (method, path, role, response.get_data(as_text=True)[:300])
+        if role == "anonymous" and want == 302:
+            assert "/login" in response.headers["Location"]
 
     def logout(self) -> None:
         with self.client.session_transaction() as session:

@@ -16,6 +16,7 @@ PASSWORD = "secret-pass-1"
 _counter = itertools.count(1)
 
 HANOI, HCM = "01", "79"
+ROLES = ["ministry", "lead_a", "lead_b", "commune_lead", "volunteer", "anonymous"]  # permission matrix columns
 
 
 def make_person(**kw) -> Person:

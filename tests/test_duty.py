@@ -222,3 +222,11 @@ def test_hours_on_duty_per_person_and_team_clipped_to_the_period(world):
     checkins.record_checkins(vid, [item("in", NOW - timedelta(minutes=90))], now=NOW)
     db.session.commit()
     assert duty.hours_on_duty(NOW - timedelta(hours=3), NOW, person_id=vid, now=NOW) == {vid: 1.5}
+
+
+def test_overnight_shift_entered_in_local_time():
+    starts, ends = rota.local_shift_times(date(2026, 12, 1), "22:00", "06:00")
+    assert starts == datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # 22:00 in Hà Nội
+    assert ends == datetime(2026, 12, 1, 23, 0, tzinfo=UTC)  # 06:00 the next morning
+    with pytest.raises(ValidationError):
+        rota.local_shift_times(date(2026, 12, 1), "7h", "09:00")

@@ -14,7 +14,7 @@ from models import Membership, Person, Shift, ShiftAssignment, Team, db, utcnow
 
 from .. import duty, permissions, rota
 from ..auth import current_scope
-from ..clock import local_to_utc, local_today, to_local
+from ..clock import local_today, to_local
 from ..errors import DomainError
 from .duty_forms import AssignShiftForm, RotaForm, ShiftForm, SwapForm
 from .helpers import form_error, get_or_404, require
@@ -87,10 +87,7 @@ def add_shift(team_id: int):
     form = ShiftForm()
     if form.validate_on_submit():
         try:
-            start_t = rota._parse_hhmm(form.start.data)
-            end_t = rota._parse_hhmm(form.end.data)
-            starts = local_to_utc(form.day.data, start_t)
-            ends = local_to_utc(form.day.data + (timedelta(days=1) if end_t <= start_t else timedelta()), end_t)
+            starts, ends = rota.local_shift_times(form.day.data, form.start.data, form.end.data)
             rota.add_shift(team, starts, ends, form.required.data, form.note.data, current_user.id)
             db.session.commit()
             return redirect(url_for("duty.rota_page", team_id=team.id))
