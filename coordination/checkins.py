@@ -25,6 +25,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 MAX_AGE = timedelta(days=7)
 EARLY = timedelta(hours=1)  # a check-in up to an hour before a shift counts for that shift
 DEFAULT_FAR_KM = 10.0
+SMALL_BATCH = 20  # up to this many new check-ins are inserted with RETURNING
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
 
@@ -270,11 +271,12 @@ def _apply(conn, person_id: int, fresh: list[tuple[int, Item]], results: list, n
             current = None
     if not checkin_rows:
         return
-    # A plain executemany (psycopg pipelines one prepared statement) then one look-up of the new ids
-    # is 2-3x faster for 500 rows than INSERT … RETURNING through a 6,500-parameter VALUES list.
-    conn.execute(sa.insert(CheckIn), checkin_rows)
-    ids = dict(conn.execute(sa.select(CheckIn.client_uuid, CheckIn.id).where(
-        CheckIn.client_uuid.in_([r["client_uuid"] for r in checkin_rows]))).all())
+    if len(checkin_rows) <= SMALL_BATCH:  # one round trip
+        ids = dict(conn.execute(sa.insert(CheckIn).returning(CheckIn.client_uuid, CheckIn.id), checkin_rows).all())
+    else:  # a pipelined executemany + one id look-up: 2-3x faster for 500 rows than RETURNING
+        conn.execute(sa.insert(CheckIn), checkin_rows)  # through a 6,500-parameter VALUES list
+        ids = dict(conn.execute(sa.select(CheckIn.client_uuid, CheckIn.id).where(
+            CheckIn.client_uuid.in_([r["client_uuid"] for r in checkin_rows]))).all())
     for result in results:
         if result is not None and result.status == ACCEPTED and result.id is None:
             result.id = ids.get(result.client_uuid)
