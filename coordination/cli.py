@@ -53,7 +53,32 @@ def duty_close_stale() -> None:
     click.echo(f"closed {closed} stale duty sessions")
 
 
+dispatcher_cli = AppGroup("dispatcher", help="SMS outbox dispatcher.")
+
+
+@dispatcher_cli.command("run")
+@click.option("--once", is_flag=True, help="Send what is due now, then stop.")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between polls.")
+@click.option("--batch", default=50, show_default=True, help="Rows claimed per poll.")
+def dispatcher_run(once: bool, interval: float, batch: int) -> None:
+    """Send queued SMS through Twilio with retries. Run one or several (PostgreSQL: SKIP LOCKED)."""
+    from flask import current_app
+
+    from .outbox import dispatch_due
+    from .sms import gateway_from_config
+
+    while True:
+        counts = dispatch_due(lambda: gateway_from_config(current_app.config), limit=batch)
+        if any(counts.values()):
+            click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
+        if once:
+            return
+        if not any(counts.values()):
+            time.sleep(interval)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(geo_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(duty_cli)
+    app.cli.add_command(dispatcher_cli)

@@ -139,3 +139,18 @@ def world(ctx):
     from tests.factories import build_world
 
     return build_world()
+
+
+@pytest.fixture
+def twilio(ctx):
+    """A running fake Twilio server, and the app configured to use it."""
+    from tests.fake_twilio import FakeTwilio
+
+    fake = FakeTwilio().start()
+    saved = {k: ctx.config.get(k) for k in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM",
+                                             "TWILIO_API_BASE", "PUBLIC_BASE_URL")}
+    ctx.config.update(TWILIO_ACCOUNT_SID=fake.account_sid, TWILIO_AUTH_TOKEN=fake.auth_token,
+                      TWILIO_FROM="+15005550006", TWILIO_API_BASE=fake.url, PUBLIC_BASE_URL="https://tcn.example.vn")
+    yield fake
+    ctx.config.update(saved)
+    fake.stop()

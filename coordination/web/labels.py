@@ -20,12 +20,6 @@ ROLE = {
     LEAD: _l("Team lead"),
     MEMBER: _l("Member"),
 }
-LEVEL = {
-    "national": _l("Ministry"),
-    "province": _l("Province team"),
-    "commune": _l("Commune team"),
-    "village": _l("Village team"),
-}
 KIND = {
     "support_health_declaration": _l("Help residents: health declaration"),
     "support_qr_checkin": _l("Help residents: QR check-in"),

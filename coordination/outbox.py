@@ -1,0 +1,119 @@
+"""The outbox: queue an SMS as a row, send due rows with retries, follow Twilio's status callbacks.
+
+Nothing is silently lost: a row is delivered, retried with exponential backoff, or visibly failed
+(or "not sent: SMS not configured"). Several dispatchers may run at once on PostgreSQL:
+`FOR UPDATE SKIP LOCKED` hands each row to one of them."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Optional
+
+import sqlalchemy as sa
+
+from models import Message, Person, db, utcnow
+from models.messages import (DELIVERED, FAILED, FINAL, NOT_SENT, QUEUED, SENDING, SENT, UNDELIVERED)
+
+from .sms import NotConfigured, SendError, for_recipient
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 6
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_MAX = timedelta(minutes=30)
+STALE_SENDING = timedelta(minutes=5)  # a dispatcher that died mid-send: the row goes back to the queue
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 60 s, 2 min, 4 min … capped at 30 min."""
+    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+
+
+def enqueue(person: Person, body: str, purpose: str, *, urgent: bool = False, dedupe_key: Optional[str] = None,
+            province_code: Optional[str] = None, now: Optional[datetime] = None) -> Optional[Message]:
+    """Add one SMS to the outbox (the caller commits). With a dedupe key, the same decision taken
+    twice (a restarted scheduler) queues nothing the second time: returns None."""
+    if dedupe_key and db.session.scalar(sa.select(Message.id).where(Message.dedupe_key == dedupe_key)):
+        return None
+    message = Message(person_id=person.id, to_phone=person.phone, body=for_recipient(body, person.sms_ascii),
+                      purpose=purpose, urgent=urgent, dedupe_key=dedupe_key, province_code=province_code,
+                      status=QUEUED, next_attempt_at=now or utcnow())
+    db.session.add(message)
+    db.session.flush()
+    return message
+
+
+def claim_due(limit: int = 50, now: Optional[datetime] = None) -> list[Message]:
+    """Take up to `limit` due rows for this dispatcher (status -> sending) and commit the claim."""
+    now = now or utcnow()
+    due = sa.or_(sa.and_(Message.status == QUEUED, Message.next_attempt_at <= now),
+                 sa.and_(Message.status == SENDING, Message.updated_at < now - STALE_SENDING))
+    # One UPDATE claims the rows: on PostgreSQL the sub-select skips rows another dispatcher has
+    # locked; on SQLite the statement holds the database's write lock. Either way no row is
+    # handed to two dispatchers, and `due` is checked again by the UPDATE itself.
+    pick = (sa.select(Message.id).where(due).order_by(Message.urgent.desc(), Message.next_attempt_at, Message.id)
+            .limit(limit).with_for_update(skip_locked=True))
+    ids = db.session.scalars(sa.update(Message).where(Message.id.in_(pick.scalar_subquery()), due)
+                             .values(status=SENDING, updated_at=now).returning(Message.id)
+                             .execution_options(synchronize_session=False)).all()
+    db.session.commit()
+    if not ids:
+        return []
+    return list(db.session.scalars(sa.select(Message).where(Message.id.in_(ids))
+                                   .order_by(Message.urgent.desc(), Message.next_attempt_at, Message.id)))
+
+
+def dispatch_due(gateway_factory, limit: int = 50, now: Optional[datetime] = None) -> dict[str, int]:
+    """Send what is due. `gateway_factory()` builds the gateway or raises NotConfigured.
+    One failed recipient never blocks the others."""
+    now = now or utcnow()
+    counts = {"sent": 0, "retry": 0, "failed": 0, "not_sent": 0}
+    rows = claim_due(limit, now)
+    if not rows:
+        return counts
+    try:
+        gateway = gateway_factory()
+    except NotConfigured:
+        gateway = None
+    for m in rows:
+        m.attempts += 1
+        m.updated_at = now
+        if gateway is None:
+            m.status, m.error_message = NOT_SENT, "not sent: SMS not configured"
+            counts["not_sent"] += 1
+        else:
+            try:
+                m.provider_sid = gateway.send(m.to_phone, m.body)
+                m.status, m.sent_at, m.error_code, m.error_message = SENT, now, None, None
+                counts["sent"] += 1
+            except SendError as err:
+                m.error_code, m.error_message = err.code, str(err)
+                if err.transient and m.attempts < MAX_ATTEMPTS:
+                    m.status, m.next_attempt_at = QUEUED, now + backoff(m.attempts)
+                    counts["retry"] += 1
+                else:
+                    m.status = FAILED
+                    if err.transient:
+                        m.error_message = f"gave up after {m.attempts} attempts: {err}"[:500]
+                    counts["failed"] += 1
+                log.warning("SMS %s to %s: %s", m.id, m.to_phone, err)
+        db.session.commit()  # each row's outcome is kept even if a later one crashes
+    return counts
+
+
+STATUS_ORDER = {QUEUED: 0, SENDING: 1, SENT: 2, UNDELIVERED: 3, FAILED: 3, DELIVERED: 3}
+TWILIO_STATUSES = {"queued": SENT, "accepted": SENT, "sending": SENT, "sent": SENT, "delivered": DELIVERED,
+                   "undelivered": UNDELIVERED, "failed": FAILED, "read": DELIVERED}
+
+
+def apply_status(sid: str, twilio_status: str, error_code: Optional[str] = None) -> Optional[Message]:
+    """A status callback from Twilio. Late or repeated callbacks never move a message backwards."""
+    message = db.session.scalar(sa.select(Message).where(Message.provider_sid == sid))
+    status = TWILIO_STATUSES.get((twilio_status or "").lower())
+    if message is None or status is None:
+        return message
+    if message.status in FINAL or STATUS_ORDER.get(status, 0) <= STATUS_ORDER.get(message.status, 0):
+        return message
+    message.status, message.updated_at = status, utcnow()
+    if error_code:
+        message.error_code = str(error_code)[:20]
+    return message

@@ -1,0 +1,44 @@
+"""The SMS outbox: every alert is a row before it is a request to Twilio."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import TimestampMixin, UTCDateTime, db, utcnow
+
+PURPOSES = ("reminder", "escalation", "broadcast", "ack_request", "invitation", "other")
+QUEUED, SENDING, SENT, DELIVERED, FAILED, UNDELIVERED, NOT_SENT = (
+    "queued", "sending", "sent", "delivered", "failed", "undelivered", "not_sent")
+STATUSES = (QUEUED, SENDING, SENT, DELIVERED, FAILED, UNDELIVERED, NOT_SENT)
+FINAL = (DELIVERED, FAILED, UNDELIVERED, NOT_SENT)
+
+
+class Message(TimestampMixin, db.Model):
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    to_phone: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    body: Mapped[str] = mapped_column(sa.String(1600), nullable=False)
+    purpose: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    urgent: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    province_code: Mapped[Optional[str]] = mapped_column(sa.String(8), index=True)
+    status: Mapped[str] = mapped_column(sa.String(12), nullable=False, default=QUEUED)
+    attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    provider_sid: Mapped[Optional[str]] = mapped_column(sa.String(64), unique=True)
+    error_code: Mapped[Optional[str]] = mapped_column(sa.String(20))
+    error_message: Mapped[Optional[str]] = mapped_column(sa.String(500))
+    dedupe_key: Mapped[Optional[str]] = mapped_column(sa.String(120), unique=True)
+    sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint(f"status IN {STATUSES}", name="status"),
+        sa.CheckConstraint(f"purpose IN {PURPOSES}", name="purpose"),
+        sa.Index("ix_messages_due", "next_attempt_at", postgresql_where=sa.text("status = 'queued'"),
+                 sqlite_where=sa.text("status = 'queued'")),
+    )

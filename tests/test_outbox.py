@@ -1,0 +1,160 @@
+"""The SMS outbox through the official twilio client against a fake Twilio server: sending,
+retries with backoff, permanent failures, "not configured", signed status callbacks, dedupe."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask import current_app
+
+from coordination import outbox, sms
+from models import Message, db, utcnow
+from tests.factories import make_person
+
+
+def dispatch(now=None):
+    return outbox.dispatch_due(lambda: sms.gateway_from_config(current_app.config), now=now)
+
+
+def test_segments_for_vietnamese_and_unaccented_text():
+    assert sms.segments("Ca truc bat dau luc 06:00") == sms.Segments("GSM-7", 25, 1)
+    vietnamese = "Ca trực của bạn bắt đầu lúc 06:00 tại Phường Ba Đình. Bấm để xác nhận. Cảm ơn!"
+    assert sms.segments(vietnamese).encoding == "UCS-2" and sms.segments(vietnamese).segments == 2
+    assert sms.segments(sms.for_recipient(vietnamese, True)).segments == 1
+    assert sms.segments("x" * 160).segments == 1 and sms.segments("x" * 161).segments == 2
+    assert sms.segments("€" * 80).units == 160  # extension characters count twice
+
+
+def test_queued_message_is_sent_through_twilio_with_a_status_callback(ctx, twilio):
+    person = make_person(full_name="Nhận Tin", sms_ascii=True)
+    outbox.enqueue(person, "Đến ca trực", "reminder")
+    db.session.commit()
+    assert dispatch() == {"sent": 1, "retry": 0, "failed": 0, "not_sent": 0}
+    message = db.session.scalar(sa.select(Message))
+    assert message.status == "sent" and message.provider_sid == twilio.sent[0]["sid"]
+    assert twilio.sent[0]["to"] == person.phone and twilio.sent[0]["body"] == "Den ca truc"  # unaccented by choice
+    assert twilio.sent[0]["status_callback"] == "https://tcn.example.vn/sms/status"
+
+
+def test_transient_failures_are_retried_with_backoff_then_sent(ctx, twilio):
+    outbox.enqueue(make_person(), "Nhắc ca", "reminder")
+    db.session.commit()
+    twilio.transient_failures, twilio.rate_limited = 1, 1
+    now = utcnow()
+    assert dispatch(now)["retry"] == 1  # 429
+    message = db.session.scalar(sa.select(Message))
+    assert message.status == "queued" and message.error_code == "20429"
+    assert message.next_attempt_at == now + timedelta(seconds=30)
+    assert dispatch(now + timedelta(seconds=10)) == {"sent": 0, "retry": 0, "failed": 0, "not_sent": 0}  # not due
+    assert dispatch(now + timedelta(seconds=31))["retry"] == 1  # 503
+    assert db.session.scalar(sa.select(Message.next_attempt_at)) == now + timedelta(seconds=31 + 60)
+    assert dispatch(now + timedelta(seconds=200))["sent"] == 1
+    assert db.session.scalar(sa.select(Message.attempts)) == 3
+
+
+def test_retries_stop_at_the_limit_and_the_failure_is_visible(ctx, twilio):
+    outbox.enqueue(make_person(), "Nhắc ca", "reminder")
+    db.session.commit()
+    twilio.transient_failures = 100
+    now = utcnow()
+    for i in range(outbox.MAX_ATTEMPTS):
+        dispatch(now + timedelta(hours=i))
+    message = db.session.scalar(sa.select(Message))
+    assert message.status == "failed" and message.attempts == outbox.MAX_ATTEMPTS
+    assert message.error_message.startswith(f"gave up after {outbox.MAX_ATTEMPTS} attempts")
+
+
+@pytest.mark.parametrize("bucket, code", [("invalid_numbers", "21211"), ("unsubscribed", "21610")])
+def test_permanent_failures_fail_at_once_without_blocking_others(ctx, twilio, bucket, code):
+    bad, good = make_person(full_name="Số Sai"), make_person(full_name="Số Đúng")
+    getattr(twilio, bucket).add(bad.phone)
+    outbox.enqueue(bad, "A", "broadcast")
+    outbox.enqueue(good, "B", "broadcast")
+    db.session.commit()
+    assert dispatch() == {"sent": 1, "retry": 0, "failed": 1, "not_sent": 0}
+    statuses = dict(db.session.execute(sa.select(Message.person_id, Message.status)).all())
+    assert statuses == {bad.id: "failed", good.id: "sent"}
+    assert db.session.scalar(sa.select(Message.error_code).where(Message.person_id == bad.id)) == code
+
+
+def test_without_twilio_settings_messages_are_marked_not_sent(ctx):
+    outbox.enqueue(make_person(), "Nhắc ca", "reminder")
+    db.session.commit()
+    assert dispatch()["not_sent"] == 1
+    message = db.session.scalar(sa.select(Message))
+    assert message.status == "not_sent" and message.error_message == "not sent: SMS not configured"
+
+
+def test_signed_status_callbacks_update_delivery_and_never_go_backwards(ctx, twilio, client):
+    outbox.enqueue(make_person(), "Nhắc ca", "reminder")
+    db.session.commit()
+    dispatch()
+    (url, params, signature), = twilio.callbacks("delivered")
+    path = url.replace("https://tcn.example.vn", "")
+    assert client.post(path, data=params, headers={"X-Twilio-Signature": "forged"}).status_code == 403
+    assert client.post(path, data=params, headers={"X-Twilio-Signature": signature}).status_code == 204
+    db.session.commit()
+    assert db.session.scalar(sa.select(Message.status)) == "delivered"
+    (_u, late, late_sig), = twilio.callbacks("sent")  # a late "sent" after "delivered"
+    client.post(path, data=late, headers={"X-Twilio-Signature": late_sig})
+    db.session.commit()
+    assert db.session.scalar(sa.select(Message.status)) == "delivered"
+
+
+def test_undelivered_callback_keeps_the_error_code(ctx, twilio, client):
+    outbox.enqueue(make_person(), "Nhắc ca", "reminder")
+    db.session.commit()
+    dispatch()
+    (url, params, signature), = twilio.callbacks("undelivered", error_code="30003")
+    client.post(url.replace("https://tcn.example.vn", ""), data=params, headers={"X-Twilio-Signature": signature})
+    db.session.commit()
+    assert db.session.execute(sa.select(Message.status, Message.error_code)).one() == ("undelivered", "30003")
+
+
+def test_the_same_decision_twice_queues_one_message(ctx):
+    person = make_person()
+    assert outbox.enqueue(person, "Nhắc ca 1", "reminder", dedupe_key="reminder/1/60") is not None
+    assert outbox.enqueue(person, "Nhắc ca 1", "reminder", dedupe_key="reminder/1/60") is None
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 1
+
+
+def test_a_row_left_sending_by_a_dead_dispatcher_is_picked_up_again(ctx, twilio):
+    outbox.enqueue(make_person(), "Nhắc ca", "reminder")
+    db.session.commit()
+    now = utcnow()
+    claimed = outbox.claim_due(now=now)  # a dispatcher claims it, then dies before sending
+    assert [m.status for m in claimed] == ["sending"]
+    assert dispatch(now + timedelta(minutes=1))["sent"] == 0
+    assert dispatch(now + timedelta(minutes=6))["sent"] == 1
+
+
+def test_two_dispatchers_at_once_never_send_twice(ctx, twilio):
+    import threading
+
+    people = [make_person() for _ in range(40)]
+    for p in people:
+        outbox.enqueue(p, "Khẩn: họp giao ban", "broadcast", urgent=True)
+    db.session.commit()
+    app, errors = ctx, []
+
+    def dispatcher():
+        with app.app_context():
+            try:
+                for _ in range(10):
+                    outbox.dispatch_due(lambda: sms.gateway_from_config(app.config), limit=7)
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=dispatcher) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(m["to"] for m in twilio.sent) == sorted(p.phone for p in people)  # each exactly once
+    db.session.commit()
+    assert set(db.session.scalars(sa.select(Message.status))) == {"sent"}
