@@ -77,8 +77,27 @@ def dispatcher_run(once: bool, interval: float, batch: int) -> None:
             time.sleep(interval)
 
 
+scheduler_cli = AppGroup("scheduler", help="Periodic jobs (reminders, escalation, stale check-ins).")
+
+
+@scheduler_cli.command("run")
+@click.option("--once", is_flag=True, help="Run every job once, then stop.")
+def scheduler_run(once: bool) -> None:
+    """Run the job list of coordination/jobs.py. Run exactly one scheduler process."""
+    from flask import current_app
+
+    from .jobs import JOBS, run_forever
+
+    if once:
+        for job in JOBS:
+            click.echo(f"{job['id']}: {job['func']()}")
+        return
+    run_forever(current_app._get_current_object())
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(geo_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(duty_cli)
     app.cli.add_command(dispatcher_cli)
+    app.cli.add_command(scheduler_cli)

@@ -29,14 +29,15 @@ def backoff(attempts: int) -> timedelta:
 
 
 def enqueue(person: Person, body: str, purpose: str, *, urgent: bool = False, dedupe_key: Optional[str] = None,
-            province_code: Optional[str] = None, now: Optional[datetime] = None) -> Optional[Message]:
+            province_code: Optional[str] = None, shift_id: Optional[int] = None,
+            now: Optional[datetime] = None) -> Optional[Message]:
     """Add one SMS to the outbox (the caller commits). With a dedupe key, the same decision taken
     twice (a restarted scheduler) queues nothing the second time: returns None."""
     if dedupe_key and db.session.scalar(sa.select(Message.id).where(Message.dedupe_key == dedupe_key)):
         return None
     message = Message(person_id=person.id, to_phone=person.phone, body=for_recipient(body, person.sms_ascii),
                       purpose=purpose, urgent=urgent, dedupe_key=dedupe_key, province_code=province_code,
-                      status=QUEUED, next_attempt_at=now or utcnow())
+                      shift_id=shift_id, status=QUEUED, next_attempt_at=now or utcnow(), created_at=now or utcnow())
     db.session.add(message)
     db.session.flush()
     return message

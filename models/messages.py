@@ -33,6 +33,8 @@ class Message(TimestampMixin, db.Model):
     error_code: Mapped[Optional[str]] = mapped_column(sa.String(20))
     error_message: Mapped[Optional[str]] = mapped_column(sa.String(500))
     dedupe_key: Mapped[Optional[str]] = mapped_column(sa.String(120), unique=True)
+    shift_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("shifts.id", ondelete="SET NULL"), index=True)
+    acknowledged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 

@@ -412,3 +412,12 @@ VI.update({
     "Community technology teams — duty": "Tổ Công nghệ cộng đồng — trực",
 })
 VI["Add a person"] = "Thêm người"
+VI.update({
+    "Acknowledge": "Xác nhận",
+    "Link not valid": "Liên kết không hợp lệ",
+    "This link is wrong or has expired.": "Liên kết sai hoặc đã hết hạn.",
+    "Acknowledged. Thank you!": "Đã xác nhận. Cảm ơn bạn!",
+    "Others will no longer be alerted about this shift.": "Những người khác sẽ không bị báo tiếp về ca này.",
+    "Alert": "Cảnh báo",
+    "I am handling it": "Tôi nhận xử lý",
+})

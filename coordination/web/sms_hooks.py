@@ -28,3 +28,24 @@ def status_callback():
                         request.form.get("ErrorCode"))
     db.session.commit()
     return "", 204
+
+
+@bp.route("/a/<token>", methods=["GET", "POST"])
+def acknowledge(token: str):
+    """One-tap acknowledgement from an SMS link: no login; the signed token names one message.
+    GET only shows the button (link previewers must not acknowledge); POST records it."""
+    from flask import render_template
+
+    from ..alerts import acknowledge as record, message_for_token
+    from .forms import ActionForm
+
+    message = message_for_token(token)
+    if message is None:
+        return render_template("ack.html", message=None), 404
+    form = ActionForm()
+    done = message.acknowledged_at is not None
+    if form.validate_on_submit():
+        record(message)
+        db.session.commit()
+        done = True
+    return render_template("ack.html", message=message, form=form, done=done)

@@ -35,12 +35,15 @@ def upgrade():
     sa.Column('error_code', sa.String(length=20), nullable=True),
     sa.Column('error_message', sa.String(length=500), nullable=True),
     sa.Column('dedupe_key', sa.String(length=120), nullable=True),
+    sa.Column('shift_id', sa.Integer(), nullable=True),
+    sa.Column('acknowledged_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('sent_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("purpose IN ('reminder', 'escalation', 'broadcast', 'ack_request', 'invitation', 'other')", name=op.f('ck_messages_purpose')),
     sa.CheckConstraint("status IN ('queued', 'sending', 'sent', 'delivered', 'failed', 'undelivered', 'not_sent')", name=op.f('ck_messages_status')),
     sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_messages_person_id_people'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['shift_id'], ['shifts.id'], name=op.f('fk_messages_shift_id_shifts'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_messages')),
     sa.UniqueConstraint('dedupe_key', name=op.f('uq_messages_dedupe_key')),
     sa.UniqueConstraint('provider_sid', name=op.f('uq_messages_provider_sid'))
@@ -48,6 +51,7 @@ def upgrade():
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.create_index('ix_messages_due', ['next_attempt_at'], unique=False, postgresql_where=sa.text("status = 'queued'"), sqlite_where=sa.text("status = 'queued'"))
         batch_op.create_index(batch_op.f('ix_messages_person_id'), ['person_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_messages_shift_id'), ['shift_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_messages_province_code'), ['province_code'], unique=False)
 
     # ### end Alembic commands ###
@@ -58,6 +62,7 @@ def downgrade():
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_messages_province_code'))
         batch_op.drop_index(batch_op.f('ix_messages_person_id'))
+        batch_op.drop_index(batch_op.f('ix_messages_shift_id'))
         batch_op.drop_index('ix_messages_due', postgresql_where=sa.text("status = 'queued'"), sqlite_where=sa.text("status = 'queued'"))
 
     op.drop_table('messages')

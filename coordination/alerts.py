@@ -1,0 +1,175 @@
+"""Duty alerts: reminders before a shift and escalation when the primary does not show up.
+
+The decisions are pure functions of times and facts (tested without a scheduler); `tick` gathers
+the facts with a few queries and queues messages in the outbox with dedupe keys, so a restarted
+scheduler never sends the same reminder or escalation twice."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+from datetime import datetime, timedelta
+from typing import Optional
+
+import sqlalchemy as sa
+from flask import current_app
+
+from models import DutySession, Membership, Message, Person, Shift, ShiftAssignment, Team, db, utcnow
+from models.shifts import BACKUP, PRIMARY
+from models.teams import LEAD, LEADING_ROLES, PROVINCE
+
+from . import outbox
+from .checkins import close_stale_sessions
+from .clock import to_local
+from .sms import for_recipient
+
+log = logging.getLogger(__name__)
+REMINDER_MINUTES = (60, 10)
+ESCALATION_WAIT = timedelta(minutes=10)
+BACKUP_STEP, COMMUNE_STEP, PROVINCE_STEP = 1, 2, 3
+ACK_TTL = timedelta(hours=24)
+
+
+# --- decisions (pure) ----------------------------------------------------------------------
+
+def reminder_due(starts_at: datetime, now: datetime, minutes_before: int) -> bool:
+    """The reminder `minutes_before` a shift is due from that moment until the shift starts."""
+    return starts_at - timedelta(minutes=minutes_before) <= now < starts_at
+
+
+def escalation_step(starts_at: datetime, ends_at: datetime, now: datetime, primary_checked_in: bool,
+                    acknowledged: bool, wait: timedelta = ESCALATION_WAIT) -> int:
+    """How far escalation has gone: 0 nothing, 1 backup, 2 commune lead, 3 the province's leads.
+    One step per `wait` after the start; stops once the primary checks in or anyone acknowledges."""
+    if primary_checked_in or acknowledged or now >= ends_at or now < starts_at + wait:
+        return 0
+    return min(PROVINCE_STEP, int((now - starts_at) / wait))
+
+
+# --- acknowledgement links -----------------------------------------------------------------
+
+def _mac(message_id: int) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, f"ack/{message_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest)[:10].decode()
+
+
+def _b36(n: int) -> str:
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = "0123456789abcdefghijklmnopqrstuvwxyz"[r] + out
+        if n == 0:
+            return out
+
+
+def ack_token(message_id: int) -> str:
+    """A short signed token naming one message (and so one person): '1z.Ab3-_x9KqP'."""
+    return f"{_b36(message_id)}.{_mac(message_id)}"
+
+
+def message_for_token(token: str, now: Optional[datetime] = None) -> Optional[Message]:
+    """The message a token names, if the signature holds and it has not expired."""
+    now = now or utcnow()
+    ident, _, mac = (token or "").partition(".")
+    try:
+        message_id = int(ident, 36)
+    except ValueError:
+        return None
+    if not hmac.compare_digest(mac, _mac(message_id)):
+        return None
+    message = db.session.get(Message, message_id)
+    if message is None or message.created_at + ACK_TTL < now:
+        return None
+    return message
+
+
+def acknowledge(message: Message, now: Optional[datetime] = None) -> bool:
+    """Record the acknowledgement (once). Returns False if it was already recorded."""
+    if message.acknowledged_at is not None:
+        return False
+    message.acknowledged_at = now or utcnow()
+    return True
+
+
+# --- the scheduler's tick ------------------------------------------------------------------
+
+def _when(shift: Shift) -> str:
+    return f"{to_local(shift.starts_at):%H:%M %d/%m}–{to_local(shift.ends_at):%H:%M}"
+
+
+def _queue_reminders(now: datetime, minutes: tuple[int, ...]) -> int:
+    rows = db.session.execute(
+        sa.select(ShiftAssignment, Shift, Person, Team.name).join(Shift, Shift.id == ShiftAssignment.shift_id)
+        .join(Person, Person.id == ShiftAssignment.person_id).join(Team, Team.id == Shift.team_id)
+        .where(Shift.starts_at > now, Shift.starts_at <= now + timedelta(minutes=max(minutes)),
+               Person.consent_sms.is_(True))).all()
+    queued = 0
+    for assignment, shift, person, team_name in rows:
+        for m in sorted(minutes):  # only the nearest due reminder: no burst after a restart
+            if reminder_due(shift.starts_at, now, m):
+                body = f"[TCN] Nhắc ca trực {team_name}: {_when(shift)}, còn {m} phút."
+                if outbox.enqueue(person, body, "reminder", dedupe_key=f"reminder/{assignment.id}/{m}",
+                                  province_code=shift.province_code, shift_id=shift.id, now=now):
+                    queued += 1
+                break
+    return queued
+
+
+def _escalation_targets(shift: Shift, step: int, backup: Optional[Person]) -> list[Person]:
+    if step == BACKUP_STEP:
+        return [backup] if backup else []
+    if step == COMMUNE_STEP:
+        team_id, roles = shift.team_id, (LEAD,)
+    else:
+        team_id = db.session.scalar(sa.select(Team.id).where(Team.level == PROVINCE,
+                                                             Team.province_code == shift.province_code))
+        roles = LEADING_ROLES
+    return list(db.session.scalars(sa.select(Person).join(Membership).where(
+        Membership.team_id == team_id, Membership.role.in_(roles), Membership.end_date.is_(None))))
+
+
+def _queue_escalations(now: datetime, wait: timedelta) -> int:
+    shifts = db.session.scalars(sa.select(Shift).where(Shift.starts_at <= now - wait, Shift.ends_at > now)).all()
+    queued = 0
+    for shift in shifts:
+        staff = {a.role: p for a, p in db.session.execute(
+            sa.select(ShiftAssignment, Person).join(Person, Person.id == ShiftAssignment.person_id)
+            .where(ShiftAssignment.shift_id == shift.id, ShiftAssignment.role.in_((PRIMARY, BACKUP))))}
+        primary = staff.get(PRIMARY)
+        if primary is None:
+            continue
+        checked_in = db.session.scalar(sa.select(DutySession.id).where(
+            DutySession.person_id == primary.id, DutySession.started_at >= shift.starts_at - timedelta(hours=1),
+            DutySession.started_at < shift.ends_at).limit(1)) is not None
+        acknowledged = db.session.scalar(sa.select(Message.id).where(
+            Message.shift_id == shift.id, Message.acknowledged_at.is_not(None)).limit(1)) is not None
+        step = escalation_step(shift.starts_at, shift.ends_at, now, checked_in, acknowledged, wait)
+        for s in range(BACKUP_STEP, step + 1):
+            for person in _escalation_targets(shift, s, staff.get(BACKUP)):
+                try:
+                    message = outbox.enqueue(person, "", "escalation", urgent=True,
+                                             dedupe_key=f"escalation/{shift.id}/{s}/{person.id}",
+                                             province_code=shift.province_code, shift_id=shift.id, now=now)
+                    if message is None:
+                        continue
+                    link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + f"/a/{ack_token(message.id)}"
+                    text = (f"[TCN] {primary.full_name} chưa vào ca trực {_when(shift)}. "
+                            f"Bấm để nhận xử lý: {link}")
+                    message.body = for_recipient(text, person.sms_ascii)
+                    queued += 1
+                except Exception:  # noqa: BLE001 - one recipient never blocks the others
+                    log.exception("escalation for shift %s to person %s", shift.id, person.id)
+    return queued
+
+
+def tick(now: Optional[datetime] = None) -> dict[str, int]:
+    """One scheduler tick: reminders, escalations, closing stale check-ins. Commits."""
+    now = now or utcnow()
+    minutes = tuple(current_app.config.get("ALERT_REMINDER_MINUTES", REMINDER_MINUTES))
+    wait = timedelta(minutes=current_app.config.get("ALERT_ESCALATION_MINUTES", 10))
+    counts = {"reminders": _queue_reminders(now, minutes), "escalations": _queue_escalations(now, wait),
+              "closed": close_stale_sessions(now)}
+    db.session.commit()
+    return counts

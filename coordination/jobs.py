@@ -1,0 +1,36 @@
+"""The scheduler's job list (`flask --app app scheduler run`): one process, APScheduler 3.11."""
+from __future__ import annotations
+
+from flask import Flask
+
+from . import alerts
+
+JOBS = [
+    {"id": "duty-alerts", "func": alerts.tick, "seconds": 15},  # reminders, escalation, stale check-ins
+]
+
+
+def run_forever(app: Flask) -> None:
+    """Block and run JOBS; each run in its own app context. A slow run is skipped, not stacked."""
+    import logging
+
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    log = logging.getLogger(__name__)
+    scheduler = BlockingScheduler(timezone="UTC")
+
+    def wrap(func):
+        def run():
+            with app.app_context():
+                try:
+                    result = func()
+                    if result and any(result.values()):
+                        log.info("%s: %s", func.__name__, result)
+                except Exception:  # noqa: BLE001 - a failing run must not stop the scheduler
+                    log.exception("job %s failed", func.__name__)
+        return run
+
+    for job in JOBS:
+        scheduler.add_job(wrap(job["func"]), "interval", seconds=job["seconds"], id=job["id"],
+                          max_instances=1, coalesce=True)
+    scheduler.start()

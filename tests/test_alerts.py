@@ -1,0 +1,119 @@
+"""Reminders and no-show escalation: pure decisions, the scheduler's tick with dedupe, and the
+one-tap acknowledgement link that stops escalation."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from coordination import alerts, checkins, rota, teams
+from coordination.jobs import JOBS
+from models import Message, db
+from tests.factories import make_person
+
+UTC = timezone.utc
+T = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # the shift starts 08:00 in Hà Nội
+
+
+def test_reminder_windows():
+    assert not alerts.reminder_due(T, T - timedelta(minutes=61), 60)
+    assert alerts.reminder_due(T, T - timedelta(minutes=60), 60)
+    assert alerts.reminder_due(T, T - timedelta(minutes=1), 10)
+    assert not alerts.reminder_due(T, T, 10)
+
+
+@pytest.mark.parametrize("minutes, step", [(5, 0), (9, 0), (10, 1), (19, 1), (20, 2), (30, 3), (200, 3), (480, 0)])
+def test_escalation_steps_follow_the_clock(minutes, step):
+    assert alerts.escalation_step(T, T + timedelta(hours=8), T + timedelta(minutes=minutes), False, False) == step
+
+
+def test_escalation_stops_when_the_primary_shows_up_or_someone_acknowledges():
+    later = T + timedelta(minutes=25)
+    assert alerts.escalation_step(T, T + timedelta(hours=8), later, True, False) == 0
+    assert alerts.escalation_step(T, T + timedelta(hours=8), later, False, True) == 0
+
+
+def test_the_scheduler_ticks_every_15_seconds():
+    assert [(j["func"], j["seconds"]) for j in JOBS] == [(alerts.tick, 15)]
+
+
+@pytest.fixture
+def staffed(world):
+    backup = make_person(full_name="Người Dự Phòng")
+    teams.add_member(world.commune_team, backup, "member")
+    shift = rota.add_shift(world.commune_team, T, T + timedelta(hours=8), 2)
+    rota.assign(shift, world.volunteer.person, "primary")
+    rota.assign(shift, backup, "backup")
+    db.session.commit()
+    return shift, backup
+
+
+def _recipients(purpose: str) -> list[int]:
+    return sorted(db.session.scalars(sa.select(Message.person_id).where(Message.purpose == purpose)))
+
+
+def test_reminders_once_each_even_after_a_restart(world, staffed):
+    shift, backup = staffed
+    people = sorted([world.volunteer.person_id, backup.id])
+    assert alerts.tick(T - timedelta(minutes=50))["reminders"] == 2
+    assert alerts.tick(T - timedelta(minutes=45))["reminders"] == 0  # a restarted scheduler sends nothing new
+    assert alerts.tick(T - timedelta(minutes=5))["reminders"] == 2
+    assert alerts.tick(T - timedelta(minutes=4))["reminders"] == 0
+    assert _recipients("reminder") == sorted(people * 2)
+    body = db.session.scalar(sa.select(Message.body).where(Message.purpose == "reminder").limit(1))
+    assert "08:00 24/11–16:00" in body
+
+
+def test_no_show_escalates_backup_then_commune_lead_then_province_leads(world, staffed):
+    shift, backup = staffed
+    assert alerts.tick(T + timedelta(minutes=9))["escalations"] == 0
+    assert alerts.tick(T + timedelta(minutes=10))["escalations"] == 1
+    assert _recipients("escalation") == [backup.id]
+    alerts.tick(T + timedelta(minutes=20))
+    assert _recipients("escalation") == sorted([backup.id, world.commune_lead.person_id])
+    alerts.tick(T + timedelta(minutes=31))
+    alerts.tick(T + timedelta(minutes=32))  # again: nothing twice
+    assert _recipients("escalation") == sorted([backup.id, world.commune_lead.person_id, world.lead_a.person_id])
+    body = db.session.scalar(sa.select(Message.body).where(Message.person_id == backup.id))
+    assert "Tình Nguyện Viên chưa vào ca trực" in body and re.search(r"/a/[0-9a-z]+\.[\w-]{10}$", body)
+    assert set(db.session.scalars(sa.select(Message.urgent).where(Message.purpose == "escalation"))) == {True}
+
+
+def test_a_check_in_stops_escalation(world, staffed):
+    alerts.tick(T + timedelta(minutes=10))
+    checkins.record_checkins(world.volunteer.person_id, [{
+        "client_uuid": "7b0c3f55-7d55-4c4b-9a56-1b7c2f5d1a01", "kind": "in",
+        "occurred_at": (T + timedelta(minutes=12)).isoformat()}], now=T + timedelta(minutes=12))
+    db.session.commit()
+    assert alerts.tick(T + timedelta(minutes=25))["escalations"] == 0
+    assert len(_recipients("escalation")) == 1
+
+
+def test_the_ack_link_works_without_login_and_stops_escalation(world, staffed, client):
+    shift, backup = staffed
+    alerts.tick(T + timedelta(minutes=10))
+    message = db.session.scalar(sa.select(Message).where(Message.person_id == backup.id))
+    path = "/a/" + alerts.ack_token(message.id)
+    page = client.get(path)
+    assert page.status_code == 200 and "Tôi nhận xử lý" in page.get_data(as_text=True)
+    db.session.commit()
+    assert db.session.get(Message, message.id).acknowledged_at is None  # opening the link is not acknowledging
+    done = client.post(path)
+    assert "Đã xác nhận" in done.get_data(as_text=True)
+    db.session.commit()
+    assert db.session.get(Message, message.id).acknowledged_at is not None
+    assert alerts.tick(T + timedelta(minutes=40))["escalations"] == 0
+    assert _recipients("escalation") == [backup.id]
+
+
+def test_forged_or_expired_ack_links_are_refused(world, staffed, client):
+    alerts.tick(T + timedelta(minutes=10))
+    message = db.session.scalar(sa.select(Message).where(Message.purpose == "escalation"))
+    token = alerts.ack_token(message.id)
+    assert client.get(f"/a/{token[:-1]}x").status_code == 404
+    assert client.get("/a/zzzz").status_code == 404
+    message.created_at = datetime.now(UTC) - timedelta(hours=25)
+    db.session.commit()
+    assert client.get(f"/a/{token}").status_code == 404
