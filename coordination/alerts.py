@@ -119,7 +119,7 @@ def _queue_reminders(now: datetime, minutes: tuple[int, ...]) -> int:
 
 def _escalation_targets(shift: Shift, step: int, backup: Optional[Person]) -> list[Person]:
     if step == BACKUP_STEP:
-        return [backup] if backup else []
+        return [backup] if backup and backup.consent_sms else []
     if step == COMMUNE_STEP:
         team_id, roles = shift.team_id, (LEAD,)
     else:
@@ -127,7 +127,8 @@ def _escalation_targets(shift: Shift, step: int, backup: Optional[Person]) -> li
                                                              Team.province_code == shift.province_code))
         roles = LEADING_ROLES
     return list(db.session.scalars(sa.select(Person).join(Membership).where(
-        Membership.team_id == team_id, Membership.role.in_(roles), Membership.end_date.is_(None))))
+        Membership.team_id == team_id, Membership.role.in_(roles), Membership.end_date.is_(None),
+        Person.consent_sms.is_(True))))
 
 
 def _queue_escalations(now: datetime, wait: timedelta) -> int:
@@ -149,19 +150,27 @@ def _queue_escalations(now: datetime, wait: timedelta) -> int:
         for s in range(BACKUP_STEP, step + 1):
             for person in _escalation_targets(shift, s, staff.get(BACKUP)):
                 try:
-                    message = outbox.enqueue(person, "", "escalation", urgent=True,
-                                             dedupe_key=f"escalation/{shift.id}/{s}/{person.id}",
-                                             province_code=shift.province_code, shift_id=shift.id, now=now)
-                    if message is None:
-                        continue
-                    link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + f"/a/{ack_token(message.id)}"
-                    text = (f"[TCN] {primary.full_name} chưa vào ca trực {_when(shift)}. "
-                            f"Bấm để nhận xử lý: {link}")
-                    message.body = for_recipient(text, person.sms_ascii)
-                    queued += 1
+                    if _queue_alert(shift, s, person, now, primary):
+                        queued += 1
                 except Exception:  # noqa: BLE001 - one recipient never blocks the others
                     log.exception("escalation for shift %s to person %s", shift.id, person.id)
     return queued
+
+
+def _queue_alert(shift: Shift, step: int, person: Person, now: datetime, primary: Optional[Person] = None) -> bool:
+    """Queue one escalation SMS with its acknowledgement link; False if it was queued before."""
+    message = outbox.enqueue(person, "", "escalation", urgent=True,
+                             dedupe_key=f"escalation/{shift.id}/{step}/{person.id}",
+                             province_code=shift.province_code, shift_id=shift.id, now=now)
+    if message is None:
+        return False
+    primary = primary or db.session.scalar(sa.select(Person).join(ShiftAssignment).where(
+        ShiftAssignment.shift_id == shift.id, ShiftAssignment.role == PRIMARY))
+    link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + f"/a/{ack_token(message.id)}"
+    who = primary.full_name if primary else "Người trực chính"
+    text = f"[TCN] {who} chưa vào ca trực {_when(shift)}. Bấm để nhận xử lý: {link}"
+    message.body = for_recipient(text, person.sms_ascii)
+    return True
 
 
 def tick(now: Optional[datetime] = None) -> dict[str, int]:
@@ -173,3 +182,73 @@ def tick(now: Optional[datetime] = None) -> dict[str, int]:
               "closed": close_stale_sessions(now)}
     db.session.commit()
     return counts
+
+
+# --- SMS replies (where the number supports them) ------------------------------------------
+
+ACK_WORDS = {"OK", "1", "CO", "YES", "NHAN"}
+DECLINE_WORDS = {"HUY", "0", "KHONG", "NO"}
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "DUNG", "NGUNG"}
+
+
+def classify_reply(text: str) -> str:
+    """'ack', 'decline', 'stop' or 'unknown' for an SMS reply (diacritics and case ignored)."""
+    from .text import unaccent
+
+    word = unaccent(text or "").strip().upper().split()[:1]
+    word = word[0].strip(".!") if word else ""
+    if word in STOP_WORDS:
+        return "stop"
+    if word in ACK_WORDS:
+        return "ack"
+    if word in DECLINE_WORDS:
+        return "decline"
+    return "unknown"
+
+
+def _latest_open_alert(person_id: int, now: datetime) -> Optional[Message]:
+    return db.session.scalar(sa.select(Message).where(
+        Message.person_id == person_id, Message.purpose == "escalation", Message.acknowledged_at.is_(None),
+        Message.created_at >= now - ACK_TTL).order_by(Message.created_at.desc(), Message.id.desc()).limit(1))
+
+
+def escalate_now(message: Message, now: datetime) -> int:
+    """A recipient declined: alert the next step's people at once (same dedupe keys as the tick's)."""
+    parts = (message.dedupe_key or "").split("/")
+    shift = db.session.get(Shift, message.shift_id) if message.shift_id else None
+    if shift is None or len(parts) != 4:
+        return 0
+    step = min(int(parts[2]) + 1, PROVINCE_STEP)
+    backup = db.session.scalar(sa.select(Person).join(ShiftAssignment).where(
+        ShiftAssignment.shift_id == shift.id, ShiftAssignment.role == BACKUP))
+    queued = 0
+    for person in _escalation_targets(shift, step, backup):
+        if person.id != message.person_id and _queue_alert(shift, step, person, now):
+            queued += 1
+    return queued
+
+
+def handle_reply(phone: str, text: str, now: Optional[datetime] = None) -> tuple[str, str]:
+    """An inbound SMS: returns (outcome, reply text in Vietnamese). The caller commits."""
+    from .people import normalise_phone
+
+    now = now or utcnow()
+    try:
+        person = db.session.scalar(sa.select(Person).where(Person.phone == normalise_phone(phone)))
+    except Exception:  # noqa: BLE001 - an unparseable sender is an unknown sender
+        person = None
+    if person is None:
+        log.warning("SMS from unknown sender %s: %r", phone, (text or "")[:160])
+        return "unknown_sender", "Số này chưa đăng ký với Tổ Công nghệ cộng đồng. Xin liên hệ tổ trưởng của bạn."
+    kind = classify_reply(text)
+    if kind == "stop":
+        person.consent_sms = False
+        return "stop", "Đã ngừng gửi SMS trực cho số này. Liên hệ tổ trưởng để nhận lại."
+    alert = _latest_open_alert(person.id, now)
+    if kind == "ack" and alert is not None:
+        acknowledge(alert, now)
+        return "ack", "Đã xác nhận. Cảm ơn bạn!"
+    if kind == "decline" and alert is not None:
+        escalate_now(alert, now)
+        return "decline", "Đã ghi nhận. Hệ thống báo cho người tiếp theo."
+    return "unknown", "Trả lời OK để nhận xử lý, HUY để chuyển người khác, STOP để ngừng nhận SMS."

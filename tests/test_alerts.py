@@ -117,3 +117,55 @@ def test_forged_or_expired_ack_links_are_refused(world, staffed, client):
     message.created_at = datetime.now(UTC) - timedelta(hours=25)
     db.session.commit()
     assert client.get(f"/a/{token}").status_code == 404
+
+
+@pytest.mark.parametrize("text, kind", [("ok", "ack"), (" Có ", "ack"), ("1", "ack"), ("Hủy", "decline"),
+                                        ("STOP", "stop"), ("dừng", "stop"), ("xin chào", "unknown"), ("", "unknown")])
+def test_replies_are_understood_with_or_without_diacritics(text, kind):
+    assert alerts.classify_reply(text) == kind
+
+
+def _signed_post(client, form, token="test-auth-token", url="https://tcn.example.vn/sms/inbound"):
+    from twilio.request_validator import RequestValidator
+
+    signature = RequestValidator(token).compute_signature(url, form)
+    return client.post("/sms/inbound", data=form, headers={"X-Twilio-Signature": signature})
+
+
+def test_inbound_ok_acknowledges_and_answers_with_twiml(world, staffed, client, twilio):
+    shift, backup = staffed
+    alerts.tick(T + timedelta(minutes=10))
+    db.session.commit()
+    response = _signed_post(client, {"From": backup.phone, "Body": "OK", "MessageSid": "SM1"})
+    assert response.status_code == 200 and response.mimetype == "application/xml"
+    assert "<Response><Message>Đã xác nhận. Cảm ơn bạn!</Message></Response>" in response.get_data(as_text=True)
+    db.session.commit()
+    assert db.session.scalar(sa.select(Message.acknowledged_at).where(Message.person_id == backup.id)) is not None
+
+
+def test_inbound_huy_escalates_at_once(world, staffed, client, twilio):
+    shift, backup = staffed
+    alerts.tick(T + timedelta(minutes=10))
+    db.session.commit()
+    _signed_post(client, {"From": backup.phone, "Body": "huy", "MessageSid": "SM2"})
+    db.session.commit()
+    assert world.commune_lead.person_id in _recipients("escalation")  # not waiting for minute 20
+    assert alerts.tick(T + timedelta(minutes=20))["escalations"] == 0  # and not twice
+
+
+def test_inbound_stop_opts_out_and_unknown_senders_get_a_polite_reply(world, staffed, client, twilio):
+    shift, backup = staffed
+    _signed_post(client, {"From": backup.phone, "Body": "STOP", "MessageSid": "SM3"})
+    db.session.commit()
+    db.session.refresh(backup)
+    assert backup.consent_sms is False
+    reply = _signed_post(client, {"From": "+84911000999", "Body": "ai day?", "MessageSid": "SM4"})
+    assert "chưa đăng ký" in reply.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-Twilio-Signature": "bad"}])
+def test_webhooks_refuse_missing_or_wrong_signatures(world, client, twilio, headers):
+    for path in ("/sms/inbound", "/sms/status"):
+        assert client.post(path, data={"From": "+84987654321", "Body": "OK"}, headers=headers).status_code == 403
+    db.session.commit()
+    assert db.session.get(type(world.volunteer.person), world.volunteer.person_id).consent_sms is True

@@ -49,3 +49,24 @@ def acknowledge(token: str):
         db.session.commit()
         done = True
     return render_template("ack.html", message=message, form=form, done=done)
+
+
+@bp.post("/sms/inbound")
+def inbound():
+    """Replies where the number supports them: OK/1/CO acknowledge, HUY declines (escalate now),
+    STOP opts out. Answers with TwiML; unknown senders get a polite reply and are logged."""
+    from flask import Response
+    from twilio.twiml.messaging_response import MessagingResponse
+
+    from ..alerts import handle_reply
+
+    if not _signed():
+        abort(403)
+    outcome, reply = handle_reply(request.form.get("From", ""), request.form.get("Body", ""))
+    from .. import audit
+    audit.record(None, f"sms_{outcome}", "sms", request.form.get("MessageSid"),
+                 after={"from": request.form.get("From", "")[:20], "body": request.form.get("Body", "")[:160]})
+    db.session.commit()
+    twiml = MessagingResponse()
+    twiml.message(reply)
+    return Response(str(twiml), mimetype="application/xml")
