@@ -118,3 +118,18 @@ def apply_status(sid: str, twilio_status: str, error_code: Optional[str] = None)
     if error_code:
         message.error_code = str(error_code)[:20]
     return message
+
+
+def resend(message: Message, now: Optional[datetime] = None) -> Message:
+    """Queue a failed message again as a new row (the failed one stays, with its error)."""
+    if message.status not in (FAILED, UNDELIVERED, NOT_SENT):
+        from flask_babel import lazy_gettext as _l
+
+        from .errors import ValidationError
+        raise ValidationError(_l("Only failed or unsent messages can be sent again."), field="status")
+    copy = Message(person_id=message.person_id, to_phone=message.to_phone, body=message.body,
+                   purpose=message.purpose, urgent=message.urgent, province_code=message.province_code,
+                   shift_id=message.shift_id, status=QUEUED, next_attempt_at=now or utcnow())
+    db.session.add(copy)
+    db.session.flush()
+    return copy

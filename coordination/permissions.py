@@ -204,3 +204,16 @@ def can_manage_rota(scope: Scope, team: Team) -> bool:
 def can_claim_shift(scope: Scope, shift) -> bool:
     """A volunteer takes an open place on a shift of a team they belong to."""
     return shift.team_id in scope.member_teams
+
+
+# --- messages ----------------------------------------------------------------------------
+
+def visible_messages_clause(scope: Scope, message_model):
+    """Ministry: all; province leads: their provinces' messages; everyone: messages sent to them."""
+    if scope.national:
+        return sa.true()
+    return sa.or_(message_model.province_code.in_(scope.provinces), message_model.person_id == (scope.person_id or -1))
+
+
+def can_resend(scope: Scope, message) -> bool:
+    return scope.national or message.province_code in scope.provinces

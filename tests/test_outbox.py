@@ -158,3 +158,34 @@ def test_two_dispatchers_at_once_never_send_twice(ctx, twilio):
     assert sorted(m["to"] for m in twilio.sent) == sorted(p.phone for p in people)  # each exactly once
     db.session.commit()
     assert set(db.session.scalars(sa.select(Message.status))) == {"sent"}
+
+
+def test_leads_see_their_province_messages_and_resend_failures(world, client, auth, twilio):
+    from tests.factories import HANOI
+
+    twilio.invalid_numbers.add(world.volunteer.person.phone)
+    outbox.enqueue(world.volunteer.person, "Nhắc ca", "reminder", province_code=HANOI)
+    db.session.commit()
+    dispatch()
+    failed = db.session.scalar(sa.select(Message))
+    auth.as_user(world.lead_a)
+    html = client.get("/messages?status=problems").get_data(as_text=True)
+    assert "Tình Nguyện Viên" in html and "21211" in html and "Gửi lại" in html
+    assert client.post(f"/messages/{failed.id}/resend").status_code == 302
+    db.session.commit()
+    assert sorted(db.session.scalars(sa.select(Message.status))) == ["failed", "queued"]
+    auth.as_user(world.lead_b)
+    assert "Tình Nguyện Viên" not in client.get("/messages").get_data(as_text=True)
+    assert client.post(f"/messages/{failed.id}/resend").status_code == 404
+    auth.as_user(world.volunteer)  # everyone sees what was sent to them, without a resend button
+    html = client.get("/messages").get_data(as_text=True)
+    assert "Nhắc ca" in html and "Gửi lại" not in html
+
+
+def test_an_invitation_is_also_queued_as_sms(world, client, auth):
+    auth.as_user(world.commune_lead)
+    client.post(f"/people/{world.volunteer.person_id}/invite")
+    db.session.commit()
+    message = db.session.scalar(sa.select(Message).where(Message.purpose == "invitation"))
+    assert message.to_phone == world.volunteer.person.phone and "/invite/" in message.body
+    assert sms.segments(message.body).encoding == "GSM-7"

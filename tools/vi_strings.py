@@ -421,3 +421,19 @@ VI.update({
     "Alert": "Cảnh báo",
     "I am handling it": "Tôi nhận xử lý",
 })
+VI.update({
+    "Only failed or unsent messages can be sent again.": "Chỉ gửi lại được tin lỗi hoặc chưa gửi.",
+    "Queued again.": "Đã xếp gửi lại.",
+    "SMS sent by the platform": "SMS hệ thống đã gửi",
+    "Failed or not sent": "Lỗi hoặc chưa gửi",
+    "urgent": "khẩn",
+    "acknowledged": "đã xác nhận",
+    "%(n)d attempts": "%(n)d lần thử",
+    "Send again": "Gửi lại",
+    "No messages.": "Chưa có tin nhắn.",
+    "queued": "chờ gửi", "sending": "đang gửi", "sent": "đã gửi", "delivered": "đã đến máy",
+    "failed": "lỗi", "undelivered": "không đến máy", "not sent": "chưa gửi",
+    "Reminder": "Nhắc ca", "Escalation": "Báo vắng ca", "Broadcast": "Thông báo khẩn",
+    "Please confirm": "Cần xác nhận",
+})
+VI["An SMS with this link is also queued; see its status under SMS."] = "Một SMS chứa liên kết này cũng đã được xếp gửi; xem trạng thái ở mục SMS."

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from models import Membership, Person, Team, db
 from models.teams import COMMUNE, PROVINCE, VILLAGE
 
-from .. import accounts, duty, overview, permissions, task_board, teams
+from .. import accounts, duty, outbox, overview, permissions, task_board, teams
 from ..auth import current_scope
 from ..clock import local_today
 from ..errors import DomainError, NotFound
@@ -156,9 +156,13 @@ def invite(person_id: int):
     require(permissions.can_invite(current_scope(), person))
     if not ActionForm().validate_on_submit():
         return redirect(url_for("people.show", person_id=person.id))
-    _invitation, raw = accounts.create_invitation(person, current_user.id,
-                                                  current_app.config["INVITATION_TTL_HOURS"])
-    db.session.commit()
+    invitation, raw = accounts.create_invitation(person, current_user.id,
+                                                 current_app.config["INVITATION_TTL_HOURS"])
     link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("auth.invitation", token=raw)
+    province = db.session.scalar(sa.select(Team.province_code).join(Membership).where(
+        Membership.person_id == person.id, Membership.end_date.is_(None), Team.province_code.is_not(None)).limit(1))
+    outbox.enqueue(person, f"To cong nghe cong dong: dat mat khau tai {link}", "invitation",
+                   dedupe_key=f"invitation/{invitation.id}", province_code=province)
+    db.session.commit()
     return render_template("invited.html", person=person, link=link,
                            hours=current_app.config["INVITATION_TTL_HOURS"])

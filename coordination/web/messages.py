@@ -1,0 +1,58 @@
+"""The SMS outbox as leads see it: every message with its status, failures, and a resend action."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from models import Message, Person, db
+from models.messages import PURPOSES, STATUSES
+
+from .. import outbox, permissions
+from ..auth import current_scope
+from ..errors import DomainError
+from .forms import ActionForm
+from .helpers import get_or_404, page_arg, require
+
+bp = Blueprint("messages", __name__)
+
+
+@bp.get("/messages")
+@login_required
+def index():
+    scope = current_scope()
+    status, purpose = request.args.get("status"), request.args.get("purpose")
+    query = (sa.select(Message, Person.full_name).outerjoin(Person, Person.id == Message.person_id)
+             .where(permissions.visible_messages_clause(scope, Message)))
+    if status == "problems":
+        query = query.where(Message.status.in_(("failed", "undelivered", "not_sent")))
+    elif status in STATUSES:
+        query = query.where(Message.status == status)
+    if purpose in PURPOSES:
+        query = query.where(Message.purpose == purpose)
+    page, size = page_arg(), current_app.config["PAGE_SIZE"]
+    rows = db.session.execute(query.order_by(Message.created_at.desc(), Message.id.desc())
+                              .limit(size + 1).offset((page - 1) * size)).all()
+    return render_template("messages.html", rows=rows[:size], page=page, has_next=len(rows) > size,
+                           status=status, purpose=purpose, action=ActionForm(), scope=scope,
+                           can_resend=lambda m: permissions.can_resend(scope, m))
+
+
+@bp.post("/messages/<int:message_id>/resend")
+@login_required
+def resend(message_id: int):
+    message = get_or_404(Message, message_id)
+    scope = current_scope()
+    require(db.session.scalar(sa.select(sa.literal(True)).where(
+        Message.id == message.id, permissions.visible_messages_clause(scope, Message))) is True)
+    require(permissions.can_resend(scope, message))
+    if ActionForm().validate_on_submit():
+        try:
+            outbox.resend(message)
+            db.session.commit()
+            flash(_("Queued again."), "success")
+        except DomainError as err:
+            db.session.rollback()
+            flash(str(err), "error")
+    return redirect(request.referrer or url_for("messages.index"))
