@@ -217,3 +217,8 @@ def visible_messages_clause(scope: Scope, message_model):
 
 def can_resend(scope: Scope, message) -> bool:
     return scope.national or message.province_code in scope.provinces
+
+
+def can_broadcast(scope: Scope, province_code: str) -> bool:
+    """Urgent broadcasts to a province: its leads and the ministry."""
+    return scope.national or province_code in scope.provinces

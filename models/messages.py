@@ -16,6 +16,20 @@ STATUSES = (QUEUED, SENDING, SENT, DELIVERED, FAILED, UNDELIVERED, NOT_SENT)
 FINAL = (DELIVERED, FAILED, UNDELIVERED, NOT_SENT)
 
 
+class Broadcast(TimestampMixin, db.Model):
+    """An urgent (or not) message written once and queued for many people."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    province_code: Mapped[Optional[str]] = mapped_column(sa.String(8), index=True)
+    audience: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    body: Mapped[str] = mapped_column(sa.String(1600), nullable=False)
+    urgent: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    recipients: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+
+
 class Message(TimestampMixin, db.Model):
     __tablename__ = "messages"
 
@@ -34,6 +48,8 @@ class Message(TimestampMixin, db.Model):
     error_message: Mapped[Optional[str]] = mapped_column(sa.String(500))
     dedupe_key: Mapped[Optional[str]] = mapped_column(sa.String(120), unique=True)
     shift_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("shifts.id", ondelete="SET NULL"), index=True)
+    broadcast_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("broadcasts.id", ondelete="SET NULL"),
+                                                        index=True)
     acknowledged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
@@ -41,6 +57,7 @@ class Message(TimestampMixin, db.Model):
     __table_args__ = (
         sa.CheckConstraint(f"status IN {STATUSES}", name="status"),
         sa.CheckConstraint(f"purpose IN {PURPOSES}", name="purpose"),
+        sa.Index("ix_messages_person_created", "person_id", "created_at"),
         sa.Index("ix_messages_due", "next_attempt_at", postgresql_where=sa.text("status = 'queued'"),
                  sqlite_where=sa.text("status = 'queued'")),
     )

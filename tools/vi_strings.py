@@ -437,3 +437,23 @@ VI.update({
     "Please confirm": "Cần xác nhận",
 })
 VI["An SMS with this link is also queued; see its status under SMS."] = "Một SMS chứa liên kết này cũng đã được xếp gửi; xem trạng thái ở mục SMS."
+VI.update({
+    "Choose who receives the message.": "Chọn người nhận.",
+    "Write the message.": "Nhập nội dung tin nhắn.",
+    "The message is too long (at most %(n)d characters).": "Tin nhắn quá dài (tối đa %(n)d ký tự).",
+    "Send to": "Gửi đến",
+    "Everyone in the province's teams": "Mọi người trong các tổ của tỉnh",
+    "The commune teams I tick": "Các tổ xã/phường tôi đánh dấu",
+    "Everyone on duty now": "Mọi người đang trực",
+    "Everyone on a shift now (on-call list)": "Mọi người có ca lúc này (danh sách trực)",
+    "Message": "Nội dung",
+    "Urgent (sent at once, even at night)": "Khẩn (gửi ngay, cả ban đêm)",
+    "Queued for %(n)d people.": "Đã xếp gửi cho %(n)d người.",
+    "Broadcast": "Thông báo khẩn",
+    "Broadcast an SMS": "Gửi SMS thông báo",
+    "%(n)d people will receive it.": "%(n)d người sẽ nhận.",
+    "With diacritics: %(enc)s, %(n)d SMS segment(s) each.": "Có dấu: %(enc)s, mỗi người %(n)d tin (segment).",
+    "%(n)d people asked for SMS without diacritics; they get (%(enc)s, %(s)d segment(s)):": "%(n)d người chọn nhận SMS không dấu; họ nhận (%(enc)s, %(s)d tin):",
+    "Send to %(n)d people": "Gửi cho %(n)d người",
+    "Count recipients and segments": "Đếm người nhận và số tin",
+})

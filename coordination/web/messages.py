@@ -31,6 +31,9 @@ def index():
         query = query.where(Message.status == status)
     if purpose in PURPOSES:
         query = query.where(Message.purpose == purpose)
+    broadcast = request.args.get("broadcast", "")
+    if broadcast.isdigit():
+        query = query.where(Message.broadcast_id == int(broadcast))
     page, size = page_arg(), current_app.config["PAGE_SIZE"]
     rows = db.session.execute(query.order_by(Message.created_at.desc(), Message.id.desc())
                               .limit(size + 1).offset((page - 1) * size)).all()

@@ -1,0 +1,57 @@
+"""The broadcast composer: audience, text, recipient and segment counts before sending."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from wtforms import BooleanField, RadioField, SelectMultipleField, TextAreaField, widgets
+
+from models import AdminUnit, Team, db
+from models.teams import COMMUNE
+
+from .. import broadcasts, permissions
+from ..auth import current_scope
+from ..errors import DomainError
+from .forms import FlaskForm
+from .helpers import form_error, require
+
+bp = Blueprint("broadcasts", __name__)
+
+
+class BroadcastForm(FlaskForm):
+    audience = RadioField(_l("Send to"), default="province", choices=[
+        ("province", _l("Everyone in the province's teams")), ("communes", _l("The commune teams I tick")),
+        ("on_duty", _l("Everyone on duty now")), ("on_call", _l("Everyone on a shift now (on-call list)"))])
+    communes = SelectMultipleField(_l("Communes"), choices=[], validate_choice=False,
+                                   widget=widgets.ListWidget(prefix_label=False), option_widget=widgets.CheckboxInput())
+    body = TextAreaField(_l("Message"), render_kw={"rows": 4, "maxlength": broadcasts.MAX_BODY})
+    urgent = BooleanField(_l("Urgent (sent at once, even at night)"), default=True)
+
+
+@bp.route("/provinces/<code>/broadcast", methods=["GET", "POST"])
+@login_required
+def compose(code: str):
+    require(permissions.can_broadcast(current_scope(), code))
+    province = db.session.get(AdminUnit, code)
+    if province is None:
+        abort(404)
+    form = BroadcastForm()
+    form.communes.choices = [(str(i), n) for i, n in db.session.execute(
+        sa.select(Team.id, AdminUnit.name).join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
+        .where(Team.level == COMMUNE, Team.province_code == code).order_by(AdminUnit.name))]
+    preview, status = None, 200
+    if form.validate_on_submit():
+        try:
+            if request.form.get("action") == "send":
+                sent = broadcasts.send(current_user.id, code, form.audience.data, form.communes.data,
+                                       form.body.data, form.urgent.data)
+                db.session.commit()
+                flash(_("Queued for %(n)d people.", n=sent.recipients), "success")
+                return redirect(url_for("messages.index", broadcast=sent.id))
+            preview = broadcasts.preview(code, form.audience.data, form.communes.data, form.body.data)
+        except DomainError as err:
+            form_error(form, err, "body")
+            status = 400
+    return render_template("broadcast.html", form=form, province=province, preview=preview), status
