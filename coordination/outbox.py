@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(minutes=30)
-STALE_SENDING = timedelta(minutes=5)  # a dispatcher that died mid-send: the row goes back to the queue
+STALE_SENDING = timedelta(minutes=15)  # longer than a batch of 50 at a 10 s timeout each
 
 
 def backoff(attempts: int) -> timedelta:
@@ -46,8 +46,15 @@ def enqueue(person: Person, body: str, purpose: str, *, urgent: bool = False, de
 def claim_due(limit: int = 50, now: Optional[datetime] = None) -> list[Message]:
     """Take up to `limit` due rows for this dispatcher (status -> sending) and commit the claim."""
     now = now or utcnow()
+    # Rows a dead dispatcher left: in flight -> may have reached Twilio: fail visibly, never resend;
+    # merely claimed -> back to the queue.
+    stale = sa.and_(Message.status == SENDING, Message.updated_at < now - STALE_SENDING)
+    db.session.execute(sa.update(Message).where(stale, Message.in_flight_since.is_not(None)).values(
+        status=FAILED, in_flight_since=None, updated_at=now,
+        error_message="outcome unknown: the dispatcher stopped during the request; check before resending")
+        .execution_options(synchronize_session=False))
     due = sa.or_(sa.and_(Message.status == QUEUED, Message.next_attempt_at <= now),
-                 sa.and_(Message.status == SENDING, Message.updated_at < now - STALE_SENDING))
+                 sa.and_(stale, Message.in_flight_since.is_(None)))
     # One UPDATE claims the rows: on PostgreSQL the sub-select skips rows another dispatcher has
     # locked; on SQLite the statement holds the database's write lock. Either way no row is
     # handed to two dispatchers, and `due` is checked again by the UPDATE itself.
@@ -76,27 +83,38 @@ def dispatch_due(gateway_factory, limit: int = 50, now: Optional[datetime] = Non
     except NotConfigured:
         gateway = None
     for m in rows:
-        m.attempts += 1
-        m.updated_at = now
         if gateway is None:
-            m.status, m.error_message = NOT_SENT, "not sent: SMS not configured"
+            m.attempts += 1
+            m.status, m.error_message, m.updated_at = NOT_SENT, "not sent: SMS not configured", now
             counts["not_sent"] += 1
-        else:
-            try:
-                m.provider_sid = gateway.send(m.to_phone, m.body)
-                m.status, m.sent_at, m.error_code, m.error_message = SENT, now, None, None
-                counts["sent"] += 1
-            except SendError as err:
-                m.error_code, m.error_message = err.code, str(err)
-                if err.transient and m.attempts < MAX_ATTEMPTS:
-                    m.status, m.next_attempt_at = QUEUED, now + backoff(m.attempts)
-                    counts["retry"] += 1
-                else:
-                    m.status = FAILED
-                    if err.transient:
-                        m.error_message = f"gave up after {m.attempts} attempts: {err}"[:500]
-                    counts["failed"] += 1
-                log.warning("SMS %s to %s: %s", m.id, m.to_phone, err)
+            db.session.commit()
+            continue
+        # Still ours? (A dispatcher that took longer than STALE_SENDING may have lost the row.)
+        # Mark it in flight, durably, before the request: see claim_due.
+        took = db.session.execute(sa.update(Message).where(
+            Message.id == m.id, Message.status == SENDING, Message.updated_at == now,
+            Message.in_flight_since.is_(None)).values(in_flight_since=utcnow(), attempts=Message.attempts + 1)
+            .execution_options(synchronize_session=False))
+        db.session.commit()
+        if took.rowcount != 1:
+            continue
+        db.session.refresh(m)
+        try:
+            m.provider_sid = gateway.send(m.to_phone, m.body)
+            m.status, m.sent_at, m.error_code, m.error_message = SENT, now, None, None
+            counts["sent"] += 1
+        except SendError as err:
+            m.error_code, m.error_message = err.code, str(err)
+            if err.transient and m.attempts < MAX_ATTEMPTS:
+                m.status, m.next_attempt_at = QUEUED, now + backoff(m.attempts)
+                counts["retry"] += 1
+            else:
+                m.status = FAILED
+                if err.transient:
+                    m.error_message = f"gave up after {m.attempts} attempts: {err}"[:500]
+                counts["failed"] += 1
+            log.warning("SMS %s to %s: %s", m.id, m.to_phone, err)
+        m.in_flight_since, m.updated_at = None, now
         db.session.commit()  # each row's outcome is kept even if a later one crashes
     return counts
 

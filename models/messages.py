@@ -52,6 +52,9 @@ class Message(TimestampMixin, db.Model):
                                                         index=True)
     acknowledged_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     sent_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # Set (and committed) just before the request to Twilio, cleared with its outcome: a row left
+    # with it set was in flight when its dispatcher died, so it may have been sent.
+    in_flight_since: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
     __table_args__ = (

@@ -54,6 +54,7 @@ def upgrade():
     sa.Column('broadcast_id', sa.Integer(), nullable=True),
     sa.Column('acknowledged_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('sent_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('in_flight_since', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('updated_at', models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("purpose IN ('reminder', 'escalation', 'broadcast', 'ack_request', 'invitation', 'other')", name=op.f('ck_messages_purpose')),
