@@ -39,3 +39,6 @@ class Config:
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_WINDOW_MINUTES = int(os.environ.get("LOGIN_WINDOW_MINUTES", "15"))
     PAGE_SIZE = 50
+    CHECKIN_FAR_KM = float(os.environ.get("CHECKIN_FAR_KM", "10"))
+    ALERT_REMINDER_MINUTES = tuple(int(m) for m in os.environ.get("ALERT_REMINDER_MINUTES", "60,10").split(",") if m)
+    ALERT_ESCALATION_MINUTES = int(os.environ.get("ALERT_ESCALATION_MINUTES", "10"))

@@ -100,21 +100,30 @@ def _when(shift: Shift) -> str:
 
 
 def _queue_reminders(now: datetime, minutes: tuple[int, ...]) -> int:
+    """Queue the reminders that fell due; already-queued ones are found in one query and the new
+    ones inserted in one executemany (a tick stays cheap with thousands of shifts a day)."""
     rows = db.session.execute(
-        sa.select(ShiftAssignment, Shift, Person, Team.name).join(Shift, Shift.id == ShiftAssignment.shift_id)
+        sa.select(ShiftAssignment.id, Shift, Person, Team.name).join(Shift, Shift.id == ShiftAssignment.shift_id)
         .join(Person, Person.id == ShiftAssignment.person_id).join(Team, Team.id == Shift.team_id)
         .where(Shift.starts_at > now, Shift.starts_at <= now + timedelta(minutes=max(minutes)),
                Person.consent_sms.is_(True))).all()
-    queued = 0
-    for assignment, shift, person, team_name in rows:
-        for m in sorted(minutes):  # only the nearest due reminder: no burst after a restart
-            if reminder_due(shift.starts_at, now, m):
-                body = f"[TCN] Nhắc ca trực {team_name}: {_when(shift)}, còn {m} phút."
-                if outbox.enqueue(person, body, "reminder", dedupe_key=f"reminder/{assignment.id}/{m}",
-                                  province_code=shift.province_code, shift_id=shift.id, now=now):
-                    queued += 1
-                break
-    return queued
+    due = []
+    for assignment_id, shift, person, team_name in rows:
+        # Only the nearest due reminder: after a restart there is no burst of stale ones.
+        m = next((m for m in sorted(minutes) if reminder_due(shift.starts_at, now, m)), None)
+        if m is not None:
+            due.append((f"reminder/{assignment_id}/{m}", m, shift, person, team_name))
+    if not due:
+        return 0
+    known = set(db.session.scalars(sa.select(Message.dedupe_key).where(Message.dedupe_key.in_([d[0] for d in due]))))
+    new = [dict(person_id=person.id, to_phone=person.phone, purpose="reminder", urgent=False, dedupe_key=key,
+                body=for_recipient(f"[TCN] Nhắc ca trực {team_name}: {_when(shift)}, còn {m} phút.", person.sms_ascii),
+                province_code=shift.province_code, shift_id=shift.id, status="queued", attempts=0,
+                next_attempt_at=now, created_at=now, updated_at=now)
+           for key, m, shift, person, team_name in due if key not in known]
+    if new:
+        db.session.execute(sa.insert(Message), new)
+    return len(new)
 
 
 def _escalation_targets(shift: Shift, step: int, backup: Optional[Person]) -> list[Person]:
@@ -132,25 +141,42 @@ def _escalation_targets(shift: Shift, step: int, backup: Optional[Person]) -> li
 
 
 def _queue_escalations(now: datetime, wait: timedelta) -> int:
-    shifts = db.session.scalars(sa.select(Shift).where(Shift.starts_at <= now - wait, Shift.ends_at > now)).all()
+    """Shifts running for at least `wait` whose primary has not checked in and nobody acknowledged:
+    two queries, whatever the number of shifts."""
+    primary = sa.orm.aliased(ShiftAssignment)
+    acknowledged = sa.select(Message.id).where(Message.shift_id == Shift.id,
+                                               Message.acknowledged_at.is_not(None)).exists()
+    running = db.session.execute(
+        sa.select(Shift, Person).join(primary, sa.and_(primary.shift_id == Shift.id, primary.role == PRIMARY))
+        .join(Person, Person.id == primary.person_id)
+        .where(Shift.starts_at <= now - wait, Shift.ends_at > now, ~acknowledged)).all()
+    if not running:
+        return 0
+    sessions: dict[int, list[datetime]] = {}
+    for person_id, started in db.session.execute(sa.select(DutySession.person_id, DutySession.started_at).where(
+            DutySession.person_id.in_({p.id for _s, p in running}),
+            DutySession.started_at >= min(s.starts_at for s, _p in running) - timedelta(hours=1))):
+        sessions.setdefault(person_id, []).append(started)
+    late = [(shift, person) for shift, person in running
+            if not any(shift.starts_at - timedelta(hours=1) <= t < shift.ends_at for t in sessions.get(person.id, []))]
+    if not late:
+        return 0
+    # Steps already taken, from the dedupe keys "escalation/<shift>/<step>/<person>": in steady state
+    # a tick does no per-shift work at all.
+    done = {tuple(key.split("/")[1:3]) for key in db.session.scalars(sa.select(Message.dedupe_key).where(
+        Message.purpose == "escalation", Message.shift_id.in_([s.id for s, _p in late])))}
     queued = 0
-    for shift in shifts:
-        staff = {a.role: p for a, p in db.session.execute(
-            sa.select(ShiftAssignment, Person).join(Person, Person.id == ShiftAssignment.person_id)
-            .where(ShiftAssignment.shift_id == shift.id, ShiftAssignment.role.in_((PRIMARY, BACKUP))))}
-        primary = staff.get(PRIMARY)
-        if primary is None:
+    for shift, primary_person in late:
+        step = escalation_step(shift.starts_at, shift.ends_at, now, False, False, wait)
+        steps = [s for s in range(BACKUP_STEP, step + 1) if (str(shift.id), str(s)) not in done]
+        if not steps:
             continue
-        checked_in = db.session.scalar(sa.select(DutySession.id).where(
-            DutySession.person_id == primary.id, DutySession.started_at >= shift.starts_at - timedelta(hours=1),
-            DutySession.started_at < shift.ends_at).limit(1)) is not None
-        acknowledged = db.session.scalar(sa.select(Message.id).where(
-            Message.shift_id == shift.id, Message.acknowledged_at.is_not(None)).limit(1)) is not None
-        step = escalation_step(shift.starts_at, shift.ends_at, now, checked_in, acknowledged, wait)
-        for s in range(BACKUP_STEP, step + 1):
-            for person in _escalation_targets(shift, s, staff.get(BACKUP)):
+        backup = db.session.scalar(sa.select(Person).join(ShiftAssignment).where(
+            ShiftAssignment.shift_id == shift.id, ShiftAssignment.role == BACKUP))
+        for s in steps:
+            for person in _escalation_targets(shift, s, backup):
                 try:
-                    if _queue_alert(shift, s, person, now, primary):
+                    if _queue_alert(shift, s, person, now, primary_person):
                         queued += 1
                 except Exception:  # noqa: BLE001 - one recipient never blocks the others
                     log.exception("escalation for shift %s to person %s", shift.id, person.id)

@@ -30,22 +30,23 @@ LIMIT_COUNT, LIMIT_WINDOW = 5, timedelta(minutes=15)
 def audience_ids(province_code: str, audience: str, team_ids: Optional[list[int]] = None, now=None):
     """A SELECT of the distinct person ids in the audience who accept duty SMS."""
     now = now or utcnow()
+    in_province = (lambda col: col == province_code) if province_code else (lambda col: sa.true())  # None: nationwide
     if audience == "province":
         people = (sa.select(Membership.person_id).join(Team, Team.id == Membership.team_id)
-                  .where(Team.province_code == province_code, Membership.end_date.is_(None)))
+                  .where(in_province(Team.province_code), Membership.end_date.is_(None)))
     elif audience == "communes":
         ids = [int(t) for t in (team_ids or [])]
         if not ids:
             raise ValidationError(_l("Choose at least one commune."), field="communes")
         people = (sa.select(Membership.person_id).join(Team, Team.id == Membership.team_id)
-                  .where(Team.province_code == province_code, Membership.end_date.is_(None),
+                  .where(in_province(Team.province_code), Membership.end_date.is_(None),
                          sa.or_(Team.id.in_(ids), sa.and_(Team.level == VILLAGE, Team.parent_id.in_(ids)))))
     elif audience == "on_duty":
-        people = sa.select(DutySession.person_id).where(DutySession.province_code == province_code,
+        people = sa.select(DutySession.person_id).where(in_province(DutySession.province_code),
                                                         DutySession.ended_at.is_(None))
     elif audience == "on_call":
         people = (sa.select(ShiftAssignment.person_id).join(Shift, Shift.id == ShiftAssignment.shift_id)
-                  .where(Shift.province_code == province_code, Shift.starts_at <= now, Shift.ends_at > now))
+                  .where(in_province(Shift.province_code), Shift.starts_at <= now, Shift.ends_at > now))
     else:
         raise ValidationError(_l("Choose who receives the message."), field="audience")
     return (sa.select(Person.id).where(Person.id.in_(people), Person.consent_sms.is_(True)))

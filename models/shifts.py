@@ -55,6 +55,7 @@ class Shift(TimestampMixin, db.Model):
         sa.CheckConstraint("required BETWEEN 1 AND 50", name="required_range"),
         sa.UniqueConstraint("team_id", "starts_at", name="uq_shifts_team_starts"),
         sa.Index("ix_shifts_province_starts", "province_code", "starts_at"),
+        sa.Index("ix_shifts_starts_ends", "starts_at", "ends_at"),
     )
 
 
@@ -84,7 +85,7 @@ class CheckIn(db.Model):
     client_uuid: Mapped[str] = mapped_column(sa.String(36), nullable=False, unique=True)
     person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"), nullable=False)
     team_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("teams.id", ondelete="SET NULL"))
-    shift_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("shifts.id", ondelete="SET NULL"))
+    shift_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("shifts.id", ondelete="SET NULL"), index=True)
     kind: Mapped[str] = mapped_column(sa.String(3), nullable=False)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
@@ -111,7 +112,7 @@ class DutySession(db.Model):
     person_id: Mapped[int] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"), nullable=False)
     team_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("teams.id", ondelete="SET NULL"))
     province_code: Mapped[Optional[str]] = mapped_column(sa.String(8))
-    shift_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("shifts.id", ondelete="SET NULL"))
+    shift_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("shifts.id", ondelete="SET NULL"), index=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     ended_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     automatic: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)

@@ -91,3 +91,13 @@ class FakeTwilio:
                 params["ErrorCode"] = error_code
             out.append((m["status_callback"], params, validator.compute_signature(m["status_callback"], params)))
         return out
+
+
+if __name__ == "__main__":  # a standalone fake for benchmarks: python -m tests.fake_twilio PORT
+    import sys
+    import time
+
+    fake = FakeTwilio()
+    fake._server = make_server("127.0.0.1", int(sys.argv[1]), fake._app, threaded=True)
+    print(f"fake Twilio on 127.0.0.1:{sys.argv[1]}", flush=True)
+    fake._server.serve_forever()
