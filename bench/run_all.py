@@ -12,7 +12,7 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from app import create_app
-    from bench import bench_duty, bench_pages, bench_tasks, seed_national
+    from bench import bench_alerts, bench_duty, bench_pages, bench_tasks, seed_national
     from coordination.geography import load_geography
     from models import db
 
@@ -32,6 +32,8 @@ def main() -> None:
     bench_tasks.run(app)
     print("duty:")
     bench_duty.run(app)
+    print("alerts:")
+    bench_alerts.run(app)
     from bench import bench_duty_page
     bench_duty_page.main()
 

@@ -457,3 +457,4 @@ VI.update({
     "Send to %(n)d people": "Gửi cho %(n)d người",
     "Count recipients and segments": "Đếm người nhận và số tin",
 })
+VI["Not sent: SMS is not configured on this server."] = "Chưa gửi: máy chủ chưa cấu hình SMS."
