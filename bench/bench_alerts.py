@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import statistics
 import sys
-import threading
 import time
-from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

@@ -67,7 +67,7 @@ def _seed_board(app, province: str, n: int) -> None:
 
 
 def run(app, log=print) -> dict:
-    from models import Membership, Person, Team, db
+    from models import db
 
     with app.app_context():
         province, communes = db.session.execute(sa.text(

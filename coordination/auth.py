@@ -1,7 +1,7 @@
 """flask-login wiring: session users for pages, Bearer tokens for the JSON API."""
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, g
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 

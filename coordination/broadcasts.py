@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from models import Broadcast, DutySession, Membership, Message, Person, Shift, ShiftAssignment, Team, db, utcnow
-from models.teams import COMMUNE, VILLAGE
+from models.teams import VILLAGE
 
 from . import audit
 from .clock import local_to_utc, to_local

@@ -67,16 +67,20 @@ def assignments_for(shift_ids: list[int]) -> dict[int, list[tuple[ShiftAssignmen
     return out
 
 
-def province_gaps(province_code: str, now: Optional[datetime] = None, days: int = 7) -> dict[int, int]:
-    """Commune team id -> understaffed shifts in the next `days` days (one GROUP BY)."""
+def province_gaps(province_code: str, now: Optional[datetime] = None, days: int = 7,
+                  team_id: Optional[int] = None) -> dict[int, int]:
+    """Commune team id -> understaffed shifts in the next `days` days (one GROUP BY); with
+    `team_id`, that team only."""
     now = now or utcnow()
     counts = _assigned_counts()
-    return dict(db.session.execute(
-        sa.select(Shift.team_id, sa.func.count())
-        .outerjoin(counts, counts.c.shift_id == Shift.id)
-        .where(Shift.province_code == province_code, Shift.ends_at > now, Shift.starts_at < now + timedelta(days=days),
-               sa.func.coalesce(counts.c.n, 0) < Shift.required)
-        .group_by(Shift.team_id)).all())
+    query = (sa.select(Shift.team_id, sa.func.count())
+             .outerjoin(counts, counts.c.shift_id == Shift.id)
+             .where(Shift.province_code == province_code, Shift.ends_at > now,
+                    Shift.starts_at < now + timedelta(days=days), sa.func.coalesce(counts.c.n, 0) < Shift.required)
+             .group_by(Shift.team_id))
+    if team_id is not None:
+        query = query.where(Shift.team_id == team_id)
+    return dict(db.session.execute(query).all())
 
 
 @dataclass

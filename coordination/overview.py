@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from models import AdminUnit, Membership, Person, Team, db
 from models.geography import COMMUNE as COMMUNE_UNIT
 from models.geography import PROVINCE as PROVINCE_UNIT
-from models.teams import COMMUNE, LEAD, PROVINCE
+from models.teams import COMMUNE, LEAD, PROVINCE, PROVINCE_REQUIRED_ROLES
 
 from .teams import Completeness, province_completeness, province_team
 
@@ -104,7 +104,6 @@ def national_summary() -> list[ProvinceSummary]:
                         sa.func.count(sa.distinct(Membership.person_id)).label("n"))
               .join(Team, Team.id == Membership.team_id).where(Membership.end_date.is_(None))
               .group_by(Team.province_code).subquery())
-    from models.teams import PROVINCE_REQUIRED_ROLES
     roles = (sa.select(Team.province_code.label("code"), sa.func.count(sa.distinct(Membership.role)).label("n"))
              .join(Team, Team.id == Membership.team_id)
              .where(Team.level == PROVINCE, Membership.end_date.is_(None),

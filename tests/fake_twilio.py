@@ -95,7 +95,6 @@ class FakeTwilio:
 
 if __name__ == "__main__":  # a standalone fake for benchmarks: python -m tests.fake_twilio PORT
     import sys
-    import time
 
     fake = FakeTwilio()
     fake._server = make_server("127.0.0.1", int(sys.argv[1]), fake._app, threaded=True)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from coordination import broadcasts, checkins, outbox, rota
 from models import Message, db
-from tests.factories import HANOI, make_person
+from tests.factories import HANOI
 
 UTC = timezone.utc
 NOON = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)  # 12:00 in Hà Nội

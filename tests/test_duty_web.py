@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from coordination import rota
 from models import CheckIn, Shift, db
-from tests.factories import HANOI, HCM, ROLES
+from tests.factories import HANOI, ROLES
 
 
 

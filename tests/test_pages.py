@@ -85,7 +85,7 @@ def test_naive_datetimes_are_refused(world):
     import pytest
 
     world.volunteer.last_login_at = datetime(2026, 1, 1, 0, 30)
-    with pytest.raises(Exception):
+    with pytest.raises(sa.exc.StatementError, match="naive datetime refused"):
         db.session.commit()
     db.session.rollback()
 

@@ -34,7 +34,7 @@ def _team(team_id: int, manage: bool = False) -> Team:
 def _render_rota(team: Team, rota_form=None, shift_form=None, status: int = 200):
     scope = current_scope()
     now = utcnow()
-    days = min(max(int(request.args.get("days", 7)) if request.args.get("days", "7").isdigit() else 7, 1), 31)
+    days = min(max(request.args.get("days", 7, type=int), 1), 31)
     rows = duty.team_shifts(team.id, now, now + timedelta(days=days))
     staffing = duty.assignments_for([r.shift.id for r in rows])
     members = db.session.execute(sa.select(Person.id, Person.full_name).join(Membership).where(

@@ -50,7 +50,7 @@ def _render(team: Team, new_form=None, existing_form=None, village_form=None, st
         village_form=village_form or VillageTeamForm(prefix="village"), action=ActionForm(),
         end_form=EndMembershipForm(), can_manage=permissions.can_manage_team(scope, team),
         team_tasks=task_board.team_tasks(team.id), today=local_today(), on_duty=duty.on_duty_people(team.id),
-        gaps=duty.province_gaps(team.province_code).get(team.id, 0) if team.province_code else 0,
+        gaps=duty.province_gaps(team.province_code, team_id=team.id).get(team.id, 0) if team.province_code else 0,
         can_view_province=permissions.can_view_province(scope, team.province_code or ""),
         can_add_village=permissions.can_create_village_team(scope, team)), status
 
