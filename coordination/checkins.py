@@ -5,6 +5,7 @@ server's (`received_at`), and are answered one by one: a bad item never sinks th
 A batch costs a handful of statements whatever its size."""
 from __future__ import annotations
 
+import functools
 import math
 import uuid
 from dataclasses import dataclass
@@ -128,12 +129,14 @@ class _Context:
     shifts: list  # (shift id, team id, starts_at, ends_at) of the person's shifts around the batch
     teams: dict  # team id -> (province code, lat, lon)
     open_session: Optional[tuple[int, datetime]]  # (id, started_at) of the open duty session
+    existing: dict  # client uuid -> check-in id, for items already stored
 
 
-def _load_context(conn, person_id: int, items: list[Item]) -> _Context:
-    """One round trip: the person's shifts around the batch, their home team, and their open session."""
-    earliest = min(i.occurred_at for i in items) - timedelta(days=1)
-    latest = max(i.occurred_at for i in items) + timedelta(days=1)
+@functools.cache
+def _context_statement():
+    """Built once (bind parameters: person, earliest, latest, uuids): the person's shifts around
+    the batch, their home team, their open session, and which of the batch's UUIDs are stored."""
+    person, earliest, latest = sa.bindparam("person"), sa.bindparam("earliest"), sa.bindparam("latest")
     int_null, time_null = sa.cast(sa.null(), sa.Integer), sa.cast(sa.null(), Shift.starts_at.type)
     text_null, float_null = sa.cast(sa.null(), sa.String), sa.cast(sa.null(), sa.Float)
 
@@ -146,28 +149,41 @@ def _load_context(conn, person_id: int, items: list[Item]) -> _Context:
               .select_from(Shift).join(Team, Team.id == Shift.team_id)
               .outerjoin(AdminUnit, AdminUnit.code == Team.admin_unit_code)
               .join(ShiftAssignment, ShiftAssignment.shift_id == Shift.id)
-              .where(ShiftAssignment.person_id == person_id, Shift.ends_at >= earliest, Shift.starts_at <= latest))
+              .where(ShiftAssignment.person_id == person, Shift.ends_at >= earliest, Shift.starts_at <= latest))
     home = (sa.select(*columns("home", Team.province_code, AdminUnit.lat, AdminUnit.lon, int_null, Team.id,
                                time_null, time_null))
             .select_from(Team).outerjoin(AdminUnit, AdminUnit.code == Team.admin_unit_code)
             .join(Membership, Membership.team_id == Team.id)
-            .where(Membership.person_id == person_id, Membership.end_date.is_(None),
+            .where(Membership.person_id == person, Membership.end_date.is_(None),
                    Team.level.in_((COMMUNE, VILLAGE)))
             .order_by(Team.level, Team.id).limit(1).subquery())
     open_ = sa.select(*columns("open", text_null, float_null, float_null, DutySession.id, DutySession.team_id,
                                DutySession.started_at, time_null)).where(
-        DutySession.person_id == person_id, DutySession.ended_at.is_(None))
-    rows = conn.execute(sa.union_all(shifts, sa.select(home), open_)).all()
-    ctx = _Context(None, [], {}, None)
+        DutySession.person_id == person, DutySession.ended_at.is_(None))
+    stored = sa.select(*columns("stored", CheckIn.client_uuid, float_null, float_null, CheckIn.id, int_null,
+                                time_null, time_null)).where(
+        CheckIn.client_uuid.in_(sa.bindparam("uuids", expanding=True)))
+    return sa.union_all(shifts, sa.select(home), open_, stored)
+
+
+def _load_context(conn, person_id: int, items: list[Item]) -> _Context:
+    """One round trip for everything a batch needs to know."""
+    rows = conn.execute(_context_statement(), {
+        "person": person_id, "uuids": [i.client_uuid for i in items],
+        "earliest": min(i.occurred_at for i in items) - timedelta(days=1),
+        "latest": max(i.occurred_at for i in items) + timedelta(days=1)}).all()
+    ctx = _Context(None, [], {}, None, {})
     for province, lat, lon, what, sid, tid, starts, ends in rows:
-        if what == "open":
+        if what == "stored":
+            ctx.existing[province] = sid
+        elif what == "open":
             ctx.open_session = (sid, _aware(starts))
-            continue
-        ctx.teams[tid] = (province, lat, lon)
-        if what == "home":
-            ctx.home_team = tid
         else:
-            ctx.shifts.append((sid, tid, _aware(starts), _aware(ends)))
+            ctx.teams[tid] = (province, lat, lon)
+            if what == "home":
+                ctx.home_team = tid
+            else:
+                ctx.shifts.append((sid, tid, _aware(starts), _aware(ends)))
     return ctx
 
 
@@ -216,21 +232,20 @@ def record_checkins(person_id: int, raw_items: list, now: Optional[datetime] = N
         parsed.append((i, item))
     if parsed:
         conn = db.session.connection()
-        existing = dict(conn.execute(sa.select(CheckIn.client_uuid, CheckIn.id).where(
-            CheckIn.client_uuid.in_([it.client_uuid for _i, it in parsed]))).all())
+        ctx = _load_context(conn, person_id, [it for _i, it in parsed])
         fresh = []
         for i, item in parsed:
-            if item.client_uuid in existing:
-                results[i] = Result(item.client_uuid, DUPLICATE, id=existing[item.client_uuid])
+            if item.client_uuid in ctx.existing:
+                results[i] = Result(item.client_uuid, DUPLICATE, id=ctx.existing[item.client_uuid])
             else:
                 fresh.append((i, item))
         if fresh:
-            _apply(conn, person_id, fresh, results, now, far_km)
+            _apply(conn, ctx, person_id, fresh, results, now, far_km)
     return results  # type: ignore[return-value]
 
 
-def _apply(conn, person_id: int, fresh: list[tuple[int, Item]], results: list, now: datetime, far_km: float) -> None:
-    ctx = _load_context(conn, person_id, [it for _i, it in fresh])
+def _apply(conn, ctx: _Context, person_id: int, fresh: list[tuple[int, Item]], results: list, now: datetime,
+           far_km: float) -> None:
     current = None if ctx.open_session is None else dict(id=ctx.open_session[0], started_at=ctx.open_session[1])
     closed_existing: Optional[tuple[int, datetime, bool]] = None
     new_sessions: list[dict] = []

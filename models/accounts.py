@@ -22,7 +22,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     is_active_account: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
 
-    person: Mapped[Person] = relationship(lazy="joined")
+    person: Mapped[Person] = relationship()  # loaded on use: most requests need only person_id
 
     @property
     def is_active(self) -> bool:  # flask-login
