@@ -30,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def configure_extensions(app: Flask) -> None:
+    from flask_compress import Compress
     from flask_migrate import Migrate
     from flask_wtf.csrf import CSRFProtect
     from sqlalchemy import event
@@ -40,6 +41,7 @@ def configure_extensions(app: Flask) -> None:
     app.extensions["csrf_protect"] = csrf
     i18n.init_app(app)
     auth.init_app(app)
+    Compress(app)  # gzip/brotli/zstd for pages and JSON; the national map is ~0.6 MB of GeoJSON before
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

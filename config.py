@@ -42,3 +42,8 @@ class Config:
     CHECKIN_FAR_KM = float(os.environ.get("CHECKIN_FAR_KM", "10"))
     ALERT_REMINDER_MINUTES = tuple(int(m) for m in os.environ.get("ALERT_REMINDER_MINUTES", "60,10").split(",") if m)
     ALERT_ESCALATION_MINUTES = int(os.environ.get("ALERT_ESCALATION_MINUTES", "10"))
+    LIVE_CACHE_SECONDS = int(os.environ.get("LIVE_CACHE_SECONDS", "60"))  # map and dashboard figures
+    MAP_TILES_URL = os.environ.get("MAP_TILES_URL")  # e.g. an OSM tile server; none by default (offline)
+    MAP_TILES_ATTRIBUTION = os.environ.get("MAP_TILES_ATTRIBUTION", "© OpenStreetMap contributors")
+    COMPRESS_STREAMS = False  # streamed exports stay streamed
+    COMPRESS_MIN_SIZE = 1024

@@ -32,6 +32,24 @@ def timed(client, path: str, runs: int = RUNS) -> dict[str, float]:
             "bytes": len(response.data)}
 
 
+def ministry_user(app) -> int:
+    """The id of a ministry login (a lead of the national team), made on first use."""
+    from coordination.accounts import ensure_user
+    from coordination.people import PersonInput, create_person
+    from coordination.teams import add_member
+    from models import Person, Team, db
+
+    with app.app_context():
+        minister = db.session.scalar(sa.select(Person).where(Person.email == "bench@bo.vn"))
+        if minister is None:
+            national = db.session.scalar(sa.select(Team).where(Team.level == "national"))
+            minister = create_person(PersonInput(full_name="Bench Bộ", phone="+84999999999", email="bench@bo.vn"))
+            add_member(national, minister, "lead")
+        user_id = ensure_user(minister).id
+        db.session.commit()
+        return user_id
+
+
 def run(app, log=print) -> dict[str, dict]:
     from coordination.accounts import ensure_user, set_password
     from models import Membership, Person, Team, db
@@ -45,16 +63,8 @@ def run(app, log=print) -> dict[str, dict]:
             Team.level == "province", Team.province_code == largest[0], Membership.role == "co_chair_ict"))
         user = ensure_user(lead)
         set_password(user, "bench-password")
-        national = db.session.scalar(sa.select(Team).where(Team.level == "national"))
-        minister = db.session.scalar(sa.select(Person).where(Person.email == "bench@bo.vn"))
-        if minister is None:
-            from coordination.people import PersonInput, create_person
-            from coordination.teams import add_member
-            minister = create_person(PersonInput(full_name="Bench Bộ", phone="+84999999999", email="bench@bo.vn"))
-            add_member(national, minister, "lead")
-        ministry_user = ensure_user(minister)
         db.session.commit()
-        ministry_user_id = ministry_user.id
+        ministry_user_id = ministry_user(app)
         team_id = db.session.scalar(sa.select(Team.id).where(Team.level == "commune",
                                                              Team.province_code == largest[0]).limit(1))
         members = db.session.scalar(sa.select(sa.func.count()).select_from(Membership).where(

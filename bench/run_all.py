@@ -34,6 +34,9 @@ def main() -> None:
     bench_duty.run(app)
     print("alerts:")
     bench_alerts.run(app)
+    print("coverage map:")
+    from bench import bench_map
+    bench_map.run(app)
     from bench import bench_duty_page
     bench_duty_page.main()
 

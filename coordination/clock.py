@@ -26,3 +26,13 @@ def local_to_utc(day: date, at: time) -> datetime:
 
 def to_local(moment: datetime) -> datetime:
     return moment.astimezone(local_zone())
+
+
+def local_date_sql(column, dialect: str):
+    """SQL for the local calendar date of a stored UTC time, for GROUP BY day."""
+    import sqlalchemy as sa
+
+    if dialect == "postgresql":
+        return sa.cast(sa.func.timezone(local_zone().key, column), sa.Date)
+    offset = datetime.now(local_zone()).utcoffset()  # SQLite: the zone's current offset (Vietnam has no DST)
+    return sa.func.date(column, f"{int(offset.total_seconds() // 60):+d} minutes")

@@ -100,6 +100,7 @@ class CheckIn(db.Model):
         sa.CheckConstraint("kind IN ('in', 'out')", name="kind"),
         sa.Index("ix_checkins_person_occurred", "person_id", "occurred_at"),
         sa.Index("ix_checkins_team_occurred", "team_id", "occurred_at"),
+        sa.Index("ix_checkins_occurred_at", "occurred_at", "kind"),
     )
 
 

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import os
+import threading
 
 import pytest
 import sqlalchemy as sa
 from flask import g
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 
 from app import create_app
 from models import db
@@ -43,6 +45,7 @@ def app(database_url):
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "SECRET_KEY": "test",
         "SERVER_NAME": None,
+        "LIVE_CACHE_SECONDS": 0,
     })
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
@@ -154,3 +157,38 @@ def twilio(ctx):
     yield fake
     ctx.config.update(saved)
     fake.stop()
+
+
+# Browser tests: Debian's Chromium driven by Playwright (never a downloaded browser).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(ctx):
+    server = make_server("127.0.0.1", 0, ctx, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def phone_page(browser):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()

@@ -14,7 +14,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--disable-sync", "--no-first-run"]
 PAGES = [
     ("anon", None, ["/login"]),
-    ("ministry", "bo@tocongnghe.vn", ["/", "/provinces/15", "/search?q=Ph%C6%B0%E1%BB%9Dng+B%E1%BA%BFn+Ngh%C3%A9%2C+Qu%E1%BA%ADn+1"]),
+    ("ministry", "bo@tocongnghe.vn", ["/map", "/map/01", "/", "/provinces/15", "/search?q=Ph%C6%B0%E1%BB%9Dng+B%E1%BA%BFn+Ngh%C3%A9%2C+Qu%E1%BA%ADn+1"]),
     ("lead", "hanoi@tocongnghe.vn", ["/provinces/01", "/people", "/account", "/provinces/01/tasks",
                                      "/provinces/01/tasks/new"]),
     ("commune", "xa@tocongnghe.vn", ["/"]),

@@ -458,3 +458,38 @@ VI.update({
     "Count recipients and segments": "Đếm người nhận và số tin",
 })
 VI["Not sent: SMS is not configured on this server."] = "Chưa gửi: máy chủ chưa cấu hình SMS."
+VI.update({
+    "Code": "Mã",
+    "Coverage %": "Tỷ lệ bao phủ %",
+    "Tasks done": "Nhiệm vụ đã xong",
+    "Open gaps (7 days)": "Ca thiếu người (7 ngày)",
+    "Has a team": "Đã có tổ",
+    "last %(n)d days": "%(n)d ngày qua",
+    "Map": "Bản đồ",
+    "National coverage map": "Bản đồ bao phủ toàn quốc",
+    "National map": "Bản đồ toàn quốc",
+    "Coverage": "Bao phủ",
+    "My province": "Tỉnh của tôi",
+    "teams": "tổ",
+    "volunteers": "thành viên",
+    "tasks done": "nhiệm vụ đã xong",
+    "tasks open": "nhiệm vụ đang mở",
+    "check-ins, last 24 h": "lượt vào ca, 24 giờ qua",
+    "Tasks done (share)": "Tỷ lệ nhiệm vụ đã xong",
+    "no tasks": "chưa có nhiệm vụ",
+    "Understaffed shifts, next 7 days": "Ca thiếu người, 7 ngày tới",
+    "Communes are drawn as points at their official centre, not as boundaries.":
+        "Xã/phường được vẽ là điểm tại tâm hành chính chính thức, không phải ranh giới.",
+    "Tap a province to open it.": "Chạm vào một tỉnh để mở.",
+    "with a team": "đã có tổ",
+    "Download CSV": "Tải CSV",
+    "Gaps": "Ca thiếu",
+    "Provinces": "Tỉnh/thành phố",
+    "Check-ins per day": "Lượt vào ca mỗi ngày",
+    "check-ins": "lượt vào ca",
+    "Tasks done per day": "Nhiệm vụ hoàn thành mỗi ngày",
+    "Figures are counted live from the platform’s data and may be up to a minute old. Maps and tables show counts only.":
+        "Số liệu được đếm trực tiếp từ dữ liệu của nền tảng, có thể chậm tối đa một phút. Bản đồ và bảng chỉ hiện số lượng.",
+    "Background map": "Nền bản đồ",
+    "Communes (points)": "Xã/phường (điểm)",
+})

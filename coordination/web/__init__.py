@@ -13,10 +13,10 @@ log = logging.getLogger(__name__)
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import (api, api_duty, api_tasks, auth, broadcasts, duty, labels, main, messages,  # noqa: F401
-                   people, provinces, sms_hooks, tasks, teams)
+    from . import (api, api_duty, api_tasks, auth, broadcasts, duty, labels, main, maps,  # noqa: F401
+                   messages, people, provinces, sms_hooks, tasks, teams)
 
-    for module in (auth, main, provinces, teams, people, tasks, duty, messages, broadcasts, api, sms_hooks):
+    for module in (auth, main, maps, provinces, teams, people, tasks, duty, messages, broadcasts, api, sms_hooks):
         app.register_blueprint(module.bp)
     app.jinja_env.globals["labels"] = labels
     app.extensions["csrf_protect"].exempt(api.bp)  # the API checks CSRF itself for cookie sessions
