@@ -28,8 +28,7 @@ run: deps translations
 	$(FLASK) db upgrade
 	$(FLASK) geo load
 	$(FLASK) demo load
-	@echo "Serving on http://127.0.0.1:5000 — log in with one of the demo accounts above."
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(PY) tools/run_demo.py  # web + scheduler + dispatcher + local SMS sandbox (unless TWILIO_* is set)
 
 # Debian packages the tests need: PostgreSQL 15 and Chromium (never a downloaded browser).
 system-test-deps:

@@ -82,7 +82,7 @@ def _dispatch_process(database_url: str, api_base: str, counter) -> None:
     os.environ["DATABASE_URL"] = database_url
     from app import create_app
     from coordination import outbox, sms
-    from tests.fake_twilio import ACCOUNT_SID, AUTH_TOKEN
+    from coordination.sms_sandbox import ACCOUNT_SID, AUTH_TOKEN
 
     app = create_app({"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
                       "TWILIO_FROM": "+15005550006", "TWILIO_API_BASE": api_base})
@@ -126,7 +126,7 @@ def _dispatch(app, messages: int = 2000, dispatchers: int = 4) -> dict:
         db.session.commit()
         queued = db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(Message.status == "queued"))
     root = Path(__file__).resolve().parent.parent
-    fake = subprocess.Popen([sys.executable, "-m", "tests.fake_twilio", "8199"], cwd=root, stdout=subprocess.PIPE)
+    fake = subprocess.Popen([sys.executable, "-m", "coordination.sms_sandbox", "8199"], cwd=root, stdout=subprocess.PIPE)
     fake.stdout.readline()
     spent = mp.get_context("fork").Value("d", 0.0)
     try:

@@ -22,6 +22,7 @@ from models.teams import LEAD, LEADING_ROLES, PROVINCE
 from . import outbox
 from .checkins import close_stale_sessions
 from .clock import to_local
+from .handoff import queue_handoffs
 from .sms import for_recipient
 
 log = logging.getLogger(__name__)
@@ -200,12 +201,12 @@ def _queue_alert(shift: Shift, step: int, person: Person, now: datetime, primary
 
 
 def tick(now: Optional[datetime] = None) -> dict[str, int]:
-    """One scheduler tick: reminders, escalations, closing stale check-ins. Commits."""
+    """One scheduler tick: reminders, escalations, handoff digests, closing stale check-ins. Commits."""
     now = now or utcnow()
     minutes = tuple(current_app.config.get("ALERT_REMINDER_MINUTES", REMINDER_MINUTES))
     wait = timedelta(minutes=current_app.config.get("ALERT_ESCALATION_MINUTES", 10))
     counts = {"reminders": _queue_reminders(now, minutes), "escalations": _queue_escalations(now, wait),
-              "closed": close_stale_sessions(now)}
+              "handoffs": queue_handoffs(now), "closed": close_stale_sessions(now)}
     db.session.commit()
     return counts
 

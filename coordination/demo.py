@@ -194,3 +194,34 @@ def _demo_duty() -> None:
         rota.assign(shift, volunteer if i % 2 == 0 else members[(i % (len(members) - 1)) + 1], "primary")
     checkins.record_checkins(members[0].id, [{"client_uuid": str(uuid.uuid4()), "kind": "in",
                                               "occurred_at": (current.starts_at + timedelta(minutes=3)).isoformat()}])
+    _demo_alerts(team, now, volunteer, lead, members)
+
+
+def _demo_alerts(team, now, volunteer, lead, members) -> None:
+    """Two extra shifts so a new user sees the alerting within minutes of `make run`: one the
+    volunteer starts in 9 minutes (the 10-minute reminder is due at once), and one that started
+    9 minutes ago whose primary has not shown up (backup in a minute, then the commune lead with an
+    acknowledgement link, then the province's leads)."""
+    from models import Shift, ShiftAssignment
+
+    from . import rota
+
+    next_own = db.session.scalar(sa.select(sa.func.min(Shift.starts_at)).join(
+        ShiftAssignment, ShiftAssignment.shift_id == Shift.id).where(
+        Shift.starts_at > now, ShiftAssignment.person_id == volunteer.id))
+    soon = now + timedelta(minutes=9)
+    end = min(soon + timedelta(hours=1), _aware(next_own) if next_own else soon + timedelta(hours=1))
+    if end - soon >= timedelta(minutes=30):
+        shift = rota.add_shift(team, soon, end, required=1, note="Hỗ trợ tiêm chủng lưu động (demo)")
+        rota.assign(shift, volunteer, "primary")
+    late = rota.add_shift(team, now - timedelta(minutes=9), now + timedelta(hours=2), required=2,
+                          note="Trực điểm khai báo y tế (demo: người trực chưa đến)")
+    rota.assign(late, members[1], "primary")
+    rota.assign(late, members[2], "backup")
+    db.session.flush()
+
+
+def _aware(moment):
+    from datetime import timezone
+
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import TimestampMixin, UTCDateTime, db, utcnow
 
-PURPOSES = ("reminder", "escalation", "broadcast", "ack_request", "invitation", "other")
+PURPOSES = ("reminder", "escalation", "handoff", "broadcast", "ack_request", "invitation", "other")
 QUEUED, SENDING, SENT, DELIVERED, FAILED, UNDELIVERED, NOT_SENT = (
     "queued", "sending", "sent", "delivered", "failed", "undelivered", "not_sent")
 STATUSES = (QUEUED, SENDING, SENT, DELIVERED, FAILED, UNDELIVERED, NOT_SENT)

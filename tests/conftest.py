@@ -147,7 +147,7 @@ def world(ctx):
 @pytest.fixture
 def twilio(ctx):
     """A running fake Twilio server, and the app configured to use it."""
-    from tests.fake_twilio import FakeTwilio
+    from coordination.sms_sandbox import FakeTwilio
 
     fake = FakeTwilio().start()
     saved = {k: ctx.config.get(k) for k in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM",

@@ -196,7 +196,7 @@ def test_fault_injection_transient_errors_and_a_dispatcher_killed_mid_batch(ctx,
     delivered or failed, and none reaches Twilio twice."""
     import random
 
-    from tests.fake_twilio import FakeTwilio
+    from coordination.sms_sandbox import FakeTwilio
 
     people = [make_person() for _ in range(30)]
     for p in people:

@@ -493,3 +493,4 @@ VI.update({
     "Background map": "Nền bản đồ",
     "Communes (points)": "Xã/phường (điểm)",
 })
+VI["Handoff digest"] = "Tóm tắt giao ca"

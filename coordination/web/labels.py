@@ -52,5 +52,5 @@ def choices(mapping: dict) -> list[tuple[str, object]]:
     return list(mapping.items())
 SMS_STATUS = {"queued": _l("queued"), "sending": _l("sending"), "sent": _l("sent"), "delivered": _l("delivered"),
               "failed": _l("failed"), "undelivered": _l("undelivered"), "not_sent": _l("not sent")}
-SMS_PURPOSE = {"reminder": _l("Reminder"), "escalation": _l("Escalation"), "broadcast": _l("Broadcast"),
+SMS_PURPOSE = {"reminder": _l("Reminder"), "escalation": _l("Escalation"), "handoff": _l("Handoff digest"), "broadcast": _l("Broadcast"),
                "ack_request": _l("Please confirm"), "invitation": _l("Invitation"), "other": _l("Other")}

@@ -1,0 +1,58 @@
+"""The SMS sandbox of `make run`: the real twilio client sends to it, it reports delivery with signed
+callbacks like Twilio, and its inbox page's acknowledgement link works in Chromium."""
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from coordination import alerts, outbox, rota, teams
+from coordination.sms import gateway_from_config
+from coordination.sms_sandbox import FakeTwilio
+from models import Message, db, utcnow
+from tests.factories import make_person
+
+
+@pytest.mark.browser
+def test_escalation_reaches_the_sandbox_inbox_is_delivered_and_acknowledged(world, live_server, browser, ctx):
+    sandbox = FakeTwilio(deliver=True).start()
+    saved = {k: ctx.config.get(k) for k in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM",
+                                             "TWILIO_API_BASE", "PUBLIC_BASE_URL")}
+    ctx.config.update(TWILIO_ACCOUNT_SID=sandbox.account_sid, TWILIO_AUTH_TOKEN=sandbox.auth_token,
+                      TWILIO_FROM="+15005550006", TWILIO_API_BASE=sandbox.url, PUBLIC_BASE_URL=live_server)
+    try:
+        backup = make_person(full_name="Người Dự Phòng", phone="0912 000 111")
+        teams.add_member(world.commune_team, backup, "member")
+        now = utcnow()
+        shift = rota.add_shift(world.commune_team, now - timedelta(minutes=11), now + timedelta(hours=2), 2)
+        rota.assign(shift, world.volunteer.person, "primary")
+        rota.assign(shift, backup, "backup")
+        db.session.commit()
+        counts = alerts.tick(now)
+        assert (counts["escalations"], counts["handoffs"]) == (1, 1)  # the backup; the primary's digest
+        assert outbox.dispatch_due(lambda: gateway_from_config(ctx.config))["sent"] == 2
+        message = db.session.scalar(sa.select(Message).where(Message.purpose == "escalation"))
+        for _ in range(50):  # the sandbox posts "sent" then "delivered" to /sms/status, signed
+            db.session.rollback()
+            if db.session.get(Message, message.id).status == "delivered":
+                break
+            time.sleep(0.1)
+        assert db.session.get(Message, message.id).status == "delivered"
+
+        page = browser.new_page(viewport={"width": 360, "height": 740})
+        page.goto(sandbox.url + "/")
+        inbox = page.locator("section", has_text="+84912000111")
+        assert "chưa vào ca trực" in inbox.inner_text()
+        inbox.locator("a").first.click()
+        page.wait_for_url(f"{live_server}/a/*")
+        page.get_by_role("button", name="Tôi nhận xử lý").click()
+        assert "Đã xác nhận" in page.locator("main").inner_text()
+        page.close()
+        db.session.rollback()
+        assert db.session.get(Message, message.id).acknowledged_at is not None
+        assert alerts.tick(now + timedelta(minutes=30))["escalations"] == 0
+    finally:
+        ctx.config.update(saved)
+        sandbox.stop()
