@@ -26,6 +26,7 @@ def create_app(config: dict | None = None) -> Flask:
     cli.init_app(app)
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # it logs every request's headers
     return app
 
 

@@ -47,17 +47,29 @@ def _ticks(app) -> dict:
     from coordination import alerts
     from models import Message, db
 
+    from datetime import timedelta
+
+    from models import utcnow
+
     with app.app_context():
+        ticker = alerts.Ticker()  # as in the scheduler process
         t = time.perf_counter()
-        first = alerts.tick()
+        first = ticker()  # the first run after a start scans everything
         first_ms = (time.perf_counter() - t) * 1000
         samples = []
         for _ in range(5):
+            ticker.last = utcnow() - timedelta(seconds=15)  # the previous run, one interval ago
+            t = time.perf_counter()
+            ticker()
+            samples.append((time.perf_counter() - t) * 1000)
+        full = []
+        for _ in range(3):  # a full scan in steady state, for comparison
             t = time.perf_counter()
             alerts.tick()
-            samples.append((time.perf_counter() - t) * 1000)
+            full.append((time.perf_counter() - t) * 1000)
         queued = db.session.scalar(sa.select(sa.func.count()).select_from(Message))
-    return {"first_ms": first_ms, "first": first, "steady_ms": statistics.median(samples), "queued": queued}
+    return {"first_ms": first_ms, "first": first, "steady_ms": statistics.median(samples), "queued": queued,
+            "full_scan_ms": statistics.median(full)}
 
 
 def _broadcast(app) -> dict:
@@ -74,7 +86,7 @@ def _broadcast(app) -> dict:
         return {"recipients": sent.recipients, "seconds": time.perf_counter() - t}
 
 
-def _dispatch_process(database_url: str, api_base: str, counter) -> None:
+def _dispatch_process(database_url: str, api_base: str, counter, looped) -> None:
     """One dispatcher process: a fresh app, sending until nothing is due."""
     import os
     import time as _time
@@ -100,15 +112,18 @@ def _dispatch_process(database_url: str, api_base: str, counter) -> None:
             finally:
                 spent += _time.perf_counter() - t
 
+    loop = 0.0
     with app.app_context():
-        sent = 0
         while True:
+            t = _time.perf_counter()
             n = outbox.dispatch_due(Timed, limit=25)["sent"]
+            loop += _time.perf_counter() - t
             if not n:
                 break
-            sent += n
     with counter.get_lock():
         counter.value += spent
+    with looped.get_lock():
+        looped.value += loop
 
 
 def _dispatch(app, messages: int = 2000, dispatchers: int = 4) -> dict:
@@ -119,20 +134,23 @@ def _dispatch(app, messages: int = 2000, dispatchers: int = 4) -> dict:
 
     from models import Message, db
 
-    with app.app_context():  # keep `messages` queued rows, set the rest aside
-        keep = sa.select(Message.id).where(Message.status == "queued").order_by(Message.id).limit(messages)
-        db.session.execute(sa.update(Message).where(Message.status == "queued", Message.id.not_in(keep))
-                           .values(status="not_sent"))
+    with app.app_context():  # exactly `messages` queued rows (from the tick and the broadcast), the rest aside
+        db.session.execute(sa.update(Message).where(Message.status == "queued").values(status="not_sent"))
+        pick = (sa.select(Message.id).where(Message.status == "not_sent", Message.provider_sid.is_(None))
+                .order_by(Message.id).limit(messages))
+        db.session.execute(sa.update(Message).where(Message.id.in_(pick)).values(status="queued", attempts=0))
         db.session.commit()
         queued = db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(Message.status == "queued"))
+        sent_before = db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(Message.status == "sent"))
     root = Path(__file__).resolve().parent.parent
     fake = subprocess.Popen([sys.executable, "-m", "coordination.sms_sandbox", "8199"], cwd=root, stdout=subprocess.PIPE)
     fake.stdout.readline()
-    spent = mp.get_context("fork").Value("d", 0.0)
+    spent = mp.get_context("fork").Value("d", 0.0)  # seconds inside the twilio client call, all processes
+    looped = mp.get_context("fork").Value("d", 0.0)  # seconds inside dispatch_due, all processes
     try:
         t = time.perf_counter()
         procs = [mp.get_context("fork").Process(target=_dispatch_process, args=(
-            os.environ["DATABASE_URL"], "http://127.0.0.1:8199", spent)) for _ in range(dispatchers)]
+            os.environ["DATABASE_URL"], "http://127.0.0.1:8199", spent, looped)) for _ in range(dispatchers)]
         for p in procs:
             p.start()
         for p in procs:
@@ -142,12 +160,14 @@ def _dispatch(app, messages: int = 2000, dispatchers: int = 4) -> dict:
         fake.terminate()
         fake.wait()
     with app.app_context():
-        sent = db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(Message.status == "sent"))
+        sent = db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
+            Message.status == "sent")) - sent_before
         twice = db.session.scalar(sa.text("SELECT count(*) FROM (SELECT provider_sid FROM messages WHERE "
                                           "provider_sid IS NOT NULL GROUP BY provider_sid HAVING count(*) > 1) d"))
-    per_message = wall * dispatchers / max(sent, 1)
+    # Our overhead: time inside dispatch_due that is not the twilio client's request, per message
+    # (4 processes share 2 cores with the fake server, so waiting for a core is counted too).
     return {"queued": queued, "sent": sent, "twice": twice, "per_s": sent / wall,
-            "overhead_ms": (per_message - spent.value / max(sent, 1)) * 1000,
+            "overhead_ms": (looped.value - spent.value) / max(sent, 1) * 1000,
             "send_ms": spent.value / max(sent, 1) * 1000}
 
 
@@ -155,15 +175,19 @@ def run(app, log=print) -> dict:
     shifts = _seed_shifts(app)
     r = _ticks(app)
     log(f"  {shifts:,} shifts today: first tick {r['first_ms']:.0f} ms ({r['first']}), "
-        f"then {r['steady_ms']:.0f} ms a tick (median of 5)")
+        f"then {r['steady_ms']:.0f} ms a tick (median of 5; a full scan in steady state: {r['full_scan_ms']:.0f} ms)")
     b = _broadcast(app)
     log(f"  broadcast to {b['recipients']:,} recipients queued in {b['seconds']:.2f} s")
-    d = _dispatch(app)
-    log(f"  dispatch, 4 dispatcher processes, fake Twilio process: {d['sent']:,} of {d['queued']:,} sent "
-        f"(sent twice: {d['twice']}), "
-        f"{d['per_s']:.0f} msg/s; our overhead {d['overhead_ms']:.1f} ms/message beside {d['send_ms']:.1f} ms in the "
-        f"twilio client + fake server")
-    return {"tick": r, "broadcast": b, "dispatch": d}
+    out = {"tick": r, "broadcast": b}
+    for n in (1, 4):
+        out[f"dispatch_{n}"] = d = _dispatch(app, 1000 * n, n)
+        log(f"  dispatch, {n} dispatcher process(es), fake Twilio process: {d['sent']:,} of {d['queued']:,} sent "
+            f"(sent twice: {d['twice']}), {d['per_s']:.0f} msg/s; our overhead {d['overhead_ms']:.1f} ms/message "
+            f"beside {d['send_ms']:.1f} ms in the twilio client + fake server")
+    out["due_to_request_s"] = lat = due_to_request(app)
+    log(f"  due time -> SMS request at the fake Twilio, real scheduler + dispatcher processes: "
+        + ", ".join(f"{x:.1f} s" for x in lat) + " (bound: 15 s tick + 2 s poll + the send)")
+    return out
 
 
 def main() -> None:
@@ -174,3 +198,66 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def due_to_request(app, samples: int = 3) -> list[float]:
+    """Seconds from an escalation's due time to the SMS request reaching the (fake) Twilio server,
+    with the real processes: `scheduler run` (15 s ticks), `dispatcher run` (2 s polls), the sandbox."""
+    import os
+    import re
+    import subprocess
+    import urllib.request
+    from datetime import timedelta
+
+    from coordination import rota
+    from coordination.people import PersonInput, create_person
+    from coordination.sms_sandbox import ACCOUNT_SID, AUTH_TOKEN
+    from coordination.teams import add_member
+    from models import Membership, Person, ShiftAssignment, Team, db, utcnow
+
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN, TWILIO_FROM="+15005550006",
+               TWILIO_API_BASE="http://127.0.0.1:8197")
+    sandbox = subprocess.Popen([sys.executable, "-m", "coordination.sms_sandbox", "8197"], cwd=root,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    sandbox.stdout.readline()
+    flask = [str(root / ".venv/bin/flask"), "--app", "app"]
+    procs = [subprocess.Popen(flask + [cmd, "run"], cwd=root, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL) for cmd in ("scheduler", "dispatcher")]
+    out = []
+    try:
+        with app.app_context():
+            team = db.session.scalar(sa.select(Team).where(Team.level == "commune").order_by(Team.id.desc()))
+            people = []
+            for n in range(2 * samples):  # people with no other shift, made once
+                phone = f"+8490{n:07d}"
+                person = db.session.scalar(sa.select(Person).where(Person.phone == phone))
+                if person is None:
+                    person = create_person(PersonInput(full_name=f"Bench Trực {n}", phone=phone))
+                if not db.session.scalar(sa.select(Membership.id).where(
+                        Membership.team_id == team.id, Membership.person_id == person.id, Membership.end_date.is_(None))):
+                    add_member(team, person, "member")
+                people.append(person)
+            db.session.execute(sa.delete(ShiftAssignment).where(ShiftAssignment.person_id.in_([p.id for p in people])))
+            for i in range(samples):
+                due = utcnow() + timedelta(seconds=7 + 5 * i)  # primary absent: the backup's SMS is due then
+                start = due - timedelta(minutes=10)
+                shift = rota.add_shift(team, start, start + timedelta(hours=1), 2)
+                rota.assign(shift, people[2 * i], "primary")
+                rota.assign(shift, people[2 * i + 1], "backup")
+                db.session.commit()
+                phone = people[2 * i + 1].phone
+                while True:
+                    page = urllib.request.urlopen("http://127.0.0.1:8197/").read().decode()
+                    if re.search(re.escape(phone), page):
+                        out.append((utcnow() - due).total_seconds())
+                        break
+                    if (utcnow() - due).total_seconds() > 60:
+                        out.append(float("inf"))
+                        break
+                    time.sleep(0.1)
+    finally:
+        for p in procs + [sandbox]:
+            p.terminate()
+            p.wait()
+    return out

@@ -100,13 +100,22 @@ def _when(shift: Shift) -> str:
     return f"{to_local(shift.starts_at):%H:%M %d/%m}–{to_local(shift.ends_at):%H:%M}"
 
 
-def _queue_reminders(now: datetime, minutes: tuple[int, ...]) -> int:
+def crossed(column, offsets: list[timedelta], since: Optional[datetime], now: datetime):
+    """SQL: `column + offset` passed into (since, now] for some offset — the rows whose moment came
+    since the previous tick. Without `since` (first tick after a start) nothing is filtered."""
+    if since is None:
+        return sa.true()
+    return sa.or_(*[sa.and_(column > since - off, column <= now - off) for off in offsets])
+
+
+def _queue_reminders(now: datetime, minutes: tuple[int, ...], since: Optional[datetime] = None) -> int:
     """Queue the reminders that fell due; already-queued ones are found in one query and the new
     ones inserted in one executemany (a tick stays cheap with thousands of shifts a day)."""
     rows = db.session.execute(
         sa.select(ShiftAssignment.id, Shift, Person, Team.name).join(Shift, Shift.id == ShiftAssignment.shift_id)
         .join(Person, Person.id == ShiftAssignment.person_id).join(Team, Team.id == Shift.team_id)
         .where(Shift.starts_at > now, Shift.starts_at <= now + timedelta(minutes=max(minutes)),
+               crossed(Shift.starts_at, [-timedelta(minutes=m) for m in minutes], since, now),
                Person.consent_sms.is_(True))).all()
     due = []
     for assignment_id, shift, person, team_name in rows:
@@ -141,16 +150,19 @@ def _escalation_targets(shift: Shift, step: int, backup: Optional[Person]) -> li
         Person.consent_sms.is_(True))))
 
 
-def _queue_escalations(now: datetime, wait: timedelta) -> int:
+def _queue_escalations(now: datetime, wait: timedelta, since: Optional[datetime] = None) -> int:
     """Shifts running for at least `wait` whose primary has not checked in and nobody acknowledged:
-    two queries, whatever the number of shifts."""
+    two queries, whatever the number of shifts. With `since`, only shifts that crossed a step
+    boundary (start + 1, 2, 3 × wait) since then."""
     primary = sa.orm.aliased(ShiftAssignment)
     acknowledged = sa.select(Message.id).where(Message.shift_id == Shift.id,
                                                Message.acknowledged_at.is_not(None)).exists()
     running = db.session.execute(
         sa.select(Shift, Person).join(primary, sa.and_(primary.shift_id == Shift.id, primary.role == PRIMARY))
         .join(Person, Person.id == primary.person_id)
-        .where(Shift.starts_at <= now - wait, Shift.ends_at > now, ~acknowledged)).all()
+        .where(Shift.starts_at <= now - wait, Shift.ends_at > now, ~acknowledged,
+               crossed(Shift.starts_at, [wait * k for k in (BACKUP_STEP, COMMUNE_STEP, PROVINCE_STEP)], since,
+                       now))).all()
     if not running:
         return 0
     sessions: dict[int, list[datetime]] = {}
@@ -200,15 +212,35 @@ def _queue_alert(shift: Shift, step: int, person: Person, now: datetime, primary
     return True
 
 
-def tick(now: Optional[datetime] = None) -> dict[str, int]:
-    """One scheduler tick: reminders, escalations, handoff digests, closing stale check-ins. Commits."""
+def tick(now: Optional[datetime] = None, since: Optional[datetime] = None) -> dict[str, int]:
+    """One scheduler tick: reminders, escalations, handoff digests, closing stale check-ins. Commits.
+    `since` (the previous tick's time, minus a margin) limits the work to moments that came since
+    then; without it every due item is considered (the first tick after a start). Dedupe keys make
+    both give the same messages."""
     now = now or utcnow()
     minutes = tuple(current_app.config.get("ALERT_REMINDER_MINUTES", REMINDER_MINUTES))
     wait = timedelta(minutes=current_app.config.get("ALERT_ESCALATION_MINUTES", 10))
-    counts = {"reminders": _queue_reminders(now, minutes), "escalations": _queue_escalations(now, wait),
-              "handoffs": queue_handoffs(now), "closed": close_stale_sessions(now)}
+    counts = {"reminders": _queue_reminders(now, minutes, since), "escalations": _queue_escalations(now, wait, since),
+              "handoffs": queue_handoffs(now, since), "closed": close_stale_sessions(now)}
     db.session.commit()
     return counts
+
+
+class Ticker:
+    """The scheduler's job: remembers when it last ran, so a steady tick only looks at what came
+    due since (with a minute of overlap); the first run after a start looks at everything."""
+    OVERLAP = timedelta(minutes=1)
+
+    def __init__(self):
+        self.last: Optional[datetime] = None
+        self.__name__ = "alerts.tick"
+
+    def __call__(self, now: Optional[datetime] = None) -> dict[str, int]:
+        now = now or utcnow()
+        since = None if self.last is None else min(self.last, now) - self.OVERLAP
+        counts = tick(now, since)
+        self.last = now
+        return counts
 
 
 # --- SMS replies (where the number supports them) ------------------------------------------

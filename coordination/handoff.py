@@ -32,8 +32,9 @@ def _counts(query) -> dict[int, int]:
     return dict(db.session.execute(query).all())
 
 
-def queue_handoffs(now: datetime) -> int:
-    """Queue the digest for every shift that started in the last WINDOW; returns how many."""
+def queue_handoffs(now: datetime, since: Optional[datetime] = None) -> int:
+    """Queue the digest for every shift that started in the last WINDOW (and, with `since`, after
+    that moment); returns how many."""
     prev_shift, prev_primary, prev_person = (sa.orm.aliased(Shift), sa.orm.aliased(ShiftAssignment),
                                              sa.orm.aliased(Person))
     rows = db.session.execute(
@@ -45,7 +46,8 @@ def queue_handoffs(now: datetime) -> int:
         .outerjoin(prev_shift, sa.and_(prev_shift.team_id == Shift.team_id, prev_shift.ends_at == Shift.starts_at))
         .outerjoin(prev_primary, sa.and_(prev_primary.shift_id == prev_shift.id, prev_primary.role == PRIMARY))
         .outerjoin(prev_person, prev_person.id == prev_primary.person_id)
-        .where(Shift.starts_at > now - WINDOW, Shift.starts_at <= now, Person.consent_sms.is_(True))).all()
+        .where(Shift.starts_at > max(now - WINDOW, since or now - WINDOW), Shift.starts_at <= now,
+               Person.consent_sms.is_(True))).all()
     keys = {f"handoff/{r[0]}/{r[6]}": r for r in rows}
     if not keys:
         return 0

@@ -6,7 +6,7 @@ from flask import Flask
 from . import alerts
 
 JOBS = [
-    {"id": "duty-alerts", "func": alerts.tick, "seconds": 15},  # reminders, escalation, stale check-ins
+    {"id": "duty-alerts", "func": alerts.Ticker(), "seconds": 15},  # reminders, escalation, handoffs, stale
 ]
 
 
@@ -19,18 +19,18 @@ def run_forever(app: Flask) -> None:
     log = logging.getLogger(__name__)
     scheduler = BlockingScheduler(timezone="UTC")
 
-    def wrap(func):
+    def wrap(func, job_name):
         def run():
             with app.app_context():
                 try:
                     result = func()
                     if result and any(result.values()):
-                        log.info("%s: %s", func.__name__, result)
+                        log.info("%s: %s", job_name, result)
                 except Exception:  # noqa: BLE001 - a failing run must not stop the scheduler
-                    log.exception("job %s failed", func.__name__)
+                    log.exception("job %s failed", job_name)
         return run
 
     for job in JOBS:
-        scheduler.add_job(wrap(job["func"]), "interval", seconds=job["seconds"], id=job["id"],
+        scheduler.add_job(wrap(job["func"], job["id"]), "interval", seconds=job["seconds"], id=job["id"],
                           max_instances=1, coalesce=True)
     scheduler.start()

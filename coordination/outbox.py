@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import sqlalchemy as sa
 
@@ -43,7 +43,17 @@ def enqueue(person: Person, body: str, purpose: str, *, urgent: bool = False, de
     return message
 
 
-def claim_due(limit: int = 50, now: Optional[datetime] = None) -> list[Message]:
+class Claimed(NamedTuple):
+    """A row claimed by this dispatcher: what the request needs, nothing the ORM has to track."""
+    id: int
+    to_phone: str
+    body: str
+    urgent: bool
+    next_attempt_at: datetime
+    status: str = SENDING
+
+
+def claim_due(limit: int = 50, now: Optional[datetime] = None) -> list[Claimed]:
     """Take up to `limit` due rows for this dispatcher (status -> sending) and commit the claim."""
     now = now or utcnow()
     # Rows a dead dispatcher left: in flight -> may have reached Twilio: fail visibly, never resend;
@@ -60,19 +70,24 @@ def claim_due(limit: int = 50, now: Optional[datetime] = None) -> list[Message]:
     # handed to two dispatchers, and `due` is checked again by the UPDATE itself.
     pick = (sa.select(Message.id).where(due).order_by(Message.urgent.desc(), Message.next_attempt_at, Message.id)
             .limit(limit).with_for_update(skip_locked=True))
-    ids = db.session.scalars(sa.update(Message).where(Message.id.in_(pick.scalar_subquery()), due)
-                             .values(status=SENDING, updated_at=now).returning(Message.id)
-                             .execution_options(synchronize_session=False)).all()
+    rows = db.session.execute(
+        sa.update(Message).where(Message.id.in_(pick.scalar_subquery()), due).values(status=SENDING, updated_at=now)
+        .returning(Message.id, Message.to_phone, Message.body, Message.urgent, Message.next_attempt_at)
+        .execution_options(synchronize_session=False)).all()
     db.session.commit()
-    if not ids:
-        return []
-    return list(db.session.scalars(sa.select(Message).where(Message.id.in_(ids))
-                                   .order_by(Message.urgent.desc(), Message.next_attempt_at, Message.id)))
+    return sorted((Claimed(*r) for r in rows), key=lambda c: (not c.urgent, c.next_attempt_at, c.id))
+
+
+def _outcome(message_id: int, **values) -> None:
+    db.session.execute(sa.update(Message).where(Message.id == message_id).values(**values)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()  # each row's outcome is kept even if a later one crashes
 
 
 def dispatch_due(gateway_factory, limit: int = 50, now: Optional[datetime] = None) -> dict[str, int]:
     """Send what is due. `gateway_factory()` builds the gateway or raises NotConfigured.
-    One failed recipient never blocks the others."""
+    One failed recipient never blocks the others. Core statements only: per message, one
+    committed UPDATE before the request (in flight) and one after it (the outcome)."""
     now = now or utcnow()
     counts = {"sent": 0, "retry": 0, "failed": 0, "not_sent": 0}
     rows = claim_due(limit, now)
@@ -84,38 +99,38 @@ def dispatch_due(gateway_factory, limit: int = 50, now: Optional[datetime] = Non
         gateway = None
     for m in rows:
         if gateway is None:
-            m.attempts += 1
-            m.status, m.error_message, m.updated_at = NOT_SENT, "not sent: SMS not configured", now
+            _outcome(m.id, attempts=Message.attempts + 1, status=NOT_SENT, updated_at=now,
+                     error_message="not sent: SMS not configured")
             counts["not_sent"] += 1
-            db.session.commit()
             continue
         # Still ours? (A dispatcher that took longer than STALE_SENDING may have lost the row.)
         # Mark it in flight, durably, before the request: see claim_due.
-        took = db.session.execute(sa.update(Message).where(
+        attempts = db.session.scalar(sa.update(Message).where(
             Message.id == m.id, Message.status == SENDING, Message.updated_at == now,
             Message.in_flight_since.is_(None)).values(in_flight_since=utcnow(), attempts=Message.attempts + 1)
-            .execution_options(synchronize_session=False))
+            .returning(Message.attempts).execution_options(synchronize_session=False))
         db.session.commit()
-        if took.rowcount != 1:
+        if attempts is None:
             continue
-        db.session.refresh(m)
         try:
-            m.provider_sid = gateway.send(m.to_phone, m.body)
-            m.status, m.sent_at, m.error_code, m.error_message = SENT, now, None, None
-            counts["sent"] += 1
+            sid = gateway.send(m.to_phone, m.body)
         except SendError as err:
-            m.error_code, m.error_message = err.code, str(err)
-            if err.transient and m.attempts < MAX_ATTEMPTS:
-                m.status, m.next_attempt_at = QUEUED, now + backoff(m.attempts)
+            message = str(err)
+            if err.transient and attempts < MAX_ATTEMPTS:
+                values = dict(status=QUEUED, next_attempt_at=now + backoff(attempts))
                 counts["retry"] += 1
             else:
-                m.status = FAILED
+                values = dict(status=FAILED)
                 if err.transient:
-                    m.error_message = f"gave up after {m.attempts} attempts: {err}"[:500]
+                    message = f"gave up after {attempts} attempts: {err}"
                 counts["failed"] += 1
             log.warning("SMS %s to %s: %s", m.id, m.to_phone, err)
-        m.in_flight_since, m.updated_at = None, now
-        db.session.commit()  # each row's outcome is kept even if a later one crashes
+            _outcome(m.id, error_code=err.code, error_message=message[:500], in_flight_since=None, updated_at=now,
+                     **values)
+            continue
+        _outcome(m.id, provider_sid=sid, status=SENT, sent_at=now, error_code=None, error_message=None,
+                 in_flight_since=None, updated_at=now)
+        counts["sent"] += 1
     return counts
 
 

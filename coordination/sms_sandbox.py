@@ -102,8 +102,12 @@ class FakeTwilio:
         return url, params, RequestValidator(self.auth_token).compute_signature(url, params)
 
     def _report(self, message: dict) -> None:
-        """What Twilio does after accepting a message: status callbacks, signed like Twilio's."""
+        """What Twilio does after accepting a message: status callbacks, signed like Twilio's, a
+        moment later (as Twilio's come; the dispatcher stores the message SID right after the reply)."""
+        import time
+
         for status in ("sent", "delivered"):
+            time.sleep(0.5)
             url, params, signature = self._signed(message, status)
             request = urllib.request.Request(url, data=urllib.parse.urlencode(params).encode(),
                                              headers={"X-Twilio-Signature": signature})

@@ -36,7 +36,7 @@ def test_escalation_stops_when_the_primary_shows_up_or_someone_acknowledges():
 
 
 def test_the_scheduler_ticks_every_15_seconds():
-    assert [(j["func"], j["seconds"]) for j in JOBS] == [(alerts.tick, 15)]
+    assert [(type(j["func"]), j["seconds"]) for j in JOBS] == [(alerts.Ticker, 15)]
 
 
 @pytest.fixture
@@ -64,6 +64,30 @@ def test_reminders_once_each_even_after_a_restart(world, staffed):
     assert _recipients("reminder") == sorted(people * 2)
     body = db.session.scalar(sa.select(Message.body).where(Message.purpose == "reminder").limit(1))
     assert "08:00 24/11–16:00" in body
+
+
+def test_a_steady_ticker_sends_exactly_what_full_scans_send(world, staffed):
+    """The scheduler's ticker only looks at moments that came since its last run; over a whole
+    shift start (reminders, handoff, three escalation steps) it queues the same messages as full
+    scans, and a restart (a new ticker) adds nothing."""
+    moments = [T - timedelta(minutes=70) + timedelta(seconds=15 * i) for i in range(int(110 * 60 / 15))]
+
+    def keys():
+        return sorted(db.session.scalars(sa.select(Message.dedupe_key)))
+
+    ticker = alerts.Ticker()
+    for now in moments:
+        ticker(now)
+    incremental = keys()
+    alerts.Ticker()(moments[-1])  # restarted: its first run is a full scan, and finds nothing new
+    assert keys() == incremental
+    db.session.execute(sa.delete(Message))
+    db.session.commit()
+    for now in moments[::4]:  # full scans, once a minute
+        alerts.tick(now)
+    assert keys() == incremental
+    purposes = {k.split("/")[0] for k in incremental}
+    assert purposes == {"reminder", "handoff", "escalation"} and len(incremental) >= 2 + 2 + 1 + 1 + 1
 
 
 def test_no_show_escalates_backup_then_commune_lead_then_province_leads(world, staffed):
