@@ -78,16 +78,15 @@ def claim_due(limit: int = 50, now: Optional[datetime] = None) -> list[Claimed]:
     return sorted((Claimed(*r) for r in rows), key=lambda c: (not c.urgent, c.next_attempt_at, c.id))
 
 
-def _outcome(message_id: int, **values) -> None:
-    db.session.execute(sa.update(Message).where(Message.id == message_id).values(**values)
-                       .execution_options(synchronize_session=False))
-    db.session.commit()  # each row's outcome is kept even if a later one crashes
+def _outcome(conn, message_id: int, **values) -> None:
+    """Store one row's outcome at once (autocommit): kept even if a later row crashes the dispatcher."""
+    conn.execute(sa.update(Message).where(Message.id == message_id).values(**values))
 
 
 def dispatch_due(gateway_factory, limit: int = 50, now: Optional[datetime] = None) -> dict[str, int]:
     """Send what is due. `gateway_factory()` builds the gateway or raises NotConfigured.
-    One failed recipient never blocks the others. Core statements only: per message, one
-    committed UPDATE before the request (in flight) and one after it (the outcome)."""
+    One failed recipient never blocks the others. Per message two single-statement autocommit
+    UPDATEs, each durable when it returns: "in flight" before the request, the outcome after it."""
     now = now or utcnow()
     counts = {"sent": 0, "retry": 0, "failed": 0, "not_sent": 0}
     rows = claim_due(limit, now)
@@ -97,19 +96,24 @@ def dispatch_due(gateway_factory, limit: int = 50, now: Optional[datetime] = Non
         gateway = gateway_factory()
     except NotConfigured:
         gateway = None
+    with db.engine.connect() as conn:
+        _send_each(conn.execution_options(isolation_level="AUTOCOMMIT"), gateway, rows, now, counts)
+    return counts
+
+
+def _send_each(conn, gateway, rows: list[Claimed], now: datetime, counts: dict) -> None:
     for m in rows:
         if gateway is None:
-            _outcome(m.id, attempts=Message.attempts + 1, status=NOT_SENT, updated_at=now,
+            _outcome(conn, m.id, attempts=Message.attempts + 1, status=NOT_SENT, updated_at=now,
                      error_message="not sent: SMS not configured")
             counts["not_sent"] += 1
             continue
         # Still ours? (A dispatcher that took longer than STALE_SENDING may have lost the row.)
         # Mark it in flight, durably, before the request: see claim_due.
-        attempts = db.session.scalar(sa.update(Message).where(
+        attempts = conn.execute(sa.update(Message).where(
             Message.id == m.id, Message.status == SENDING, Message.updated_at == now,
             Message.in_flight_since.is_(None)).values(in_flight_since=utcnow(), attempts=Message.attempts + 1)
-            .returning(Message.attempts).execution_options(synchronize_session=False))
-        db.session.commit()
+            .returning(Message.attempts)).scalar()
         if attempts is None:
             continue
         try:
@@ -125,13 +129,12 @@ def dispatch_due(gateway_factory, limit: int = 50, now: Optional[datetime] = Non
                     message = f"gave up after {attempts} attempts: {err}"
                 counts["failed"] += 1
             log.warning("SMS %s to %s: %s", m.id, m.to_phone, err)
-            _outcome(m.id, error_code=err.code, error_message=message[:500], in_flight_since=None, updated_at=now,
+            _outcome(conn, m.id, error_code=err.code, error_message=message[:500], in_flight_since=None, updated_at=now,
                      **values)
             continue
-        _outcome(m.id, provider_sid=sid, status=SENT, sent_at=now, error_code=None, error_message=None,
+        _outcome(conn, m.id, provider_sid=sid, status=SENT, sent_at=now, error_code=None, error_message=None,
                  in_flight_since=None, updated_at=now)
         counts["sent"] += 1
-    return counts
 
 
 STATUS_ORDER = {QUEUED: 0, SENDING: 1, SENT: 2, UNDELIVERED: 3, FAILED: 3, DELIVERED: 3}
