@@ -128,7 +128,7 @@ class FakeTwilio:
                  'initial-scale=1"><meta http-equiv="refresh" content="15"><title>Hộp thư SMS thử nghiệm</title>'
                  '<style>body{font-family:system-ui,sans-serif;margin:12px;max-width:720px}section{border:1px solid'
                  ' #ccc;border-radius:8px;padding:8px 12px;margin:10px 0}p.sms{background:#e8f0fe;border-radius:12px;'
-                 'padding:8px 12px;white-space:pre-wrap}small{color:#555}</style>',
+                 'padding:8px 12px;white-space:pre-wrap;overflow-wrap:anywhere}small{color:#555}h1{font-size:1.4rem}</style>',
                  "<h1>Hộp thư SMS thử nghiệm · SMS sandbox</h1>",
                  f"<p>{len(self.sent)} tin nhắn · {len(phones)} số điện thoại. Không tin nào rời máy này "
                  "(no message leaves this machine). Trang tự tải lại mỗi 15 giây.</p>"]
