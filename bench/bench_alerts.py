@@ -116,7 +116,7 @@ def _dispatch_process(database_url: str, api_base: str, counter, looped) -> None
     with app.app_context():
         while True:
             t = _time.perf_counter()
-            n = outbox.dispatch_due(Timed, limit=25)["sent"]
+            n = outbox.dispatch_due(Timed, limit=50)["sent"]  # `dispatcher run`'s default batch
             loop += _time.perf_counter() - t
             if not n:
                 break
@@ -140,6 +140,8 @@ def _dispatch(app, messages: int = 2000, dispatchers: int = 4) -> dict:
                 .order_by(Message.id).limit(messages))
         db.session.execute(sa.update(Message).where(Message.id.in_(pick)).values(status="queued", attempts=0))
         db.session.commit()
+        with db.engine.connect() as conn:  # the set-up above rewrote ~100k rows: measure on a clean table
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE messages")
         queued = db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(Message.status == "queued"))
         sent_before = db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(Message.status == "sent"))
     root = Path(__file__).resolve().parent.parent

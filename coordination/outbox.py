@@ -5,6 +5,7 @@ Nothing is silently lost: a row is delivered, retried with exponential backoff, 
 `FOR UPDATE SKIP LOCKED` hands each row to one of them."""
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime, timedelta
 from typing import NamedTuple, Optional
@@ -83,6 +84,21 @@ def _outcome(conn, message_id: int, **values) -> None:
     conn.execute(sa.update(Message).where(Message.id == message_id).values(**values))
 
 
+@functools.cache
+def _statements():
+    """The two statements every message needs, built once (bind parameters)."""
+    def b(name):
+        return sa.bindparam(name, type_={"mid": sa.Integer(), "sid": sa.String()}.get(name, Message.updated_at.type))
+
+    in_flight = (sa.update(Message).where(Message.id == b("mid"), Message.status == SENDING,
+                                          Message.updated_at == b("claimed_at"), Message.in_flight_since.is_(None))
+                 .values(in_flight_since=b("at"), attempts=Message.attempts + 1).returning(Message.attempts))
+    sent = sa.update(Message).where(Message.id == b("mid")).values(
+        provider_sid=b("sid"), status=SENT, sent_at=b("claimed_at"), error_code=None, error_message=None,
+        in_flight_since=None, updated_at=b("claimed_at"))
+    return in_flight, sent
+
+
 def dispatch_due(gateway_factory, limit: int = 50, now: Optional[datetime] = None) -> dict[str, int]:
     """Send what is due. `gateway_factory()` builds the gateway or raises NotConfigured.
     One failed recipient never blocks the others. Per message two single-statement autocommit
@@ -110,10 +126,8 @@ def _send_each(conn, gateway, rows: list[Claimed], now: datetime, counts: dict) 
             continue
         # Still ours? (A dispatcher that took longer than STALE_SENDING may have lost the row.)
         # Mark it in flight, durably, before the request: see claim_due.
-        attempts = conn.execute(sa.update(Message).where(
-            Message.id == m.id, Message.status == SENDING, Message.updated_at == now,
-            Message.in_flight_since.is_(None)).values(in_flight_since=utcnow(), attempts=Message.attempts + 1)
-            .returning(Message.attempts)).scalar()
+        in_flight, sent = _statements()
+        attempts = conn.execute(in_flight, {"mid": m.id, "claimed_at": now, "at": utcnow()}).scalar()
         if attempts is None:
             continue
         try:
@@ -132,8 +146,7 @@ def _send_each(conn, gateway, rows: list[Claimed], now: datetime, counts: dict) 
             _outcome(conn, m.id, error_code=err.code, error_message=message[:500], in_flight_since=None, updated_at=now,
                      **values)
             continue
-        _outcome(conn, m.id, provider_sid=sid, status=SENT, sent_at=now, error_code=None, error_message=None,
-                 in_flight_since=None, updated_at=now)
+        conn.execute(sent, {"mid": m.id, "sid": sid, "claimed_at": now})
         counts["sent"] += 1
 
 
