@@ -113,6 +113,7 @@ def load_demo() -> list[tuple[str, str, str]]:
                 _fill_commune(create_commune_team(unit.code), people, people.rng.randint(3, 9))
         _demo_tasks(people.rng)
         _demo_duty()
+    _demo_alerts()  # every run: fresh shifts starting soon, so each `make run` shows the alerting
     logins = []
     for role, login in DEMO_LOGINS:
         person = find_by_phone(login) if "@" not in login else db.session.scalar(
@@ -194,31 +195,60 @@ def _demo_duty() -> None:
         rota.assign(shift, volunteer if i % 2 == 0 else members[(i % (len(members) - 1)) + 1], "primary")
     checkins.record_checkins(members[0].id, [{"client_uuid": str(uuid.uuid4()), "kind": "in",
                                               "occurred_at": (current.starts_at + timedelta(minutes=3)).isoformat()}])
-    _demo_alerts(team, now, volunteer, lead, members)
 
 
-def _demo_alerts(team, now, volunteer, lead, members) -> None:
+def _demo_alerts() -> None:
     """Two extra shifts so a new user sees the alerting within minutes of `make run`: one the
     volunteer starts in 9 minutes (the 10-minute reminder is due at once), and one that started
     9 minutes ago whose primary has not shown up (backup in a minute, then the commune lead with an
     acknowledgement link, then the province's leads)."""
-    from models import Shift, ShiftAssignment
+    from datetime import datetime, timezone
+
+    from models import Membership, Shift, ShiftAssignment
 
     from . import rota
+    from .errors import DomainError
 
+    team = db.session.scalar(sa.select(Team).join(Membership, Membership.team_id == Team.id).join(Person).where(
+        Person.email == "xa@tocongnghe.vn", Team.level == "commune"))
+    volunteer, lead = find_by_phone("0987654321"), _person("xa@tocongnghe.vn")
+    members = db.session.scalars(sa.select(Person).join(Membership).where(
+        Membership.team_id == team.id, Membership.end_date.is_(None), Person.id.not_in([volunteer.id, lead.id]))
+        .order_by(Person.id)).all()
+    now = datetime.now(timezone.utc)
     next_own = db.session.scalar(sa.select(sa.func.min(Shift.starts_at)).join(
         ShiftAssignment, ShiftAssignment.shift_id == Shift.id).where(
         Shift.starts_at > now, ShiftAssignment.person_id == volunteer.id))
     soon = now + timedelta(minutes=9)
     end = min(soon + timedelta(hours=1), _aware(next_own) if next_own else soon + timedelta(hours=1))
-    if end - soon >= timedelta(minutes=30):
-        shift = rota.add_shift(team, soon, end, required=1, note="Hỗ trợ tiêm chủng lưu động (demo)")
-        rota.assign(shift, volunteer, "primary")
-    late = rota.add_shift(team, now - timedelta(minutes=9), now + timedelta(hours=2), required=2,
-                          note="Trực điểm khai báo y tế (demo: người trực chưa đến)")
-    rota.assign(late, members[1], "primary")
-    rota.assign(late, members[2], "backup")
-    db.session.flush()
+    plans = [(soon, end, 1, "Hỗ trợ tiêm chủng lưu động (demo)", [("primary", [volunteer])]),
+             (now - timedelta(minutes=9), now + timedelta(hours=2), 2,
+              "Trực điểm khai báo y tế (demo: người trực chưa đến)", [("primary", members), ("backup", members)])]
+    for starts, ends, required, note, roles in plans:
+        if ends - starts < timedelta(minutes=30) or db.session.scalar(sa.select(Shift.id).where(
+                Shift.team_id == team.id, Shift.note == note, Shift.ends_at > now)):  # an earlier run's is still on
+            continue
+        try:
+            with db.session.begin_nested():  # a clash with an earlier run's demo shift: skip this one
+                shift = rota.add_shift(team, starts, ends, required=required, note=note)
+                for role, candidates in roles:
+                    if not any(_try_assign(shift, person, role) for person in candidates):
+                        raise DomainError("nobody free")
+        except DomainError:
+            continue
+
+
+def _try_assign(shift, person, role: str) -> bool:
+    """Assign if the person is free then (no overlapping shift); False otherwise."""
+    from . import rota
+    from .errors import DomainError
+
+    try:
+        with db.session.begin_nested():
+            rota.assign(shift, person, role)
+        return True
+    except DomainError:
+        return False
 
 
 def _aware(moment):

@@ -1,6 +1,8 @@
 """The demo data a new user sees after `make run`."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 
 from coordination.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
@@ -22,3 +24,20 @@ def test_demo_has_every_role_complete_and_incomplete_provinces_and_is_idempotent
         response = client.post("/login", data={"identifier": login, "password": DEMO_PASSWORD})
         assert response.status_code == 302, login
         client.post("/logout")
+
+
+def test_demo_shows_the_alerting_within_minutes_even_when_loaded_again(ctx):
+    from coordination import alerts
+    from models import Message, Shift, utcnow
+
+    load_demo()
+    load_demo()  # a second `make run` adds no second copy of a demo shift still on
+    demo = db.session.scalars(sa.select(Shift).where(Shift.note.like("%(demo%"))).all()
+    assert len(demo) == 2
+    now = utcnow()
+    first = alerts.tick(now)
+    assert first["reminders"] >= 1  # the volunteer's shift in 9 minutes
+    later = alerts.tick(now + timedelta(minutes=2))
+    assert later["escalations"] >= 1  # the no-show: the backup is told
+    ack = db.session.scalar(sa.select(Message).where(Message.purpose == "escalation"))
+    assert "/a/" in ack.body
