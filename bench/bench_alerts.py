@@ -187,7 +187,7 @@ def run(app, log=print) -> dict:
             f"(sent twice: {d['twice']}), {d['per_s']:.0f} msg/s; our overhead {d['overhead_ms']:.1f} ms/message "
             f"beside {d['send_ms']:.1f} ms in the twilio client + fake server")
     out["due_to_request_s"] = lat = due_to_request(app)
-    log(f"  due time -> SMS request at the fake Twilio, real scheduler + dispatcher processes: "
+    log("  due time -> SMS request at the fake Twilio, real scheduler + dispatcher processes: "
         + ", ".join(f"{x:.1f} s" for x in lat) + " (bound: 15 s tick + 2 s poll + the send)")
     return out
 

@@ -141,17 +141,17 @@ def provinces() -> list[ProvinceCoverage]:
     for the big GROUP BYs once."""
     names = dict(db.session.execute(sa.select(AdminUnit.code, AdminUnit.name)
                                     .where(AdminUnit.level == PROVINCE_UNIT)).all())
-    out = {code: ProvinceCoverage(code, name, 0, 0, 0, 0, 0, 0, 0) for code, name in names.items()}
+    per: dict[str, list[CommuneCoverage]] = {code: [] for code in names}
     for c in communes(None):
-        p = out[c.province_code]
-        p.communes += 1
-        p.covered += c.members > 0
-        p.members += c.members
-        p.on_duty += c.on_duty
-        p.tasks += c.tasks
-        p.tasks_done += c.tasks_done
-        p.gaps += c.gaps
-    return sorted(out.values(), key=lambda p: p.name)
+        per[c.province_code].append(c)
+    return sorted((roll_up(code, names[code], rows) for code, rows in per.items()), key=lambda p: p.name)
+
+
+def roll_up(code: str, name: str, rows: list[CommuneCoverage]) -> ProvinceCoverage:
+    """A province's figures from its commune rows."""
+    return ProvinceCoverage(code, name, len(rows), sum(1 for c in rows if c.members), sum(c.members for c in rows),
+                            sum(c.on_duty for c in rows), sum(c.tasks for c in rows),
+                            sum(c.tasks_done for c in rows), sum(c.gaps for c in rows))
 
 
 @dataclass

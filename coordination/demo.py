@@ -220,7 +220,7 @@ def _demo_alerts() -> None:
         ShiftAssignment, ShiftAssignment.shift_id == Shift.id).where(
         Shift.starts_at > now, ShiftAssignment.person_id == volunteer.id))
     soon = now + timedelta(minutes=9)
-    end = min(soon + timedelta(hours=1), _aware(next_own) if next_own else soon + timedelta(hours=1))
+    end = min(soon + timedelta(hours=1), next_own or soon + timedelta(hours=1))
     plans = [(soon, end, 1, "Hỗ trợ tiêm chủng lưu động (demo)", [("primary", [volunteer])]),
              (now - timedelta(minutes=9), now + timedelta(hours=2), 2,
               "Trực điểm khai báo y tế (demo: người trực chưa đến)", [("primary", members), ("backup", members)])]
@@ -249,9 +249,3 @@ def _try_assign(shift, person, role: str) -> bool:
         return True
     except DomainError:
         return False
-
-
-def _aware(moment):
-    from datetime import timezone
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

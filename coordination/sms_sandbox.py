@@ -11,6 +11,7 @@ import html
 import json
 import re
 import threading
+import time
 import urllib.parse
 import urllib.request
 import uuid
@@ -104,8 +105,6 @@ class FakeTwilio:
     def _report(self, message: dict) -> None:
         """What Twilio does after accepting a message: status callbacks, signed like Twilio's, a
         moment later (as Twilio's come; the dispatcher stores the message SID right after the reply)."""
-        import time
-
         for status in ("sent", "delivered"):
             time.sleep(0.5)
             url, params, signature = self._signed(message, status)

@@ -129,12 +129,12 @@ def export_rows(province_code: str, f: BoardFilter, batch_size: int = 2000) -> I
                task.blocked_reason or "", task.created_at.isoformat(timespec="seconds")]
 
 
-def to_csv(rows: Iterator[list]) -> Iterator[str]:
-    """CSV with a BOM so Excel on Windows opens the Vietnamese text correctly."""
+def to_csv(rows: Iterator[list], header: list = EXPORT_HEADER) -> Iterator[str]:
+    """CSV with a BOM so Excel on Windows opens the Vietnamese text correctly, in chunks."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
-    writer.writerow(EXPORT_HEADER)
+    writer.writerow(header)
     for i, row in enumerate(rows, 1):
         writer.writerow(row)
         if i % 500 == 0:

@@ -71,20 +71,12 @@ def build():
 def main() -> None:
     provinces = build()
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    collection = _rounded(json.loads(provinces.to_json(drop_id=True)))
+    from maps.geojson import rounded
+
+    collection = rounded(json.loads(provinces.to_json(drop_id=True)), PRECISION)
     collection["attribution"] = "Boundaries: amCharts (vietnamLow), dissolved into the 2025 provinces"
     OUTPUT.write_text(json.dumps(collection, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     print(f"{len(provinces)} provinces -> {OUTPUT.relative_to(ROOT)} ({OUTPUT.stat().st_size / 1024:.0f} KB)")
-
-
-def _rounded(obj):
-    if isinstance(obj, float):
-        return round(obj, PRECISION)
-    if isinstance(obj, list):
-        return [_rounded(x) for x in obj]
-    if isinstance(obj, dict):
-        return {k: _rounded(v) for k, v in obj.items()}
-    return obj
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from jinja2 import Template
 from markupsafe import Markup
 
+from maps.geojson import rounded
 from coordination.coverage import NO_TEAM, ON_DUTY, TEAM, CommuneCoverage, ProvinceCoverage
 
 BOUNDARIES = Path(__file__).resolve().parent / "data" / "provinces.geojson"
@@ -80,17 +81,7 @@ def _shapes(tolerance: float) -> dict:
     frame = gpd.read_file(BOUNDARIES)
     if tolerance:
         frame["geometry"] = frame.geometry.simplify(tolerance, preserve_topology=True)
-    return _rounded(json.loads(frame.to_json(drop_id=True)), 3 if tolerance >= 0.01 else 4)
-
-
-def _rounded(obj, digits: int):
-    if isinstance(obj, float):
-        return round(obj, digits)
-    if isinstance(obj, list):
-        return [_rounded(x, digits) for x in obj]
-    if isinstance(obj, dict):
-        return {k: _rounded(v, digits) for k, v in obj.items()}
-    return obj
+    return rounded(json.loads(frame.to_json(drop_id=True)), 3 if tolerance >= 0.01 else 4)
 
 
 def province_shapes(tolerance: float = 0.02) -> dict:

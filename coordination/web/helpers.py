@@ -20,6 +20,17 @@ def get_or_404(model: type[T], ident) -> T:
     return obj
 
 
+def province_or_404(code: str):
+    """The province (2025 structure) with this code, or 404."""
+    from models import AdminUnit
+    from models.geography import PROVINCE
+
+    unit = db.session.get(AdminUnit, code)
+    if unit is None or unit.level != PROVINCE:
+        abort(404)
+    return unit
+
+
 def require(allowed: bool) -> None:
     """Out of scope looks exactly like not found."""
     if not allowed:

@@ -2,23 +2,22 @@
 Counts only — no names of volunteers, no phone numbers — so every signed-in user may see them."""
 from __future__ import annotations
 
-import csv
-import io
 from typing import Optional
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from maps import coverage_map
-from models import AdminUnit, Team, db
-from models.geography import PROVINCE as PROVINCE_UNIT
+from models import Team, db
 
 from .. import coverage
 from ..auth import current_scope
 from ..clock import local_today
+from ..task_board import to_csv
+from .helpers import province_or_404
 
 bp = Blueprint("maps", __name__, url_prefix="/map")
 
@@ -55,41 +54,27 @@ def _province_parts(code: str, locale: str) -> coverage_map.MapParts:
 @login_required
 def national():
     scope = current_scope()
-    if not scope.national and request.args.get("all") != "1":
-        home = _home_province(scope)
-        if home:
-            return redirect(url_for(".province", code=home))
-    provinces = coverage.provinces()
-    return render_template("map.html", parts=_national_parts(str(get_locale())), provinces=provinces,
-                           dash=coverage.dashboard(None), province=None, communes=None, home=_home_province(scope),
+    home = None if scope.national else _home_province(scope)
+    if home and request.args.get("all") != "1":
+        return redirect(url_for(".province", code=home))
+    return render_template("map.html", parts=_national_parts(str(get_locale())), provinces=coverage.provinces(),
+                           dash=coverage.dashboard(None), province=None, communes=None, home=home,
                            legend=coverage_map)
-
-
-def _province_unit(code: str) -> AdminUnit:
-    unit = db.session.get(AdminUnit, code)
-    if unit is None or unit.level != PROVINCE_UNIT:
-        abort(404)
-    return unit
 
 
 @bp.get("/<code>")
 @login_required
 def province(code: str):
-    unit = _province_unit(code)
+    unit = province_or_404(code)
     communes = coverage.communes(code)
-    row = next((p for p in coverage.provinces() if p.code == code), None)
+    row = coverage.roll_up(code, unit.name, communes)  # this province only: no national query
     return render_template("map.html", parts=_province_parts(code, str(get_locale())), province=unit, row=row,
                            communes=communes, dash=coverage.dashboard(code), provinces=None,
                            home=_home_province(current_scope()), legend=coverage_map)
 
 
 def _csv(filename: str, header: list[str], rows) -> Response:
-    out = io.StringIO()
-    out.write("\ufeff")  # Excel opens UTF-8 with a BOM correctly
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
+    return Response("".join(to_csv(rows, header)), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename={filename}"})
 
 
@@ -106,7 +91,7 @@ def national_csv():
 @bp.get("/<code>/coverage.csv")
 @login_required
 def province_csv(code: str):
-    _province_unit(code)
+    province_or_404(code)
     status = {coverage.NO_TEAM: _("No team"), coverage.TEAM: _("Has a team"), coverage.ON_DUTY: _("On duty now")}
     rows = [(c.code, c.name, status[c.status], c.members, c.on_duty, c.tasks, c.tasks_done, c.gaps)
             for c in coverage.communes(code)]

@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from models import AdminUnit, Membership, Person, Task, TaskUpdate, Team, db
-from models.geography import PROVINCE as PROVINCE_UNIT
 from models.tasks import CANCELLED, KINDS, STATUSES
 from models.teams import COMMUNE
 
@@ -16,7 +15,7 @@ from .. import assignment, permissions, task_board, tasks
 from ..auth import current_scope
 from ..clock import local_today
 from ..errors import DomainError
-from .helpers import form_error, get_or_404, page_arg, require
+from .helpers import form_error, get_or_404, page_arg, province_or_404, require
 from .task_forms import AssignForm, CancelForm, ProgressForm, StatusForm, TaskForm
 
 bp = Blueprint("tasks", __name__)
@@ -34,10 +33,7 @@ def _board_filter() -> task_board.BoardFilter:
 
 def _province(code: str) -> AdminUnit:
     require(permissions.can_view_province(current_scope(), code))
-    unit = db.session.get(AdminUnit, code)
-    if unit is None or unit.level != PROVINCE_UNIT:
-        abort(404)
-    return unit
+    return province_or_404(code)
 
 
 @bp.get("/provinces/<code>/tasks")
