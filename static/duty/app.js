@@ -9,6 +9,7 @@
   const fmt = (s, v) => s.replace(/\{(\w+)\}/g, (_, k) => v[k]);
   let state = JSON.parse(localStorage.getItem("duty-state") || "null");
   let syncing = false;
+  let retry = null, retryDelay = 5000;  // while items wait: retry after 5 s, 10 s, … up to 60 s
 
   function uuid() {
     if (crypto.randomUUID) return crypto.randomUUID();
@@ -87,11 +88,20 @@
     render();
   }
 
+  // The browser's "online" event is a hint, not a promise (captive portals, a flaky 3G link, a
+  // network switch the page never hears about), so while anything waits we also retry on a timer.
+  function retryLater() {
+    clearTimeout(retry);
+    retry = setTimeout(sync, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, 60000);
+  }
+
   async function sync() {
     if (syncing || !state) return;
     const items = await queued();
-    if (!items.length) return;
+    if (!items.length) { retryDelay = 5000; return; }
     syncing = true;
+    let sent = false;
     try {
       const r = await fetch("/api/v1/checkins", {
         method: "POST", credentials: "same-origin",
@@ -99,7 +109,7 @@
         body: JSON.stringify({ items: items.slice(0, 500) }),
       });
       if (r.status === 401) { $("login").hidden = false; return; }
-      if (!r.ok) return;
+      if (!r.ok) { await refresh(); return; }  // e.g. an expired CSRF token: fetch a fresh one
       const body = await r.json();
       const rejected = JSON.parse(localStorage.getItem("duty-rejected") || "[]");
       body.results.filter((x) => x.status === "rejected").forEach((x) => {
@@ -108,8 +118,13 @@
       });
       localStorage.setItem("duty-rejected", JSON.stringify(rejected.slice(-10)));
       await dequeue(body.results.map((x) => x.client_uuid).filter(Boolean));
+      sent = true;
       await refresh();
-    } catch (e) { /* offline: try again later */ } finally { syncing = false; render(); }
+    } catch (e) { /* offline: try again later */ } finally {
+      syncing = false;
+      render();
+      if (sent) { retryDelay = 5000; if ((await queued()).length) sync(); } else retryLater();
+    }
   }
 
   function position() {
@@ -134,9 +149,9 @@
     sync();
   });
 
-  window.addEventListener("online", () => { render(); sync(); });
+  window.addEventListener("online", () => { retryDelay = 5000; render(); sync(); });
   window.addEventListener("offline", render);
-  setInterval(sync, 30000);
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) sync(); });
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/duty/sw.js", { scope: "/duty/" });
   render().then(refresh).then(sync);
 })();
