@@ -56,8 +56,10 @@ def authenticate(identifier: str, password: str, ip: str = "?", max_failures: in
     ok = bool(user and user.password_hash and user.is_active_account
               and check_password_hash(user.password_hash, (password or "")[:MAX_PASSWORD]))
     db.session.add(LoginAttempt(identifier=ident, ip=ip[:45], success=ok, at=utcnow()))
+    province, team = audit.person_home(user.person_id if user else None)
     audit.record(user.id if user else None, "login" if ok else "login_failed", "user",
-                 user.id if user else None, after={"identifier": ident, "ip": ip[:45]})
+                 user.id if user else None, after={"identifier": ident, "ip": ip[:45]},
+                 province_code=province, team_id=team)
     if ok:
         user.last_login_at = utcnow()
     db.session.commit()

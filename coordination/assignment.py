@@ -110,7 +110,9 @@ def assign(spec: TaskSpec, targeting: Targeting, actor_user_id: Optional[int]) -
                  created_by_id=actor_user_id, batch=batch, status="open", done_count=0,
                  created_at=now, updated_at=now)
             for team_id in result.team_ids]
-    db.session.execute(sa.insert(Task), rows)
-    audit.record(actor_user_id, "bulk_assign", "task_batch", batch, province_code=targeting.province_code,
-                 after={"teams": len(rows), "kind": values["kind"], "title": values["title"]})
+    created = db.session.execute(sa.insert(Task).returning(Task.id, Task.team_id, Task.province_code), rows).all()
+    audit.record_many(actor_user_id, "create", "task", [
+        dict(entity_id=task_id, team_id=team_id, province_code=province,
+             after={"batch": batch, "kind": values["kind"], "title": values["title"]})
+        for task_id, team_id, province in created])
     return batch, len(rows)

@@ -113,6 +113,7 @@ def update_person(person: Person, data: PersonInput, actor_id: Optional[int] = N
     db.session.flush()
     changed_before = {k: v for k, v in before.items() if v != values[k]}
     if changed_before:
+        province, team = audit.person_home(person.id)
         audit.record(actor_id, "update", "person", person.id, before=changed_before,
-                     after={k: values[k] for k in changed_before})
+                     after={k: values[k] for k in changed_before}, province_code=province, team_id=team)
     return person

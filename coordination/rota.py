@@ -91,7 +91,7 @@ def generate(team: Team, spec: RotaSpec, first_day: date, last_day: date,
                  required=values["required"], created_at=now) for s, e in slots if s not in existing]
     if rows:
         db.session.execute(sa.insert(Shift), rows)
-    audit.record(actor_id, "generate", "rota", rota.id, province_code=team.province_code,
+    audit.record(actor_id, "generate", "rota", rota.id, province_code=team.province_code, team_id=team.id,
                  after={"shifts": len(rows), "from": first_day, "to": last_day})
     return rota, len(rows), len(slots) - len(rows)
 
@@ -120,7 +120,7 @@ def add_shift(team: Team, starts_at: datetime, ends_at: datetime, required: int 
                   required=required, note=(note or "").strip()[:200] or None)
     db.session.add(shift)
     db.session.flush()
-    audit.record(actor_id, "create", "shift", shift.id, province_code=team.province_code,
+    audit.record(actor_id, "create", "shift", shift.id, province_code=team.province_code, team_id=team.id,
                  after={"starts_at": starts_at, "ends_at": ends_at})
     return shift
 
@@ -158,13 +158,14 @@ def assign(shift: Shift, person: Person, role: str = MEMBER, actor_id: Optional[
     assignment = ShiftAssignment(shift_id=shift.id, person_id=person.id, role=role)
     db.session.add(assignment)
     db.session.flush()
-    audit.record(actor_id, "assign", "shift", shift.id, province_code=shift.province_code,
+    audit.record(actor_id, "assign", "shift", shift.id, province_code=shift.province_code, team_id=shift.team_id,
                  after={"person_id": person.id, "role": role})
     return assignment
 
 
 def unassign(assignment: ShiftAssignment, actor_id: Optional[int] = None) -> None:
     audit.record(actor_id, "unassign", "shift", assignment.shift_id, province_code=assignment.shift.province_code,
+                 team_id=assignment.shift.team_id,
                  before={"person_id": assignment.person_id, "role": assignment.role})
     db.session.delete(assignment)
     db.session.flush()
@@ -182,6 +183,7 @@ def reassign(assignment: ShiftAssignment, person: Person, actor_id: Optional[int
     assignment.person_id = person.id
     db.session.flush()
     audit.record(actor_id, "reassign", "shift", assignment.shift_id, province_code=assignment.shift.province_code,
+                 team_id=assignment.shift.team_id,
                  before={"person_id": before}, after={"person_id": person.id})
     return assignment
 
@@ -202,6 +204,7 @@ def swap(first: ShiftAssignment, second: ShiftAssignment, actor_id: Optional[int
     first.shift_id, first.role, second.shift_id, second.role = second.shift_id, second.role, first.shift_id, first.role
     db.session.flush()
     audit.record(actor_id, "swap", "shift", first.shift_id, province_code=first.shift.province_code,
+                 team_id=first.shift.team_id,
                  after={"assignments": [first.id, second.id], "people": [b.id, a.id]})
 
 

@@ -80,6 +80,10 @@ def _log(task: Task, user_id: Optional[int], person_id: Optional[int], **fields)
     return update
 
 
+def _audit(task: Task, user_id: Optional[int], action: str, **changes) -> None:
+    audit.record(user_id, action, "task", task.id, province_code=task.province_code, team_id=task.team_id, **changes)
+
+
 def change_status(task: Task, to_status: str, user_id: Optional[int], person_id: Optional[int],
                   reason: Optional[str] = None, note: Optional[str] = None) -> Task:
     """Move a task along its workflow. Blocking needs a reason. A stale view loses cleanly."""
@@ -105,6 +109,7 @@ def change_status(task: Task, to_status: str, user_id: Optional[int], person_id:
         setattr(task, key, value)
     _log(task, user_id, person_id, from_status=from_status, to_status=to_status,
          note=_clean_note(reason if to_status == BLOCKED else note))
+    _audit(task, user_id, "status", before={"status": from_status}, after={"status": to_status})
     return task
 
 
@@ -114,8 +119,7 @@ def cancel(task: Task, user_id: Optional[int], person_id: Optional[int], reason:
     from_status = task.status
     task.status, task.updated_at = CANCELLED, utcnow()
     _log(task, user_id, person_id, from_status=from_status, to_status=CANCELLED, note=_clean_note(reason))
-    audit.record(user_id, "cancel", "task", task.id, province_code=task.province_code,
-                 before={"status": from_status}, after={"status": CANCELLED})
+    _audit(task, user_id, "cancel", before={"status": from_status}, after={"status": CANCELLED})
     return task
 
 
@@ -149,6 +153,7 @@ def report_progress(task: Task, delta: int, user_id: Optional[int], person_id: O
         raise Conflict(_l("Someone changed this task meanwhile. Reload and try again."), field="delta")
     task.done_count = done
     _log(task, user_id, person_id, delta=delta, done_count_after=done, note=note)
+    _audit(task, user_id, "progress", before={"done_count": done - delta}, after={"done_count": done})
     return task
 
 
@@ -161,9 +166,12 @@ def assign_person(task: Task, person: Optional[Person], user_id: Optional[int], 
         if not is_member:
             raise ValidationError(_l("%(name)s is not a member of this team.", name=person.full_name),
                                   field="assignee")
+    before = task.assignee_person_id
     task.assignee_person_id = person.id if person else None
     task.updated_at = utcnow()
     _log(task, user_id, person_id, assignee_person_id=task.assignee_person_id)
+    _audit(task, user_id, "assign", before={"assignee_person_id": before},
+           after={"assignee_person_id": task.assignee_person_id})
     return task
 
 

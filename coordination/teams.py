@@ -73,7 +73,7 @@ def create_province_team(province_code: str, actor_id: Optional[int] = None) -> 
                 province_code=unit.code, parent_id=parent.id if parent else None)
     db.session.add(team)
     db.session.flush()
-    audit.record(actor_id, "create", "team", team.id, province_code=unit.code,
+    audit.record(actor_id, "create", "team", team.id, province_code=unit.code, team_id=team.id,
                  after={"level": PROVINCE, "admin_unit_code": unit.code})
     return team
 
@@ -101,7 +101,7 @@ def create_commune_team(commune_code: str, parent_team_id: Optional[int] = None,
                 province_code=unit.province_code, parent_id=parent.id)
     db.session.add(team)
     db.session.flush()
-    audit.record(actor_id, "create", "team", team.id, province_code=unit.province_code,
+    audit.record(actor_id, "create", "team", team.id, province_code=unit.province_code, team_id=team.id,
                  after={"level": COMMUNE, "admin_unit_code": unit.code})
     return team
 
@@ -119,7 +119,7 @@ def create_village_team(commune: Team, name: str, actor_id: Optional[int] = None
                 province_code=commune.province_code, parent_id=commune.id)
     db.session.add(team)
     db.session.flush()
-    audit.record(actor_id, "create", "team", team.id, province_code=commune.province_code,
+    audit.record(actor_id, "create", "team", team.id, province_code=commune.province_code, team_id=team.id,
                  after={"level": VILLAGE, "name": name})
     return team
 
@@ -147,6 +147,7 @@ def add_member(team: Team, person: Person, role: str = MEMBER, start: Optional[d
     db.session.add(membership)
     db.session.flush()
     audit.record(actor_id, "create", "membership", membership.id, province_code=team.province_code,
+                 team_id=team.id,
                  after={"person_id": person.id, "team_id": team.id, "role": role})
     return membership
 
@@ -161,7 +162,9 @@ def end_membership(membership: Membership, end: Optional[date] = None, actor_id:
     membership.end_date = end
     membership.ended_at = utcnow()
     db.session.flush()
-    audit.record(actor_id, "end", "membership", membership.id, province_code=membership.team.province_code,
+    team = membership.team
+    audit.record(actor_id, "end", "membership", membership.id, province_code=team.province_code,
+                 team_id=team.id,
                  before={"end_date": None}, after={"end_date": end})
     return membership
 

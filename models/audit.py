@@ -11,6 +11,8 @@ from .base import UTCDateTime, db, utcnow
 
 
 class AuditEvent(db.Model):
+    """Append-only: on PostgreSQL a trigger refuses UPDATE and DELETE (migration 0009)."""
+
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -19,6 +21,13 @@ class AuditEvent(db.Model):
     action: Mapped[str] = mapped_column(sa.String(40), nullable=False)
     entity: Mapped[str] = mapped_column(sa.String(40), nullable=False)
     entity_id: Mapped[Optional[str]] = mapped_column(sa.String(40))
-    province_code: Mapped[Optional[str]] = mapped_column(sa.String(8), index=True)
+    province_code: Mapped[Optional[str]] = mapped_column(sa.String(8))
+    team_id: Mapped[Optional[int]] = mapped_column(sa.Integer)  # no FK: a log outlives what it names
     before: Mapped[Optional[dict[str, Any]]] = mapped_column(sa.JSON)
     after: Mapped[Optional[dict[str, Any]]] = mapped_column(sa.JSON)
+
+    __table_args__ = (
+        # The audit page reads newest first inside a province or a team.
+        sa.Index("ix_audit_events_province_id", "province_code", "id"),
+        sa.Index("ix_audit_events_team_id", "team_id", "id"),
+    )
