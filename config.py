@@ -31,7 +31,7 @@ class Config:
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = TZ_DISPLAY
     LANGUAGES = ("vi", "en")
-    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    MAX_CONTENT_LENGTH = 6 * 1024 * 1024  # a 5 MB spreadsheet import plus the form around it
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True

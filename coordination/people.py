@@ -56,24 +56,33 @@ class PersonInput:
     consent_sms: bool = True
 
 
-def _clean(data: PersonInput) -> dict:
-    name = " ".join((data.full_name or "").split())
+def clean_name(raw: Optional[str]) -> str:
+    name = " ".join((raw or "").split())
     if not name:
         raise ValidationError(_l("Enter the person's full name."), field="full_name")
     if len(name) > MAX_NAME:
         raise ValidationError(_l("The name is too long (at most %(n)d characters).", n=MAX_NAME), field="full_name")
-    if data.affiliation not in AFFILIATIONS:
-        raise ValidationError(_l("Choose an affiliation from the list."), field="affiliation")
-    org = " ".join((data.organisation or "").split()) or None
+    return name
+
+
+def clean_organisation(raw: Optional[str], affiliation: str) -> Optional[str]:
+    org = " ".join((raw or "").split()) or None
     if org and len(org) > MAX_ORG:
         raise ValidationError(_l("The organisation name is too long (at most %(n)d characters).", n=MAX_ORG),
                               field="organisation")
-    if data.affiliation == ENTERPRISE and not org:
+    if affiliation == ENTERPRISE and not org:
         raise ValidationError(_l("Name the enterprise (e.g. Viettel, VNPT, MobiFone, FPT)."), field="organisation")
+    return org
+
+
+def _clean(data: PersonInput) -> dict:
+    name = clean_name(data.full_name)
+    if data.affiliation not in AFFILIATIONS:
+        raise ValidationError(_l("Choose an affiliation from the list."), field="affiliation")
     return dict(
         full_name=name, phone=normalise_phone(data.phone), email=normalise_email(data.email),
-        affiliation=data.affiliation, organisation=org, sms_ascii=bool(data.sms_ascii),
-        consent_sms=bool(data.consent_sms),
+        affiliation=data.affiliation, organisation=clean_organisation(data.organisation, data.affiliation),
+        sms_ascii=bool(data.sms_ascii), consent_sms=bool(data.consent_sms),
     )
 
 

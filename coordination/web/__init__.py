@@ -13,10 +13,11 @@ log = logging.getLogger(__name__)
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import (api, api_duty, api_tasks, auth, broadcasts, duty, labels, main, maps,  # noqa: F401
+    from . import (api, api_duty, api_tasks, auth, broadcasts, duty, imports, labels, main, maps,  # noqa: F401
                    messages, people, provinces, sms_hooks, tasks, teams)
 
-    for module in (auth, main, maps, provinces, teams, people, tasks, duty, messages, broadcasts, api, sms_hooks):
+    for module in (auth, main, maps, provinces, teams, people, imports, tasks, duty, messages, broadcasts, api,
+                   sms_hooks):
         app.register_blueprint(module.bp)
     app.jinja_env.globals["labels"] = labels
     app.extensions["csrf_protect"].exempt(api.bp)  # the API checks CSRF itself for cookie sessions
@@ -52,7 +53,8 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(_e):
-        return _error(413, _("The upload is too large."))
+        return _error(413, _("The upload is too large (at most %(mb)d MB).",
+                             mb=app.config["MAX_CONTENT_LENGTH"] // 1048576))
 
     @app.errorhandler(500)
     def server_error(e):

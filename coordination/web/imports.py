@@ -1,0 +1,142 @@
+"""Import members from a spreadsheet: upload → preview with every problem → confirm → result."""
+from __future__ import annotations
+
+import io
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf.file import FileField
+from wtforms import RadioField
+
+from models import ImportBatch, db
+
+from .. import member_import
+from ..auth import current_scope
+from ..errors import DomainError
+from ..spreadsheet import MAX_BYTES, MAX_ROWS
+from ..task_board import to_csv
+from .forms import REQUIRED, FlaskForm
+from .helpers import form_error, get_or_404, require
+
+bp = Blueprint("imports", __name__, url_prefix="/imports")
+
+
+class UploadForm(FlaskForm):
+    file = FileField(_l("Spreadsheet (CSV or Excel .xlsx)"), render_kw={"accept": ".csv,.xlsx,.txt,text/csv,application/vnd.openxmlformats-"
+                                                      "officedocument.spreadsheetml.sheet"})
+
+
+class ConfirmForm(FlaskForm):
+    mode = RadioField(choices=[], default=member_import.SKIP, validate_choice=True)
+
+
+def _may_import() -> bool:
+    scope = current_scope()
+    return scope.national or bool(scope.provinces) or bool(scope.led_teams)
+
+
+def _confirm_form() -> ConfirmForm:
+    form = ConfirmForm()
+    form.mode.choices = [(member_import.SKIP, _("Skip them (change nothing)")),
+                         (member_import.UPDATE, _("Update their name, affiliation and organisation, and add them "
+                                                  "to the commune's team"))]
+    return form
+
+
+@bp.route("", methods=["GET", "POST"])
+@login_required
+def upload():
+    require(_may_import())
+    form = UploadForm()
+    if form.validate_on_submit():
+        upload = request.files.get("file")
+        if not upload or not upload.filename:
+            form.file.errors = [str(REQUIRED)]
+        else:
+            try:
+                batch = member_import.preview(current_user.id, upload.filename, upload.read(MAX_BYTES + 1),
+                                              current_scope())
+                db.session.commit()
+                return redirect(url_for("imports.show", batch_id=batch.id))
+            except DomainError as err:
+                form_error(form, err, default_field="file")
+    status = 400 if form.is_submitted() else 200
+    recent = db.session.scalars(db.select(ImportBatch).where(ImportBatch.user_id == current_user.id)
+                                .order_by(ImportBatch.id.desc()).limit(10)).all()
+    return render_template("imports/upload.html", form=form, recent=recent,
+                           max_mb=MAX_BYTES // 1048576, max_rows=f"{MAX_ROWS:,}"
+                           .replace(",", ".")), status
+
+
+def _own_batch(batch_id: int) -> ImportBatch:
+    batch = get_or_404(ImportBatch, batch_id)
+    require(batch.user_id == current_user.id)
+    return batch
+
+
+@bp.get("/<int:batch_id>")
+@login_required
+def show(batch_id: int):
+    batch = _own_batch(batch_id)
+    return render_template("imports/preview.html", batch=batch, s=batch.summary or {}, form=_confirm_form(),
+                           labels_by_column=member_import.COLUMN_LABELS)
+
+
+@bp.post("/<int:batch_id>/confirm")
+@login_required
+def confirm(batch_id: int):
+    batch = _own_batch(batch_id)
+    form = _confirm_form()
+    if not form.validate_on_submit():
+        flash(_("Choose what to do with phones already registered."), "error")
+        return redirect(url_for("imports.show", batch_id=batch.id))
+    try:
+        result = member_import.run(batch, form.mode.data, current_scope(), current_user.id)
+        db.session.commit()
+        flash(_("Imported: %(created)d new people, %(updated)d updated, %(memberships)d added to teams.",
+                created=result["created"], updated=result["updated"], memberships=result["memberships"]), "success")
+    except DomainError as err:
+        db.session.rollback()
+        flash(str(err), "error")
+    return redirect(url_for("imports.show", batch_id=batch.id))
+
+
+@bp.get("/<int:batch_id>/problems.csv")
+@login_required
+def problems_csv(batch_id: int):
+    batch = _own_batch(batch_id)
+    labels = member_import.COLUMN_LABELS
+    rows = [[row, str(labels.get(column, column)), message] for row, column, message in
+            (batch.summary or {}).get("problems", [])]
+    return Response(to_csv(rows, header=[_("Row"), _("Column"), _("Problem")]), mimetype="text/csv",
+                    headers={"Content-Disposition": f"attachment; filename=import-{batch.id}-problems.csv"})
+
+
+@bp.get("/template.<ext>")
+@login_required
+def template(ext: str):
+    header, examples = member_import.TEMPLATE_HEADER, member_import.TEMPLATE_EXAMPLES
+    if ext == "csv":
+        return Response(to_csv(examples, header=header), mimetype="text/csv",
+                        headers={"Content-Disposition": "attachment; filename=mau-nhap-thanh-vien.csv"})
+    if ext != "xlsx":
+        abort(404)
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Thành viên"
+    for row in [header, *examples]:
+        sheet.append(row)
+    for column, width in zip("ABCDEFG", (24, 16, 26, 26, 18, 22, 14)):
+        sheet.column_dimensions[column].width = width
+    sheet.column_dimensions["B"].number_format = "@"
+    guide = book.create_sheet("Hướng dẫn")
+    for line in member_import.TEMPLATE_GUIDE:
+        guide.append([line])
+    out = io.BytesIO()
+    book.save(out)
+    return Response(out.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": "attachment; filename=mau-nhap-thanh-vien.xlsx"})
