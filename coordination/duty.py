@@ -111,7 +111,7 @@ def person_duty(person_id: int, team_ids: list[int], now: Optional[datetime] = N
     return MyDuty(open_session, list(current), list(nxt), [ShiftRow(s, n) for s, n in claimable])
 
 
-def _hours_expr(start: datetime, end: datetime, now: datetime):
+def hours_expr(start: datetime, end: datetime, now: datetime):
     """Hours of each session inside [start, end), open sessions counted until now."""
     stop = sa.func.coalesce(DutySession.ended_at, now)
     if db.engine.dialect.name == "sqlite":
@@ -128,7 +128,7 @@ def hours_on_duty(start: datetime, end: datetime, team_id: Optional[int] = None,
     """Hours on duty within a period, per person (or per team), clipped to the period."""
     now = now or utcnow()
     key = DutySession.person_id if by == "person" else DutySession.team_id
-    q = (sa.select(key, sa.func.sum(_hours_expr(start, end, now)))
+    q = (sa.select(key, sa.func.sum(hours_expr(start, end, now)))
          .where(DutySession.started_at < end, sa.func.coalesce(DutySession.ended_at, now) > start)
          .group_by(key))
     if team_id is not None:

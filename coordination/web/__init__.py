@@ -14,10 +14,10 @@ log = logging.getLogger(__name__)
 
 def register_blueprints(app: Flask) -> None:
     from . import (api, api_duty, api_tasks, auth, broadcasts, duty, imports, labels, main, maps,  # noqa: F401
-                   messages, people, provinces, sms_hooks, tasks, teams)
+                   messages, people, provinces, reports, sms_hooks, tasks, teams)
 
-    for module in (auth, main, maps, provinces, teams, people, imports, tasks, duty, messages, broadcasts, api,
-                   sms_hooks):
+    for module in (auth, main, maps, provinces, teams, people, imports, reports, tasks, duty, messages, broadcasts,
+                   api, sms_hooks):
         app.register_blueprint(module.bp)
     app.jinja_env.globals["labels"] = labels
     app.extensions["csrf_protect"].exempt(api.bp)  # the API checks CSRF itself for cookie sessions
@@ -48,8 +48,11 @@ def register_error_handlers(app: Flask) -> None:
         return _error(400, _("The form expired or came from elsewhere. Reload the page and try again."))
 
     @app.errorhandler(400)
-    def bad_request(_e):
-        return _error(400, _("The request could not be understood."))
+    def bad_request(e):
+        from werkzeug.exceptions import BadRequest
+
+        custom = e.description if e.description != BadRequest.description else None  # abort(400, "why")
+        return _error(400, custom or _("The request could not be understood."))
 
     @app.errorhandler(413)
     def too_large(_e):

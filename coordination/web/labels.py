@@ -54,3 +54,18 @@ SMS_STATUS = {"queued": _l("queued"), "sending": _l("sending"), "sent": _l("sent
               "failed": _l("failed"), "undelivered": _l("undelivered"), "not_sent": _l("not sent")}
 SMS_PURPOSE = {"reminder": _l("Reminder"), "escalation": _l("Escalation"), "handoff": _l("Handoff digest"), "broadcast": _l("Broadcast"),
                "ack_request": _l("Please confirm"), "invitation": _l("Invitation"), "other": _l("Other")}
+REPORT_METRIC = {
+    "commune_teams": _l("Commune teams"),
+    "teams_formed": _l("Teams formed this month"),
+    "teams_complete": _l("Complete teams (a lead and 3+ members)"),
+    "members": _l("Members"),
+    "coverage": _l("Shift coverage (%)"),
+    "hours": _l("Hours on duty"),
+    "tasks_created": _l("Tasks created"),
+    "tasks_done": _l("Tasks done"),
+    "alerts": _l("SMS alerts"),
+    "alerts_sent": _l("SMS sent"),
+    "alerts_delivered": _l("SMS delivered"),
+    "alerts_failed": _l("SMS failed"),
+    "alerts_acknowledged": _l("SMS acknowledged"),
+}

@@ -1,0 +1,64 @@
+"""Monthly reports: a printable page with charts, and the same figures as an Excel workbook."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from .. import monthly_report
+from ..auth import current_scope
+from ..clock import local_today
+from . import labels
+from .helpers import province_or_404, require
+from .report_xlsx import workbook
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+def _month() -> date:
+    raw = (request.args.get("month") or "").strip()
+    try:
+        first = monthly_report.month_start(raw or None)
+    except ValueError:
+        abort(400, _("The month must look like 2026-11."))
+    if first.year < 2020 or first > local_today():
+        abort(400, _("Choose a month between 01/2020 and this month."))
+    return first
+
+
+def _province():
+    """The province asked for, or None for the national report; only inside the user's scope."""
+    scope = current_scope()
+    code = request.args.get("province") or None
+    if code is None:
+        require(scope.national)
+        return None
+    province = province_or_404(code)
+    require(scope.national or code in scope.provinces)
+    return province
+
+
+@bp.get("/monthly")
+@login_required
+def monthly():
+    scope = current_scope()
+    if "province" not in request.args and not scope.national:
+        require(bool(scope.provinces))
+        return redirect(url_for("reports.monthly", province=sorted(scope.provinces)[0], **request.args))
+    province, first = _province(), _month()
+    report = monthly_report.build(first, province.code if province else None)
+    return render_template("reports/monthly.html", r=report, metrics=monthly_report.HEADLINE,
+                           metric_labels=labels.REPORT_METRIC, month_value=first.strftime("%Y-%m"),
+                           this_month=local_today().strftime("%Y-%m"))
+
+
+@bp.get("/monthly.xlsx")
+@login_required
+def monthly_xlsx():
+    province, first = _province(), _month()
+    report = monthly_report.build(first, province.code if province else None)
+    name = f"bao-cao-{province.code if province else 'toan-quoc'}-{first:%Y-%m}.xlsx"
+    return Response(workbook(report), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename={name}"})
