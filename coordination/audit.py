@@ -10,7 +10,7 @@ from typing import Any, Optional
 import sqlalchemy as sa
 
 from models import AuditEvent, Membership, Team, db
-from models.base import utcnow
+from models.base import insert_many, utcnow
 
 
 def _jsonable(values: Optional[dict[str, Any]]) -> Optional[dict[str, Any]]:
@@ -36,7 +36,7 @@ def record_many(actor_user_id: Optional[int], action: str, entity: str, events: 
     if not events:
         return
     now = utcnow()
-    db.session.execute(sa.insert(AuditEvent), [dict(
+    insert_many(AuditEvent, [dict(
         at=now, actor_user_id=actor_user_id, action=action, entity=entity, entity_id=str(e["entity_id"]),
         province_code=e.get("province_code"), team_id=e.get("team_id"),
         before=_jsonable(e.get("before")), after=_jsonable(e.get("after"))) for e in events])

@@ -8,6 +8,7 @@ missing, people, memberships and one audit event per change.
 """
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Optional
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from models import AdminUnit, LegacyUnit, Membership, Person, Team, db, utcnow
+from models.base import insert_many
 from models.geography import COMMUNE as COMMUNE_UNIT
 from models.geography import PROVINCE as PROVINCE_UNIT
 from models.imports import IMPORTED, PREVIEWED, ImportBatch
@@ -109,6 +111,7 @@ class Plan:
     problems: list[Problem] = field(default_factory=list)
     total: int = 0  # data rows in the file
     communes_without_team: set[str] = field(default_factory=set)
+    file_rows: list[Row] = field(default_factory=list)  # valid as far as the file goes
 
     @property
     def existing(self) -> int:
@@ -129,11 +132,14 @@ class Communes:
     def __init__(self):
         self.units = {code: (name, province) for code, name, province in db.session.execute(
             sa.select(AdminUnit.code, AdminUnit.name, AdminUnit.province_code).where(AdminUnit.level == COMMUNE_UNIT))}
+        # Exact spelling first ("Sơn Hạ" is not "Sơn Hà"), then without accents for people who type none.
+        self.by_spelling: dict[str, set[str]] = defaultdict(set)
         self.by_name: dict[str, set[str]] = defaultdict(set)
         for code, name, short in db.session.execute(sa.select(AdminUnit.code, AdminUnit.name, AdminUnit.short_name)
                                                     .where(AdminUnit.level == COMMUNE_UNIT)):
-            self.by_name[fold(name)].add(code)
-            self.by_name[fold(short)].add(code)
+            for spelling in (name, short):
+                self.by_spelling[spelling.lower()].add(code)
+                self.by_name[fold(spelling)].add(code)
         self.provinces: dict[str, str] = {}
         for code, name, short in db.session.execute(sa.select(AdminUnit.code, AdminUnit.name, AdminUnit.short_name)
                                                     .where(AdminUnit.level == PROVINCE_UNIT)):
@@ -163,7 +169,10 @@ class Communes:
         if not parts:
             raise ValidationError(_l("Enter the commune (its name or code)."), field="commune")
         name, hint = fold(parts[0]), fold(parts[-1] if len(parts) > 1 else province_hint)
-        matches = {c for c in self.by_name.get(name, ()) if not hint or self._province_matches(c, hint)}
+        matches = {c for c in self.by_spelling.get(" ".join(parts[0].lower().split()), ())
+                   if not hint or self._province_matches(c, hint)}
+        if not matches:
+            matches = {c for c in self.by_name.get(name, ()) if not hint or self._province_matches(c, hint)}
         if not matches:
             matches = {new for new, old_province in self.legacy_by_name.get(name, ())
                        if not hint or self._province_matches(new, hint, old_province)}
@@ -196,13 +205,30 @@ def _allowed(scope: Scope, province_code: str, commune_code: str, team_units: di
     return commune_code in {team_units.get(t) for t in scope.led_teams}
 
 
+_communes_cache: tuple[float, Optional[Communes]] = (0.0, None)
+
+
+def communes() -> Communes:
+    """The commune lookup, built once per process and kept 10 minutes (geography changes by law)."""
+    global _communes_cache
+    built, lookup = _communes_cache
+    if lookup is None or time.monotonic() - built > 600:
+        lookup = Communes()
+        _communes_cache = (time.monotonic(), lookup)
+    return lookup
+
+
+def _team_units(scope: Scope) -> dict[int, str]:
+    return dict(db.session.execute(sa.select(Team.id, Team.admin_unit_code).where(
+        Team.id.in_(scope.led_teams))).all()) if scope.led_teams else {}
+
+
 def check(filename: str, data: bytes, scope: Scope) -> Plan:
     """Every problem of the file, and the rows that can go in. Writes nothing."""
     table = read_table(filename, data)
     cols = _columns(table[0])
-    communes = Communes()
-    team_units = dict(db.session.execute(sa.select(Team.id, Team.admin_unit_code).where(
-        Team.id.in_(scope.led_teams))).all()) if scope.led_teams else {}
+    lookup = communes()
+    team_units = _team_units(scope)
     plan, seen_phones, lead_rows = Plan(total=len(table) - 1), {}, {}
 
     def cell(values: list[str], key: str) -> str:
@@ -221,10 +247,10 @@ def check(filename: str, data: bytes, scope: Scope) -> Plan:
 
         name = attempt("full_name", lambda: clean_name(cell(values, "full_name")))
         phone = attempt("phone", lambda: normalise_phone(cell(values, "phone")))
-        code = attempt("commune", lambda: communes.resolve(cell(values, "commune"), cell(values, "province")))
-        if code and not _allowed(scope, communes.units[code][1], code, team_units):
+        code = attempt("commune", lambda: lookup.resolve(cell(values, "commune"), cell(values, "province")))
+        if code and not _allowed(scope, lookup.units[code][1], code, team_units):
             problems.append(Problem(number, "commune", str(_l("%(unit)s is outside the area you lead.",
-                                                              unit=communes.units[code][0]))))
+                                                              unit=lookup.units[code][0]))))
         affiliation = AFFILIATIONS_BY_WORD.get(fold(cell(values, "affiliation")))
         if affiliation is None:
             problems.append(Problem(number, "affiliation", str(_l(
@@ -249,6 +275,7 @@ def check(filename: str, data: bytes, scope: Scope) -> Plan:
             plan.problems.extend(problems)
         else:
             plan.rows.append(Row(number, name, phone, code, affiliation, org, role))
+    plan.file_rows = list(plan.rows)
     _against_database(plan)
     return plan
 
@@ -296,10 +323,37 @@ def preview(user_id: int, filename: str, data: bytes, scope: Scope) -> ImportBat
     """Check the file and keep it for the confirmation. File-level problems raise (nothing kept)."""
     plan = check(filename, data, scope)
     batch = ImportBatch(user_id=user_id, filename=(filename or "upload")[:200], content=data,
-                        status=PREVIEWED, summary=summary(plan))
+                        status=PREVIEWED, summary=summary(plan), rows=[_stored(r) for r in plan.file_rows])
     db.session.add(batch)
     db.session.flush()
     return batch
+
+
+STORED = ("row", "full_name", "phone", "commune_code", "affiliation", "organisation", "role")
+
+
+def _stored(row: Row) -> list:
+    return [getattr(row, k) for k in STORED]
+
+
+def recheck(batch: ImportBatch, scope: Scope) -> Plan:
+    """The preview's rows checked again against what may have changed since: the database (phones
+    registered meanwhile, leads, teams) and the user's area. The file itself is not read again."""
+    rows = [Row(*values) for values in batch.rows or []]
+    provinces = {}
+    for chunk in _chunks(sorted({r.commune_code for r in rows})):
+        provinces.update(dict(db.session.execute(sa.select(AdminUnit.code, AdminUnit.province_code)
+                                                 .where(AdminUnit.code.in_(chunk))).all()))
+    team_units = _team_units(scope)
+    plan = Plan(total=(batch.summary or {}).get("total", len(rows)))
+    for r in rows:
+        if _allowed(scope, provinces.get(r.commune_code), r.commune_code, team_units):
+            plan.rows.append(r)
+        else:
+            plan.problems.append(Problem(r.row, "commune", str(_l("%(unit)s is outside the area you lead.",
+                                                                  unit=r.commune_code))))
+    _against_database(plan)
+    return plan
 
 
 def run(batch: ImportBatch, mode: str, scope: Scope, actor_user_id: Optional[int]) -> dict:
@@ -313,7 +367,7 @@ def run(batch: ImportBatch, mode: str, scope: Scope, actor_user_id: Optional[int
                                  .execution_options(synchronize_session=False))
     if claimed.rowcount != 1:
         raise Conflict(_l("This file has already been imported."), field="file")
-    plan = check(batch.filename, batch.content, scope)
+    plan = recheck(batch, scope)
     if not plan.rows:
         raise ValidationError(_l("No row can be imported: correct the file and upload it again."), field="file")
     teams = {code: create_commune_team(code, actor_id=actor_user_id).id for code in sorted(plan.communes_without_team)}
@@ -331,9 +385,10 @@ def run(batch: ImportBatch, mode: str, scope: Scope, actor_user_id: Optional[int
     fresh = [r for r in plan.rows if not r.existing_person_id]
     ids = {}
     if fresh:
-        ids = dict(db.session.execute(sa.insert(Person).returning(Person.phone, Person.id), [
-            dict(full_name=r.full_name, phone=r.phone, affiliation=r.affiliation, organisation=r.organisation)
-            for r in fresh]).all())
+        now = utcnow()
+        ids = dict(insert_many(Person, [
+            dict(full_name=r.full_name, phone=r.phone, affiliation=r.affiliation, organisation=r.organisation,
+                 sms_ascii=False, consent_sms=True, created_at=now) for r in fresh], Person.phone, Person.id))
         audit.record_many(actor_user_id, "create", "person", [
             dict(entity_id=ids[r.phone], after={k: getattr(r, k) for k in ("phone", *fields)}, **where(r))
             for r in fresh])
@@ -365,10 +420,10 @@ def run(batch: ImportBatch, mode: str, scope: Scope, actor_user_id: Optional[int
     new_members = [r for r in members if (person_of[r.row], teams[r.commune_code], r.role) not in already]
     if new_members:
         today = local_today()
-        created = db.session.execute(sa.insert(Membership).returning(Membership.id, Membership.person_id,
-                                                                     Membership.team_id, Membership.role), [
-            dict(person_id=person_of[r.row], team_id=teams[r.commune_code], role=r.role, start_date=today)
-            for r in new_members]).all()
+        created = insert_many(Membership, [
+            dict(person_id=person_of[r.row], team_id=teams[r.commune_code], role=r.role, start_date=today,
+                 created_at=utcnow()) for r in new_members],
+            Membership.id, Membership.person_id, Membership.team_id, Membership.role)
         audit.record_many(actor_user_id, "create", "membership", [
             dict(entity_id=mid, team_id=team_id, province_code=province_of[team_id],
                  after={"person_id": pid, "team_id": team_id, "role": role, "import": batch.id})

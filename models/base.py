@@ -54,3 +54,16 @@ class UTCDateTime(sa.types.TypeDecorator):
 
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+def insert_many(model, rows: list[dict], *returning) -> list:
+    """INSERT many rows in one executemany on the Core table (SQLAlchemy batches them as multi-row
+    VALUES, compiled once), returning the given columns. The ORM's bulk insert with RETURNING
+    splices result sets row by row and took 10 s for 10,000 people."""
+    if not rows:
+        return []
+    statement = sa.insert(model.__table__)
+    if returning:
+        return db.session.execute(statement.returning(*returning, sort_by_parameter_order=True), rows).all()
+    db.session.execute(statement, rows)
+    return []

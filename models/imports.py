@@ -27,5 +27,8 @@ class ImportBatch(TimestampMixin, db.Model):
     status: Mapped[str] = mapped_column(sa.String(10), nullable=False, default=PREVIEWED)
     imported_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     summary: Mapped[Optional[dict[str, Any]]] = mapped_column(sa.JSON)
+    # The rows that passed the file's checks at preview, cleaned: the confirmation imports these
+    # after checking again only what the database can change meanwhile.
+    rows: Mapped[Optional[list]] = mapped_column(sa.JSON)
 
     __table_args__ = (sa.CheckConstraint(f"status IN {IMPORT_STATUSES}", name="status"),)

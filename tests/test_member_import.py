@@ -113,6 +113,9 @@ def test_communes_resolve_by_code_old_code_name_old_name_and_province(ctx):
     assert communes.resolve("Phường Hàng Bạc") == "00070"  # a pre-2025 ward, now in Hoàn Kiếm
     assert communes.resolve("00061") == "00070"  # its old code
     assert communes.resolve("Xã Tân Phú", "Đồng Nai") == "26116"
+    # Accents decide when they are written: Sơn Hà and Sơn Hạ are two communes of Quảng Ngãi.
+    assert communes.resolve("Xã Sơn Hạ, Quảng Ngãi") == "21292"
+    assert communes.resolve("Xã Văn Lăng") == "05665" and communes.resolve("Xã Văn Lang, Thái Nguyên") == "02143"
     assert communes.resolve("Xã Tân Phú, Tỉnh Đồng Nai") == "26116"
     with force_locale("en"):
         with pytest.raises(ValidationError, match="matches 5 communes"):
@@ -235,3 +238,14 @@ def test_an_existing_person_already_in_the_team_is_not_added_twice(world):
     second = member_import.run(_batch(world, csv_bytes(rows)), "update", lead_scope(world), world.lead_a.id)
     db.session.commit()
     assert (first["memberships"], second["memberships"], second["skipped"]) == (1, 0, 1)
+
+
+def test_confirmation_sees_what_changed_since_the_preview(world):
+    batch = _batch(world, csv_bytes())
+    assert batch.summary["existing"] == 0
+    make_person(full_name="Đăng Ký Trước", phone="0912345002")  # registered between preview and confirm
+    db.session.commit()
+    result = member_import.run(batch, "skip", lead_scope(world), world.lead_a.id)
+    db.session.commit()
+    assert (result["created"], result["skipped"]) == (2, 1)
+    assert db.session.scalar(sa.select(Person.full_name).where(Person.phone == "+84912345002")) == "Đăng Ký Trước"

@@ -33,6 +33,7 @@ def upgrade():
         sa.Column('status', sa.String(length=10), nullable=False),
         sa.Column('imported_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('summary', sa.JSON(), nullable=True),
+        sa.Column('rows', sa.JSON(), nullable=True),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("status IN ('previewed', 'imported')", name=op.f('ck_import_batches_status')),
         sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_import_batches_user_id_users'),

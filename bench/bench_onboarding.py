@@ -1,0 +1,174 @@
+"""Bulk import, monthly report and audit trail on national data (after seed_national.py).
+
+- import of 10,000 members (CSV and XLSX) spread over every commune of the country, as the
+  ministry: the preview (upload through Flask: read, check every row, store the batch) and the
+  confirmation (`member_import.run`: teams, people, memberships, audit events; all statements
+  executed, then rolled back so the data set stays as seeded — the commit itself is not timed);
+- the national and a province's monthly report (this month and the previous one), as SQL and as
+  the page and the Excel file through Flask;
+- the audit page for the ministry and for a province lead.
+
+    DATABASE_URL=postgresql://… .venv/bin/python bench/bench_onboarding.py"""
+from __future__ import annotations
+
+import io
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+ROWS = 10_000
+RUNS = 5
+
+
+def _timed(fn, runs: int = RUNS) -> tuple[float, object]:
+    samples, result = [], None
+    for _ in range(runs):
+        t = time.perf_counter()
+        result = fn()
+        samples.append((time.perf_counter() - t) * 1000)
+    return statistics.median(samples), result
+
+
+def _client(app, user_id: int):
+    app.config["WTF_CSRF_ENABLED"] = False  # the test client posts forms without fetching a token first
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id)
+        session["_fresh"] = True
+    return client
+
+
+def members_file(app, kind: str) -> bytes:
+    """10,000 new members, one commune after another across the country, codes and names mixed."""
+    from coordination.member_import import TEMPLATE_HEADER
+    from coordination.names import full_name, phone
+    from models import AdminUnit, db
+    import random
+
+    rng = random.Random(8)
+    with app.app_context():
+        communes = db.session.execute(sa.select(AdminUnit.code, AdminUnit.name, AdminUnit.province_code)
+                                      .where(AdminUnit.level == "commune").order_by(AdminUnit.code)).all()
+        provinces = dict(db.session.execute(sa.select(AdminUnit.code, AdminUnit.name)
+                                            .where(AdminUnit.level == "province")).all())
+    rows = []
+    for i in range(ROWS):
+        code, name, province = communes[i % len(communes)]
+        where = [code, ""] if i % 2 else [name, provinces[province]]
+        affiliation = ("Đoàn thanh niên", "Doanh nghiệp", "Trạm y tế", "Chính quyền", "Khác")[i % 5]
+        rows.append([full_name(rng), phone(2_000_000 + i)] + where +
+                    [affiliation, "Viettel" if affiliation == "Doanh nghiệp" else "", "Thành viên"])
+    if kind == "csv":
+        import csv
+
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(TEMPLATE_HEADER)
+        writer.writerows(rows)
+        return out.getvalue().encode("utf-8-sig")
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(TEMPLATE_HEADER)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def bench_import(app, user_id: int, log=print) -> dict:
+    from coordination import member_import
+    from coordination.permissions import scope_for_person
+    from models import ImportBatch, User, db
+
+    results = {}
+    client = _client(app, user_id)
+    for kind in ("csv", "xlsx"):
+        data = members_file(app, kind)
+        t = time.perf_counter()
+        response = client.post("/imports", data={"file": (io.BytesIO(data), f"members.{kind}")},
+                               content_type="multipart/form-data")
+        preview_ms = (time.perf_counter() - t) * 1000
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        batch_id = int(response.headers["Location"].rsplit("/", 1)[1])
+        with app.app_context():
+            batch = db.session.get(ImportBatch, batch_id)
+            assert batch.summary["valid"] == ROWS, batch.summary["problems"][:5]
+            scope = scope_for_person(db.session.get(User, user_id).person_id)
+            t = time.perf_counter()
+            result = member_import.run(batch, "skip", scope, user_id)
+            db.session.flush()
+            run_ms = (time.perf_counter() - t) * 1000
+            db.session.rollback()
+            db.session.execute(sa.delete(ImportBatch).where(ImportBatch.id == batch_id))
+            db.session.commit()
+        results[kind] = dict(bytes=len(data), preview_ms=round(preview_ms), import_ms=round(run_ms),
+                             created=result["created"], teams_created=result["teams_created"])
+        log(f"  import {ROWS:,} rows from {kind.upper()} ({len(data) / 1024:.0f} KB): preview {preview_ms:.0f} ms, "
+            f"import {run_ms:.0f} ms ({result['created']:,} people, {result['memberships']:,} memberships, "
+            f"{result['teams_created']} teams), total {(preview_ms + run_ms) / 1000:.1f} s (goal ≤ 10 s)")
+    return results
+
+
+def bench_report(app, user_id: int, log=print) -> dict:
+    from coordination import monthly_report
+    from coordination.clock import local_today
+    from models import db
+
+    first = local_today().replace(day=1)
+    results = {}
+    with app.app_context():
+        largest = db.session.execute(sa.text(
+            "SELECT province_code FROM admin_units WHERE level = 'commune' GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
+        )).scalar()
+        for label, code in (("national", None), (f"province {largest}", largest)):
+            ms, report = _timed(lambda: monthly_report.build(first, code))
+            db.session.rollback()
+            results[label] = round(ms)
+            log(f"  monthly report {label} (SQL, this month + previous): {ms:.0f} ms (goal ≤ 2,000); "
+                f"members {report.total.members:,}, hours {report.total.hours:,.0f}, shifts {report.total.shifts:,}")
+    client = _client(app, user_id)
+    for label, path in (("page", f"/reports/monthly?month={first:%Y-%m}"),
+                        ("xlsx", f"/reports/monthly.xlsx?month={first:%Y-%m}")):
+        ms, response = _timed(lambda: client.get(path))
+        assert response.status_code == 200
+        results[label] = round(ms)
+        log(f"  national report {label} through Flask: {ms:.0f} ms, {len(response.get_data()) / 1024:.0f} KB")
+    return results
+
+
+def bench_audit(app, user_id: int, log=print) -> dict:
+    from models import AuditEvent, db
+
+    with app.app_context():
+        events = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    client = _client(app, user_id)
+    results = {}
+    for label, path in (("ministry, newest", "/audit"), ("ministry, logins", "/audit?entity=user"),
+                        ("ministry, one province", "/audit?province=79")):
+        ms, response = _timed(lambda: client.get(path))
+        assert response.status_code == 200, response.status_code
+        results[label] = round(ms)
+        log(f"  audit page ({label}; {events:,} events): {ms:.0f} ms")
+    return results
+
+
+def run(app, log=print) -> dict:
+    from bench.bench_pages import ministry_user
+
+    user_id = ministry_user(app)
+    return dict(imports=bench_import(app, user_id, log), report=bench_report(app, user_id, log),
+                audit=bench_audit(app, user_id, log))
+
+
+if __name__ == "__main__":
+    from app import create_app
+
+    run(create_app())
