@@ -98,7 +98,9 @@ def create_invitation(person: Person, actor_id: Optional[int], ttl_hours: int = 
                             expires_at=utcnow() + timedelta(hours=ttl_hours))
     db.session.add(invitation)
     db.session.flush()
-    audit.record(actor_id, "invite", "user", user.id, after={"person_id": person.id, "expires_at": invitation.expires_at})
+    province, team = audit.person_home(person.id)
+    audit.record(actor_id, "invite", "user", user.id, after={"person_id": person.id, "expires_at": invitation.expires_at},
+                 province_code=province, team_id=team)
     return invitation, raw
 
 

@@ -4,12 +4,13 @@ Every event carries the province (and, where there is one, the team) it happened
 sees exactly the events inside their area (`visible_clause`)."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any, Optional
 
 import sqlalchemy as sa
 
-from models import AuditEvent, Membership, Team, db
+from models import AuditEvent, Membership, Person, Team, User, db
 from models.base import insert_many, utcnow
 
 
@@ -51,3 +52,59 @@ def person_home(person_id: Optional[int]) -> tuple[Optional[str], Optional[int]]
         .where(Membership.person_id == person_id, Membership.end_date.is_(None))
         .order_by(Membership.start_date, Membership.id).limit(1)).first()
     return (row[0], row[1]) if row else (None, None)
+
+
+# --- reading the trail ------------------------------------------------------------------------
+
+ENTITIES = ("team", "membership", "person", "task", "shift", "rota", "broadcast", "user", "import_batch", "api_token",
+            "sms")
+
+
+@dataclass
+class Filters:
+    actor: str = ""  # a name or a phone
+    entity: str = ""
+    province: str = ""
+    since: Optional[date] = None  # Vietnam dates, inclusive
+    until: Optional[date] = None
+    before_id: Optional[int] = None  # keyset paging: events older than this one
+
+
+def visible_clause(scope):
+    """Events inside a lead's area: their provinces, the teams they lead, and their own actions."""
+    if scope.national:
+        return sa.true()
+    own = sa.select(User.id).where(User.person_id == scope.person_id).scalar_subquery()
+    return sa.or_(AuditEvent.province_code.in_(scope.provinces or [""]),
+                  AuditEvent.team_id.in_(scope.led_teams or [0]), AuditEvent.actor_user_id == own)
+
+
+def can_read(scope) -> bool:
+    return scope.national or bool(scope.provinces) or bool(scope.led_teams)
+
+
+def search(scope, filters: Filters, limit: int = 50) -> list[tuple[AuditEvent, Optional[str]]]:
+    """Newest first: (event, the actor's name)."""
+    from .clock import local_to_utc
+
+    q = (sa.select(AuditEvent, Person.full_name)
+         .outerjoin(User, User.id == AuditEvent.actor_user_id).outerjoin(Person, Person.id == User.person_id)
+         .where(visible_clause(scope)).order_by(AuditEvent.id.desc()).limit(limit))
+    if filters.entity:
+        q = q.where(AuditEvent.entity == filters.entity)
+    if filters.province:
+        q = q.where(AuditEvent.province_code == filters.province)
+    if filters.since:
+        q = q.where(AuditEvent.at >= local_to_utc(filters.since, time(0)))
+    if filters.until:
+        q = q.where(AuditEvent.at < local_to_utc(filters.until + timedelta(days=1), time(0)))
+    if filters.before_id:
+        q = q.where(AuditEvent.id < filters.before_id)
+    actor = " ".join(filters.actor.split())[:120]
+    if actor:
+        digits = "".join(ch for ch in actor if ch.isdigit())
+        match = Person.full_name.ilike(f"%{actor}%")
+        if len(digits) >= 6:
+            match = sa.or_(match, Person.phone.like(f"%{digits.lstrip('0')}%"))
+        q = q.where(AuditEvent.actor_user_id.in_(sa.select(User.id).join(Person).where(match)))
+    return list(db.session.execute(q).all())

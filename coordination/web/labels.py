@@ -69,3 +69,16 @@ REPORT_METRIC = {
     "alerts_failed": _l("SMS failed"),
     "alerts_acknowledged": _l("SMS acknowledged"),
 }
+AUDIT_ENTITY = {
+    "team": _l("Team"), "membership": _l("Membership"), "person": _l("Person"), "task": _l("Task"),
+    "shift": _l("Shift"), "rota": _l("Rota"), "broadcast": _l("Broadcast"), "user": _l("Account and login"),
+    "import_batch": _l("Import"), "api_token": _l("API token"), "sms": "SMS",
+}
+AUDIT_ACTION = {
+    "create": _l("added"), "update": _l("changed"), "end": _l("ended"), "login": _l("logged in"),
+    "login_failed": _l("failed login"), "invite": _l("invited"), "accept_invitation": _l("accepted the invitation"),
+    "revoke": _l("revoked"), "generate": _l("generated shifts"), "assign": _l("assigned"),
+    "unassign": _l("removed from shift"), "reassign": _l("reassigned"), "swap": _l("swapped"),
+    "status": _l("changed status"), "progress": _l("reported progress"), "cancel": _l("cancelled"),
+    "broadcast": _l("sent a broadcast"), "import": _l("imported a spreadsheet"),
+}

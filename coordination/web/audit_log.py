@@ -1,0 +1,60 @@
+"""The audit trail for leads: who changed what inside their area, filterable, newest first."""
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, render_template, request
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from models import AdminUnit, db
+from models.geography import PROVINCE
+
+from .. import audit
+from ..auth import current_scope
+from .helpers import require
+
+bp = Blueprint("audit_log", __name__, url_prefix="/audit")
+PAGE = 50
+
+
+def _date(name: str, errors: list):
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors.append(_("“%(value)s” is not a date (use the date picker or YYYY-MM-DD).", value=raw[:20]))
+        return None
+
+
+@bp.get("")
+@login_required
+def index():
+    scope = current_scope()
+    require(audit.can_read(scope))
+    errors: list[str] = []
+    entity = request.args.get("entity", "")
+    if entity and entity not in audit.ENTITIES:
+        errors.append(_("Choose a kind from the list."))
+        entity = ""
+    try:
+        before = int(request.args.get("before") or 0) or None
+    except ValueError:
+        before = None
+    filters = audit.Filters(actor=request.args.get("actor", ""), entity=entity,
+                            province=request.args.get("province", "") if scope.national else "",
+                            since=_date("since", errors), until=_date("until", errors), before_id=before)
+    if filters.since and filters.until and filters.until < filters.since:
+        errors.append(_("The end date is before the start date."))
+    rows = audit.search(scope, filters, limit=PAGE + 1)
+    provinces = db.session.execute(sa.select(AdminUnit.code, AdminUnit.name).where(AdminUnit.level == PROVINCE)
+                                   .order_by(AdminUnit.name)).all() if scope.national else []
+    names = dict(provinces) if provinces else dict(db.session.execute(
+        sa.select(AdminUnit.code, AdminUnit.name).where(AdminUnit.code.in_(scope.provinces))).all())
+    args = {k: v for k, v in request.args.items() if k != "before" and v}
+    return render_template("audit.html", rows=rows[:PAGE], has_more=len(rows) > PAGE, filters=filters,
+                           errors=errors, provinces=provinces, province_names=names, args=args,
+                           entities=audit.ENTITIES), 400 if errors else 200
