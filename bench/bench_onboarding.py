@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import statistics
+from datetime import date, timedelta
 import sys
 import time
 from pathlib import Path
@@ -144,15 +145,49 @@ def bench_report(app, user_id: int, log=print) -> dict:
     return results
 
 
+AUDIT_EVENTS = 1_000_000
+
+
 def bench_audit(app, user_id: int, log=print) -> dict:
+    """The trail is append-only, so a national one is large: 1,000,000 events over a year, spread over
+    the provinces and commune teams, are added once (generate_series) if the bench database has fewer."""
     from models import AuditEvent, db
 
     with app.app_context():
         events = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
-    client = _client(app, user_id)
+        if events < AUDIT_EVENTS:
+            db.session.execute(sa.text("""
+                INSERT INTO audit_events (at, actor_user_id, action, entity, entity_id, province_code, team_id, after)
+                SELECT now() - (g % 525600) * interval '1 minute', :user_id,
+                       (ARRAY['create', 'update', 'assign', 'status', 'login'])[1 + g % 5],
+                       (ARRAY['membership', 'person', 'shift', 'task', 'user'])[1 + g % 5],
+                       g::text, t.province_code, t.id, '{"bench": true}'::json
+                FROM generate_series(1, :n) AS g
+                JOIN (SELECT id, province_code, row_number() OVER (ORDER BY id) - 1 AS k FROM teams
+                      WHERE level = 'commune') t ON t.k = g % 3321"""), {"user_id": user_id, "n": AUDIT_EVENTS - events})
+            db.session.commit()
+            db.session.execute(sa.text("ANALYZE audit_events"))
+            db.session.commit()
+            events = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+        from coordination.accounts import ensure_user
+        from models import Person
+
+        lead_person = db.session.execute(sa.text(
+            "SELECT m.person_id FROM memberships m JOIN teams t ON t.id = m.team_id WHERE t.level = 'province' "
+            "AND t.province_code = '79' AND m.end_date IS NULL AND m.role <> 'member' LIMIT 1")).scalar()
+        lead = ensure_user(db.session.get(Person, lead_person)).id if lead_person else None
+        db.session.commit()
     results = {}
-    for label, path in (("ministry, newest", "/audit"), ("ministry, logins", "/audit?entity=user"),
-                        ("ministry, one province", "/audit?province=79")):
+    for label, who, path in (("ministry, newest", user_id, "/audit"),
+                             ("ministry, logins", user_id, "/audit?entity=user"),
+                             ("ministry, one province", user_id, "/audit?province=79"),
+                             ("ministry, one person", user_id, "/audit?actor=Bench"),
+                             ("province lead 79, newest", lead, "/audit"),
+                             ("province lead 79, one month ago", lead,
+                              f"/audit?until={(date.today() - timedelta(days=30)).isoformat()}")):
+        if who is None:
+            continue
+        client = _client(app, who)
         ms, response = _timed(lambda: client.get(path))
         assert response.status_code == 200, response.status_code
         results[label] = round(ms)

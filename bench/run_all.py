@@ -39,6 +39,9 @@ def main() -> None:
     bench_map.run(app)
     from bench import bench_duty_page
     bench_duty_page.main()
+    print("import, monthly report, audit trail:")
+    from bench import bench_onboarding
+    bench_onboarding.run(app)
 
 
 if __name__ == "__main__":

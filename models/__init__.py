@@ -2,6 +2,7 @@
 from .accounts import ApiToken, Invitation, LoginAttempt, User  # noqa: F401
 from .audit import AuditEvent  # noqa: F401
 from .base import db, utcnow  # noqa: F401
+from .emulation import Commendation, Target  # noqa: F401
 from .geography import AdminUnit, LegacyUnit  # noqa: F401
 from .imports import ImportBatch  # noqa: F401
 from .messages import Broadcast, Message  # noqa: F401

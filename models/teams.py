@@ -51,6 +51,8 @@ class Team(TimestampMixin, db.Model):
         sa.ForeignKey("admin_units.code", ondelete="RESTRICT"), index=True
     )
     parent_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("teams.id", ondelete="RESTRICT"), index=True)
+    # Remote (vùng sâu, vùng xa) by the province's decision; đặc khu count as remote anyway.
+    remote: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False, server_default=sa.false())
 
     admin_unit: Mapped[Optional[AdminUnit]] = relationship(foreign_keys=[admin_unit_code])
     parent: Mapped[Optional["Team"]] = relationship(remote_side=[id])

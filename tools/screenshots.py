@@ -14,8 +14,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--disable-sync", "--no-first-run"]
 PAGES = [
     ("anon", None, ["/login"]),
-    ("ministry", "bo@tocongnghe.vn", ["/map", "/map/01", "/", "/provinces/15", "/search?q=Ph%C6%B0%E1%BB%9Dng+B%E1%BA%BFn+Ngh%C3%A9%2C+Qu%E1%BA%ADn+1"]),
-    ("lead", "hanoi@tocongnghe.vn", ["/provinces/01", "/people", "/account", "/provinces/01/tasks",
+    ("ministry", "bo@tocongnghe.vn", ["/reports/monthly", "/audit", "/map", "/map/01", "/", "/provinces/15", "/search?q=Ph%C6%B0%E1%BB%9Dng+B%E1%BA%BFn+Ngh%C3%A9%2C+Qu%E1%BA%ADn+1"]),
+    ("lead", "hanoi@tocongnghe.vn", ["/imports", "/imports#preview", "/reports/monthly", "/audit",
+                                     "/provinces/01", "/people", "/account", "/provinces/01/tasks",
                                      "/provinces/01/tasks/new"]),
     ("commune", "xa@tocongnghe.vn", ["/"]),
     ("volunteer", "0987654321", ["/", "/my/tasks"]),
@@ -33,6 +34,17 @@ with sync_playwright() as p:
                 page.fill("#password", "demo12345")
                 page.click("button.primary")
             for path in paths:
+                if path == "/imports#preview":  # upload a file with two bad rows to see the preview
+                    sample = OUT / "sample-import.csv"
+                    sample.write_text("Họ và tên,Số điện thoại,Xã/phường,Lực lượng\n"
+                                      "Nguyễn Văn Mới,0912 888 001,Phường Hoàn Kiếm,Đoàn thanh niên\n"
+                                      "Số Sai,12345,Phường Hoàn Kiếm,\nXã Lạ,0912888003,Xã Không Có,\n", encoding="utf-8")
+                    page.goto(BASE + "/imports")
+                    page.set_input_files("#file", str(sample))
+                    page.click("#send")
+                    page.wait_for_selector("#counts")
+                    page.screenshot(path=str(OUT / f"{tag}-{who}-imports-preview.png"), full_page=True)
+                    continue
                 page.goto(BASE + path)
                 name = f"{tag}-{who}-{path.strip('/').split('?')[0].replace('/', '_') or 'home'}.png"
                 page.screenshot(path=str(OUT / name), full_page=True)

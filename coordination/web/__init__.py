@@ -13,11 +13,11 @@ log = logging.getLogger(__name__)
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import (api, api_duty, api_tasks, audit_log, auth, broadcasts, duty, imports, labels, main, maps,  # noqa: F401
-                   messages, people, provinces, reports, sms_hooks, tasks, teams)
+    from . import (api, api_duty, api_tasks, audit_log, auth, broadcasts, duty, emulation,  # noqa: F401
+                   imports, labels, main, maps, messages, people, provinces, reports, sms_hooks, tasks, teams)
 
-    for module in (auth, main, maps, provinces, teams, people, imports, reports, audit_log, tasks, duty, messages,
-                   broadcasts, api, sms_hooks):
+    for module in (auth, main, maps, provinces, teams, people, imports, reports, audit_log, emulation, tasks, duty,
+                   messages, broadcasts, api, sms_hooks):
         app.register_blueprint(module.bp)
     app.jinja_env.globals["labels"] = labels
     app.extensions["csrf_protect"].exempt(api.bp)  # the API checks CSRF itself for cookie sessions

@@ -82,3 +82,13 @@ AUDIT_ACTION = {
     "status": _l("changed status"), "progress": _l("reported progress"), "cancel": _l("cancelled"),
     "broadcast": _l("sent a broadcast"), "import": _l("imported a spreadsheet"),
 }
+REPORT_SHORT = {  # column heads of the per-province / per-commune table
+    "commune_teams": _l("Teams"), "teams_complete": _l("Complete"), "members": _l("Members"),
+    "coverage": _l("Coverage %"), "hours": _l("Hours"), "tasks_done": _l("Tasks done"), "alerts_failed": _l("SMS failed"),
+}
+TARGET_METRIC = {
+    "residents_helped": _l("Residents helped"), "venues_registered": _l("Venues registered"),
+    "shift_coverage": _l("Shift coverage (%)"), "tasks_on_time": _l("Tasks done on time"),
+}
+COMMENDATION_STATUS = {"proposed": _l("proposed"), "reviewed": _l("reviewed"), "approved": _l("approved"),
+                       "rejected": _l("rejected")}
