@@ -195,12 +195,36 @@ def bench_audit(app, user_id: int, log=print) -> dict:
     return results
 
 
+def bench_leaderboard(app, user_id: int, log=print) -> dict:
+    """Targets for every commune team this month (rolled back afterwards), then the national and a
+    province's leaderboard: progress from task updates, shifts and duty sessions in four GROUP BYs."""
+    from coordination import emulation
+    from coordination.clock import local_today
+    from models import Team, db
+
+    first = local_today().replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    results = {}
+    with app.app_context():
+        by_province = db.session.execute(sa.select(Team.province_code, Team.id).where(Team.level == "commune")).all()
+        for province in sorted({p for p, _t in by_province}):
+            emulation.set_targets(province, [t for p, t in by_province if p == province],
+                                  {"residents_helped": 100, "shift_coverage": 80, "tasks_on_time": 2}, first, last, user_id)
+        db.session.flush()
+        for label, code in (("national", None), ("province 79", "79")):
+            ms, board = _timed(lambda: emulation.leaderboard(first, last, code))
+            results[label] = round(ms)
+            log(f"  leaderboard {label} ({len(board):,} teams with targets): {ms:.0f} ms")
+        db.session.rollback()
+    return results
+
+
 def run(app, log=print) -> dict:
     from bench.bench_pages import ministry_user
 
     user_id = ministry_user(app)
     return dict(imports=bench_import(app, user_id, log), report=bench_report(app, user_id, log),
-                audit=bench_audit(app, user_id, log))
+                audit=bench_audit(app, user_id, log), leaderboard=bench_leaderboard(app, user_id, log))
 
 
 if __name__ == "__main__":

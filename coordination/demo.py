@@ -113,6 +113,7 @@ def load_demo() -> list[tuple[str, str, str]]:
                 _fill_commune(create_commune_team(unit.code), people, people.rng.randint(3, 9))
         _demo_tasks(people.rng)
         _demo_duty()
+        _demo_emulation()
     _demo_alerts()  # every run: fresh shifts starting soon, so each `make run` shows the alerting
     logins = []
     for role, login in DEMO_LOGINS:
@@ -160,6 +161,30 @@ def _demo_tasks(rng: random.Random) -> None:
         Membership.person_id == volunteer.id, Task.kind == "support_vaccination_registration"))
     if mine:
         tasks.assign_person(mine, volunteer, hanoi.id, None)
+
+
+def _demo_emulation() -> None:
+    """This month's targets for Hà Nội's commune teams, an approved commendation and a pending one."""
+    from . import commendations, emulation
+    from .clock import local_today
+    from .permissions import scope_for_person
+
+    hanoi, commune_lead = _person("hanoi@tocongnghe.vn"), _person("xa@tocongnghe.vn")
+    first = local_today().replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    team_ids = list(db.session.scalars(sa.select(Team.id).where(Team.level == "commune", Team.province_code == "01")))
+    emulation.set_targets("01", team_ids, {"residents_helped": 60, "shift_coverage": 80, "tasks_on_time": 1},
+                          first, last, ensure_user(hanoi).id)
+    team = db.session.scalar(sa.select(Team).join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
+                             .where(Team.level == "commune", Team.province_code == "01").order_by(AdminUnit.code))
+    lead_user, province_user = ensure_user(commune_lead), ensure_user(hanoi)
+    volunteer = find_by_phone("0987654321")
+    approved = commendations.propose(scope_for_person(commune_lead.id), lead_user.id, team, volunteer,
+                                     "Trực đủ các ca đêm và hỗ trợ hơn 100 người dân đăng ký tiêm mũi nhắc")
+    commendations.review(scope_for_person(hanoi.id), approved, province_user.id)
+    commendations.decide(scope_for_person(hanoi.id), approved, province_user.id, approve=True)
+    commendations.propose(scope_for_person(commune_lead.id), lead_user.id, team, None,
+                          "Tổ duy trì trực 24/7 suốt đợt cao điểm, không bỏ ca nào")
 
 
 def _person(email: str):

@@ -218,3 +218,19 @@ def test_propose_then_approve_a_commendation_in_chromium(world, live_server, bro
     assert "Trực đủ ca đêm suốt mùa mưa bão" in page.locator("#recognised").inner_text()
     context.close()
     assert db.session.scalar(sa.select(Commendation.status)) == "approved"
+
+
+def test_setting_targets_through_the_form(world, auth):
+    auth.as_user(world.lead_a)
+    assert auth.client.get("/thi-dua/targets?province=01").status_code == 200
+    assert auth.client.get("/thi-dua/targets?province=79").status_code == 404  # not their province
+    bad = auth.client.post("/thi-dua/targets?province=01", data={"team": "all", "period_start": "2026-10-31",
+                                                                 "period_end": "2026-10-01", "residents_helped": "50"})
+    assert bad.status_code == 400 and "Ngày cuối kỳ trước ngày đầu kỳ" in bad.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Target)) == 0
+    good = auth.client.post("/thi-dua/targets?province=01", data={
+        "team": str(world.commune_team.id), "period_start": "2026-10-01", "period_end": "2026-10-31",
+        "residents_helped": "50", "shift_coverage": "90"})
+    assert good.status_code == 302
+    assert sorted(db.session.execute(sa.select(Target.metric, Target.value)).all()) == [
+        ("residents_helped", 50.0), ("shift_coverage", 90.0)]

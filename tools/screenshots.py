@@ -13,9 +13,9 @@ OUT.mkdir(exist_ok=True)
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 PAGES = [
-    ("anon", None, ["/login"]),
+    ("anon", None, ["/login", "/recognition"]),
     ("ministry", "bo@tocongnghe.vn", ["/reports/monthly", "/audit", "/map", "/map/01", "/", "/provinces/15", "/search?q=Ph%C6%B0%E1%BB%9Dng+B%E1%BA%BFn+Ngh%C3%A9%2C+Qu%E1%BA%ADn+1"]),
-    ("lead", "hanoi@tocongnghe.vn", ["/imports", "/imports#preview", "/reports/monthly", "/audit",
+    ("lead", "hanoi@tocongnghe.vn", ["/thi-dua", "/thi-dua/commendations", "/thi-dua/targets?province=01", "/imports", "/imports#preview", "/reports/monthly", "/audit",
                                      "/provinces/01", "/people", "/account", "/provinces/01/tasks",
                                      "/provinces/01/tasks/new"]),
     ("commune", "xa@tocongnghe.vn", ["/"]),

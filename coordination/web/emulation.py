@@ -1,7 +1,7 @@
 """Thi đua pages: the leaderboard, setting targets, commendation proposals, public recognition."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -18,6 +18,7 @@ from models.teams import COMMUNE
 
 from .. import commendations, emulation, permissions
 from ..auth import current_scope
+from ..clock import local_today
 from ..errors import DomainError
 from .forms import ActionForm, FlaskForm
 from .helpers import form_error, get_or_404, province_or_404, require
@@ -95,6 +96,10 @@ def targets():
     require(permissions.can_manage_province_team(current_scope(), province.code))
     form = TargetForm()
     form.team.choices = _team_choices(province.code)
+    if not form.is_submitted():  # default: this month
+        first = local_today().replace(day=1)
+        form.period_start.data = first
+        form.period_end.data = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     if form.validate_on_submit():
         ids = [int(v) for v, _n in form.team.choices[1:]] if form.team.data == "all" else (
             [int(form.team.data)] if (form.team.data or "").isdigit() else [])
