@@ -79,11 +79,6 @@ def claim_due(limit: int = 50, now: Optional[datetime] = None) -> list[Claimed]:
     return sorted((Claimed(*r) for r in rows), key=lambda c: (not c.urgent, c.next_attempt_at, c.id))
 
 
-def _outcome(conn, message_id: int, **values) -> None:
-    """Store one row's outcome at once (autocommit): kept even if a later row crashes the dispatcher."""
-    conn.execute(sa.update(Message).where(Message.id == message_id).values(**values))
-
-
 @functools.cache
 def _statements():
     """The two statements every message needs, built once (bind parameters)."""
@@ -101,8 +96,9 @@ def _statements():
 
 def dispatch_due(gateway_factory, limit: int = 50, now: Optional[datetime] = None) -> dict[str, int]:
     """Send what is due. `gateway_factory()` builds the gateway or raises NotConfigured.
-    One failed recipient never blocks the others. Per message two single-statement autocommit
-    UPDATEs, each durable when it returns: "in flight" before the request, the outcome after it."""
+    One failed recipient never blocks the others. Before each request one commit makes two things
+    durable together: the previous message's outcome and "in flight" for this one (one WAL flush
+    per message instead of two); the last outcome is committed after the loop."""
     now = now or utcnow()
     counts = {"sent": 0, "retry": 0, "failed": 0, "not_sent": 0}
     rows = claim_due(limit, now)
@@ -113,41 +109,56 @@ def dispatch_due(gateway_factory, limit: int = 50, now: Optional[datetime] = Non
     except NotConfigured:
         gateway = None
     with db.engine.connect() as conn:
-        _send_each(conn.execution_options(isolation_level="AUTOCOMMIT"), gateway, rows, now, counts)
+        _send_each(conn, gateway, rows, now, counts)
     return counts
 
 
 def _send_each(conn, gateway, rows: list[Claimed], now: datetime, counts: dict) -> None:
-    for m in rows:
-        if gateway is None:
-            _outcome(conn, m.id, attempts=Message.attempts + 1, status=NOT_SENT, updated_at=now,
-                     error_message="not sent: SMS not configured")
-            counts["not_sent"] += 1
-            continue
-        # Still ours? (A dispatcher that took longer than STALE_SENDING may have lost the row.)
-        # Mark it in flight, durably, before the request: see claim_due.
-        in_flight, sent = _statements()
-        attempts = conn.execute(in_flight, {"mid": m.id, "claimed_at": now, "at": utcnow()}).scalar()
-        if attempts is None:
-            continue
-        try:
-            sid = gateway.send(m.to_phone, m.body)
-        except SendError as err:
-            message = str(err)
-            if err.transient and attempts < MAX_ATTEMPTS:
-                values = dict(status=QUEUED, next_attempt_at=now + backoff(attempts))
-                counts["retry"] += 1
-            else:
-                values = dict(status=FAILED)
-                if err.transient:
-                    message = f"gave up after {attempts} attempts: {err}"
-                counts["failed"] += 1
-            log.warning("SMS %s to %s: %s", m.id, m.to_phone, err)
-            _outcome(conn, m.id, error_code=err.code, error_message=message[:500], in_flight_since=None, updated_at=now,
-                     **values)
-            continue
-        conn.execute(sent, {"mid": m.id, "sid": sid, "claimed_at": now})
-        counts["sent"] += 1
+    pending: list = []  # the previous message's outcome (statement, parameters), not yet committed
+    try:
+        for m in rows:
+            _send_one(conn, gateway, m, now, counts, pending)
+    finally:  # also when something unexpected escapes: a sent message must not stay "in flight"
+        if pending:
+            conn.execute(*pending.pop())
+            conn.commit()
+
+
+def _send_one(conn, gateway, m: Claimed, now: datetime, counts: dict, pending: list) -> None:
+    if gateway is None:
+        conn.execute(sa.update(Message).where(Message.id == m.id).values(
+            attempts=Message.attempts + 1, status=NOT_SENT, updated_at=now,
+            error_message="not sent: SMS not configured"))
+        conn.commit()
+        counts["not_sent"] += 1
+        return
+    # Still ours? (A dispatcher that took longer than STALE_SENDING may have lost the row.)
+    # Mark it in flight, durably, before the request: see claim_due.
+    in_flight, sent = _statements()
+    if pending:
+        conn.execute(*pending.pop())
+    attempts = conn.execute(in_flight, {"mid": m.id, "claimed_at": now, "at": utcnow()}).scalar()
+    conn.commit()
+    if attempts is None:
+        return
+    try:
+        sid = gateway.send(m.to_phone, m.body)
+    except SendError as err:
+        message = str(err)
+        if err.transient and attempts < MAX_ATTEMPTS:
+            values = dict(status=QUEUED, next_attempt_at=now + backoff(attempts))
+            counts["retry"] += 1
+        else:
+            values = dict(status=FAILED)
+            if err.transient:
+                message = f"gave up after {attempts} attempts: {err}"
+            counts["failed"] += 1
+        log.warning("SMS %s to %s: %s", m.id, m.to_phone, err)
+        pending.append((sa.update(Message).where(Message.id == m.id).values(
+            error_code=err.code, error_message=message[:500], in_flight_since=None, updated_at=now, **values),))
+        return
+    pending.append((sent, {"mid": m.id, "sid": sid, "claimed_at": now}))
+    counts["sent"] += 1
 
 
 STATUS_ORDER = {QUEUED: 0, SENDING: 1, SENT: 2, UNDELIVERED: 3, FAILED: 3, DELIVERED: 3}
