@@ -242,3 +242,32 @@ def test_fault_injection_transient_errors_and_a_dispatcher_killed_mid_batch(ctx,
         "outcome unknown: the dispatcher stopped during the request; check before resending"]
     sent_to = [m["to"] for m in twilio.sent]
     assert len(sent_to) == len(set(sent_to)) == 30  # each once, the uncertain one included
+
+
+def test_outcomes_already_received_are_kept_when_the_dispatcher_dies(ctx, twilio):
+    """Each outcome is committed with the next message's in-flight mark, and the last one on the way
+    out: a dispatcher that dies during its third request leaves two sent rows and one in flight."""
+    for _ in range(3):
+        outbox.enqueue(make_person(), "Diễn tập", "broadcast")
+    db.session.commit()
+
+    class Killed(BaseException):
+        pass
+
+    class DiesOnThirdRequest:
+        def __init__(self):
+            self.inner, self.calls = sms.gateway_from_config(current_app.config), 0
+
+        def send(self, to, body):
+            self.calls += 1
+            if self.calls == 3:
+                raise Killed()
+            return self.inner.send(to, body)
+
+    with pytest.raises(Killed):
+        outbox.dispatch_due(DiesOnThirdRequest)
+    db.session.rollback()
+    rows = db.session.execute(sa.select(Message.status, Message.provider_sid, Message.in_flight_since)
+                              .order_by(Message.id)).all()
+    assert [(status, sid is not None, flight is not None) for status, sid, flight in rows] == [
+        ("sent", True, False), ("sent", True, False), ("sending", False, True)]
