@@ -64,14 +64,10 @@ def members_file(app, kind: str) -> bytes:
         affiliation = ("Đoàn thanh niên", "Doanh nghiệp", "Trạm y tế", "Chính quyền", "Khác")[i % 5]
         rows.append([full_name(rng), phone(2_000_000 + i)] + where +
                     [affiliation, "Viettel" if affiliation == "Doanh nghiệp" else "", "Thành viên"])
-    if kind == "csv":
-        import csv
+    if kind == "csv":  # as the platform's own exports write it: UTF-8 with a BOM
+        from coordination.task_board import to_csv
 
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(TEMPLATE_HEADER)
-        writer.writerows(rows)
-        return out.getvalue().encode("utf-8-sig")
+        return "".join(to_csv(rows, header=TEMPLATE_HEADER)).encode("utf-8")
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)

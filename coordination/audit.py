@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from models import AuditEvent, Membership, Person, Team, User, db
 from models.base import insert_many, utcnow
 
+from .clock import local_to_utc
+
 
 def _jsonable(values: Optional[dict[str, Any]]) -> Optional[dict[str, Any]]:
     if values is None:
@@ -85,8 +87,6 @@ def can_read(scope) -> bool:
 
 def search(scope, filters: Filters, limit: int = 50) -> list[tuple[AuditEvent, Optional[str]]]:
     """Newest first: (event, the actor's name)."""
-    from .clock import local_to_utc
-
     q = (sa.select(AuditEvent, Person.full_name)
          .outerjoin(User, User.id == AuditEvent.actor_user_id).outerjoin(Person, Person.id == User.person_id)
          .where(visible_clause(scope)).order_by(AuditEvent.id.desc()).limit(limit))

@@ -124,7 +124,13 @@ def decide(scope, commendation: Commendation, actor_user_id: int, approve: bool,
     return commendation
 
 
+def can_view(scope, commendation: Commendation) -> bool:
+    return (scope.national or commendation.province_code in scope.provinces
+            or commendation.team_id in scope.led_teams)
+
+
 def visible_clause(scope):
+    """The SQL form of can_view, for lists."""
     if scope.national:
         return sa.true()
     return sa.or_(Commendation.province_code.in_(scope.provinces or [""]),

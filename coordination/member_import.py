@@ -130,13 +130,14 @@ class Communes:
     """Every commune by code and by name, old (pre-2025) names and codes included: loaded once."""
 
     def __init__(self):
-        self.units = {code: (name, province) for code, name, province in db.session.execute(
-            sa.select(AdminUnit.code, AdminUnit.name, AdminUnit.province_code).where(AdminUnit.level == COMMUNE_UNIT))}
+        self.units: dict[str, tuple[str, str]] = {}  # code -> (name, province code)
         # Exact spelling first ("Sơn Hạ" is not "Sơn Hà"), then without accents for people who type none.
         self.by_spelling: dict[str, set[str]] = defaultdict(set)
         self.by_name: dict[str, set[str]] = defaultdict(set)
-        for code, name, short in db.session.execute(sa.select(AdminUnit.code, AdminUnit.name, AdminUnit.short_name)
-                                                    .where(AdminUnit.level == COMMUNE_UNIT)):
+        for code, name, short, province in db.session.execute(
+                sa.select(AdminUnit.code, AdminUnit.name, AdminUnit.short_name, AdminUnit.province_code)
+                .where(AdminUnit.level == COMMUNE_UNIT)):
+            self.units[code] = (name, province)
             for spelling in (name, short):
                 self.by_spelling[spelling.lower()].add(code)
                 self.by_name[fold(spelling)].add(code)

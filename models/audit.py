@@ -11,7 +11,7 @@ from .base import UTCDateTime, db, utcnow
 
 
 class AuditEvent(db.Model):
-    """Append-only: on PostgreSQL a trigger refuses UPDATE and DELETE (migration 0009)."""
+    """Append-only: triggers refuse UPDATE and DELETE on both databases (migration 0009)."""
 
     __tablename__ = "audit_events"
 

@@ -64,10 +64,17 @@ def _clean(app) -> None:
         with db.engine.connect() as conn:
             if db.engine.dialect.name == "postgresql":
                 conn.execute(sa.text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
-            else:  # self-referencing teams: switch checks off while emptying, on again after
+            else:  # self-referencing teams: switch checks off while emptying, on again after; the
+                # append-only triggers of audit_events step aside for the emptying and come back
+                triggers = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                                                "AND tbl_name = 'audit_events'").all()
                 conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                for name, _sql in triggers:
+                    conn.exec_driver_sql(f"DROP TRIGGER {name}")
                 for t in tables:
                     conn.execute(t.delete())
+                for _name, sql in triggers:
+                    conn.exec_driver_sql(sql)
                 conn.commit()
                 conn.exec_driver_sql("PRAGMA foreign_keys=ON")
             conn.commit()

@@ -80,5 +80,13 @@ def build_world() -> World:
     return world
 
 
-__all__ = ["make_person", "make_user", "build_world", "communes_of", "PASSWORD", "HANOI", "HCM",
+def browser_login(page, base_url: str, identifier: str, password: str = PASSWORD) -> None:
+    """Sign in through the real login form in Chromium."""
+    page.goto(base_url + "/login")
+    page.fill("#identifier", identifier)
+    page.fill("#password", password)
+    page.click("button.primary")
+
+
+__all__ = ["browser_login", "make_person", "make_user", "build_world", "communes_of", "PASSWORD", "HANOI", "HCM",
            "CO_CHAIR_HEALTH", "CO_CHAIR_ICT", "LEADER_IN_CHARGE", "Team"]

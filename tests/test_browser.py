@@ -7,17 +7,14 @@ import pytest
 import sqlalchemy as sa
 
 from models import Person, db
-from tests.factories import HANOI, PASSWORD
+from tests.factories import HANOI, browser_login
 
 pytestmark = pytest.mark.browser
 
 
 def test_province_lead_adds_a_member_after_fixing_a_bad_phone(world, live_server, phone_page):
     page = phone_page
-    page.goto(live_server + "/login")
-    page.fill("#identifier", "hn@example.vn")
-    page.fill("#password", PASSWORD)
-    page.click("button.primary")
+    browser_login(page, live_server, "hn@example.vn")
     page.wait_for_url(f"{live_server}/provinces/{HANOI}")
     assert page.locator("h1").inner_text() == "Thành phố Hà Nội"
 
@@ -56,10 +53,7 @@ def test_bulk_assign_then_a_volunteer_reports_progress_and_the_board_moves(world
 
     lead = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     lead.set_default_timeout(10_000)
-    lead.goto(live_server + "/login")
-    lead.fill("#identifier", "hn@example.vn")
-    lead.fill("#password", PASSWORD)
-    lead.click("button.primary")
+    browser_login(lead, live_server, "hn@example.vn")
     lead.goto(f"{live_server}/provinces/{HANOI}/tasks/new")
     lead.select_option("#kind", "support_vaccination_registration")
     lead.fill("#title", "Hỗ trợ đăng ký tiêm mũi nhắc")
@@ -77,10 +71,7 @@ def test_bulk_assign_then_a_volunteer_reports_progress_and_the_board_moves(world
 
     volunteer = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True).new_page()
     volunteer.set_default_timeout(10_000)
-    volunteer.goto(live_server + "/login")
-    volunteer.fill("#identifier", "0987 654 321")
-    volunteer.fill("#password", PASSWORD)
-    volunteer.click("button.primary")
+    browser_login(volunteer, live_server, "0987 654 321")
     volunteer.goto(live_server + "/my/tasks")
     volunteer.click("text=Hỗ trợ đăng ký tiêm mũi nhắc")
     volunteer.fill("#delta", "30")
@@ -110,10 +101,7 @@ def test_offline_check_in_is_queued_survives_a_reload_and_is_stored_once_with_it
                                   geolocation={"latitude": unit.lat, "longitude": unit.lon, "accuracy": 25})
     page = context.new_page()
     page.set_default_timeout(15_000)
-    page.goto(live_server + "/login")
-    page.fill("#identifier", "0987654321")
-    page.fill("#password", PASSWORD)
-    page.click("button.primary")
+    browser_login(page, live_server, "0987654321")
     page.goto(live_server + "/duty/")
     page.wait_for_function("navigator.serviceWorker.controller !== null")
     page.wait_for_function("document.getElementById('state').textContent === 'Chưa vào ca'")
@@ -152,10 +140,7 @@ def test_duty_page_is_light_for_a_cheap_phone(world, live_server, browser):
     """First load of the check-in app (cache off): everything it transfers, API call included."""
     context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
     page = context.new_page()
-    page.goto(live_server + "/login")
-    page.fill("#identifier", "0987654321")
-    page.fill("#password", PASSWORD)
-    page.click("button.primary")
+    browser_login(page, live_server, "0987654321")
     page.wait_for_url(live_server + "/**")
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")

@@ -10,7 +10,7 @@ from coordination import commendations, emulation, teams
 from coordination.errors import Conflict, NotFound, ValidationError
 from coordination.permissions import scope_for_person
 from models import Commendation, DutySession, Shift, Target, Task, TaskUpdate, db
-from tests.factories import HANOI, PASSWORD, communes_of, make_person
+from tests.factories import HANOI, browser_login, communes_of, make_person
 
 VN = timezone(timedelta(hours=7))
 FIRST, LAST = date(2026, 10, 1), date(2026, 10, 31)
@@ -186,16 +186,10 @@ def test_the_leaderboard_is_open_to_every_member(october, auth, role, status):
 
 @pytest.mark.browser
 def test_propose_then_approve_a_commendation_in_chromium(world, live_server, browser):
-    def login(page, who):
-        page.goto(live_server + "/login")
-        page.fill("#identifier", who)
-        page.fill("#password", PASSWORD)
-        page.click("button.primary")
-
     context = browser.new_context(viewport={"width": 360, "height": 740})
     page = context.new_page()
     page.set_default_timeout(15_000)
-    login(page, world.commune_lead.person.phone)
+    browser_login(page, live_server, world.commune_lead.person.phone)
     page.goto(live_server + f"/thi-dua/commendations/new?team={world.commune_team.id}")
     page.select_option("#person", str(world.volunteer.person_id))
     page.fill("#reason", "Trực đủ ca đêm suốt mùa mưa bão")
@@ -208,7 +202,7 @@ def test_propose_then_approve_a_commendation_in_chromium(world, live_server, bro
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
-    login(page, "hn@example.vn")
+    browser_login(page, live_server, "hn@example.vn")
     page.goto(live_server + "/thi-dua/commendations")
     page.click("text=Tình Nguyện Viên")
     page.click("#review")

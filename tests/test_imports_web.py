@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from coordination import member_import
 from coordination.permissions import scope_for_person
 from models import ImportBatch, Membership, Person, db
-from tests.factories import PASSWORD
-from tests.test_member_import import HEADER, ROWS, csv_bytes
+from tests.factories import browser_login
+from tests.test_member_import import ROWS, csv_bytes
 
 BAD_ROWS = ["Số Sai,12345,Phường Hoàn Kiếm,,,,", "Xã Lạ,0912345099,Xã Không Tồn Tại,,,,"]
 
@@ -90,10 +90,7 @@ def test_upload_two_bad_rows_see_them_confirm_and_see_the_good_rows_in(world, li
         context = browser.new_context(viewport={"width": width, "height": 800})
         page = context.new_page()
         page.set_default_timeout(15_000)
-        page.goto(live_server + "/login")
-        page.fill("#identifier", "hn@example.vn")
-        page.fill("#password", PASSWORD)
-        page.click("button.primary")
+        browser_login(page, live_server, "hn@example.vn")
         page.goto(live_server + "/people")
         page.click("text=Nhập thành viên từ bảng tính")
         page.set_input_files("#file", str(path))

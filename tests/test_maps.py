@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from maps import coverage_map
 from maps.build_boundaries import OUTPUT
 from models import AdminUnit, db
-from tests.factories import HANOI, HCM, PASSWORD
+from tests.factories import HANOI, HCM, browser_login
 
 
 def test_boundaries_are_the_34_provinces_and_hold_their_communes(ctx):
@@ -104,10 +104,7 @@ def test_map_in_chromium_draws_provinces_and_communes_and_opens_a_province(world
     outside, errors = [], []
     page.on("request", lambda r: None if r.url.startswith(("http://127.0.0.1", "data:")) else outside.append(r.url))
     page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(live_server + "/login")
-    page.fill("#identifier", "bo@example.vn")
-    page.fill("#password", PASSWORD)
-    page.click("button.primary")
+    browser_login(page, live_server, "bo@example.vn")
     page.wait_for_load_state()
     page.goto(live_server + "/map")
     page.wait_for_function("document.querySelectorAll('path.tcn-province').length === 34")

@@ -17,6 +17,28 @@ def dispatch(now=None):
     return outbox.dispatch_due(lambda: sms.gateway_from_config(current_app.config), now=now)
 
 
+class Killed(BaseException):
+    """The dispatcher process dying (not an error it could handle)."""
+
+
+class DiesOnRequest:
+    """The real gateway, except that the dispatcher dies during its n-th request, before or after
+    Twilio accepted the message."""
+
+    def __init__(self, n: int, after_sending: bool):
+        self.inner = sms.gateway_from_config(current_app.config)
+        self.calls, self.n, self.after_sending = 0, n, after_sending
+
+    def send(self, to, body):
+        self.calls += 1
+        if self.calls == self.n and not self.after_sending:
+            raise Killed()
+        sid = self.inner.send(to, body)
+        if self.calls == self.n:
+            raise Killed()
+        return sid
+
+
 def test_segments_for_vietnamese_and_unaccented_text():
     assert sms.segments("Ca truc bat dau luc 06:00") == sms.Segments("GSM-7", 25, 1)
     vietnamese = "Ca trực của bạn bắt đầu lúc 06:00 tại Phường Ba Đình. Bấm để xác nhận. Cảm ơn!"
@@ -212,23 +234,9 @@ def test_fault_injection_transient_errors_and_a_dispatcher_killed_mid_batch(ctx,
 
     twilio._create = flaky.__get__(twilio)
 
-    class Killed(BaseException):
-        pass
-
-    class DiesOnThirdRequest:
-        def __init__(self):
-            self.inner, self.calls = sms.gateway_from_config(current_app.config), 0
-
-        def send(self, to, body):
-            self.calls += 1
-            sid = self.inner.send(to, body)
-            if self.calls == 3:
-                raise Killed()  # Twilio accepted it; we die before recording the SID
-            return sid
-
     now = utcnow()
-    with pytest.raises(Killed):
-        outbox.dispatch_due(DiesOnThirdRequest, limit=10, now=now)
+    with pytest.raises(Killed):  # Twilio accepts the third; we die before recording its SID
+        outbox.dispatch_due(lambda: DiesOnRequest(3, after_sending=True), limit=10, now=now)
     db.session.rollback()
     for minutes in range(16, 16 + 24 * 60, 30):  # later dispatchers, every half hour for a day
         dispatch(now + timedelta(minutes=minutes))
@@ -251,21 +259,8 @@ def test_outcomes_already_received_are_kept_when_the_dispatcher_dies(ctx, twilio
         outbox.enqueue(make_person(), "Diễn tập", "broadcast")
     db.session.commit()
 
-    class Killed(BaseException):
-        pass
-
-    class DiesOnThirdRequest:
-        def __init__(self):
-            self.inner, self.calls = sms.gateway_from_config(current_app.config), 0
-
-        def send(self, to, body):
-            self.calls += 1
-            if self.calls == 3:
-                raise Killed()
-            return self.inner.send(to, body)
-
     with pytest.raises(Killed):
-        outbox.dispatch_due(DiesOnThirdRequest)
+        outbox.dispatch_due(lambda: DiesOnRequest(3, after_sending=False))
     db.session.rollback()
     rows = db.session.execute(sa.select(Message.status, Message.provider_sid, Message.in_flight_since)
                               .order_by(Message.id)).all()

@@ -9,11 +9,10 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from models import AdminUnit, db
-from models.geography import PROVINCE
 
 from .. import audit
 from ..auth import current_scope
-from .helpers import require
+from .helpers import province_choices, require
 
 bp = Blueprint("audit_log", __name__, url_prefix="/audit")
 PAGE = 50
@@ -50,8 +49,7 @@ def index():
     if filters.since and filters.until and filters.until < filters.since:
         errors.append(_("The end date is before the start date."))
     rows = audit.search(scope, filters, limit=PAGE + 1)
-    provinces = db.session.execute(sa.select(AdminUnit.code, AdminUnit.name).where(AdminUnit.level == PROVINCE)
-                                   .order_by(AdminUnit.name)).all() if scope.national else []
+    provinces = province_choices() if scope.national else []
     names = dict(provinces) if provinces else dict(db.session.execute(
         sa.select(AdminUnit.code, AdminUnit.name).where(AdminUnit.code.in_(scope.provinces))).all())
     args = {k: v for k, v in request.args.items() if k != "before" and v}

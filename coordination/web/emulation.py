@@ -13,7 +13,6 @@ from wtforms.validators import Optional as OptionalValue
 
 from models import AdminUnit, Commendation, Membership, Person, Team, db
 from models.emulation import APPROVED, METRICS
-from models.geography import PROVINCE
 from models.teams import COMMUNE
 
 from .. import commendations, emulation, permissions
@@ -21,7 +20,7 @@ from ..auth import current_scope
 from ..clock import local_today
 from ..errors import DomainError
 from .forms import ActionForm, FlaskForm
-from .helpers import form_error, get_or_404, province_or_404, require
+from .helpers import form_error, get_or_404, home_province, province_choices, province_or_404, require
 
 bp = Blueprint("emulation", __name__)
 
@@ -53,31 +52,20 @@ def _period(raw: str, choices: list) -> tuple[date, date] | None:
         return choices[0] if choices else None
 
 
-def _home_province(scope) -> str | None:
-    if scope.provinces:
-        return sorted(scope.provinces)[0]
-    if scope.member_teams:
-        return db.session.scalar(sa.select(Team.province_code).where(Team.id.in_(scope.member_teams),
-                                                                     Team.province_code.is_not(None)).limit(1))
-    return None
-
-
 @bp.get("/thi-dua")
 @login_required
 def leaderboard():
     scope = current_scope()
     code = request.args.get("province")
     if code is None and not scope.national:
-        code = _home_province(scope)
+        code = home_province(scope)
     province = province_or_404(code) if code else None
     choices = emulation.periods(province.code if province else None)
     period = _period(request.args.get("period", ""), choices)
     remote = request.args.get("remote") == "1"
     board = emulation.leaderboard(*period, province.code if province else None, remote) if period else []
-    provinces = db.session.execute(sa.select(AdminUnit.code, AdminUnit.name).where(AdminUnit.level == PROVINCE)
-                                   .order_by(AdminUnit.name)).all()
     return render_template("emulation/leaderboard.html", board=board, province=province, period=period,
-                           periods=choices, remote=remote, provinces=provinces, metrics=METRICS,
+                           periods=choices, remote=remote, provinces=province_choices(), metrics=METRICS,
                            can_set=province is not None and permissions.can_manage_province_team(scope, province.code),
                            action=ActionForm())
 
@@ -166,8 +154,7 @@ def propose():
 def proposal(commendation_id: int):
     c = get_or_404(Commendation, commendation_id)
     scope = current_scope()
-    require(db.session.scalar(sa.select(sa.func.count()).select_from(Commendation).where(
-        Commendation.id == c.id, commendations.visible_clause(scope))) == 1)
+    require(commendations.can_view(scope, c))
     return render_template("emulation/proposal.html", c=c, form=DecisionForm(),
                            can_decide=commendations.can_decide(scope, c, current_user.id),
                            unit=db.session.get(AdminUnit, c.team.admin_unit_code))
@@ -206,7 +193,6 @@ def recognition():
         q = q.where(Commendation.province_code == code)
     if remote:
         q = q.where(emulation.is_remote_clause())
-    provinces = db.session.execute(sa.select(AdminUnit.code, AdminUnit.name).where(AdminUnit.level == PROVINCE)
-                                   .order_by(AdminUnit.name)).all()
+    provinces = province_choices()
     return render_template("emulation/recognition.html", rows=db.session.execute(q).all(), provinces=provinces,
                            province=code, remote=remote, names=dict(provinces))

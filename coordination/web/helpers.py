@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from typing import Optional, TypeVar
 
+import sqlalchemy as sa
 from flask import abort, request
 from flask_wtf import FlaskForm
 
-from models import db
+from models import AdminUnit, Team, db
+from models.geography import PROVINCE
 
 from ..errors import DomainError
 
@@ -22,13 +24,26 @@ def get_or_404(model: type[T], ident) -> T:
 
 def province_or_404(code: str):
     """The province (2025 structure) with this code, or 404."""
-    from models import AdminUnit
-    from models.geography import PROVINCE
-
     unit = db.session.get(AdminUnit, code)
     if unit is None or unit.level != PROVINCE:
         abort(404)
     return unit
+
+
+def home_province(scope) -> Optional[str]:
+    """Where a non-ministry user lands: the province they lead, else their team's province."""
+    if len(scope.provinces) == 1:
+        return next(iter(scope.provinces))
+    if scope.member_teams and not scope.provinces:
+        return db.session.scalar(sa.select(Team.province_code).where(Team.id.in_(scope.member_teams),
+                                                                     Team.province_code.is_not(None)).limit(1))
+    return None
+
+
+def province_choices() -> list[tuple[str, str]]:
+    """(code, name) of the 34 provinces by name, for filters."""
+    return list(db.session.execute(sa.select(AdminUnit.code, AdminUnit.name).where(AdminUnit.level == PROVINCE)
+                                   .order_by(AdminUnit.name)).all())
 
 
 def require(allowed: bool) -> None:

@@ -4,32 +4,20 @@ from __future__ import annotations
 
 from typing import Optional
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from maps import coverage_map
-from models import Team, db
 
 from .. import coverage
 from ..auth import current_scope
 from ..clock import local_today
 from ..task_board import to_csv
-from .helpers import province_or_404
+from .helpers import home_province, province_or_404
 
 bp = Blueprint("maps", __name__, url_prefix="/map")
-
-
-def _home_province(scope) -> Optional[str]:
-    """Where a non-ministry user lands: the province they lead, else their team's province."""
-    if len(scope.provinces) == 1:
-        return next(iter(scope.provinces))
-    if scope.member_teams and not scope.provinces:
-        return db.session.scalar(sa.select(Team.province_code).where(Team.id.in_(scope.member_teams),
-                                                                     Team.province_code.is_not(None)).limit(1))
-    return None
 
 
 def _tiles() -> tuple[Optional[str], str]:
@@ -54,7 +42,7 @@ def _province_parts(code: str, locale: str) -> coverage_map.MapParts:
 @login_required
 def national():
     scope = current_scope()
-    home = None if scope.national else _home_province(scope)
+    home = None if scope.national else home_province(scope)
     if home and request.args.get("all") != "1":
         return redirect(url_for(".province", code=home))
     return render_template("map.html", parts=_national_parts(str(get_locale())), provinces=coverage.provinces(),
@@ -70,7 +58,7 @@ def province(code: str):
     row = coverage.roll_up(code, unit.name, communes)  # this province only: no national query
     return render_template("map.html", parts=_province_parts(code, str(get_locale())), province=unit, row=row,
                            communes=communes, dash=coverage.dashboard(code), provinces=None,
-                           home=_home_province(current_scope()), legend=coverage_map)
+                           home=home_province(current_scope()), legend=coverage_map)
 
 
 def _csv(filename: str, header: list[str], rows) -> Response:

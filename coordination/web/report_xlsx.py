@@ -10,12 +10,9 @@ from ..monthly_report import HEADLINE, MonthlyReport
 from . import labels
 
 
-def _value(figures, name):
-    return getattr(figures, name)
-
-
 def workbook(report: MonthlyReport) -> bytes:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
     book = Workbook(write_only=True)
@@ -26,8 +23,6 @@ def workbook(report: MonthlyReport) -> bytes:
         for i, width in enumerate(widths):
             ws.column_dimensions[chr(65 + i)].width = width
         ws.freeze_panes = "A2"
-        from openpyxl.cell import WriteOnlyCell
-
         cells = []
         for value in header:
             cell = WriteOnlyCell(ws, value=str(value))
@@ -40,12 +35,12 @@ def workbook(report: MonthlyReport) -> bytes:
     where = report.province.name if report.province else _("Whole country")
     month = report.month.strftime("%m/%Y")
     sheet(_("Summary"), [f"{where} · {month}", _("This month"), _("Previous month"), _("Change")],
-          ([str(labels.REPORT_METRIC[n]), _value(report.total, n), _value(report.previous, n), report.change(n)]
+          ([str(labels.REPORT_METRIC[n]), getattr(report.total, n), getattr(report.previous, n), report.change(n)]
            for n in HEADLINE), widths=(42, 16, 16, 12))
     unit = _("Commune") if report.province else _("Province")
     sheet(_("By commune") if report.province else _("By province"),
           [unit] + [str(labels.REPORT_METRIC[n]) for n in HEADLINE if not (report.province and n.startswith("alerts"))],
-          ([line.name] + [_value(line.figures, n) for n in HEADLINE if not (report.province and n.startswith("alerts"))]
+          ([line.name] + [getattr(line.figures, n) for n in HEADLINE if not (report.province and n.startswith("alerts"))]
            for line in report.lines), widths=(30,) + (14,) * len(HEADLINE))
     sheet(_("Members by affiliation"), [_("Affiliation"), _("This month"), _("Previous month")],
           ([str(label), report.total.members_by_affiliation.get(code, 0),

@@ -21,6 +21,13 @@ END $$;
 CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
     FOR EACH ROW EXECUTE FUNCTION audit_events_append_only();
 """
+# SQLite (the embedded demo database) gets the same guarantee with two triggers. A later batch
+# ALTER of audit_events on SQLite recreates the table and must create these again.
+APPEND_ONLY_SQLITE = [
+    f"CREATE TRIGGER audit_events_no_{op_name.lower()} BEFORE {op_name} ON audit_events "
+    f"BEGIN SELECT RAISE(ABORT, 'audit_events is append-only ({op_name} refused)'); END"
+    for op_name in ("UPDATE", "DELETE")
+]
 
 
 def upgrade():
@@ -48,11 +55,17 @@ def upgrade():
         batch.create_index('ix_audit_events_team_id', ['team_id', 'id'])
     if op.get_bind().dialect.name == 'postgresql':
         op.execute(APPEND_ONLY)
+    else:
+        for statement in APPEND_ONLY_SQLITE:
+            op.execute(statement)
 
 
 def downgrade():
     if op.get_bind().dialect.name == 'postgresql':
         op.execute("DROP TRIGGER audit_events_append_only ON audit_events; DROP FUNCTION audit_events_append_only()")
+    else:
+        op.execute("DROP TRIGGER audit_events_no_update")
+        op.execute("DROP TRIGGER audit_events_no_delete")
     with op.batch_alter_table('audit_events') as batch:
         batch.drop_index('ix_audit_events_team_id')
         batch.drop_index('ix_audit_events_province_id')
