@@ -34,6 +34,7 @@ def configure_extensions(app: Flask) -> None:
     from flask_compress import Compress
     from flask_migrate import Migrate
     from flask_wtf.csrf import CSRFProtect
+    import sqlalchemy as sa
     from sqlalchemy import event
 
     db.init_app(app)
@@ -44,6 +45,7 @@ def configure_extensions(app: Flask) -> None:
     auth.init_app(app)
     Compress(app)  # gzip/brotli/zstd for pages and JSON; the national map is ~0.6 MB of GeoJSON before
 
+    sa.orm.configure_mappers()  # now, not in the first request of every worker
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             @event.listens_for(db.engine, "connect")

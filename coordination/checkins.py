@@ -13,9 +13,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from flask_babel import lazy_gettext as _l
 
-from models import AdminUnit, CheckIn, DutySession, Membership, Shift, ShiftAssignment, Team, db, utcnow
+from models import AdminUnit, CheckIn, DutySession, Membership, Shift, ShiftAssignment, Team, User, db, utcnow
+from models.driver import DriverStatements, autocommit_statements
 from models.shifts import CHECK_IN, CHECK_OUT
 from models.teams import COMMUNE, VILLAGE
 
@@ -122,9 +124,14 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 6371.0 * 2 * math.asin(math.sqrt(a))
 
 
+class NotSignedIn(Exception):
+    """The user is unknown or their account is switched off."""
+
+
 @dataclass
 class _Context:
-    """What a batch needs to know about the person, loaded in one statement."""
+    """What a batch needs to know about the user, loaded in one statement."""
+    person_id: Optional[int]  # None: no such active account
     home_team: Optional[int]
     shifts: list  # (shift id, team id, starts_at, ends_at) of the person's shifts around the batch
     teams: dict  # team id -> (province code, lat, lon)
@@ -133,10 +140,16 @@ class _Context:
 
 
 @functools.cache
-def _context_statement():
-    """Built once (bind parameters: person, earliest, latest, uuids): the person's shifts around
-    the batch, their home team, their open session, and which of the batch's UUIDs are stored."""
-    person, earliest, latest = sa.bindparam("person"), sa.bindparam("earliest"), sa.bindparam("latest")
+def _context_statement(dialect: str):
+    """Built once per dialect (bind parameters: user, earliest, latest, uuids): whose account it is
+    (only if it is active), their shifts around the batch, their home team, their open session, and
+    which of the batch's UUIDs are stored. Answering for the account here is what lets a tap from a
+    signed-in phone cost one read and one write, with no separate look-up of the user. PostgreSQL
+    takes the UUIDs as one array, so the statement's text is the same for any batch size and stays
+    prepared; SQLite gets an IN list."""
+    earliest, latest = sa.bindparam("earliest"), sa.bindparam("latest")
+    person = (sa.select(User.person_id).where(User.id == sa.bindparam("user"), User.is_active_account)
+              .scalar_subquery())
     int_null, time_null = sa.cast(sa.null(), sa.Integer), sa.cast(sa.null(), Shift.starts_at.type)
     text_null, float_null = sa.cast(sa.null(), sa.String), sa.cast(sa.null(), sa.Float)
 
@@ -144,6 +157,8 @@ def _context_statement():
         return [province.label("province"), lat.label("lat"), lon.label("lon"), sa.literal(what).label("what"),
                 sid.label("sid"), tid.label("tid"), starts.label("starts"), ends.label("ends")]
 
+    me = sa.select(*columns("me", text_null, float_null, float_null, User.person_id, int_null, time_null,
+                            time_null)).where(User.id == sa.bindparam("user"), User.is_active_account)
     shifts = (sa.select(*columns("shift", Team.province_code, AdminUnit.lat, AdminUnit.lon, Shift.id, Shift.team_id,
                                  Shift.starts_at, Shift.ends_at))
               .select_from(Shift).join(Team, Team.id == Shift.team_id)
@@ -155,26 +170,29 @@ def _context_statement():
             .select_from(Team).outerjoin(AdminUnit, AdminUnit.code == Team.admin_unit_code)
             .join(Membership, Membership.team_id == Team.id)
             .where(Membership.person_id == person, Membership.end_date.is_(None),
-                   Team.level.in_((COMMUNE, VILLAGE)))
+                   sa.or_(Team.level == COMMUNE, Team.level == VILLAGE))  # not IN (…): that renders anew
             .order_by(Team.level, Team.id).limit(1).subquery())
     open_ = sa.select(*columns("open", text_null, float_null, float_null, DutySession.id, DutySession.team_id,
                                DutySession.started_at, time_null)).where(
         DutySession.person_id == person, DutySession.ended_at.is_(None))
+    uuids = (CheckIn.client_uuid == sa.any_(sa.bindparam("uuids", type_=postgresql.ARRAY(sa.String)))
+             if dialect == "postgresql" else CheckIn.client_uuid.in_(sa.bindparam("uuids", expanding=True)))
     stored = sa.select(*columns("stored", CheckIn.client_uuid, float_null, float_null, CheckIn.id, int_null,
-                                time_null, time_null)).where(
-        CheckIn.client_uuid.in_(sa.bindparam("uuids", expanding=True)))
-    return sa.union_all(shifts, sa.select(home), open_, stored)
+                                time_null, time_null)).where(uuids)
+    return sa.union_all(me, shifts, sa.select(home), open_, stored)
 
 
-def _load_context(conn, person_id: int, items: list[Item]) -> _Context:
+def _load_context(conn, user_id: int, items: list[Item], now: datetime) -> _Context:
     """One round trip for everything a batch needs to know."""
-    rows = conn.execute(_context_statement(), {
-        "person": person_id, "uuids": [i.client_uuid for i in items],
-        "earliest": min(i.occurred_at for i in items) - timedelta(days=1),
-        "latest": max(i.occurred_at for i in items) + timedelta(days=1)}).all()
-    ctx = _Context(None, [], {}, None, {})
+    times = [i.occurred_at for i in items] or [now]
+    rows = _rows(conn, _context_statement(conn.dialect.name), {
+        "user": user_id, "uuids": [i.client_uuid for i in items],
+        "earliest": min(times) - timedelta(days=1), "latest": max(times) + timedelta(days=1)})
+    ctx = _Context(None, None, [], {}, None, {})
     for province, lat, lon, what, sid, tid, starts, ends in rows:
-        if what == "stored":
+        if what == "me":
+            ctx.person_id = sid
+        elif what == "stored":
             ctx.existing[province] = sid
         elif what == "open":
             ctx.open_session = (sid, _aware(starts))
@@ -185,6 +203,13 @@ def _load_context(conn, person_id: int, items: list[Item]) -> _Context:
             else:
                 ctx.shifts.append((sid, tid, _aware(starts), _aware(ends)))
     return ctx
+
+
+def _rows(conn, statement, params: dict) -> list:
+    """Rows of a statement, on a SQLAlchemy connection or straight through the driver (a tap)."""
+    if isinstance(conn, DriverStatements):
+        return conn.rows(statement, params)
+    return conn.execute(statement, params).all()
 
 
 def _aware(value):
@@ -210,11 +235,13 @@ def _shift_for(ctx: _Context, item: Item) -> tuple[Optional[int], Optional[int]]
     return None, ctx.home_team
 
 
-def record_checkins(person_id: int, raw_items: list, now: Optional[datetime] = None,
-                    far_km: float = DEFAULT_FAR_KM) -> list[Result]:
-    """Store a batch of one person's check-ins/outs; returns one result per item, in order.
-    The caller commits."""
+def record_checkins(user_id: int, raw_items: list, now: Optional[datetime] = None,
+                    far_km: float = DEFAULT_FAR_KM, conn=None) -> list[Result]:
+    """Store a batch of a user's check-ins/outs; returns one result per item, in order. Raises
+    NotSignedIn, writing nothing, when the account is unknown or switched off.
+    Runs on `conn` (default: the session's transaction, which the caller commits)."""
     now = now or utcnow()
+    conn = db.session.connection() if conn is None else conn
     results: list[Optional[Result]] = [None] * len(raw_items)
     parsed: list[tuple[int, Item]] = []
     seen: set[str] = set()
@@ -230,22 +257,46 @@ def record_checkins(person_id: int, raw_items: list, now: Optional[datetime] = N
             continue
         seen.add(item.client_uuid)
         parsed.append((i, item))
-    if parsed:
-        conn = db.session.connection()
-        ctx = _load_context(conn, person_id, [it for _i, it in parsed])
-        fresh = []
-        for i, item in parsed:
-            if item.client_uuid in ctx.existing:
-                results[i] = Result(item.client_uuid, DUPLICATE, id=ctx.existing[item.client_uuid])
-            else:
-                fresh.append((i, item))
-        if fresh:
-            _apply(conn, ctx, person_id, fresh, results, now, far_km)
+    ctx = _load_context(conn, user_id, [it for _i, it in parsed], now)
+    if ctx.person_id is None:
+        raise NotSignedIn()
+    fresh = []
+    for i, item in parsed:
+        if item.client_uuid in ctx.existing:
+            results[i] = Result(item.client_uuid, DUPLICATE, id=ctx.existing[item.client_uuid])
+        else:
+            fresh.append((i, item))
+    if fresh:
+        _apply(conn, ctx, fresh, results, now, far_km)
     return results  # type: ignore[return-value]
 
 
-def _apply(conn, ctx: _Context, person_id: int, fresh: list[tuple[int, Item]], results: list, now: datetime,
-           far_km: float) -> None:
+def submit(user_id: int, raw_items: list, far_km: float = DEFAULT_FAR_KM) -> list[Result]:
+    """The API's way in: record and commit. One tap on PostgreSQL — the common case, a volunteer
+    pressing the button — runs without a transaction around it: the context read and the single
+    write statement (check-in and session together, see `_write`) are each atomic on their own,
+    which saves the BEGIN and COMMIT round trips; both go straight through the driver
+    (models/driver.py). Everything else runs in one transaction.
+    Two phones of one person racing (the same UUID, or two check-ins) meet a unique index: the
+    loser is answered again from what the winner stored — duplicate, or already checked in."""
+    try:
+        return _submit_once(user_id, raw_items, far_km)
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        return _submit_once(user_id, raw_items, far_km)
+
+
+def _submit_once(user_id: int, raw_items: list, far_km: float) -> list[Result]:
+    if len(raw_items) == 1 and db.engine.dialect.name == "postgresql":
+        with autocommit_statements() as conn:
+            return record_checkins(user_id, raw_items, far_km=far_km, conn=conn)
+    results = record_checkins(user_id, raw_items, far_km=far_km)
+    db.session.commit()
+    return results
+
+
+def _apply(conn, ctx: _Context, fresh: list[tuple[int, Item]], results: list, now: datetime, far_km: float) -> None:
+    person_id = ctx.person_id
     current = None if ctx.open_session is None else dict(id=ctx.open_session[0], started_at=ctx.open_session[1])
     closed_existing: Optional[tuple[int, datetime, bool]] = None
     new_sessions: list[dict] = []
@@ -286,21 +337,52 @@ def _apply(conn, ctx: _Context, person_id: int, fresh: list[tuple[int, Item]], r
             current = None
     if not checkin_rows:
         return
-    if len(checkin_rows) <= SMALL_BATCH:  # one round trip
+    ids = _write(conn, checkin_rows, closed_existing, new_sessions)
+    for result in results:
+        if result is not None and result.status == ACCEPTED and result.id is None:
+            result.id = ids.get(result.client_uuid)
+
+
+def _write(conn, checkin_rows: list[dict], closed_existing: Optional[tuple[int, datetime, bool]],
+           new_sessions: list[dict]) -> dict[str, int]:
+    """Store the accepted check-ins and the session changes they make; returns client uuid -> id."""
+    if conn.dialect.name == "postgresql" and len(checkin_rows) == 1:  # a tap: one round trip
+        row, opened = checkin_rows[0], (new_sessions[0] if new_sessions else None)
+        params = {"c_" + k: v for k, v in row.items()} | {"s_" + k: v for k, v in (opened or {}).items()}
+        if closed_existing:
+            params.update(s_id=closed_existing[0], s_ended_at=closed_existing[1], s_far=closed_existing[2])
+        return dict(_rows(conn, _tap_statement(tuple(row), None if opened is None else tuple(opened)), params))
+    if len(checkin_rows) <= SMALL_BATCH:
         ids = dict(conn.execute(sa.insert(CheckIn).returning(CheckIn.client_uuid, CheckIn.id), checkin_rows).all())
     else:  # a pipelined executemany + one id look-up: 2-3x faster for 500 rows than RETURNING
         conn.execute(sa.insert(CheckIn), checkin_rows)  # through a 6,500-parameter VALUES list
         ids = dict(conn.execute(sa.select(CheckIn.client_uuid, CheckIn.id).where(
             CheckIn.client_uuid.in_([r["client_uuid"] for r in checkin_rows]))).all())
-    for result in results:
-        if result is not None and result.status == ACCEPTED and result.id is None:
-            result.id = ids.get(result.client_uuid)
     if closed_existing:  # before any new session opens: one open session per person
         sid, ended_at, far = closed_existing
         conn.execute(sa.update(DutySession).where(DutySession.id == sid)
                      .values(ended_at=ended_at, far=sa.or_(DutySession.far, far)))
     if new_sessions:
         conn.execute(sa.insert(DutySession), new_sessions)
+    return ids
+
+
+@functools.cache
+def _tap_statement(checkin_keys: tuple, session_keys: Optional[tuple]):
+    """One check-in and the duty session it opens (session_keys) or closes (None), as one
+    PostgreSQL statement: the session change rides along as a data-modifying CTE. Built once per
+    shape, so SQLAlchemy's compiled cache and psycopg's prepared statements both apply. The
+    parameters are prefixed: a parameter named like a column would join the UPDATE's SET list."""
+    stmt = (sa.insert(CheckIn).values({k: sa.bindparam("c_" + k) for k in checkin_keys})
+            .returning(CheckIn.client_uuid, CheckIn.id))
+    if session_keys is None:
+        change = (sa.update(DutySession).where(DutySession.id == sa.bindparam("s_id"))
+                  .values(ended_at=sa.bindparam("s_ended_at"),
+                          far=sa.or_(DutySession.far, sa.bindparam("s_far", type_=sa.Boolean)))
+                  .cte("closed"))
+    else:
+        change = sa.insert(DutySession).values({k: sa.bindparam("s_" + k) for k in session_keys}).cte("opened")
+    return stmt.add_cte(change)
 
 
 def close_stale_sessions(now: Optional[datetime] = None, grace: timedelta = timedelta(hours=2),

@@ -218,8 +218,8 @@ def _demo_duty() -> None:
     rota.assign(current, lead, "backup")
     for i, shift in enumerate(upcoming):
         rota.assign(shift, volunteer if i % 2 == 0 else members[(i % (len(members) - 1)) + 1], "primary")
-    checkins.record_checkins(members[0].id, [{"client_uuid": str(uuid.uuid4()), "kind": "in",
-                                              "occurred_at": (current.starts_at + timedelta(minutes=3)).isoformat()}])
+    checkins.record_checkins(ensure_user(members[0]).id, [{  # they checked in from the duty app
+        "client_uuid": str(uuid.uuid4()), "kind": "in", "occurred_at": (current.starts_at + timedelta(minutes=3)).isoformat()}])
 
 
 def _demo_alerts() -> None:

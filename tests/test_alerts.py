@@ -107,7 +107,7 @@ def test_no_show_escalates_backup_then_commune_lead_then_province_leads(world, s
 
 def test_a_check_in_stops_escalation(world, staffed):
     alerts.tick(T + timedelta(minutes=10))
-    checkins.record_checkins(world.volunteer.person_id, [{
+    checkins.record_checkins(world.volunteer.id, [{
         "client_uuid": "7b0c3f55-7d55-4c4b-9a56-1b7c2f5d1a01", "kind": "in",
         "occurred_at": (T + timedelta(minutes=12)).isoformat()}], now=T + timedelta(minutes=12))
     db.session.commit()

@@ -20,7 +20,7 @@ def test_audiences(world):
     assert broadcasts.preview(HANOI, "province", None, TEXT).recipients == 3  # lead, commune lead, volunteer
     assert broadcasts.preview(HANOI, "communes", [world.commune_team.id], TEXT).recipients == 2
     assert broadcasts.preview(HANOI, "on_duty", None, TEXT).recipients == 0
-    checkins.record_checkins(world.volunteer.person_id, [{
+    checkins.record_checkins(world.volunteer.id, [{
         "client_uuid": "0e7c1c4a-5b1d-4e0b-8a3e-2f1d2c3b4a51", "kind": "in",
         "occurred_at": datetime.now(UTC).isoformat()}])
     assert broadcasts.preview(HANOI, "on_duty", None, TEXT).recipients == 1

@@ -117,7 +117,7 @@ def test_gaps_count_understaffed_shifts_in_the_next_seven_days(world):
 
 
 def test_check_in_and_out_keep_device_time_and_are_idempotent(world):
-    vid = world.volunteer.person_id
+    vid = world.volunteer.id
     first = item("in", NOW - timedelta(hours=2))
     results = checkins.record_checkins(vid, [first, item("out", NOW - timedelta(minutes=30))], now=NOW)
     assert [r.status for r in results] == ["accepted", "accepted"]
@@ -132,7 +132,7 @@ def test_check_in_and_out_keep_device_time_and_are_idempotent(world):
 
 
 def test_a_bad_item_never_sinks_the_others(world):
-    vid = world.volunteer.person_id
+    vid = world.volunteer.id
     batch = [
         item("out"),  # check-out without check-in
         {"client_uuid": "nope", "kind": "in", "occurred_at": NOW.isoformat()},
@@ -151,7 +151,7 @@ def test_a_bad_item_never_sinks_the_others(world):
 
 
 def test_second_check_in_is_refused_while_on_duty(world):
-    vid = world.volunteer.person_id
+    vid = world.volunteer.id
     checkins.record_checkins(vid, [item("in", NOW - timedelta(hours=1))], now=NOW)
     result = checkins.record_checkins(vid, [item("in", NOW)], now=NOW)[0]
     assert result.status == "rejected" and result.field == "kind"
@@ -160,18 +160,18 @@ def test_second_check_in_is_refused_while_on_duty(world):
 def test_check_in_is_linked_to_the_shift_being_stood(world):
     shift = _shift(world.commune_team, 2, day=23)
     rota.assign(shift, world.volunteer.person, "primary")
-    result = checkins.record_checkins(world.volunteer.person_id, [item("in", NOW)], now=NOW)[0]
+    result = checkins.record_checkins(world.volunteer.id, [item("in", NOW)], now=NOW)[0]
     db.session.commit()
     assert db.session.get(CheckIn, result.id).shift_id == shift.id
-    unknown = checkins.record_checkins(world.volunteer.person_id, [item("out", NOW, shift_id=999999)], now=NOW)[0]
+    unknown = checkins.record_checkins(world.volunteer.id, [item("out", NOW, shift_id=999999)], now=NOW)[0]
     assert unknown.status == "rejected" and unknown.field == "shift_id"
 
 
 def test_far_check_ins_are_flagged_never_refused(world):
     unit = db.session.get(AdminUnit, world.commune_team.admin_unit_code)
-    near = checkins.record_checkins(world.volunteer.person_id, [item("in", NOW - timedelta(hours=1), lat=unit.lat,
+    near = checkins.record_checkins(world.volunteer.id, [item("in", NOW - timedelta(hours=1), lat=unit.lat,
                                                                      lon=unit.lon + 0.01, accuracy_m=20)], now=NOW)[0]
-    far = checkins.record_checkins(world.volunteer.person_id, [item("out", NOW, lat=10.77, lon=106.70)], now=NOW)[0]
+    far = checkins.record_checkins(world.volunteer.id, [item("out", NOW, lat=10.77, lon=106.70)], now=NOW)[0]
     assert (near.status, near.far, far.status, far.far) == ("accepted", False, "accepted", True)
     db.session.commit()
     row = db.session.get(CheckIn, far.id)
@@ -180,13 +180,13 @@ def test_far_check_ins_are_flagged_never_refused(world):
 
 
 def test_on_duty_now_per_province_and_team(world):
-    checkins.record_checkins(world.volunteer.person_id, [item("in", NOW)], now=NOW)
-    checkins.record_checkins(world.commune_lead.person_id, [item("in", NOW)], now=NOW)
+    checkins.record_checkins(world.volunteer.id, [item("in", NOW)], now=NOW)
+    checkins.record_checkins(world.commune_lead.id, [item("in", NOW)], now=NOW)
     db.session.commit()
     by_province = duty.on_duty_by_province()
     assert len(by_province) == 34 and by_province[HANOI] == 2 and by_province[HCM] == 0
     assert duty.on_duty_by_team(HANOI) == {world.commune_team.id: 2}
-    checkins.record_checkins(world.volunteer.person_id, [item("out", NOW + timedelta(minutes=1))],
+    checkins.record_checkins(world.volunteer.id, [item("out", NOW + timedelta(minutes=1))],
                              now=NOW + timedelta(minutes=2))
     db.session.commit()
     assert duty.on_duty_by_province()[HANOI] == 1
@@ -195,7 +195,7 @@ def test_on_duty_now_per_province_and_team(world):
 def test_open_check_in_is_closed_two_hours_after_its_shift(world):
     shift = _shift(world.commune_team, 0, hours=4, day=23)  # 00:00-04:00 UTC
     rota.assign(shift, world.volunteer.person, "primary")
-    checkins.record_checkins(world.volunteer.person_id, [item("in", datetime(2026, 11, 23, 0, 5, tzinfo=UTC))],
+    checkins.record_checkins(world.volunteer.id, [item("in", datetime(2026, 11, 23, 0, 5, tzinfo=UTC))],
                              now=NOW)
     assert checkins.close_stale_sessions(now=datetime(2026, 11, 23, 5, 59, tzinfo=UTC)) == 0
     assert checkins.close_stale_sessions(now=datetime(2026, 11, 23, 6, 1, tzinfo=UTC)) == 1
@@ -209,8 +209,8 @@ def test_open_check_in_is_closed_two_hours_after_its_shift(world):
 def test_hours_on_duty_per_person_and_team_clipped_to_the_period(world):
     vid, lid = world.volunteer.person_id, world.commune_lead.person_id
     base = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
-    checkins.record_checkins(vid, [item("in", base), item("out", base + timedelta(hours=4))], now=NOW)
-    checkins.record_checkins(lid, [item("in", base + timedelta(hours=1)), item("out", base + timedelta(hours=3))],
+    checkins.record_checkins(world.volunteer.id, [item("in", base), item("out", base + timedelta(hours=4))], now=NOW)
+    checkins.record_checkins(world.commune_lead.id, [item("in", base + timedelta(hours=1)), item("out", base + timedelta(hours=3))],
                              now=NOW)
     db.session.commit()
     day = (base - timedelta(hours=1), base + timedelta(hours=23))
@@ -219,7 +219,7 @@ def test_hours_on_duty_per_person_and_team_clipped_to_the_period(world):
     window = (base + timedelta(hours=2), base + timedelta(hours=3))
     assert duty.hours_on_duty(*window, now=NOW) == {vid: 1.0, lid: 1.0}
     # An open session counts until now.
-    checkins.record_checkins(vid, [item("in", NOW - timedelta(minutes=90))], now=NOW)
+    checkins.record_checkins(world.volunteer.id, [item("in", NOW - timedelta(minutes=90))], now=NOW)
     db.session.commit()
     assert duty.hours_on_duty(NOW - timedelta(hours=3), NOW, person_id=vid, now=NOW) == {vid: 1.5}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, g, jsonify, request
+from flask import Blueprint, abort, current_app, g, jsonify, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -24,12 +24,22 @@ from .people import people_query
 bp = Blueprint("api", __name__)
 
 
+def not_signed_in():
+    return jsonify(error=_("Log in or send a valid API token (Authorization: Bearer …)."), status=401), 401
+
+
 @bp.before_request
 def _authenticate():
     if request.path in ("/healthz", "/api/v1/openapi.json"):
         return None
-    if not current_user.is_authenticated:
-        return jsonify(error=_("Log in or send a valid API token (Authorization: Bearer …)."), status=401), 401
+    if (request.endpoint == "api.post_checkins" and "Authorization" not in request.headers
+            and str(session.get("_user_id", "")).isdigit()):
+        # A tap from a signed-in phone: the check-in statement itself answers for the account
+        # (checkins.submit raises NotSignedIn), so no separate user load here. flask-login keeps the
+        # signed-in user's id under "_user_id" in the signed session cookie.
+        g.session_user_id = int(session["_user_id"])
+    elif not current_user.is_authenticated:
+        return not_signed_in()
     if (request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("via_token")
             and current_app.config.get("WTF_CSRF_ENABLED", True)):
         current_app.extensions["csrf_protect"].protect()  # cookie sessions send X-CSRFToken

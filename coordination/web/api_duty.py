@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import abort, current_app, jsonify, request
+from flask import abort, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -15,7 +15,7 @@ from .. import checkins, duty, permissions
 from ..auth import current_scope
 from ..clock import local_to_utc, local_today, to_local
 from ..errors import ValidationError
-from .api import bp
+from .api import bp, not_signed_in
 from .json_input import json_body
 
 
@@ -56,9 +56,11 @@ def post_checkins():
         raise ValidationError(_("Send “items”: a list of 1 to %(n)d check-ins.", n=checkins.MAX_BATCH), field="items")
     if len(items) > checkins.MAX_BATCH:
         raise ValidationError(_("At most %(n)d items per batch.", n=checkins.MAX_BATCH), field="items")
-    results = checkins.record_checkins(current_user.person_id, items,
-                                       far_km=current_app.config.get("CHECKIN_FAR_KM", checkins.DEFAULT_FAR_KM))
-    db.session.commit()
+    try:
+        results = checkins.submit(g.get("session_user_id") or current_user.id, items,
+                                  far_km=current_app.config.get("CHECKIN_FAR_KM", checkins.DEFAULT_FAR_KM))
+    except checkins.NotSignedIn:
+        return not_signed_in()
     body = [r.as_dict() for r in results]
     counts = {k: sum(1 for r in body if r["status"] == k)
               for k in (checkins.ACCEPTED, checkins.DUPLICATE, checkins.REJECTED)}
