@@ -97,13 +97,19 @@ def _warm_up(url: str, script: Path) -> None:
 
 
 def _wrk(url: str, script: Path) -> dict[str, float]:
+    """The run's rate, p99 and errors, and the CPU the web workers and PostgreSQL spent per request."""
+    from bench import cpu
+
+    before = cpu.snapshot()
     out = subprocess.run(WRK + ["-s", str(script), url], capture_output=True, text=True, check=True).stdout
+    used = cpu.spent(before, cpu.snapshot())
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", out)
     p99_ms = float(p99.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[p99.group(2)]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p99_ms": p99_ms, "errors": int(non2xx.group(1)) if non2xx else 0,
-            "requests": int(re.search(r"(\d+) requests in", out).group(1))}
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    return {"rps": rps, "p99_ms": p99_ms, "errors": int(non2xx.group(1)) if non2xx else 0, "requests": requests,
+            "cpu_ms": {k: used.get(k, 0.0) * 1000 / requests for k in ("gunicorn", "postgres")}}
 
 
 def _serve(target: str, port: int, env: dict) -> subprocess.Popen:
@@ -191,7 +197,8 @@ def run(app, log=print) -> dict:
     _off_duty(app, users)  # leave the data as national as it was: the next run picks the same people
     for label, r in single.items():
         extra = f", {r['stored']:,} of {r['requests']:,} stored" if "stored" in r else ""
-        log(f"  {label:<32} {r['rps']:7.0f} req/s  p99 {r['p99_ms']:5.1f} ms  non-2xx {r['errors']}{extra}")
+        log(f"  {label:<32} {r['rps']:7.0f} req/s  p99 {r['p99_ms']:5.1f} ms  non-2xx {r['errors']}{extra}; "
+            f"CPU per request: web worker {r['cpu_ms']['gunicorn']:.2f} ms, PostgreSQL {r['cpu_ms']['postgres']:.2f} ms")
     if len(single) == 2:
         bare, ours = single.values()
         log(f"  ratio: {100 * ours['rps'] / bare['rps']:.0f}% of the bare endpoint")

@@ -39,7 +39,7 @@ class DriverStatements:
                 cursor.execute(compiled.string, values, prepare=True)
                 return cursor.fetchall() if cursor.description else []
         except self.connection.IntegrityError as err:  # callers handle SQLAlchemy's kind
-            raise sa.exc.IntegrityError(state.statement, values, err) from err
+            raise sa.exc.IntegrityError(compiled.string, values, err) from err
 
 
 def _engine() -> sa.Engine:

@@ -64,9 +64,13 @@ class Message(TimestampMixin, db.Model):
         sa.CheckConstraint(f"status IN {STATUSES}", name="status"),
         sa.CheckConstraint(f"purpose IN {PURPOSES}", name="purpose"),
         sa.Index("ix_messages_person_created", "person_id", "created_at"),
-        sa.Index("ix_messages_due", "next_attempt_at", postgresql_where=sa.text("status = 'queued'"),
-                 sqlite_where=sa.text("status = 'queued'")),
         # A dispatcher's claim looks for stale 'sending' rows: without this it scans the outbox.
         sa.Index("ix_messages_sending", "updated_at", postgresql_where=sa.text("status = 'sending'"),
                  sqlite_where=sa.text("status = 'sending'")),
     )
+
+
+# The queue in the order dispatchers take it (urgent first, then due time): a claim reads its rows
+# off this index and stops after its batch.
+sa.Index("ix_messages_due", Message.urgent.desc(), Message.next_attempt_at, Message.id,
+         postgresql_where=sa.text("status = 'queued'"), sqlite_where=sa.text("status = 'queued'"))

@@ -90,3 +90,30 @@ def browser_login(page, base_url: str, identifier: str, password: str = PASSWORD
 
 __all__ = ["browser_login", "make_person", "make_user", "build_world", "communes_of", "PASSWORD", "HANOI", "HCM",
            "CO_CHAIR_HEALTH", "CO_CHAIR_ICT", "LEADER_IN_CHARGE", "Team"]
+
+
+def at_once(app, n: int, work) -> list:
+    """Run `work()` in n threads started together, each with its own app context and database
+    session (phones, dispatchers); returns what each returned. Any exception fails the test."""
+    import threading
+
+    results, errors, start = [], [], threading.Barrier(n)
+
+    def run():
+        with app.app_context():
+            try:
+                start.wait()
+                results.append(work())
+            except Exception as exc:  # noqa: BLE001 - raised below, in the test's thread
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return results

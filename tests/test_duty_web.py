@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from coordination import rota
-from models import CheckIn, Shift, db
-from tests.factories import HANOI, ROLES
+from coordination import checkins, rota
+from models import CheckIn, DutySession, Shift, db
+from tests.factories import HANOI, ROLES, at_once
 
 
 
@@ -62,6 +62,45 @@ def test_batch_endpoint_answers_per_item_and_is_idempotent(world, client, auth):
     again = client.post("/api/v1/checkins", json={"items": good}).get_json()
     assert again["duplicate"] == 2 and again["accepted"] == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CheckIn)) == 2
+
+
+def test_one_tap_is_stored_with_its_session_then_closed_by_the_next(world, client, auth):
+    auth.as_user(world.volunteer)
+    tap_in, tap_out = _now_item("in", 50), _now_item("out", 5)
+    first = client.post("/api/v1/checkins", json={"items": [tap_in]}).get_json()
+    assert first["accepted"] == 1 and first["results"][0]["id"]
+    assert client.get("/api/v1/duty/me").get_json()["on_duty"] is True
+    second = client.post("/api/v1/checkins", json={"items": [tap_out]}).get_json()
+    assert second["accepted"] == 1
+    session = db.session.scalar(sa.select(DutySession).where(DutySession.person_id == world.volunteer.person_id))
+    assert (session.started_at, session.ended_at) == (
+        datetime.fromisoformat(tap_in["occurred_at"]), datetime.fromisoformat(tap_out["occurred_at"]))
+    again = client.post("/api/v1/checkins", json={"items": [tap_out]}).get_json()  # the phone retries
+    assert again["duplicate"] == 1 and again["results"][0]["id"] == second["results"][0]["id"]
+
+
+def test_a_switched_off_account_cannot_check_in_with_its_old_cookie(world, client, auth):
+    auth.as_user(world.volunteer)
+    world.volunteer.is_active_account = False
+    db.session.commit()
+    response = client.post("/api/v1/checkins", json={"items": [_now_item()]})
+    assert response.status_code == 401 and response.get_json()["error"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CheckIn)) == 0
+
+
+def test_two_phones_sending_the_same_tap_at_once_store_it_once(world, ctx):
+    tap = _now_item()
+    answers = at_once(ctx, 6, lambda: checkins.submit(world.volunteer.id, [dict(tap)])[0].status)
+    assert sorted(answers) == ["accepted"] + ["duplicate"] * 5
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(CheckIn)) == 1
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DutySession)) == 1
+
+
+def test_two_check_ins_from_two_phones_at_once_open_one_session(world, ctx):
+    answers = at_once(ctx, 4, lambda: checkins.submit(world.volunteer.id, [_now_item()])[0])
+    assert sorted(a.status for a in answers) == ["accepted"] + ["rejected"] * 3
+    assert {a.field for a in answers if a.status == "rejected"} == {"kind"}  # "already checked in since …"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(DutySession)) == 1
 
 
 @pytest.mark.parametrize("body", [{}, {"items": []}, {"items": "x"}, {"items": [{}] * 501}])

@@ -10,7 +10,7 @@ from flask import current_app
 
 from coordination import outbox, sms
 from models import Message, db, utcnow
-from tests.factories import make_person
+from tests.factories import at_once, make_person
 
 
 def dispatch(now=None):
@@ -152,31 +152,26 @@ def test_a_row_left_sending_by_a_dead_dispatcher_is_picked_up_again(ctx, twilio)
     assert dispatch(now + timedelta(minutes=16))["sent"] == 1  # it never reached Twilio: sent now
 
 
-def test_two_dispatchers_at_once_never_send_twice(ctx, twilio):
-    import threading
+def test_a_claim_takes_its_batch_urgent_first_then_by_due_time(ctx):
+    now = utcnow()
+    people = [make_person() for _ in range(6)]
+    for i, p in enumerate(people):
+        outbox.enqueue(p, f"tin {i}", "broadcast", urgent=i in (4, 5), now=now - timedelta(minutes=10 - i))
+    outbox.enqueue(make_person(), "later", "reminder", now=now + timedelta(minutes=5))  # not due yet
+    db.session.commit()
+    first = outbox.claim_due(limit=4, now=now)
+    assert [m.body for m in first] == ["tin 4", "tin 5", "tin 0", "tin 1"]
+    assert [m.body for m in outbox.claim_due(limit=4, now=now)] == ["tin 2", "tin 3"]
+    assert outbox.claim_due(limit=4, now=now) == []
 
+
+def test_two_dispatchers_at_once_never_send_twice(ctx, twilio):
     people = [make_person() for _ in range(40)]
     for p in people:
         outbox.enqueue(p, "Khẩn: họp giao ban", "broadcast", urgent=True)
     db.session.commit()
-    app, errors = ctx, []
-
-    def dispatcher():
-        with app.app_context():
-            try:
-                for _ in range(10):
-                    outbox.dispatch_due(lambda: sms.gateway_from_config(app.config), limit=7)
-            except Exception as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=dispatcher) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    at_once(ctx, 2, lambda: [outbox.dispatch_due(lambda: sms.gateway_from_config(ctx.config), limit=7)
+                             for _ in range(10)])
     assert sorted(m["to"] for m in twilio.sent) == sorted(p.phone for p in people)  # each exactly once
     db.session.commit()
     assert set(db.session.scalars(sa.select(Message.status))) == {"sent"}

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import threading
 from datetime import date, timedelta
 
 import pytest
@@ -10,7 +9,7 @@ import sqlalchemy as sa
 
 from coordination import assignment, tasks
 from models import Task, TaskUpdate, db
-from tests.factories import HANOI, HCM, ROLES
+from tests.factories import HANOI, HCM, ROLES, at_once
 
 SPEC = dict(kind="venue_qr_registration", title="Đăng ký QR chợ", target_count=10, target_unit="địa điểm")
 
@@ -126,26 +125,15 @@ def test_progress_from_many_phones_at_once_all_counts(world, task, app):
     """Eight volunteers report +1 five times each, in parallel requests."""
     tasks.change_status(task, "in_progress", None, None)
     db.session.commit()
-    user_id = world.volunteer.id
+    user_id, task_id = world.volunteer.id, task.id
 
-    task_id, failures = task.id, []
+    def reporter():  # each phone: its own thread, context and database session
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user_id)
+        return [client.post(f"/api/v1/tasks/{task_id}/progress", json={"delta": 1}).status_code for _ in range(5)]
 
-    def reporter():
-        with app.app_context():  # each phone: its own thread, context and database session
-            client = app.test_client()
-            with client.session_transaction() as session:
-                session["_user_id"] = str(user_id)
-            for _ in range(5):
-                status = client.post(f"/api/v1/tasks/{task_id}/progress", json={"delta": 1}).status_code
-                if status != 200:
-                    failures.append(status)
-            db.session.remove()
-
-    threads = [threading.Thread(target=reporter) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    failures = [status for statuses in at_once(app, 8, reporter) for status in statuses if status != 200]
     assert failures == []
     db.session.commit()
     assert db.session.scalar(sa.select(Task.done_count).where(Task.id == task.id)) == 40
