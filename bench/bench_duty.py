@@ -158,6 +158,13 @@ def single_checkins(app, user_ids: list[int], log=print) -> dict[str, dict]:
         finally:
             bare.terminate()
             bare.wait()
+        floor = _serve("bench.floor_app:app", 8103, env)
+        try:
+            _warm_up("http://127.0.0.1:8103/", script)
+            results["our app + 1 INSERT (no rules)"] = _wrk("http://127.0.0.1:8103/", script)
+        finally:
+            floor.terminate()
+            floor.wait()
         ours = _serve("app:create_app()", 8101, env)
         try:
             _warm_up("http://127.0.0.1:8101/", script)
@@ -199,9 +206,10 @@ def run(app, log=print) -> dict:
         extra = f", {r['stored']:,} of {r['requests']:,} stored" if "stored" in r else ""
         log(f"  {label:<32} {r['rps']:7.0f} req/s  p99 {r['p99_ms']:5.1f} ms  non-2xx {r['errors']}{extra}; "
             f"CPU per request: web worker {r['cpu_ms']['gunicorn']:.2f} ms, PostgreSQL {r['cpu_ms']['postgres']:.2f} ms")
-    if len(single) == 2:
-        bare, ours = single.values()
-        log(f"  ratio: {100 * ours['rps'] / bare['rps']:.0f}% of the bare endpoint")
+    if len(single) == 3:
+        bare, floor, ours = single.values()
+        log(f"  ratio: {100 * ours['rps'] / bare['rps']:.0f}% of the bare endpoint "
+            f"(the platform's app with one INSERT and no rules: {100 * floor['rps'] / bare['rps']:.0f}%)")
     return results
 
 
