@@ -51,7 +51,7 @@ def _engine() -> sa.Engine:
     engine = current_app.extensions.get("hot_path_engine")
     if engine is None:
         engine = current_app.extensions["hot_path_engine"] = sa.create_engine(
-            db.engine.url, pool_size=2, max_overflow=8,
+            db.engine.url, pool_size=2, max_overflow=8, pool_recycle=1800,
             connect_args={"options": "-c plan_cache_mode=force_generic_plan"})
     return engine
 
