@@ -27,8 +27,9 @@ QUIET_START, QUIET_END = time(22, 0), time(6, 0)
 LIMIT_COUNT, LIMIT_WINDOW = 5, timedelta(minutes=15)
 
 
-def audience_ids(province_code: str, audience: str, team_ids: Optional[list[int]] = None, now=None):
-    """A SELECT of the distinct person ids in the audience who accept duty SMS."""
+def in_audience(province_code: str, audience: str, team_ids: Optional[list[int]] = None, now=None):
+    """A condition on Person: in the audience and accepting duty SMS (a WHERE clause, so the
+    callers read `people` once rather than joining it to a list of its own ids)."""
     now = now or utcnow()
     in_province = (lambda col: col == province_code) if province_code else (lambda col: sa.true())  # None: nationwide
     if audience == "province":
@@ -49,7 +50,7 @@ def audience_ids(province_code: str, audience: str, team_ids: Optional[list[int]
                   .where(in_province(Shift.province_code), Shift.starts_at <= now, Shift.ends_at > now))
     else:
         raise ValidationError(_l("Choose who receives the message."), field="audience")
-    return (sa.select(Person.id).where(Person.id.in_(people), Person.consent_sms.is_(True)))
+    return sa.and_(Person.id.in_(people), Person.consent_sms.is_(True))
 
 
 def clean_body(body: str) -> str:
@@ -72,10 +73,9 @@ class Preview:
 
 def preview(province_code: str, audience: str, team_ids, body: str) -> Preview:
     text = clean_body(body)
-    ids = audience_ids(province_code, audience, team_ids).subquery()
     total, ascii_count = db.session.execute(
         sa.select(sa.func.count(), sa.func.count().filter(Person.sms_ascii.is_(True)))
-        .select_from(Person).where(Person.id.in_(sa.select(ids.c.id)))).one()
+        .select_from(Person).where(in_audience(province_code, audience, team_ids))).one()
     plain = for_recipient(text, True)
     return Preview(total, ascii_count or 0, segments(text), segments(plain), plain)
 
@@ -97,7 +97,7 @@ def send(actor_user_id: Optional[int], province_code: str, audience: str, team_i
     """Queue the broadcast for everyone in the audience with one INSERT … SELECT. The caller commits."""
     now = now or utcnow()
     text = clean_body(body)
-    ids = audience_ids(province_code, audience, team_ids, now).subquery()
+    audience_filter = in_audience(province_code, audience, team_ids, now)
     broadcast = Broadcast(created_by_id=actor_user_id, province_code=province_code, audience=audience, body=text,
                           urgent=urgent)
     db.session.add(broadcast)
@@ -107,7 +107,7 @@ def send(actor_user_id: Optional[int], province_code: str, audience: str, team_i
     if not urgent:  # people who already got 5 non-urgent SMS in 15 minutes wait 15 more minutes
         recent = (sa.select(Message.person_id, sa.func.count().label("n"))
                   .where(Message.urgent.is_(False), Message.created_at > now - LIMIT_WINDOW,
-                         Message.person_id.in_(sa.select(ids.c.id)))
+                         Message.person_id.in_(sa.select(Person.id).where(audience_filter)))
                   .group_by(Message.person_id).subquery())
         due = sa.case((sa.func.coalesce(recent.c.n, 0) >= LIMIT_COUNT,
                        sa.literal(start + LIMIT_WINDOW, Message.next_attempt_at.type)), else_=due)
@@ -116,7 +116,7 @@ def send(actor_user_id: Optional[int], province_code: str, audience: str, team_i
                       sa.literal("broadcast"), sa.literal(urgent), sa.literal(province_code), sa.literal("queued"),
                       sa.literal(0), due, sa.literal(broadcast.id), sa.literal(now, Message.created_at.type),
                       sa.literal(now, Message.updated_at.type))
-            .where(Person.id.in_(sa.select(ids.c.id))))
+            .where(audience_filter))
     if not urgent:
         rows = rows.outerjoin(recent, recent.c.person_id == Person.id)
     db.session.execute(sa.insert(Message).from_select(
