@@ -20,7 +20,7 @@ from models.shifts import BACKUP, PRIMARY
 from models.teams import LEAD, LEADING_ROLES, PROVINCE
 
 from . import outbox
-from .checkins import close_stale_sessions
+from .duty import close_stale_sessions
 from .clock import to_local
 from .handoff import queue_handoffs
 from .sms import for_recipient

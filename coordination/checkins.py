@@ -383,24 +383,3 @@ def _tap_statement(checkin_keys: tuple, session_keys: Optional[tuple]):
     else:
         change = sa.insert(DutySession).values({k: sa.bindparam("s_" + k) for k in session_keys}).cte("opened")
     return stmt.add_cte(change)
-
-
-def close_stale_sessions(now: Optional[datetime] = None, grace: timedelta = timedelta(hours=2),
-                         ad_hoc_hours: int = 12) -> int:
-    """Close sessions still open `grace` after their shift ended (at the shift's end), and ad-hoc
-    sessions after `ad_hoc_hours` + grace (at start + ad_hoc_hours). Each closing is marked
-    automatic and leaves an automatic check-out row. Returns how many were closed."""
-    now = now or utcnow()
-    rows = db.session.execute(
-        sa.select(DutySession, Shift.ends_at).outerjoin(Shift, Shift.id == DutySession.shift_id)
-        .where(DutySession.ended_at.is_(None),
-               sa.or_(sa.and_(Shift.id.is_not(None), Shift.ends_at < now - grace),
-                      sa.and_(Shift.id.is_(None), DutySession.started_at < now - grace - timedelta(hours=ad_hoc_hours))))
-        .with_for_update(of=DutySession, skip_locked=True)).all()
-    for session, shift_end in rows:
-        end = shift_end or session.started_at + timedelta(hours=ad_hoc_hours)
-        session.ended_at, session.automatic = max(end, session.started_at), True
-        db.session.add(CheckIn(client_uuid=str(uuid.uuid5(uuid.NAMESPACE_URL, f"auto-close/{session.id}")),
-                               person_id=session.person_id, team_id=session.team_id, shift_id=session.shift_id,
-                               kind=CHECK_OUT, occurred_at=session.ended_at, received_at=now, automatic=True))
-    return len(rows)

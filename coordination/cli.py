@@ -46,7 +46,7 @@ def duty_close_stale() -> None:
     """Close check-ins left open 2 hours after their shift ended (the scheduler runs this too)."""
     from models import db
 
-    from .checkins import close_stale_sessions
+    from .duty import close_stale_sessions
 
     closed = close_stale_sessions()
     db.session.commit()

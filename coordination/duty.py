@@ -1,15 +1,18 @@
-"""Reading duty: who is on duty now, understaffed shifts, a volunteer's shifts, hours on duty.
-All aggregates are SQL; "on duty now" reads only open sessions (a partial index)."""
+"""Reading duty: who is on duty now, understaffed shifts, a volunteer's shifts, hours on duty;
+and closing sessions left open. All aggregates are SQL; "on duty now" reads only open sessions
+(a partial index)."""
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Optional
 
 import sqlalchemy as sa
 
-from models import AdminUnit, DutySession, Person, Shift, ShiftAssignment, Team, db, utcnow
+from models import AdminUnit, CheckIn, DutySession, Person, Shift, ShiftAssignment, Team, db, utcnow
 from models.geography import PROVINCE as PROVINCE_UNIT
+from models.shifts import CHECK_OUT
 
 
 def on_duty_by_province() -> dict[str, int]:
@@ -141,3 +144,24 @@ def hours_on_duty(start: datetime, end: datetime, team_id: Optional[int] = None,
 def team_names(team_ids) -> dict[int, str]:
     ids = list(team_ids)
     return dict(db.session.execute(sa.select(Team.id, Team.name).where(Team.id.in_(ids))).all()) if ids else {}
+
+
+def close_stale_sessions(now: Optional[datetime] = None, grace: timedelta = timedelta(hours=2),
+                         ad_hoc_hours: int = 12) -> int:
+    """Close sessions still open `grace` after their shift ended (at the shift's end), and ad-hoc
+    sessions after `ad_hoc_hours` + grace (at start + ad_hoc_hours). Each closing is marked
+    automatic and leaves an automatic check-out row. Returns how many were closed."""
+    now = now or utcnow()
+    rows = db.session.execute(
+        sa.select(DutySession, Shift.ends_at).outerjoin(Shift, Shift.id == DutySession.shift_id)
+        .where(DutySession.ended_at.is_(None),
+               sa.or_(sa.and_(Shift.id.is_not(None), Shift.ends_at < now - grace),
+                      sa.and_(Shift.id.is_(None), DutySession.started_at < now - grace - timedelta(hours=ad_hoc_hours))))
+        .with_for_update(of=DutySession, skip_locked=True)).all()
+    for session, shift_end in rows:
+        end = shift_end or session.started_at + timedelta(hours=ad_hoc_hours)
+        session.ended_at, session.automatic = max(end, session.started_at), True
+        db.session.add(CheckIn(client_uuid=str(uuid.uuid5(uuid.NAMESPACE_URL, f"auto-close/{session.id}")),
+                               person_id=session.person_id, team_id=session.team_id, shift_id=session.shift_id,
+                               kind=CHECK_OUT, occurred_at=session.ended_at, received_at=now, automatic=True))
+    return len(rows)

@@ -197,8 +197,8 @@ def test_open_check_in_is_closed_two_hours_after_its_shift(world):
     rota.assign(shift, world.volunteer.person, "primary")
     checkins.record_checkins(world.volunteer.id, [item("in", datetime(2026, 11, 23, 0, 5, tzinfo=UTC))],
                              now=NOW)
-    assert checkins.close_stale_sessions(now=datetime(2026, 11, 23, 5, 59, tzinfo=UTC)) == 0
-    assert checkins.close_stale_sessions(now=datetime(2026, 11, 23, 6, 1, tzinfo=UTC)) == 1
+    assert duty.close_stale_sessions(now=datetime(2026, 11, 23, 5, 59, tzinfo=UTC)) == 0
+    assert duty.close_stale_sessions(now=datetime(2026, 11, 23, 6, 1, tzinfo=UTC)) == 1
     db.session.commit()
     session = db.session.scalar(sa.select(DutySession))
     assert session.automatic and session.ended_at == shift.ends_at
