@@ -148,35 +148,32 @@ def single_checkins(app, user_ids: list[int], log=print) -> dict[str, dict]:
     script = ROOT / "bench" / ".checkin-run.lua"
     users = ",\n".join(f'{{cookie="{c}", csrf="{t}"}}' for c, t in _sessions(app, user_ids))
     script.write_text(f"USERS = {{{users}}}\nNTHREADS = {NTHREADS}\n" + (ROOT / "bench/checkin.lua").read_text())
-    env = dict(os.environ)
-    results = {}
-    try:
-        bare = _serve("bench.bare_app:app", 8102, env)
+    env, results, counted = dict(os.environ), {}, {}
+
+    def measure(label: str, target: str, port: int, before_run=None) -> None:
+        server = _serve(target, port, env)
         try:
-            _warm_up("http://127.0.0.1:8102/", script)
-            results["bare psycopg INSERT"] = _wrk("http://127.0.0.1:8102/", script)
+            _warm_up(f"http://127.0.0.1:{port}/", script)
+            if before_run:
+                before_run()
+            results[label] = _wrk(f"http://127.0.0.1:{port}/", script)
         finally:
-            bare.terminate()
-            bare.wait()
-        floor = _serve("bench.floor_app:app", 8103, env)
-        try:
-            _warm_up("http://127.0.0.1:8103/", script)
-            results["our app + 1 INSERT (no rules)"] = _wrk("http://127.0.0.1:8103/", script)
-        finally:
-            floor.terminate()
-            floor.wait()
-        ours = _serve("app:create_app()", 8101, env)
-        try:
-            _warm_up("http://127.0.0.1:8101/", script)
-            _off_duty(app, user_ids)
-            with app.app_context():
-                before = db.session.scalar(sa.select(sa.func.count()).select_from(CheckIn))
-            results["POST /api/v1/checkins (1 item)"] = r = _wrk("http://127.0.0.1:8101/", script)
-        finally:
-            ours.terminate()
-            ours.wait()
+            server.terminate()
+            server.wait()
+
+    def count_check_ins() -> int:
         with app.app_context():
-            r["stored"] = db.session.scalar(sa.select(sa.func.count()).select_from(CheckIn)) - before
+            return db.session.scalar(sa.select(sa.func.count()).select_from(CheckIn))
+
+    def start_ours() -> None:  # the warm-up checked people in: start from the state the script expects
+        _off_duty(app, user_ids)
+        counted["before"] = count_check_ins()
+
+    try:
+        measure("bare psycopg INSERT", "bench.bare_app:app", 8102)
+        measure("our app + 1 INSERT (no rules)", "bench.floor_app:app", 8103)
+        measure("POST /api/v1/checkins (1 item)", "app:create_app()", 8101, start_ours)
+        results["POST /api/v1/checkins (1 item)"]["stored"] = count_check_ins() - counted["before"]
     finally:
         script.unlink(missing_ok=True)
     return results

@@ -17,7 +17,7 @@ from ..auth import current_scope
 from ..clock import local_today, to_local
 from ..errors import DomainError
 from .duty_forms import AssignShiftForm, RotaForm, ShiftForm, SwapForm
-from .helpers import form_error, get_or_404, require
+from .helpers import form_error, get_or_404, require, saved
 
 bp = Blueprint("duty", __name__)
 
@@ -104,15 +104,11 @@ def assign(shift_id: int):
     form = AssignShiftForm()
     form.person_id.choices = []
     if form.validate_on_submit():
-        try:
+        with saved():
             person = db.session.get(Person, int(form.person_id.data)) if (form.person_id.data or "").isdigit() else None
             if person is None:
                 raise DomainError(_("Choose a member of the team."), field="person_id")
             rota.assign(shift, person, form.role.data, current_user.id)
-            db.session.commit()
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err), "error")
     return redirect(url_for("duty.rota_page", team_id=team.id) + f"#shift-{shift_id}")
 
 
@@ -137,13 +133,8 @@ def swap(team_id: int):
     if len(rows) != 2 or any(r is None or r.shift.team_id != team.id for r in rows):
         flash(_("Choose two places on this team's shifts."), "error")
     else:
-        try:
+        with saved(_("Swapped.")):
             rota.swap(rows[0], rows[1], current_user.id)
-            db.session.commit()
-            flash(_("Swapped."), "success")
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err), "error")
     return redirect(url_for("duty.rota_page", team_id=team.id))
 
 
@@ -153,13 +144,8 @@ def claim(shift_id: int):
     shift = get_or_404(Shift, shift_id)
     require(permissions.can_view_team(current_scope(), shift.team))
     require(permissions.can_claim_shift(current_scope(), shift))
-    try:
+    with saved(_("The shift is yours.")):
         rota.claim(shift, current_user.person)
-        db.session.commit()
-        flash(_("The shift is yours."), "success")
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err), "error")
     return redirect(request.form.get("next") or url_for("duty.rota_page", team_id=shift.team_id))
 
 

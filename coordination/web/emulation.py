@@ -20,7 +20,7 @@ from ..auth import current_scope
 from ..clock import local_today
 from ..errors import DomainError
 from .forms import ActionForm, FlaskForm
-from .helpers import form_error, get_or_404, home_province, province_choices, province_or_404, require
+from .helpers import form_error, get_or_404, home_province, province_choices, province_or_404, require, saved
 
 bp = Blueprint("emulation", __name__)
 
@@ -166,16 +166,11 @@ def decide(commendation_id: int, step: str):
     c = get_or_404(Commendation, commendation_id)
     form = DecisionForm()
     require(form.validate_on_submit())
-    try:
+    with saved(_("Saved.")):
         if step == "review":
             commendations.review(current_scope(), c, current_user.id)
         else:
             commendations.decide(current_scope(), c, current_user.id, step == "approve", form.decision_reason.data)
-        db.session.commit()
-        flash(_("Saved."), "success")
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err), "error")
     return redirect(url_for("emulation.proposal", commendation_id=c.id))
 
 

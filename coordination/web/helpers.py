@@ -1,10 +1,11 @@
 """Small helpers shared by the views."""
 from __future__ import annotations
 
-from typing import Optional, TypeVar
+from contextlib import contextmanager
+from typing import Iterator, Optional, TypeVar
 
 import sqlalchemy as sa
-from flask import abort, request
+from flask import abort, flash, request
 from flask_wtf import FlaskForm
 
 from models import AdminUnit, Team, db
@@ -13,6 +14,20 @@ from models.geography import PROVINCE
 from ..errors import DomainError
 
 T = TypeVar("T")
+
+
+@contextmanager
+def saved(success: Optional[str] = None) -> Iterator[None]:
+    """For a form button that changes something: commit what the block did and flash `success`;
+    when a rule refuses (DomainError), roll back and flash why instead."""
+    try:
+        yield
+        db.session.commit()
+        if success:
+            flash(success, "success")
+    except DomainError as err:
+        db.session.rollback()
+        flash(str(err), "error")
 
 
 def get_or_404(model: type[T], ident) -> T:

@@ -18,7 +18,7 @@ from ..errors import DomainError
 from ..spreadsheet import MAX_BYTES, MAX_ROWS
 from ..task_board import to_csv
 from .forms import REQUIRED, FlaskForm
-from .helpers import form_error, get_or_404, require
+from .helpers import form_error, get_or_404, require, saved
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
@@ -92,14 +92,12 @@ def confirm(batch_id: int):
     if not form.validate_on_submit():
         flash(_("Choose what to do with phones already registered."), "error")
         return redirect(url_for("imports.show", batch_id=batch.id))
-    try:
+    result = None
+    with saved():
         result = member_import.run(batch, form.mode.data, current_scope(), current_user.id)
-        db.session.commit()
+    if result:
         flash(_("Imported: %(created)d new people, %(updated)d updated, %(memberships)d added to teams.",
                 created=result["created"], updated=result["updated"], memberships=result["memberships"]), "success")
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err), "error")
     return redirect(url_for("imports.show", batch_id=batch.id))
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -11,9 +11,8 @@ from models.messages import PURPOSES, STATUSES
 
 from .. import outbox, permissions
 from ..auth import current_scope
-from ..errors import DomainError
 from .forms import ActionForm
-from .helpers import get_or_404, page_arg, require
+from .helpers import get_or_404, page_arg, require, saved
 
 bp = Blueprint("messages", __name__)
 
@@ -51,11 +50,6 @@ def resend(message_id: int):
         Message.id == message.id, permissions.visible_messages_clause(scope, Message))) is True)
     require(permissions.can_resend(scope, message))
     if ActionForm().validate_on_submit():
-        try:
+        with saved(_("Queued again.")):
             outbox.resend(message)
-            db.session.commit()
-            flash(_("Queued again."), "success")
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err), "error")
     return redirect(request.referrer or url_for("messages.index"))

@@ -11,7 +11,7 @@ from .. import duty, overview, permissions, teams
 from ..auth import current_scope
 from ..errors import DomainError
 from .forms import ActionForm, CommuneTeamForm, EndMembershipForm
-from .helpers import form_error, require
+from .helpers import form_error, require, saved
 
 bp = Blueprint("provinces", __name__, url_prefix="/provinces")
 
@@ -50,14 +50,11 @@ def create_team(code: str):
     require(permissions.can_view_province(scope, code))
     require(permissions.can_create_province_team(scope))
     if ActionForm().validate_on_submit():
-        try:
+        team = None
+        with saved(_("Province team created. Add its co-chairs and leader in charge.")):
             team = teams.create_province_team(code, actor_id=current_user.id)
-            db.session.commit()
-            flash(_("Province team created. Add its co-chairs and leader in charge."), "success")
+        if team is not None:
             return redirect(url_for("teams.show", team_id=team.id))
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err), "error")
     return redirect(url_for("provinces.show", code=code))
 
 

@@ -15,7 +15,7 @@ from .. import assignment, permissions, task_board, tasks
 from ..auth import current_scope
 from ..clock import local_today
 from ..errors import DomainError
-from .helpers import form_error, get_or_404, page_arg, province_or_404, require
+from .helpers import form_error, get_or_404, page_arg, province_or_404, require, saved
 from .task_forms import AssignForm, CancelForm, ProgressForm, StatusForm, TaskForm
 
 bp = Blueprint("tasks", __name__)
@@ -216,12 +216,8 @@ def cancel(task_id: int):
     require(permissions.can_cancel_task(current_scope(), task, current_user.id))
     form = CancelForm()
     if form.validate_on_submit():
-        try:
+        with saved():
             tasks.cancel(task, current_user.id, current_user.person_id, form.reason.data)
-            db.session.commit()
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err), "error")
     return redirect(url_for("tasks.show", task_id=task_id))
 
 

@@ -16,7 +16,7 @@ from ..errors import DomainError, NotFound
 from ..people import PersonInput, create_person, find_by_phone
 from . import labels
 from .forms import ActionForm, EndMembershipForm, ExistingMemberForm, MemberForm, VillageTeamForm
-from .helpers import form_error, get_or_404, require
+from .helpers import form_error, get_or_404, require, saved
 
 bp = Blueprint("teams", __name__)
 
@@ -120,14 +120,8 @@ def end_membership(membership_id: int):
     team = _team_in_scope(membership.team_id, manage=True)
     form = EndMembershipForm()
     if form.validate_on_submit():
-        try:
+        with saved(_("Membership of %(name)s ended; it stays in the history.", name=membership.person.full_name)):
             teams.end_membership(membership, form.end_date.data, actor_id=current_user.id)
-            db.session.commit()
-            flash(_("Membership of %(name)s ended; it stays in the history.", name=membership.person.full_name),
-                  "success")
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err), "error")
     else:
         flash(_("Enter a valid date."), "error")
     return redirect(url_for("teams.show", team_id=team.id) + "#members")
