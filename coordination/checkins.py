@@ -141,24 +141,26 @@ class _Context:
 
 @functools.cache
 def _context_statement(dialect: str):
-    """Built once per dialect (bind parameters: user, earliest, latest, uuids): whose account it is
+    """Built once per dialect (bind parameters: user, earliest, latest, uuids; constants are written
+    into the SQL, fewer parameters to send): whose account it is
     (only if it is active), their shifts around the batch, their home team, their open session, and
     which of the batch's UUIDs are stored. Answering for the account here is what lets a tap from a
     signed-in phone cost one read and one write, with no separate look-up of the user. PostgreSQL
     takes the UUIDs as one array, so the statement's text is the same for any batch size and stays
     prepared; SQLite gets an IN list."""
     earliest, latest = sa.bindparam("earliest"), sa.bindparam("latest")
-    person = (sa.select(User.person_id).where(User.id == sa.bindparam("user"), User.is_active_account)
-              .scalar_subquery())
+    account = sa.select(User.person_id).where(User.id == sa.bindparam("user"), User.is_active_account).cte("account")
+    person = sa.select(account.c.person_id).scalar_subquery()  # the account is looked up once
     int_null, time_null = sa.cast(sa.null(), sa.Integer), sa.cast(sa.null(), Shift.starts_at.type)
     text_null, float_null = sa.cast(sa.null(), sa.String), sa.cast(sa.null(), sa.Float)
 
-    def columns(what, province, lat, lon, sid, tid, starts, ends):
-        return [province.label("province"), lat.label("lat"), lon.label("lon"), sa.literal(what).label("what"),
+    def columns(what, province, lat, lon, sid, tid, starts, ends):  # what: written into the SQL, not a parameter
+        return [province.label("province"), lat.label("lat"), lon.label("lon"),
+                sa.literal_column(f"'{what}'", sa.String).label("what"),
                 sid.label("sid"), tid.label("tid"), starts.label("starts"), ends.label("ends")]
 
-    me = sa.select(*columns("me", text_null, float_null, float_null, User.person_id, int_null, time_null,
-                            time_null)).where(User.id == sa.bindparam("user"), User.is_active_account)
+    me = sa.select(*columns("me", text_null, float_null, float_null, account.c.person_id, int_null, time_null,
+                            time_null))
     shifts = (sa.select(*columns("shift", Team.province_code, AdminUnit.lat, AdminUnit.lon, Shift.id, Shift.team_id,
                                  Shift.starts_at, Shift.ends_at))
               .select_from(Shift).join(Team, Team.id == Shift.team_id)
@@ -170,8 +172,8 @@ def _context_statement(dialect: str):
             .select_from(Team).outerjoin(AdminUnit, AdminUnit.code == Team.admin_unit_code)
             .join(Membership, Membership.team_id == Team.id)
             .where(Membership.person_id == person, Membership.end_date.is_(None),
-                   sa.or_(Team.level == COMMUNE, Team.level == VILLAGE))  # not IN (…): that renders anew
-            .order_by(Team.level, Team.id).limit(1).subquery())
+                   Team.level.in_([sa.literal_column(f"'{COMMUNE}'"), sa.literal_column(f"'{VILLAGE}'")]))
+            .order_by(Team.level, Team.id).limit(sa.literal_column("1")).subquery())
     open_ = sa.select(*columns("open", text_null, float_null, float_null, DutySession.id, DutySession.team_id,
                                DutySession.started_at, time_null)).where(
         DutySession.person_id == person, DutySession.ended_at.is_(None))
