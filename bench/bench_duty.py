@@ -179,6 +179,55 @@ def single_checkins(app, user_ids: list[int], log=print) -> dict[str, dict]:
     return results
 
 
+def statement_costs(app, user_ids: list[int], runs: int = 3000) -> dict[str, dict[str, float]]:
+    """PostgreSQL's own CPU per statement on one connection, no HTTP and no other load: the bare
+    endpoint's INSERT beside a tap's context read and a whole tap (read + the check-in/session
+    write). Read from the backend's /proc entry, so only that connection's work is counted."""
+    from bench import bare_app
+    from coordination import checkins
+    from models.driver import autocommit_statements
+
+    def backend_cpu(pid: int) -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    _off_duty(app, user_ids)
+    out = {}
+    with app.app_context(), autocommit_statements() as driver:
+        pid = driver.connection.execute("SELECT pg_backend_pid()").fetchone()[0]
+
+        def now():
+            return datetime.now(timezone.utc)
+
+        def bare(k):
+            driver.connection.execute("INSERT INTO bench_bare (client_uuid, kind, occurred_at) VALUES (%s, %s, %s) "
+                                      "RETURNING id", (str(uuid.uuid4()), "in", now()), prepare=True).fetchone()
+
+        def read(k):
+            checkins._load_context(driver, user_ids[k % len(user_ids)],
+                                   [checkins.Item(str(uuid.uuid4()), "in", now())], now())
+
+        def tap(k):  # each volunteer checks in, then (a round later) out
+            kind = "in" if (k // len(user_ids)) % 2 == 0 else "out"
+            item = {"client_uuid": str(uuid.uuid4()), "kind": kind, "occurred_at": now().isoformat()}
+            assert checkins.record_checkins(user_ids[k % len(user_ids)], [item], conn=driver)[0].status == "accepted"
+
+        bare_app._conn = driver.connection
+        bare_app._connection()  # creates the bare endpoint's table if missing, on this connection
+        for label, work in (("bare INSERT", bare), ("tap: context read", read), ("tap: read + write", tap)):
+            for k in range(2 * len(user_ids)):  # warm up; prepared statements; an even number of rounds
+                work(k)
+            pg, py, wall = backend_cpu(pid), time.process_time(), time.perf_counter()
+            for k in range(runs):
+                work(k)
+            out[label] = {"postgres_ms": (backend_cpu(pid) - pg) * 1000 / runs,
+                          "python_ms": (time.process_time() - py) * 1000 / runs,
+                          "wall_ms": (time.perf_counter() - wall) * 1000 / runs}
+        bare_app._conn = None
+    _off_duty(app, user_ids)
+    return out
+
+
 def _vacuum(app) -> None:
     """What autovacuum does in time: earlier runs leave dead rows and stale statistics behind."""
     from models import db
@@ -197,6 +246,10 @@ def run(app, log=print) -> dict:
     log(f"  on duty now, all {r['provinces']} provinces ({r['on_duty']:,} people): median {r['median_ms']:.1f} ms")
     results["batch"] = r = batch_of_500(app, users[-1])
     log(f"  batch of 500 check-ins: median {r['median_ms']:.0f} ms (max {r['max_ms']:.0f} ms)")
+    results["statements"] = costs = statement_costs(app, users[:200])
+    for label, r in costs.items():
+        log(f"  {label:<20} on one connection: PostgreSQL {r['postgres_ms']:.3f} ms, Python {r['python_ms']:.3f} ms, "
+            f"wall {r['wall_ms']:.3f} ms")
     results["single"] = single = single_checkins(app, users[:USERS], log)
     _off_duty(app, users)  # leave the data as national as it was: the next run picks the same people
     for label, r in single.items():

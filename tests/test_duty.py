@@ -179,6 +179,29 @@ def test_far_check_ins_are_flagged_never_refused(world):
     assert db.session.scalar(sa.select(DutySession.far)) is True
 
 
+def test_a_queued_batch_keeps_each_taps_time_place_and_shift(world):
+    """What a phone sends after a day offline: every value arrives as it was tapped, and the sessions
+    open and close at the taps' own times (PostgreSQL stores a batch as one unnest INSERT)."""
+    unit = db.session.get(AdminUnit, world.commune_team.admin_unit_code)
+    shift = _shift(world.commune_team, 2, day=23)  # 02:00-10:00 UTC
+    rota.assign(shift, world.volunteer.person, "primary")
+    t = [NOW - timedelta(hours=h) for h in (20, 18, 1)]
+    batch = [item("in", t[0]), item("out", t[1], lat=10.77, lon=106.70, accuracy_m=35.5),
+             item("in", t[2], lat=unit.lat, lon=unit.lon, accuracy_m=8)]
+    results = checkins.record_checkins(world.volunteer.id, batch, now=NOW)
+    db.session.commit()
+    assert [r.status for r in results] == ["accepted"] * 3
+    rows = [db.session.get(CheckIn, r.id) for r in results]
+    assert [(c.client_uuid, c.kind, c.occurred_at, c.received_at) for c in rows] == [
+        (b["client_uuid"], b["kind"], when, NOW) for b, when in zip(batch, t)]
+    assert [(c.lat, c.accuracy_m, c.far, c.shift_id) for c in rows] == [
+        (None, None, False, None), (10.77, 35.5, True, None), (unit.lat, 8.0, False, shift.id)]
+    assert rows[1].distance_km > 1000 and rows[2].distance_km == 0
+    sessions = db.session.execute(sa.select(DutySession.started_at, DutySession.ended_at, DutySession.far,
+                                            DutySession.shift_id).order_by(DutySession.started_at)).all()
+    assert sessions == [(t[0], t[1], True, None), (t[2], None, False, shift.id)]
+
+
 def test_on_duty_now_per_province_and_team(world):
     checkins.record_checkins(world.volunteer.id, [item("in", NOW)], now=NOW)
     checkins.record_checkins(world.commune_lead.id, [item("in", NOW)], now=NOW)
