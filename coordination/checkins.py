@@ -29,7 +29,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 MAX_AGE = timedelta(days=7)
 EARLY = timedelta(hours=1)  # a check-in up to an hour before a shift counts for that shift
 DEFAULT_FAR_KM = 10.0
-SMALL_BATCH = 20  # up to this many new check-ins are inserted with RETURNING
+SMALL_BATCH = 20  # SQLite: up to this many new check-ins are inserted with RETURNING
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
 

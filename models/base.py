@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -74,8 +75,6 @@ def insert_many(model, rows: list[dict], *returning) -> list:
 
 @functools.cache
 def _unnest_statement(table: sa.Table, keys: tuple, returning: tuple):
-    from sqlalchemy.dialects import postgresql
-
     arrays = [sa.bindparam(k, type_=postgresql.ARRAY(table.c[k].type)) for k in keys]  # rendered with ::type[]
     rows = sa.func.unnest(*arrays).table_valued(*keys).render_derived(name="batch")
     statement = sa.insert(table).from_select(list(keys), sa.select(*rows.c))
