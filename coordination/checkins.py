@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 from flask_babel import lazy_gettext as _l
 
 from models import AdminUnit, CheckIn, DutySession, Membership, Shift, ShiftAssignment, Team, User, db, utcnow
-from models.base import insert_unnest
+from models.base import insert_rows
 from models.driver import DriverStatements, autocommit_statements
 from models.shifts import CHECK_IN, CHECK_OUT
 from models.teams import COMMUNE, VILLAGE
@@ -29,7 +29,6 @@ CLOCK_SKEW = timedelta(minutes=5)
 MAX_AGE = timedelta(days=7)
 EARLY = timedelta(hours=1)  # a check-in up to an hour before a shift counts for that shift
 DEFAULT_FAR_KM = 10.0
-SMALL_BATCH = 20  # SQLite: up to this many new check-ins are inserted with RETURNING
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
 
@@ -355,22 +354,12 @@ def _write(conn, checkin_rows: list[dict], closed_existing: Optional[tuple[int, 
         if closed_existing:
             params.update(s_id=closed_existing[0], s_ended_at=closed_existing[1], s_far=closed_existing[2])
         return dict(_rows(conn, _tap_statement(tuple(row), None if opened is None else tuple(opened)), params))
-    if conn.dialect.name == "postgresql":
-        ids = dict(insert_unnest(conn, CheckIn, checkin_rows, "client_uuid", "id"))
-    elif len(checkin_rows) <= SMALL_BATCH:
-        ids = dict(conn.execute(sa.insert(CheckIn).returning(CheckIn.client_uuid, CheckIn.id), checkin_rows).all())
-    else:  # a pipelined executemany + one id look-up: 2-3x faster for 500 rows than RETURNING
-        conn.execute(sa.insert(CheckIn), checkin_rows)
-        ids = dict(conn.execute(sa.select(CheckIn.client_uuid, CheckIn.id).where(
-            CheckIn.client_uuid.in_([r["client_uuid"] for r in checkin_rows]))).all())
+    ids = dict(insert_rows(conn, CheckIn, checkin_rows, "client_uuid", "id"))
     if closed_existing:  # before any new session opens: one open session per person
         sid, ended_at, far = closed_existing
         conn.execute(sa.update(DutySession).where(DutySession.id == sid)
                      .values(ended_at=ended_at, far=sa.or_(DutySession.far, far)))
-    if new_sessions and conn.dialect.name == "postgresql":
-        insert_unnest(conn, DutySession, new_sessions)
-    elif new_sessions:
-        conn.execute(sa.insert(DutySession), new_sessions)
+    insert_rows(conn, DutySession, new_sessions)
     return ids
 
 

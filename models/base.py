@@ -25,6 +25,12 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
+def partial(where: str) -> dict:
+    """Keyword arguments of an sa.Index that covers only the rows matching `where`, on both databases."""
+    condition = sa.text(where)
+    return {"postgresql_where": condition, "sqlite_where": condition}
+
+
 def utcnow() -> datetime:
     """The current time as an aware UTC datetime."""
     return datetime.now(timezone.utc)
@@ -62,7 +68,7 @@ def insert_many(model, rows: list[dict], *returning) -> list:
     """INSERT many rows in one executemany on the Core table (SQLAlchemy batches them as multi-row
     VALUES, compiled once), returning the given columns. The ORM's bulk insert with RETURNING
     splices result sets row by row and took 10 s for 10,000 people. Portable (SQLite and
-    PostgreSQL); see insert_unnest for the check-in batch, where PostgreSQL's cost of parsing one
+    PostgreSQL); see insert_rows for the check-in batch, where PostgreSQL's cost of parsing one
     multi-row VALUES statement dominated."""
     if not rows:
         return []
@@ -81,14 +87,18 @@ def _unnest_statement(table: sa.Table, keys: tuple, returning: tuple):
     return statement.returning(*(table.c[name] for name in returning)) if returning else statement
 
 
-def insert_unnest(conn, model, rows: list[dict], *returning: str) -> list:
-    """PostgreSQL: many rows as one INSERT … SELECT FROM unnest(one array per column). One
-    statement with one parameter per column whatever the number of rows, so it is parsed and
-    planned as quickly for 500 rows as for 5, and RETURNING answers for all of them at once
-    (a 500-row VALUES list has 6,500 parameters). Every row must have the same keys."""
+def insert_rows(conn, model, rows: list[dict], *returning: str) -> list:
+    """Many rows on `conn`, returning the named columns (in no particular order). On PostgreSQL one
+    INSERT … SELECT FROM unnest(one array per column): one parameter per column whatever the number
+    of rows, so it is parsed and planned as quickly for 500 rows as for 5 (a 500-row VALUES list has
+    6,500 parameters). Elsewhere (SQLite) an executemany. Every row must have the same keys."""
     if not rows:
         return []
-    keys = tuple(rows[0])
-    result = conn.execute(_unnest_statement(model.__table__, keys, returning),
-                          {k: [row[k] for row in rows] for k in keys})
+    table = model.__table__
+    if conn.dialect.name == "postgresql":
+        keys = tuple(rows[0])
+        result = conn.execute(_unnest_statement(table, keys, returning), {k: [row[k] for row in rows] for k in keys})
+    else:
+        statement = sa.insert(table)
+        result = conn.execute(statement.returning(*(table.c[n] for n in returning)) if returning else statement, rows)
     return result.all() if returning else []

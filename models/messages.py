@@ -7,7 +7,7 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import TimestampMixin, UTCDateTime, db, utcnow
+from .base import TimestampMixin, UTCDateTime, db, partial, utcnow
 
 PURPOSES = ("reminder", "escalation", "handoff", "broadcast", "ack_request", "invitation", "other")
 QUEUED, SENDING, SENT, DELIVERED, FAILED, UNDELIVERED, NOT_SENT = (
@@ -67,23 +67,22 @@ class Message(TimestampMixin, db.Model):
         sa.CheckConstraint(f"purpose IN {PURPOSES}", name="purpose"),
         sa.Index("ix_messages_person_created", "person_id", "created_at"),
         # A dispatcher's claim looks for stale 'sending' rows: without this it scans the outbox.
-        sa.Index("ix_messages_sending", "updated_at", postgresql_where=sa.text("status = 'sending'"),
-                 sqlite_where=sa.text("status = 'sending'")),
+        sa.Index("ix_messages_sending", "updated_at", **partial("status = 'sending'")),
     )
 
 
 # The queue in the order dispatchers take it (urgent first, then due time): a claim reads its rows
 # off this index and stops after its batch.
 sa.Index("ix_messages_due", Message.urgent.desc(), Message.next_attempt_at, Message.id,
-         postgresql_where=sa.text("status = 'queued'"), sqlite_where=sa.text("status = 'queued'"))
+         **partial("status = 'queued'"))
 
 # Indexes over columns that are empty on most rows (a broadcast's 100,000 rows have no dedupe key,
 # no shift, and no provider SID until sent) leave the empty rows out: three fewer index entries per
 # queued broadcast row. Uniqueness is unchanged — NULLs never collided — and look-ups by value use
 # the partial index (an equality implies IS NOT NULL).
 sa.Index("uq_messages_provider_sid", Message.provider_sid, unique=True,
-         postgresql_where=sa.text("provider_sid IS NOT NULL"), sqlite_where=sa.text("provider_sid IS NOT NULL"))
+         **partial("provider_sid IS NOT NULL"))
 sa.Index("uq_messages_dedupe_key", Message.dedupe_key, unique=True,
-         postgresql_where=sa.text("dedupe_key IS NOT NULL"), sqlite_where=sa.text("dedupe_key IS NOT NULL"))
+         **partial("dedupe_key IS NOT NULL"))
 sa.Index("ix_messages_shift_id", Message.shift_id,
-         postgresql_where=sa.text("shift_id IS NOT NULL"), sqlite_where=sa.text("shift_id IS NOT NULL"))
+         **partial("shift_id IS NOT NULL"))

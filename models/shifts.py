@@ -10,7 +10,7 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import TimestampMixin, UTCDateTime, db, utcnow
+from .base import TimestampMixin, UTCDateTime, db, partial, utcnow
 from .teams import Person, Team
 
 PRIMARY = "primary"
@@ -123,9 +123,9 @@ class DutySession(db.Model):
 
     __table_args__ = (
         sa.Index("ix_duty_sessions_open", "province_code", "team_id",
-                 sqlite_where=sa.text("ended_at IS NULL"), postgresql_where=sa.text("ended_at IS NULL")),
+                 **partial("ended_at IS NULL")),
         sa.Index("uq_duty_sessions_one_open_per_person", "person_id", unique=True,
-                 sqlite_where=sa.text("ended_at IS NULL"), postgresql_where=sa.text("ended_at IS NULL")),
+                 **partial("ended_at IS NULL")),
         sa.Index("ix_duty_sessions_team_started", "team_id", "started_at"),
         sa.Index("ix_duty_sessions_person_started", "person_id", "started_at"),
     )

@@ -7,7 +7,7 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import TimestampMixin, UTCDateTime, db
+from .base import TimestampMixin, UTCDateTime, db, partial
 from .geography import AdminUnit
 
 # Team levels
@@ -65,8 +65,7 @@ class Team(TimestampMixin, db.Model):
             "level",
             "admin_unit_code",
             unique=True,
-            sqlite_where=sa.text("level IN ('province', 'commune')"),
-            postgresql_where=sa.text("level IN ('province', 'commune')"),
+            **partial("level IN ('province', 'commune')"),
         ),
     )
 

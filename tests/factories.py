@@ -88,10 +88,6 @@ def browser_login(page, base_url: str, identifier: str, password: str = PASSWORD
     page.click("button.primary")
 
 
-__all__ = ["browser_login", "make_person", "make_user", "build_world", "communes_of", "PASSWORD", "HANOI", "HCM",
-           "CO_CHAIR_HEALTH", "CO_CHAIR_ICT", "LEADER_IN_CHARGE", "Team"]
-
-
 def at_once(app, n: int, work) -> list:
     """Run `work()` in n threads started together, each with its own app context and database
     session (phones, dispatchers); returns what each returned. Any exception fails the test."""
@@ -117,3 +113,7 @@ def at_once(app, n: int, work) -> list:
     if errors:
         raise errors[0]
     return results
+
+
+__all__ = ["at_once", "browser_login", "make_person", "make_user", "build_world", "communes_of", "PASSWORD", "HANOI",
+           "HCM", "CO_CHAIR_HEALTH", "CO_CHAIR_ICT", "LEADER_IN_CHARGE", "Team"]
