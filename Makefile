@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask --app app
 PG_URL ?= postgresql://tcn:tcn@127.0.0.1:5432/tocongnghe_test
 PYTEST_ARGS ?=
 
-.PHONY: run test deps test-deps translations system-test-deps postgres bench clean
+.PHONY: run test test-today test-ahead deps test-deps translations system-test-deps postgres bench clean
 
 $(VENV)/.deps: requirements.txt
 	@test -x $(PY) || python3 -m venv $(VENV) || { apt-get update -qq && apt-get install -y -qq python3-venv && python3 -m venv $(VENV); }
@@ -30,10 +30,10 @@ run: deps translations
 	$(FLASK) demo load
 	$(PY) tools/run_demo.py  # web + scheduler + dispatcher + local SMS sandbox (unless TWILIO_* is set)
 
-# Debian packages the tests need: PostgreSQL 15 and Chromium (never a downloaded browser).
+# Debian packages the tests need: PostgreSQL 15, Chromium (never a downloaded browser) and faketime.
 system-test-deps:
-	@if ! command -v pg_ctlcluster >/dev/null || [ ! -x /usr/bin/chromium ]; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql chromium >/dev/null; fi
+	@if ! command -v pg_ctlcluster >/dev/null || [ ! -x /usr/bin/chromium ] || ! command -v faketime >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql chromium faketime >/dev/null; fi
 
 postgres: system-test-deps
 	@pg_lsclusters -h | grep -q . || pg_createcluster $$(ls /usr/lib/postgresql | sort -V | tail -1) main
@@ -43,8 +43,15 @@ postgres: system-test-deps
 	@su postgres -c "psql -tAc \"SELECT 1 FROM pg_database WHERE datname='tocongnghe_test'\"" | grep -q 1 || \
 	  su postgres -c "createdb -O tcn tocongnghe_test"
 
-test: test-deps translations postgres
+# `make test`: the whole suite on SQLite and PostgreSQL today, then the SQLite half again with the
+# machine's clock moved three years ahead (libfaketime), so a test tied to a calendar date shows itself.
+test: test-today test-ahead
+
+test-today: test-deps translations postgres
 	TEST_DATABASE_URL=$(PG_URL) $(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+test-ahead: test-deps translations system-test-deps
+	TEST_DATABASES=sqlite faketime '+3 years' $(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
 bench: test-deps translations postgres
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }

@@ -15,13 +15,18 @@ app = Flask(__name__)
 _conn = None
 
 
+def ensure_table(conn) -> None:
+    """The yardstick's table, on a fresh database too (every step that writes to it calls this first)."""
+    conn.execute("CREATE TABLE IF NOT EXISTS bench_bare (id bigserial PRIMARY KEY, client_uuid text UNIQUE, "
+                 "kind text, occurred_at timestamptz, received_at timestamptz DEFAULT now())")
+
+
 def _connection():
     global _conn
     if _conn is None or _conn.closed:
         url = os.environ["DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
         _conn = psycopg.connect(url, autocommit=True)
-        _conn.execute("CREATE TABLE IF NOT EXISTS bench_bare (id bigserial PRIMARY KEY, client_uuid text UNIQUE, "
-                      "kind text, occurred_at timestamptz, received_at timestamptz DEFAULT now())")
+        ensure_table(_conn)
     return _conn
 
 

@@ -15,6 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
 
+from coordination.clock import utcnow  # noqa: E402
+
 
 def _seed_shifts(app) -> int:
     """~20,000 shifts today: six 4-hour shifts per commune team, staggered, primary + backup."""
@@ -49,7 +51,6 @@ def _ticks(app) -> dict:
 
     from datetime import timedelta
 
-    from models import utcnow
 
     with app.app_context():
         ticker = alerts.Ticker()  # as in the scheduler process
@@ -228,7 +229,7 @@ def due_to_request(app, samples: int = 3) -> list[float]:
     from coordination.people import PersonInput, create_person
     from coordination.sms_sandbox import ACCOUNT_SID, AUTH_TOKEN
     from coordination.teams import add_member
-    from models import Membership, Person, ShiftAssignment, Team, db, utcnow
+    from models import Membership, Person, ShiftAssignment, Team, db
 
     root = Path(__file__).resolve().parent.parent
     env = dict(os.environ, TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN, TWILIO_FROM="+15005550006",

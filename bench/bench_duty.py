@@ -195,6 +195,7 @@ def statement_costs(app, user_ids: list[int], runs: int = 3000) -> dict[str, dic
     out = {}
     with app.app_context(), autocommit_statements() as driver:
         pid = driver.connection.execute("SELECT pg_backend_pid()").fetchone()[0]
+        bare_app.ensure_table(driver.connection)
 
         def now():
             return datetime.now(timezone.utc)

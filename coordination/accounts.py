@@ -11,11 +11,12 @@ from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models import ApiToken, Invitation, LoginAttempt, Person, User, db, utcnow
+from models import ApiToken, Invitation, LoginAttempt, Person, User, db
 
 from . import audit
 from .errors import NotFound, RateLimited, ValidationError
 from .people import normalise_email, normalise_phone
+from .clock import utcnow
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 200

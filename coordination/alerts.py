@@ -15,13 +15,13 @@ from typing import Optional
 import sqlalchemy as sa
 from flask import current_app
 
-from models import DutySession, Membership, Message, Person, Shift, ShiftAssignment, Team, db, utcnow
+from models import DutySession, Membership, Message, Person, Shift, ShiftAssignment, Team, db
 from models.shifts import BACKUP, PRIMARY
 from models.teams import LEAD, LEADING_ROLES, PROVINCE
 
 from . import outbox
 from .duty import close_stale_sessions
-from .clock import to_local
+from .clock import to_local, utcnow
 from .handoff import queue_handoffs
 from .sms import for_recipient
 

@@ -12,7 +12,7 @@ from typing import Optional
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from models import AdminUnit, Task, Team, db, utcnow
+from models import AdminUnit, Task, Team, db
 from models.geography import COMMUNE as COMMUNE_UNIT
 from models.tasks import ACTIVE_STATUSES
 from models.teams import COMMUNE
@@ -20,6 +20,7 @@ from models.teams import COMMUNE
 from . import audit
 from .errors import NotFound, ValidationError
 from .tasks import TaskSpec, clean_spec
+from .clock import utcnow
 
 ONE, SELECTED, ALL = "one", "selected", "all"
 UNIT_TYPES = ("Phường", "Xã", "Đặc khu")

@@ -11,9 +11,10 @@ from typing import Any, Optional
 import sqlalchemy as sa
 
 from models import AuditEvent, Membership, Person, Team, User, db
-from models.base import insert_many, utcnow
+from models.base import insert_many
 
 from .clock import local_to_utc
+from .clock import utcnow
 
 
 def _jsonable(values: Optional[dict[str, Any]]) -> Optional[dict[str, Any]]:

@@ -13,11 +13,11 @@ from typing import Optional
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from models import Broadcast, DutySession, Membership, Message, Person, Shift, ShiftAssignment, Team, db, utcnow
+from models import Broadcast, DutySession, Membership, Message, Person, Shift, ShiftAssignment, Team, db
 from models.teams import VILLAGE
 
 from . import audit
-from .clock import local_to_utc, to_local
+from .clock import local_to_utc, to_local, utcnow
 from .errors import ValidationError
 from .sms import Segments, for_recipient, segments
 

@@ -16,13 +16,14 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from flask_babel import lazy_gettext as _l
 
-from models import AdminUnit, CheckIn, DutySession, Membership, Shift, ShiftAssignment, Team, User, db, utcnow
+from models import AdminUnit, CheckIn, DutySession, Membership, Shift, ShiftAssignment, Team, User, db
 from models.base import insert_rows
 from models.driver import DriverStatements, autocommit_statements
 from models.shifts import CHECK_IN, CHECK_OUT
 from models.teams import COMMUNE, VILLAGE
 
 from .clock import to_local
+from .clock import utcnow
 
 MAX_BATCH = 500
 CLOCK_SKEW = timedelta(minutes=5)

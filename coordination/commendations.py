@@ -17,13 +17,14 @@ from typing import Optional
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from models import Commendation, DutySession, Membership, Message, Person, Shift, ShiftAssignment, Task, Team, db, utcnow
+from models import Commendation, DutySession, Membership, Message, Person, Shift, ShiftAssignment, Task, Team, db
 from models.emulation import APPROVED, PROPOSED, REJECTED, REVIEWED
 from models.tasks import DONE
 
 from . import audit, permissions
 from .duty import hours_on_duty
 from .errors import Conflict, NotFound, ValidationError
+from .clock import utcnow
 
 EVIDENCE_DAYS = 90
 

@@ -15,7 +15,7 @@ from typing import Optional
 import sqlalchemy as sa
 from flask import current_app
 
-from models import AdminUnit, CheckIn, DutySession, Membership, Shift, ShiftAssignment, Task, Team, db, utcnow
+from models import AdminUnit, CheckIn, DutySession, Membership, Shift, ShiftAssignment, Task, Team, db
 from models.geography import COMMUNE as COMMUNE_UNIT
 from models.geography import PROVINCE as PROVINCE_UNIT
 from models.shifts import CHECK_IN
@@ -23,6 +23,7 @@ from models.tasks import ACTIVE_STATUSES, CANCELLED, DONE
 from models.teams import COMMUNE, VILLAGE
 
 from .clock import local_date_sql, local_today
+from .clock import utcnow
 
 NO_TEAM, TEAM, ON_DUTY = 0, 1, 2  # a commune's status on the map
 LOCAL_TEAMS = (COMMUNE, VILLAGE)  # village teams carry their commune's admin unit code

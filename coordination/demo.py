@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -15,6 +15,7 @@ from models.teams import (CO_CHAIR_HEALTH, CO_CHAIR_ICT, ENTERPRISE, GOVERNMENT,
                           LEADER_IN_CHARGE, MEMBER, OTHER, YOUTH_UNION)
 
 from . import names
+from .clock import local_today, utcnow
 from .accounts import ensure_user, set_password
 from .geography import load_geography
 from .people import PersonInput, create_person, find_by_phone
@@ -63,10 +64,10 @@ def _login(person) -> None:
 
 def _fill_commune(team: Team, people: _People, size: int, lead_name: str | None = None, lead_email=None):
     lead = people.make(YOUTH_UNION, name=lead_name, email=lead_email)
-    add_member(team, lead, LEAD, start=date.today() - timedelta(days=120))
+    add_member(team, lead, LEAD, start=local_today() - timedelta(days=120))
     members = [people.make(HEALTH_STATION)] + [people.make() for _ in range(size - 2)]
     for person in members:
-        add_member(team, person, MEMBER, start=date.today() - timedelta(days=people.rng.randint(10, 300)))
+        add_member(team, person, MEMBER, start=local_today() - timedelta(days=people.rng.randint(10, 300)))
     return lead, members
 
 
@@ -85,7 +86,7 @@ def load_demo() -> list[tuple[str, str, str]]:
                 affiliation = {CO_CHAIR_HEALTH: HEALTH_STATION, CO_CHAIR_ICT: GOVERNMENT}.get(role, GOVERNMENT)
                 email = PROVINCE_LEAD_EMAILS.get(code) if role == CO_CHAIR_ICT else None
                 holder = people.make(affiliation, email=email)
-                add_member(pteam, holder, role, start=date.today() - timedelta(days=400))
+                add_member(pteam, holder, role, start=local_today() - timedelta(days=400))
             add_member(pteam, people.make(ENTERPRISE), MEMBER)
             add_member(pteam, people.make(YOUTH_UNION), MEMBER)
             communes = db.session.scalars(sa.select(AdminUnit).where(
@@ -96,11 +97,11 @@ def load_demo() -> list[tuple[str, str, str]]:
                 if code == "01" and j == 0:
                     _fill_commune(team, people, 6, "Lê Thị Hương", "xa@tocongnghe.vn")
                     volunteer = people.make(YOUTH_UNION, name="Nguyễn Văn An", phone="0987654321")
-                    add_member(team, volunteer, MEMBER, start=date.today() - timedelta(days=60))
+                    add_member(team, volunteer, MEMBER, start=local_today() - timedelta(days=60))
                     # One former member, to show that ending a membership keeps history.
                     former = people.make(YOUTH_UNION)
-                    end_membership(add_member(team, former, MEMBER, start=date.today() - timedelta(days=200)),
-                                   end=date.today() - timedelta(days=30))
+                    end_membership(add_member(team, former, MEMBER, start=local_today() - timedelta(days=200)),
+                                   end=local_today() - timedelta(days=30))
                 else:
                     _fill_commune(team, people, people.rng.randint(3, 9))
         spread = db.session.scalars(sa.select(AdminUnit.code).where(
@@ -133,7 +134,7 @@ def _demo_tasks(rng: random.Random) -> None:
 
     ministry = ensure_user(_person("bo@tocongnghe.vn"))
     hanoi = ensure_user(_person("hanoi@tocongnghe.vn"))
-    today = date.today()
+    today = local_today()
     assignment.assign(tasks.TaskSpec(kind="data_verification", title="Rà soát danh sách tiêm chủng toàn quốc",
                                      due_date=today + timedelta(days=30), priority="high", target_count=300,
                                      target_unit="hồ sơ"), assignment.Targeting(province_code=None), ministry.id)
@@ -166,7 +167,6 @@ def _demo_tasks(rng: random.Random) -> None:
 def _demo_emulation() -> None:
     """This month's targets for Hà Nội's commune teams, an approved commendation and a pending one."""
     from . import commendations, emulation
-    from .clock import local_today
     from .permissions import scope_for_person
 
     hanoi, commune_lead = _person("hanoi@tocongnghe.vn"), _person("xa@tocongnghe.vn")
@@ -194,18 +194,15 @@ def _person(email: str):
 def _demo_duty() -> None:
     """24/7 cover for Phường Ba Đình: three 8-hour shifts a day for two weeks, the volunteer on the
     shift running now with someone checked in, and the demo team's lead as backup."""
-    from datetime import datetime, timezone
-
     from models import Membership, Shift
 
     from . import checkins, rota
-    from .clock import local_today
 
     team = db.session.scalar(sa.select(Team).join(Membership, Membership.team_id == Team.id).join(Person).where(
         Person.email == "xa@tocongnghe.vn", Team.level == "commune"))
     rota.generate(team, rota.RotaSpec(name="Trực 24/7", first_start="06:00", shift_hours=8, shifts_per_day=3,
                                       required=2), local_today() - timedelta(days=1), local_today() + timedelta(days=13))
-    now = datetime.now(timezone.utc)
+    now = utcnow()
     current = db.session.scalar(sa.select(Shift).where(Shift.team_id == team.id, Shift.starts_at <= now,
                                                        Shift.ends_at > now))
     volunteer, lead = find_by_phone("0987654321"), _person("xa@tocongnghe.vn")
@@ -227,8 +224,6 @@ def _demo_alerts() -> None:
     volunteer starts in 9 minutes (the 10-minute reminder is due at once), and one that started
     9 minutes ago whose primary has not shown up (backup in a minute, then the commune lead with an
     acknowledgement link, then the province's leads)."""
-    from datetime import datetime, timezone
-
     from models import Membership, Shift, ShiftAssignment
 
     from . import rota
@@ -240,7 +235,7 @@ def _demo_alerts() -> None:
     members = db.session.scalars(sa.select(Person).join(Membership).where(
         Membership.team_id == team.id, Membership.end_date.is_(None), Person.id.not_in([volunteer.id, lead.id]))
         .order_by(Person.id)).all()
-    now = datetime.now(timezone.utc)
+    now = utcnow()
     next_own = db.session.scalar(sa.select(sa.func.min(Shift.starts_at)).join(
         ShiftAssignment, ShiftAssignment.shift_id == Shift.id).where(
         Shift.starts_at > now, ShiftAssignment.person_id == volunteer.id))

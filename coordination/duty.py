@@ -10,9 +10,10 @@ from typing import Optional
 
 import sqlalchemy as sa
 
-from models import AdminUnit, CheckIn, DutySession, Person, Shift, ShiftAssignment, Team, db, utcnow
+from models import AdminUnit, CheckIn, DutySession, Person, Shift, ShiftAssignment, Team, db
 from models.geography import PROVINCE as PROVINCE_UNIT
 from models.shifts import CHECK_OUT
+from .clock import utcnow
 
 
 def on_duty_by_province() -> dict[str, int]:

@@ -18,13 +18,13 @@ from typing import Optional
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from models import AdminUnit, DutySession, Shift, Target, Task, TaskUpdate, Team, db, utcnow
+from models import AdminUnit, DutySession, Shift, Target, Task, TaskUpdate, Team, db
 from models.emulation import METRICS, RESIDENTS_HELPED, SHIFT_COVERAGE, TASKS_ON_TIME, VENUES_REGISTERED
 from models.tasks import DONE, KINDS
 from models.teams import COMMUNE
 
 from . import audit
-from .clock import local_date_sql, local_to_utc
+from .clock import local_date_sql, local_to_utc, utcnow
 from .errors import ValidationError
 
 SUPPORT_KINDS = tuple(k for k in KINDS if k.startswith("support_"))

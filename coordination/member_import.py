@@ -16,7 +16,7 @@ from typing import Optional
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from models import AdminUnit, LegacyUnit, Membership, Person, Team, db, utcnow
+from models import AdminUnit, LegacyUnit, Membership, Person, Team, db
 from models.base import insert_many
 from models.geography import COMMUNE as COMMUNE_UNIT
 from models.geography import PROVINCE as PROVINCE_UNIT
@@ -25,7 +25,7 @@ from models.teams import (COMMUNE, ENTERPRISE, GOVERNMENT, HEALTH_STATION, LEAD,
                           YOUTH_UNION)
 
 from . import audit
-from .clock import local_today
+from .clock import local_today, utcnow
 from .errors import Conflict, ValidationError
 from .people import clean_name, clean_organisation, normalise_phone
 from .permissions import Scope

@@ -22,7 +22,7 @@ from typing import Optional
 
 import sqlalchemy as sa
 
-from models import AdminUnit, DutySession, Membership, Message, Person, Shift, Task, Team, db, utcnow
+from models import AdminUnit, DutySession, Membership, Message, Person, Shift, Task, Team, db
 from models.geography import PROVINCE as PROVINCE_UNIT
 from models.messages import DELIVERED, FAILED, NOT_SENT, SENT, UNDELIVERED
 from models.tasks import DONE
@@ -30,6 +30,7 @@ from models.teams import COMMUNE, LEAD, VILLAGE
 
 from .clock import local_to_utc, local_today
 from .duty import hours_expr
+from .clock import utcnow
 
 COMPLETE_MIN_MEMBERS = 3
 

@@ -12,11 +12,12 @@ from typing import NamedTuple, Optional
 
 import sqlalchemy as sa
 
-from models import Message, Person, db, utcnow
+from models import Message, Person, db
 from models.driver import DriverStatements, autocommit_statements
 from models.messages import (DELIVERED, FAILED, FINAL, NOT_SENT, QUEUED, SENDING, SENT, UNDELIVERED)
 
 from .sms import NotConfigured, SendError, for_recipient
+from .clock import utcnow
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6

@@ -8,11 +8,11 @@ from typing import Optional
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from models import Membership, Person, Rota, Shift, ShiftAssignment, Team, db, utcnow
+from models import Membership, Person, Rota, Shift, ShiftAssignment, Team, db
 from models.shifts import BACKUP, MEMBER, PRIMARY, SHIFT_ROLES
 
 from . import audit
-from .clock import local_to_utc, to_local
+from .clock import local_to_utc, to_local, utcnow
 from .errors import Conflict, ValidationError
 
 MAX_RANGE_DAYS = 92

@@ -16,11 +16,12 @@ import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from .clock import local_now
 
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "test-auth-token"
@@ -88,7 +89,7 @@ class FakeTwilio:
                    "messaging_service_sid": form.get("MessagingServiceSid"), "body": body, "status": "queued",
                    "num_segments": "1", "direction": "outbound-api", "api_version": "2010-04-01",
                    "status_callback": form.get("StatusCallback")}
-        message["received"] = datetime.now().strftime("%H:%M:%S")
+        message["received"] = local_now().strftime("%H:%M:%S")
         self.sent.append(message)
         if self.deliver and message["status_callback"]:
             threading.Thread(target=self._report, args=(message,), daemon=True).start()

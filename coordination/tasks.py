@@ -11,11 +11,11 @@ from typing import Optional
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from models import Membership, Person, Task, TaskUpdate, db, utcnow
+from models import Membership, Person, Task, TaskUpdate, db
 from models.tasks import BLOCKED, CANCELLED, DONE, IN_PROGRESS, KINDS, OPEN, PRIORITIES
 
 from . import audit
-from .clock import local_today
+from .clock import local_today, utcnow
 from .errors import Conflict, ValidationError
 
 MAX_TARGET = 10_000_000

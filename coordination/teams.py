@@ -8,7 +8,7 @@ from typing import Optional
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from models import AdminUnit, Membership, Person, Team, db, utcnow
+from models import AdminUnit, Membership, Person, Team, db
 from models.geography import COMMUNE as COMMUNE_UNIT
 from models.geography import PROVINCE as PROVINCE_UNIT
 from models.teams import (COMMUNE, LEAD, LEADING_ROLES, MEMBER, NATIONAL, PROVINCE, PROVINCE_REQUIRED_ROLES,
@@ -16,6 +16,7 @@ from models.teams import (COMMUNE, LEAD, LEADING_ROLES, MEMBER, NATIONAL, PROVIN
 
 from . import audit
 from .errors import Conflict, NotFound, ValidationError
+from .clock import local_today, utcnow
 
 SINGLE_HOLDER_ROLES = LEADING_ROLES  # one active holder each per team
 ROLES_BY_LEVEL = {
@@ -143,7 +144,7 @@ def add_member(team: Team, person: Person, role: str = MEMBER, start: Optional[d
         if holder:
             raise Conflict(_l("%(name)s already holds this role; end that membership first.",
                               name=holder.person.full_name), field="role")
-    membership = Membership(person_id=person.id, team_id=team.id, role=role, start_date=start or date.today())
+    membership = Membership(person_id=person.id, team_id=team.id, role=role, start_date=start or local_today())
     db.session.add(membership)
     db.session.flush()
     audit.record(actor_id, "create", "membership", membership.id, province_code=team.province_code,
@@ -156,7 +157,7 @@ def end_membership(membership: Membership, end: Optional[date] = None, actor_id:
     """End a membership. The row stays: history is kept, never overwritten."""
     if membership.end_date is not None:
         raise Conflict(_l("This membership has already ended."))
-    end = end or date.today()
+    end = end or local_today()
     if end < membership.start_date:
         raise ValidationError(_l("A membership cannot end before it started."), field="end_date")
     membership.end_date = end

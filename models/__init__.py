@@ -1,7 +1,7 @@
 """Database models, one module per aggregate."""
 from .accounts import ApiToken, Invitation, LoginAttempt, User  # noqa: F401
 from .audit import AuditEvent  # noqa: F401
-from .base import db, utcnow  # noqa: F401
+from .base import db  # noqa: F401
 from .emulation import Commendation, Target  # noqa: F401
 from .geography import AdminUnit, LegacyUnit  # noqa: F401
 from .imports import ImportBatch  # noqa: F401

@@ -7,7 +7,8 @@ from typing import Any, Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import UTCDateTime, db, utcnow
+from coordination.clock import utcnow
+from .base import UTCDateTime, db
 
 
 class AuditEvent(db.Model):

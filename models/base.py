@@ -9,6 +9,8 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from coordination.clock import utcnow
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -29,11 +31,6 @@ def partial(where: str) -> dict:
     """Keyword arguments of an sa.Index that covers only the rows matching `where`, on both databases."""
     condition = sa.text(where)
     return {"postgresql_where": condition, "sqlite_where": condition}
-
-
-def utcnow() -> datetime:
-    """The current time as an aware UTC datetime."""
-    return datetime.now(timezone.utc)
 
 
 class UTCDateTime(sa.types.TypeDecorator):

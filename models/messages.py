@@ -7,7 +7,8 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import TimestampMixin, UTCDateTime, db, partial, utcnow
+from coordination.clock import utcnow
+from .base import TimestampMixin, UTCDateTime, db, partial
 
 PURPOSES = ("reminder", "escalation", "handoff", "broadcast", "ack_request", "invitation", "other")
 QUEUED, SENDING, SENT, DELIVERED, FAILED, UNDELIVERED, NOT_SENT = (

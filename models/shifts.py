@@ -10,7 +10,8 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import TimestampMixin, UTCDateTime, db, partial, utcnow
+from coordination.clock import utcnow
+from .base import TimestampMixin, UTCDateTime, db, partial
 from .teams import Person, Team
 
 PRIMARY = "primary"

@@ -7,7 +7,8 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import TimestampMixin, UTCDateTime, db, utcnow
+from coordination.clock import utcnow
+from .base import TimestampMixin, UTCDateTime, db
 from .teams import Person, Team
 
 # Kinds of work (the national platforms residents need help with, and the rest).

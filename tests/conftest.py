@@ -11,17 +11,33 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from app import create_app
+from coordination import clock
 from models import db
 from tests.factories import ROLES
 
 GEO_TABLES = {"admin_units", "legacy_units", "alembic_version"}
 
 
+@pytest.fixture(autouse=True)
+def _test_clock(request):
+    """`pytestmark = pytest.mark.clock_at(T)` stops the clock at T for a module's tests (a class's or
+    a test's mark wins); a test that stops the clock itself (clock.set_now) gets the wall clock back after."""
+    mark = request.node.get_closest_marker("clock_at")
+    clock.set_now(mark.args[0] if mark else None)
+    yield
+    clock.set_now(None)
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives Debian's Chromium through Playwright")
+    config.addinivalue_line("markers", "clock_at(moment): the clock stands at this aware moment during the test")
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+# Every database test runs on both; TEST_DATABASES=sqlite narrows it (the clock-ahead run in `make test`).
+DATABASES = os.environ.get("TEST_DATABASES", "sqlite,postgresql").split(",")
+
+
+@pytest.fixture(scope="session", params=DATABASES)
 def database_url(request, tmp_path_factory):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.db'}"

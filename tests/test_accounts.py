@@ -7,7 +7,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from coordination import accounts
-from models import AuditEvent, Invitation, User, db, utcnow
+from coordination.clock import utcnow
+from models import AuditEvent, Invitation, User, db
 from tests.factories import PASSWORD
 
 

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
+from coordination.clock import utcnow
 from coordination import alerts, checkins, rota, teams
 from coordination.jobs import JOBS
 from models import Message, db
@@ -15,6 +16,7 @@ from tests.factories import make_person
 
 UTC = timezone.utc
 T = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # the shift starts 08:00 in Hà Nội
+pytestmark = pytest.mark.clock_at(T)
 
 
 def test_reminder_windows():
@@ -138,7 +140,7 @@ def test_forged_or_expired_ack_links_are_refused(world, staffed, client):
     token = alerts.ack_token(message.id)
     assert client.get(f"/a/{token[:-1]}x").status_code == 404
     assert client.get("/a/zzzz").status_code == 404
-    message.created_at = datetime.now(UTC) - timedelta(hours=25)
+    message.created_at = utcnow() - timedelta(hours=25)
     db.session.commit()
     assert client.get(f"/a/{token}").status_code == 404
 

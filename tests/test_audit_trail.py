@@ -1,11 +1,12 @@
 """The audit trail: every kind of change leaves an event in the right area; leads read only theirs."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from coordination.clock import utcnow, local_today
 from coordination import accounts, assignment, audit, broadcasts, people, rota, tasks, teams
 from coordination.assignment import Targeting
 from coordination.errors import DomainError
@@ -39,7 +40,7 @@ def test_every_kind_of_change_is_recorded_with_its_area(world):
     if other.status != "done":
         tasks.cancel(other, actor, None)
 
-    start = datetime.now(timezone.utc) + timedelta(days=2)
+    start = utcnow() + timedelta(days=2)
     shift = rota.add_shift(world.commune_team, start, start + timedelta(hours=8), actor_id=actor)
     later = rota.add_shift(world.commune_team, start + timedelta(hours=8), start + timedelta(hours=16), actor_id=actor)
     first = rota.assign(shift, world.volunteer.person, "primary", actor_id=actor)
@@ -111,7 +112,7 @@ def test_filters_by_person_kind_and_date(world):
     by_lead_b = audit.search(scope, audit.Filters(actor="Trưởng Sài Gòn"))
     assert by_lead_b and {name for _e, name in by_lead_b} == {"Trưởng Sài Gòn"}
     assert {e.entity for e, _a in audit.search(scope, audit.Filters(entity="membership"))} == {"membership"}
-    today = datetime.now(timezone(timedelta(hours=7))).date()
+    today = local_today()
     assert audit.search(scope, audit.Filters(until=today - timedelta(days=1))) == []
     assert len(audit.search(scope, audit.Filters(since=today))) > 0
 

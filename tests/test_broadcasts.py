@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
 import sqlalchemy as sa
 
+from coordination.clock import utcnow
 from coordination import broadcasts, checkins, outbox, rota
 from models import Message, db
 from tests.factories import HANOI
 
 UTC = timezone.utc
 NOON = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)  # 12:00 in Hà Nội
+pytestmark = pytest.mark.clock_at(NOON)
 NIGHT = datetime(2026, 11, 24, 16, 0, tzinfo=UTC)  # 23:00 in Hà Nội
 TEXT = "Khẩn: họp giao ban lúc 14:00 tại UBND phường."
 
@@ -22,9 +25,9 @@ def test_audiences(world):
     assert broadcasts.preview(HANOI, "on_duty", None, TEXT).recipients == 0
     checkins.record_checkins(world.volunteer.id, [{
         "client_uuid": "0e7c1c4a-5b1d-4e0b-8a3e-2f1d2c3b4a51", "kind": "in",
-        "occurred_at": datetime.now(UTC).isoformat()}])
+        "occurred_at": utcnow().isoformat()}])
     assert broadcasts.preview(HANOI, "on_duty", None, TEXT).recipients == 1
-    now = datetime.now(UTC)
+    now = utcnow()
     shift = rota.add_shift(world.commune_team, now - timedelta(hours=1), now + timedelta(hours=3), 2)
     rota.assign(shift, world.commune_lead.person, "primary")
     assert broadcasts.preview(HANOI, "on_call", None, TEXT).recipients == 1

@@ -8,8 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from coordination import assignment, coverage, tasks, teams
-from coordination.clock import local_to_utc, local_today
-from models import AdminUnit, CheckIn, DutySession, Shift, ShiftAssignment, Task, db, utcnow
+from coordination.clock import local_to_utc, local_today, utcnow
+from models import AdminUnit, CheckIn, DutySession, Shift, ShiftAssignment, Task, db
 from tests.factories import HANOI, HCM, make_person
 
 SPEC = dict(kind="support_qr_checkin", title="Đăng ký mã QR", target_count=10, target_unit="điểm")

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from coordination.clock import utcnow
 from coordination.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
 from coordination.overview import national_summary
 from models import Team, db
@@ -28,7 +29,7 @@ def test_demo_has_every_role_complete_and_incomplete_provinces_and_is_idempotent
 
 def test_demo_shows_the_alerting_within_minutes_even_when_loaded_again(ctx):
     from coordination import alerts
-    from models import Message, Shift, utcnow
+    from models import Message, Shift
 
     load_demo()
     load_demo()  # a second `make run` adds no second copy of a demo shift still on

@@ -15,6 +15,7 @@ from tests.factories import HANOI, HCM, make_person
 
 UTC = timezone.utc
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # 10:00 in Hà Nội
+pytestmark = pytest.mark.clock_at(NOW)
 
 
 def item(kind="in", at=NOW, **kw):

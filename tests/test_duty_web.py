@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from coordination.clock import utcnow
 from coordination import checkins, rota
 from models import CheckIn, DutySession, Shift, db
 from tests.factories import HANOI, ROLES, at_once
@@ -14,13 +15,13 @@ from tests.factories import HANOI, ROLES, at_once
 
 
 def _now_item(kind="in", minutes_ago=0):
-    at = datetime.now(timezone.utc) - timedelta(minutes=minutes_ago)
+    at = utcnow() - timedelta(minutes=minutes_ago)
     return {"client_uuid": str(uuid.uuid4()), "kind": kind, "occurred_at": at.isoformat()}
 
 
 @pytest.fixture
 def shift(world) -> Shift:
-    start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(hours=2)
+    start = utcnow().replace(microsecond=0) + timedelta(hours=2)
     s = rota.add_shift(world.commune_team, start, start + timedelta(hours=8), 2)
     db.session.commit()
     return s
@@ -112,7 +113,7 @@ def test_malformed_batches_are_refused_whole(world, client, auth, body):
 
 def test_a_batch_of_500_is_accepted(world, client, auth):
     auth.as_user(world.volunteer)
-    start = datetime.now(timezone.utc) - timedelta(days=6)
+    start = utcnow() - timedelta(days=6)
     items = [{"client_uuid": str(uuid.uuid4()), "kind": "in" if i % 2 == 0 else "out",
               "occurred_at": (start + timedelta(minutes=10 * i)).isoformat()} for i in range(500)]
     body = client.post("/api/v1/checkins", json={"items": items}).get_json()

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
+from coordination.clock import utcnow
 from coordination import commendations, emulation, teams
 from coordination.errors import Conflict, NotFound, ValidationError
 from coordination.permissions import scope_for_person
@@ -15,6 +16,7 @@ from tests.factories import HANOI, browser_login, communes_of, make_person
 VN = timezone(timedelta(hours=7))
 FIRST, LAST = date(2026, 10, 1), date(2026, 10, 31)
 NOW = datetime(2026, 11, 15, tzinfo=timezone.utc)
+pytestmark = pytest.mark.clock_at(NOW)
 
 
 def vn(day: str, hhmm: str) -> datetime:
@@ -147,7 +149,7 @@ def test_commendation_workflow_and_who_may_do_what(world):
 
 
 def test_evidence_is_gathered_from_the_data(world):
-    now = datetime.now(timezone.utc)
+    now = utcnow()
     shift = Shift(team_id=world.commune_team.id, province_code=HANOI, starts_at=now - timedelta(days=3),
                   ends_at=now - timedelta(days=3) + timedelta(hours=8), required=1)
     db.session.add(shift)

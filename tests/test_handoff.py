@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
 import sqlalchemy as sa
 
 from coordination import alerts, handoff, rota, teams
@@ -11,6 +12,7 @@ from tests.factories import HANOI, make_person
 
 UTC = timezone.utc
 T = datetime(2026, 11, 24, 1, 0, tzinfo=UTC)  # 08:00 in Hà Nội
+pytestmark = pytest.mark.clock_at(T)
 
 
 def test_digest_words():

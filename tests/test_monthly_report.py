@@ -14,6 +14,7 @@ from tests.factories import HANOI, communes_of, make_person
 VN = timezone(timedelta(hours=7))
 OCT = date(2026, 10, 1)
 NOW = datetime(2026, 11, 15, tzinfo=timezone.utc)
+pytestmark = pytest.mark.clock_at(NOW)
 
 
 def vn(day: str, hhmm: str) -> datetime:

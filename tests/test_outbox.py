@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from coordination import outbox, sms
-from models import Message, db, utcnow
+from coordination.clock import utcnow
+from models import Message, db
 from tests.factories import at_once, make_person
 
 

@@ -9,9 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from coordination import alerts, outbox, rota, teams
+from coordination.clock import utcnow
 from coordination.sms import gateway_from_config
 from coordination.sms_sandbox import FakeTwilio
-from models import Message, db, utcnow
+from models import Message, db
 from tests.factories import make_person
 
 

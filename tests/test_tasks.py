@@ -167,7 +167,7 @@ def test_selected_communes_must_exist_in_the_province(world):
 
 def test_nothing_is_written_when_the_content_is_bad(world):
     with pytest.raises(ValidationError):
-        assignment.assign(tasks.TaskSpec(**dict(SPEC, due_date=date.today() - timedelta(days=2))),
+        assignment.assign(tasks.TaskSpec(**dict(SPEC, due_date=local_today() - timedelta(days=2))),
                           assignment.Targeting(HANOI), world.lead_a.id)
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Task)) == 0

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from coordination.clock import local_today
 from coordination import assignment, tasks
 from models import Task, TaskUpdate, db
 from tests.factories import HANOI, HCM, ROLES, at_once
@@ -95,7 +96,7 @@ def test_blocking_without_a_reason_is_refused_in_vietnamese(world, task, client,
 
 def test_board_filters_overdue_and_counts_per_commune(world, task, client, auth):
     late = Task(kind="other", title="Việc trễ hạn", team_id=world.commune_team.id, province_code=HANOI,
-                due_date=date.today() - timedelta(days=3), status="in_progress", priority="normal", done_count=0)
+                due_date=local_today() - timedelta(days=3), status="in_progress", priority="normal", done_count=0)
     db.session.add(late)
     db.session.commit()
     auth.as_user(world.lead_a)

@@ -1,11 +1,12 @@
 """Team structure rules: one team per unit, roles, completeness, history."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from coordination.clock import local_today
 from coordination import teams
 from coordination.errors import Conflict, NotFound, ValidationError
 from models import Membership, Team, db
@@ -82,13 +83,13 @@ def test_leading_roles_have_one_holder_and_roles_fit_the_level(ctx):
 def test_ending_a_membership_keeps_its_history(ctx):
     team = teams.create_commune_team(communes_of(HANOI, 1)[0].code)
     person = make_person()
-    m = teams.add_member(team, person, MEMBER, start=date.today() - timedelta(days=10))
+    m = teams.add_member(team, person, MEMBER, start=local_today() - timedelta(days=10))
     with pytest.raises(ValidationError):
-        teams.end_membership(m, end=date.today() - timedelta(days=20))
+        teams.end_membership(m, end=local_today() - timedelta(days=20))
     teams.end_membership(m)
     db.session.commit()
     row = db.session.get(Membership, m.id)
-    assert row.end_date == date.today() and not row.active
+    assert row.end_date == local_today() and not row.active
     with pytest.raises(Conflict):
         teams.end_membership(row)
     # The same person can join again; both rows remain.

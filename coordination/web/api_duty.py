@@ -1,7 +1,7 @@
 """/api/v1 duty endpoints: my duty state, check-in batches, who is on duty now, hours, shifts."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 import sqlalchemy as sa
 from flask import abort, current_app, g, jsonify, request
@@ -13,7 +13,7 @@ from models import Membership, Team, db
 
 from .. import checkins, duty, permissions
 from ..auth import current_scope
-from ..clock import local_to_utc, local_today, to_local
+from ..clock import local_now, local_to_utc, local_today, to_local
 from ..errors import ValidationError
 from .api import bp, not_signed_in
 from .json_input import json_body
@@ -44,7 +44,7 @@ def duty_me():
         upcoming=[dict(_shift(s), team=names.get(s.team_id)) for s in mine.upcoming],
         open_shifts=[dict(_shift(r.shift), team=names.get(r.shift.team_id), staffed=r.staffed)
                      for r in mine.open_shifts],
-        csrf_token=generate_csrf(), server_time=datetime.now().astimezone().isoformat())
+        csrf_token=generate_csrf(), server_time=local_now().isoformat())
 
 
 @bp.post("/api/v1/checkins")

@@ -10,11 +10,11 @@ from flask import (Blueprint, Response, current_app, flash, redirect, render_tem
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from models import Membership, Person, Shift, ShiftAssignment, Team, db, utcnow
+from models import Membership, Person, Shift, ShiftAssignment, Team, db
 
 from .. import duty, permissions, rota
 from ..auth import current_scope
-from ..clock import local_today, to_local
+from ..clock import local_today, to_local, utcnow
 from ..errors import DomainError
 from .duty_forms import AssignShiftForm, RotaForm, ShiftForm, SwapForm
 from .helpers import form_error, get_or_404, require, saved
