@@ -255,3 +255,15 @@ def test_refused_privileged_actions_on_existing_objects_are_audited_not_shown(wo
     # lead_a sees the refusal that targeted them (their province)
     lead = audit.search(scope_for_person(world.lead_a.person_id), audit.Filters())
     assert [e.entity_id for e, _n in lead if e.action == "refused"] == [str(world.lead_a.person_id)]
+
+
+def test_api_patch_person_outside_authority_is_refused_and_audited(world, client, auth):
+    auth.as_user(world.commune_lead)
+    client.post(f"/teams/{world.commune_team.id}/members/existing",
+                data={"existing-phone": world.lead_a.person.phone, "existing-role": "member"})
+    response = client.patch(f"/api/v1/people/{world.lead_a.person_id}", json={"full_name": "Chiếm Qua API"})
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Person, world.lead_a.person_id).full_name == "Trưởng Hà Nội"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "refused", AuditEvent.actor_user_id == world.commune_lead.id)) == 1
