@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from models import ApiToken, Invitation, LoginAttempt, Person, User, db
 
 from . import audit
-from .errors import NotFound, RateLimited, ValidationError
+from .errors import Conflict, NotFound, RateLimited, ValidationError
 from .people import normalise_email, normalise_phone
 from .clock import utcnow
 
@@ -91,16 +91,27 @@ def ensure_user(person: Person) -> User:
     return user
 
 
-def create_invitation(person: Person, actor_id: Optional[int], ttl_hours: int = 72) -> tuple[Invitation, str]:
-    """A one-time link to set a password. Returns the row and the raw token (shown once)."""
+INVITE, RESET = "invite", "reset"
+
+
+def create_invitation(person: Person, actor_id: Optional[int], ttl_hours: int = 72,
+                      purpose: str = INVITE) -> tuple[Invitation, str]:
+    """A one-time link to set a password. Returns the row and the raw token (shown once).
+    An INVITE sets a first password only: refused for an account that already has one, which
+    needs an explicit RESET (the caller checks the same authority, `permissions.can_invite`)."""
     user = ensure_user(person)
+    if purpose == INVITE and user.password_hash:
+        raise Conflict(_l("This person already has a password: reset it instead."))
+    if purpose not in (INVITE, RESET):
+        raise ValidationError(_l("Unknown invitation purpose."))
     raw = secrets.token_urlsafe(24)
-    invitation = Invitation(user_id=user.id, token_hash=_digest(raw), created_by_id=actor_id,
+    invitation = Invitation(user_id=user.id, token_hash=_digest(raw), created_by_id=actor_id, purpose=purpose,
                             expires_at=utcnow() + timedelta(hours=ttl_hours))
     db.session.add(invitation)
     db.session.flush()
     province, team = audit.person_home(person.id)
-    audit.record(actor_id, "invite", "user", user.id, after={"person_id": person.id, "expires_at": invitation.expires_at},
+    audit.record(actor_id, "invite" if purpose == INVITE else "reset_password", "user", user.id,
+                 after={"person_id": person.id, "expires_at": invitation.expires_at},
                  province_code=province, team_id=team)
     return invitation, raw
 
@@ -108,13 +119,14 @@ def create_invitation(person: Person, actor_id: Optional[int], ttl_hours: int = 
 def find_invitation(raw: str) -> Invitation:
     """The usable invitation for a token; expired, used or unknown ones are not found."""
     invitation = db.session.scalar(sa.select(Invitation).where(Invitation.token_hash == _digest(raw or "")))
-    if invitation is None or invitation.used_at is not None or invitation.expires_at <= utcnow():
+    if invitation is None or invitation.used_at is not None or invitation.expires_at <= utcnow() \
+            or (invitation.purpose != RESET and invitation.user.password_hash):
         raise NotFound(_l("This invitation link is invalid, used or expired. Ask your team lead for a new one."))
     return invitation
 
 
 def accept_invitation(raw: str, password: str) -> User:
-    invitation = find_invitation(raw)
+    invitation = find_invitation(raw)  # refuses an invitation (not a reset) once a password exists
     set_password(invitation.user, password)
     now = utcnow()
     db.session.execute(sa.update(Invitation).where(Invitation.user_id == invitation.user_id,

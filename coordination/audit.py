@@ -34,6 +34,17 @@ def record(actor_user_id: Optional[int], action: str, entity: str, entity_id: An
     ))
 
 
+def refused(actor_user_id: Optional[int], action: str, entity: str, entity_id: Any,
+            province_code: Optional[str] = None, team_id: Optional[int] = None) -> None:
+    """A privileged action refused by scope on an object that EXISTS (the attacker sees a plain 404 or
+    403, nothing more). Committed at once, on its own, so the refusal's rollback cannot lose it.
+    Callers record only for existing objects, so unknown ids do not fill the trail."""
+    db.session.rollback()
+    record(actor_user_id, "refused", entity, entity_id, after={"attempted": action},
+           province_code=province_code, team_id=team_id)
+    db.session.commit()
+
+
 def record_many(actor_user_id: Optional[int], action: str, entity: str, events: list[dict]) -> None:
     """Many events of one kind in one INSERT (bulk imports, bulk assignments). Each dict has
     entity_id and optionally province_code, team_id, before, after."""
@@ -78,8 +89,12 @@ def visible_clause(scope):
     if scope.national:
         return sa.true()
     own = sa.select(User.id).where(User.person_id == scope.person_id).scalar_subquery()
-    return sa.or_(AuditEvent.province_code.in_(scope.provinces or [""]),
-                  AuditEvent.team_id.in_(scope.led_teams or [0]), AuditEvent.actor_user_id == own)
+    # a refusal is never shown to the one refused: it would confirm that the object exists
+    not_own_refusal = sa.or_(AuditEvent.action != "refused", AuditEvent.actor_user_id.is_(None),
+                             AuditEvent.actor_user_id != own)
+    return sa.and_(sa.or_(AuditEvent.province_code.in_(scope.provinces or [""]),
+                          AuditEvent.team_id.in_(scope.led_teams or [0]), AuditEvent.actor_user_id == own),
+                   not_own_refusal)
 
 
 def can_read(scope) -> bool:

@@ -28,12 +28,13 @@ from . import audit
 from .clock import local_today, utcnow
 from .errors import Conflict, ValidationError
 from .people import clean_name, clean_organisation, normalise_phone
-from .permissions import Scope
+from .permissions import Scope, people_outside_authority
 from .spreadsheet import read_table
 from .teams import create_commune_team
 from .text import fold
 
 SKIP, UPDATE = "skip", "update"
+OUTSIDE_NOTE = _l("registered in another area — not updated")
 DUPLICATE_MODES = (SKIP, UPDATE)
 
 # Column -> accepted header spellings (compared folded: no accents, case, spaces or punctuation).
@@ -103,6 +104,7 @@ class Row:
     role: str
     existing_person_id: Optional[int] = None
     existing_name: Optional[str] = None
+    outside: bool = False  # registered, but outside the importer's authority: never updated, never named
 
 
 @dataclass
@@ -277,7 +279,7 @@ def check(filename: str, data: bytes, scope: Scope) -> Plan:
         else:
             plan.rows.append(Row(number, name, phone, code, affiliation, org, role))
     plan.file_rows = list(plan.rows)
-    _against_database(plan)
+    _against_database(plan, scope)
     return plan
 
 
@@ -286,8 +288,9 @@ def _chunks(items: list, size: int = 900):
         yield items[i:i + size]
 
 
-def _against_database(plan: Plan) -> None:
-    """Mark phones already registered; refuse a lead where the team already has one."""
+def _against_database(plan: Plan, scope: Scope) -> None:
+    """Mark phones already registered (and which of those people are outside the importer's
+    authority); refuse a lead where the team already has one."""
     existing = {}
     for chunk in _chunks([r.phone for r in plan.rows]):
         existing.update({phone: (pid, name) for phone, pid, name in db.session.execute(
@@ -299,9 +302,12 @@ def _against_database(plan: Plan) -> None:
             Team.level == COMMUNE, Team.admin_unit_code.in_(chunk))).all()))
     led = set(db.session.scalars(sa.select(Team.admin_unit_code).join(Membership, Membership.team_id == Team.id).where(
         Team.id.in_(list(teams.values())), Membership.role == LEAD, Membership.end_date.is_(None)))) if teams else set()
+    outside = people_outside_authority(scope, [pid for pid, _name in existing.values()])
     kept = []
     for r in plan.rows:
         r.existing_person_id, r.existing_name = existing.get(r.phone, (None, None))
+        if r.existing_person_id in outside:
+            r.outside, r.existing_name = True, str(OUTSIDE_NOTE)
         if r.role == LEAD and r.commune_code in led:
             plan.problems.append(Problem(r.row, "role", str(_l("This commune's team already has a lead."))))
             continue
@@ -353,7 +359,7 @@ def recheck(batch: ImportBatch, scope: Scope) -> Plan:
         else:
             plan.problems.append(Problem(r.row, "commune", str(_l("%(unit)s is outside the area you lead.",
                                                                   unit=r.commune_code))))
-    _against_database(plan)
+    _against_database(plan, scope)
     return plan
 
 
@@ -395,11 +401,12 @@ def run(batch: ImportBatch, mode: str, scope: Scope, actor_user_id: Optional[int
             for r in fresh])
     updated, changes = 0, []
     existing = [r for r in plan.rows if r.existing_person_id]
-    if existing and mode == UPDATE:
+    inside = [r for r in existing if not r.outside]  # only people inside the importer's authority change
+    if inside and mode == UPDATE:
         current = {}
-        for chunk in _chunks([r.existing_person_id for r in existing]):
+        for chunk in _chunks([r.existing_person_id for r in inside]):
             current.update({p.id: p for p in db.session.scalars(sa.select(Person).where(Person.id.in_(chunk)))})
-        for r in existing:
+        for r in inside:
             person = current[r.existing_person_id]
             before = {k: getattr(person, k) for k in fields if getattr(person, k) != getattr(r, k)}
             if before:

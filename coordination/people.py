@@ -88,13 +88,14 @@ def _clean(data: PersonInput) -> dict:
 
 def _refuse_duplicates(values: dict, person_id: Optional[int] = None) -> None:
     owner = db.session.scalar(sa.select(Person).where(Person.phone == values["phone"], Person.id != (person_id or 0)))
+    # never the owner's name: they may be anywhere in the country, outside the caller's scope
     if owner:
-        raise Conflict(_l("%(phone)s already belongs to %(name)s.", phone=values["phone"], name=owner.full_name),
-                       field="phone")
+        raise Conflict(_l("%(phone)s is already registered to someone: add them as an existing person.",
+                          phone=values["phone"]), field="phone")
     if values["email"]:
         owner = db.session.scalar(sa.select(Person).where(Person.email == values["email"], Person.id != (person_id or 0)))
         if owner:
-            raise Conflict(_l("%(email)s already belongs to %(name)s.", email=values["email"], name=owner.full_name),
+            raise Conflict(_l("%(email)s is already registered to someone else.", email=values["email"]),
                            field="email")
 
 

@@ -150,14 +150,44 @@ def can_view_person(scope: Scope, person: Person) -> bool:
                              .limit(1)) is True
 
 
+def people_outside_authority(scope: Scope, person_ids) -> set[int]:
+    """Of `person_ids`, those the scope has NO authority over (see `can_manage_person`); one query."""
+    ids = {int(i) for i in person_ids}
+    if scope.national or not ids:
+        return set()
+    if scope.person_id is None:
+        return ids
+    rows = db.session.execute(
+        sa.select(Membership.person_id, Team.id, Team.level, Team.province_code)
+        .join(Team, Team.id == Membership.team_id)
+        .where(Membership.person_id.in_(ids), Membership.end_date.is_(None)))
+    covered_any, outside = set(), set()
+    for person_id, team_id, level, province_code in rows:
+        if level != NATIONAL and (province_code in scope.provinces or team_id in scope.led_teams):
+            covered_any.add(person_id)
+        else:
+            outside.add(person_id)
+    # nobody gains reach over a person without an active role in their area: past memberships give none
+    return outside | (ids - covered_any)
+
+
+def can_manage_person(scope: Scope, person: Person) -> bool:
+    """Authority over a person's identity (name, phone, affiliation), their login and their password:
+    the scope must cover EVERY active membership of the person, and the person must have at least one.
+    Only the national team covers national memberships; a province lead covers the teams of their
+    province; a commune lead their commune team and its villages. Ended memberships count for nothing,
+    so a person with no active role is managed by the ministry alone."""
+    return person.id not in people_outside_authority(scope, [person.id])
+
+
 def can_edit_person(scope: Scope, person: Person) -> bool:
-    """Edit details: leads of a team the person is in, and the person themselves."""
-    return can_view_person(scope, person)
+    """Edit details: the person themselves, and whoever has authority over all their active roles."""
+    return scope.person_id is not None and (person.id == scope.person_id or can_manage_person(scope, person))
 
 
 def can_invite(scope: Scope, person: Person) -> bool:
-    """Only a lead gives someone else a login; nobody invites themselves."""
-    return scope.role != VOLUNTEER and person.id != scope.person_id and can_view_person(scope, person)
+    """Only a lead gives someone else a login (or resets it), and only with authority over the person."""
+    return scope.role != VOLUNTEER and person.id != scope.person_id and can_manage_person(scope, person)
 
 
 def can_manage_membership(scope: Scope, membership: Membership) -> bool:

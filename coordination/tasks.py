@@ -164,8 +164,7 @@ def assign_person(task: Task, person: Optional[Person], user_id: Optional[int], 
             Membership.team_id == task.team_id, Membership.person_id == person.id,
             Membership.end_date.is_(None)).limit(1))
         if not is_member:
-            raise ValidationError(_l("%(name)s is not a member of this team.", name=person.full_name),
-                                  field="assignee")
+            raise ValidationError(_l("This person is not an active member of this team."), field="assignee")
     before = task.assignee_person_id
     task.assignee_person_id = person.id if person else None
     task.updated_at = utcnow()

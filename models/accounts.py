@@ -40,6 +40,7 @@ class Invitation(TimestampMixin, db.Model):
     created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     used_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    purpose: Mapped[str] = mapped_column(sa.String(16), nullable=False, default="invite", server_default="invite")
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
 

@@ -70,7 +70,8 @@ def test_invitation_link_sets_a_password_once(world, client, auth):
 
 
 def test_expired_invitation_is_refused(world, client):
-    invitation, raw = accounts.create_invitation(world.volunteer.person, world.commune_lead.id, ttl_hours=1)
+    invitation, raw = accounts.create_invitation(world.volunteer.person, world.commune_lead.id, ttl_hours=1,
+                                                   purpose=accounts.RESET)  # the volunteer has a password
     invitation.expires_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
     assert client.get(f"/invite/{raw}").status_code == 404

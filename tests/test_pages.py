@@ -40,12 +40,12 @@ def test_adding_a_member_with_a_bad_phone_shows_the_error_beside_the_field(world
     assert db.session.scalar(sa.select(Person).where(Person.full_name == "Trần Văn Mới")) is None
 
 
-def test_adding_a_member_with_a_taken_phone_names_the_owner(world, client, auth):
+def test_adding_a_member_with_a_taken_phone_does_not_name_the_owner(world, client, auth):
     auth.as_user(world.commune_lead)
     html = client.post(f"/teams/{world.commune_team.id}/members", data={
         "new-full_name": "Người Khác", "new-phone": "0987 654 321", "new-role": "member",
         "new-affiliation": "youth_union"}).get_data(as_text=True)
-    assert "Số +84987654321 đã thuộc về Tình Nguyện Viên." in html
+    assert "Số +84987654321 đã được đăng ký" in html and "đã thuộc về" not in html
 
 
 def test_add_existing_person_and_end_membership_keeps_history(world, client, auth):

@@ -707,4 +707,12 @@ VI.update({
     "No commendations yet.": "Chưa có khen thưởng nào.",
     "Leave a target empty if it does not apply. Setting a target again for the same team and period changes it.": "Để trống chỉ tiêu không áp dụng. Giao lại chỉ tiêu cho cùng tổ và cùng kỳ sẽ thay chỉ tiêu cũ.",
     "Save targets": "Lưu chỉ tiêu",
+    # issue 15 part 2
+    "This person already has a password: reset it instead.": "Người này đã có mật khẩu: hãy dùng chức năng đặt lại mật khẩu.",
+    "Unknown invitation purpose.": "Loại liên kết mời không hợp lệ.",
+    "Reset the password": "Đặt lại mật khẩu",
+    "This person is not an active member of this team.": "Người này không phải thành viên đang hoạt động của tổ.",
+    "%(phone)s is already registered to someone: add them as an existing person.": "Số %(phone)s đã được đăng ký: hãy thêm người này như một người đã có.",
+    "%(email)s is already registered to someone else.": "Email %(email)s đã được người khác đăng ký.",
+    "registered in another area — not updated": "đã đăng ký ở địa bàn khác — không cập nhật",
 })

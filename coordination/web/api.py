@@ -19,7 +19,7 @@ from ..search import search_communes
 from . import serializers as ser
 from .json_input import flag, json_body, page_of, paging, text, whole
 from .openapi import openapi_document
-from .people import people_query
+from .people import people_query, refused_over
 
 bp = Blueprint("api", __name__)
 
@@ -229,8 +229,7 @@ def get_person(person_id: int):
 @bp.patch("/api/v1/people/<int:person_id>")
 def patch_person(person_id: int):
     person = _visible_person(person_id)
-    if not permissions.can_edit_person(current_scope(), person):
-        abort(404)
+    refused_over(person, "edit", permissions.can_edit_person(current_scope(), person))
     update_person(person, _person_input(json_body(), base=person), actor_id=current_user.id)
     db.session.commit()
     return jsonify(ser.person(person))

@@ -17,6 +17,7 @@ from ..auth import current_scope
 from ..errors import ValidationError
 from . import serializers as ser
 from .api import bp
+from .helpers import refuse_unless
 from .json_input import flag, json_body, paging, text, whole
 
 
@@ -111,8 +112,8 @@ def update_task(task_id: int):
     data = json_body()
     status = text(data, "status", max_len=12)
     if "assignee_person_id" in data:
-        if not permissions.can_assign_task(scope, task):
-            abort(404)
+        refuse_unless(permissions.can_assign_task(scope, task), "assign", "task", task.id, task.province_code,
+                      task.team_id)
         person_id = whole(data, "assignee_person_id")
         person = db.session.get(Person, person_id) if person_id is not None else None
         if person_id is not None and person is None:

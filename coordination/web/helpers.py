@@ -37,6 +37,19 @@ def get_or_404(model: type[T], ident) -> T:
     return obj
 
 
+def refuse_unless(allowed: bool, action: str, entity: str, entity_id, province_code: Optional[str] = None,
+                  team_id: Optional[int] = None, status: int = 404) -> None:
+    """`require` for a privileged action on an object that exists: a refusal is recorded in the audit
+    trail with the actor ("refused"), and the user sees the same bare 404 (or 403) as for a missing id."""
+    if allowed:
+        return
+    from flask_login import current_user
+
+    from .. import audit
+    audit.refused(getattr(current_user, "id", None), action, entity, entity_id, province_code, team_id)
+    abort(status)
+
+
 def province_or_404(code: str):
     """The province (2025 structure) with this code, or 404."""
     unit = db.session.get(AdminUnit, code)

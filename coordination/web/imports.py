@@ -18,7 +18,7 @@ from ..errors import DomainError
 from ..spreadsheet import MAX_BYTES, MAX_ROWS
 from ..task_board import to_csv
 from .forms import REQUIRED, FlaskForm
-from .helpers import form_error, get_or_404, require, saved
+from .helpers import form_error, get_or_404, refuse_unless, require, saved
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
@@ -72,7 +72,7 @@ def upload():
 
 def _own_batch(batch_id: int) -> ImportBatch:
     batch = get_or_404(ImportBatch, batch_id)
-    require(batch.user_id == current_user.id)
+    refuse_unless(batch.user_id == current_user.id, "import", "import_batch", batch.id)
     return batch
 
 

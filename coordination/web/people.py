@@ -8,12 +8,12 @@ from flask_login import current_user, login_required
 
 from models import Membership, Person, Team, User, db
 
-from .. import permissions
+from .. import audit, permissions
 from ..auth import current_scope
 from ..errors import DomainError
 from ..people import PersonInput, update_person
 from .forms import ActionForm, PersonForm
-from .helpers import form_error, get_or_404, page_arg, require
+from .helpers import form_error, get_or_404, page_arg, refuse_unless, require
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 
@@ -58,11 +58,17 @@ def show(person_id: int):
                            can_invite=permissions.can_invite(scope, person), action=ActionForm())
 
 
+def refused_over(person: Person, action: str, allowed: bool) -> None:
+    """404 unless allowed; a refusal over this (existing) person goes into the audit trail."""
+    province, team = audit.person_home(person.id)
+    refuse_unless(allowed, action, "person", person.id, province, team)
+
+
 @bp.route("/<int:person_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(person_id: int):
     person = get_or_404(Person, person_id)
-    require(permissions.can_edit_person(current_scope(), person))
+    refused_over(person, "edit", permissions.can_edit_person(current_scope(), person))
     form = PersonForm(obj=person)
     status = 200
     if form.validate_on_submit():

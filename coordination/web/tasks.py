@@ -15,7 +15,7 @@ from .. import assignment, permissions, task_board, tasks
 from ..auth import current_scope
 from ..clock import local_today
 from ..errors import DomainError
-from .helpers import form_error, get_or_404, page_arg, province_or_404, require, saved
+from .helpers import form_error, get_or_404, page_arg, province_or_404, refuse_unless, require, saved
 from .task_forms import AssignForm, CancelForm, ProgressForm, StatusForm, TaskForm
 
 bp = Blueprint("tasks", __name__)
@@ -191,8 +191,10 @@ def progress(task_id: int):
 @bp.post("/tasks/<int:task_id>/assign")
 @login_required
 def assign_person(task_id: int):
-    task = _task(task_id)
-    require(permissions.can_assign_task(current_scope(), task))
+    task = get_or_404(Task, task_id)
+    scope = current_scope()
+    refuse_unless(permissions.can_view_task(scope, task) and permissions.can_assign_task(scope, task),
+                  "assign", "task", task.id, task.province_code, task.team_id)
     form = AssignForm()
     form.person_id.choices = []
     if form.validate_on_submit():

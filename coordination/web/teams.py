@@ -146,12 +146,30 @@ def add_village(team_id: int):
 @bp.post("/people/<int:person_id>/invite")
 @login_required
 def invite(person_id: int):
+    return _send_link(person_id, accounts.INVITE)
+
+
+@bp.post("/people/<int:person_id>/reset-password")
+@login_required
+def reset_password(person_id: int):
+    """A separate, explicit reset for an account that already has a password: same authority as an
+    invitation; the new password is set through accounts.set_password when the link is used."""
+    return _send_link(person_id, accounts.RESET)
+
+
+def _send_link(person_id: int, purpose: str):
+    from .people import refused_over
     person = get_or_404(Person, person_id)
-    require(permissions.can_invite(current_scope(), person))
+    refused_over(person, purpose, permissions.can_invite(current_scope(), person))
     if not ActionForm().validate_on_submit():
         return redirect(url_for("people.show", person_id=person.id))
-    invitation, raw = accounts.create_invitation(person, current_user.id,
-                                                 current_app.config["INVITATION_TTL_HOURS"])
+    try:
+        invitation, raw = accounts.create_invitation(person, current_user.id,
+                                                     current_app.config["INVITATION_TTL_HOURS"], purpose)
+    except DomainError as err:
+        db.session.rollback()
+        flash(str(err), "error")
+        return redirect(url_for("people.show", person_id=person.id))
     link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("auth.invitation", token=raw)
     province = db.session.scalar(sa.select(Team.province_code).join(Membership).where(
         Membership.person_id == person.id, Membership.end_date.is_(None), Team.province_code.is_not(None)).limit(1))
