@@ -25,8 +25,7 @@ translations: $(VENV)/.deps
 	@$(VENV)/bin/pybabel -q compile -d translations
 
 instance/secret_key:  # signs sessions and SMS acknowledgement links; kept across runs, readable by you only
-	@mkdir -p instance
-	@umask 077 && $(PY) -c "import secrets; print(secrets.token_urlsafe(48))" > $@
+	@$(PY) -c "import config; config.ensure_secret_key_file()"
 
 run: deps translations instance/secret_key
 	$(FLASK) db upgrade

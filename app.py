@@ -33,8 +33,10 @@ def create_app(config: dict | None = None) -> Flask:
 
 def check_secret_key(app: Flask) -> None:
     """Outside debug/testing a real SECRET_KEY is required: it signs sessions and SMS acknowledgement links."""
-    from config import DEFAULT_SECRET_KEYS
+    from config import DEFAULT_SECRET_KEYS, _secret_key
 
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key()  # the instance file may have been written since import
     if app.debug or app.testing:
         if not app.config.get("SECRET_KEY"):
             app.config["SECRET_KEY"] = "dev-only-change-me"

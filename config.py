@@ -29,6 +29,17 @@ def _secret_key() -> str:
     return key
 
 
+def ensure_secret_key_file() -> None:
+    """For `make run` / `make bench`: a random key in instance/secret_key (0600), kept across runs."""
+    import secrets
+
+    if not SECRET_KEY_FILE.is_file():
+        SECRET_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(SECRET_KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48) + "\n")
+
+
 def _is_https() -> bool:
     return os.environ.get("PUBLIC_BASE_URL", "").lower().startswith("https://")
 
