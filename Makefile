@@ -24,7 +24,10 @@ test-deps: $(VENV)/.test-deps
 translations: $(VENV)/.deps
 	@$(VENV)/bin/pybabel -q compile -d translations
 
-run: deps translations
+instance/secret_key:  # signs sessions and SMS acknowledgement links; kept across runs, readable by you only
+	@$(PY) -c "import config; config.ensure_secret_key_file()"
+
+run: deps translations instance/secret_key
 	$(FLASK) db upgrade
 	$(FLASK) geo load
 	$(FLASK) demo load
@@ -53,7 +56,7 @@ test-today: test-deps translations postgres
 test-ahead: test-deps translations system-test-deps
 	TEST_DATABASES=sqlite faketime '+3 years' $(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
-bench: test-deps translations postgres
+bench: test-deps translations postgres instance/secret_key
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 	@su postgres -c "psql -tAc \"SELECT 1 FROM pg_database WHERE datname='tocongnghe_bench'\"" | grep -q 1 || \
 	  su postgres -c "createdb -O tcn tocongnghe_bench"

@@ -18,6 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.from_object(Config)
     if config:
         app.config.update(config)
+    check_secret_key(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     configure_extensions(app)
@@ -28,6 +29,23 @@ def create_app(config: dict | None = None) -> Flask:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # it logs every request's headers
     return app
+
+
+def check_secret_key(app: Flask) -> None:
+    """Outside debug/testing a real SECRET_KEY is required: it signs sessions and SMS acknowledgement links."""
+    from config import DEFAULT_SECRET_KEYS, _secret_key
+
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _secret_key()  # the instance file may have been written since import
+    if app.debug or app.testing:
+        if not app.config.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = "dev-only-change-me"
+        return
+    if (app.config.get("SECRET_KEY") or "").strip() in DEFAULT_SECRET_KEYS:
+        raise RuntimeError("SECRET_KEY is not set (or is the development default): set the SECRET_KEY "
+                           "environment variable to a long random string, e.g. "
+                           "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`, "
+                           "or run `make run`, which keeps one in instance/secret_key.")
 
 
 def configure_extensions(app: Flask) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -16,8 +17,35 @@ def _database_url() -> str:
     return url
 
 
+DEFAULT_SECRET_KEYS = {"", "dev-only-change-me"}  # refused outside debug/testing (app.check_secret_key)
+SECRET_KEY_FILE = ROOT / "instance" / "secret_key"  # `make run` / `make bench` write one (0600)
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else the instance file, else nothing (refused in production)."""
+    key = os.environ.get("SECRET_KEY", "").strip()
+    if not key and SECRET_KEY_FILE.is_file():
+        key = SECRET_KEY_FILE.read_text().strip()
+    return key
+
+
+def ensure_secret_key_file() -> None:
+    """For `make run` / `make bench`: a random key in instance/secret_key (0600), kept across runs."""
+    import secrets
+
+    if not SECRET_KEY_FILE.is_file():
+        SECRET_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(SECRET_KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48) + "\n")
+
+
+def _is_https() -> bool:
+    return os.environ.get("PUBLIC_BASE_URL", "").lower().startswith("https://")
+
+
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    SECRET_KEY = _secret_key()
     SQLALCHEMY_DATABASE_URI = _database_url()
     # No pool_pre_ping: it costs a round trip on every request; recycle connections instead.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": 1800}
@@ -35,9 +63,15 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SECURE = _is_https()
+    REMEMBER_COOKIE_SECURE = _is_https()
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)  # "keep me signed in on this phone"
     INVITATION_TTL_HOURS = int(os.environ.get("INVITATION_TTL_HOURS", "72"))
-    LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
+    LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))  # per identifier and IP
     LOGIN_WINDOW_MINUTES = int(os.environ.get("LOGIN_WINDOW_MINUTES", "15"))
+    LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", "100"))  # an office behind one NAT
     PAGE_SIZE = 50
     CHECKIN_FAR_KM = float(os.environ.get("CHECKIN_FAR_KM", "10"))
     ALERT_REMINDER_MINUTES = tuple(int(m) for m in os.environ.get("ALERT_REMINDER_MINUTES", "60,10").split(",") if m)

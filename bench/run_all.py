@@ -11,11 +11,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 def main() -> None:
     from flask_migrate import upgrade
 
+    import config
     from app import create_app
     from bench import bench_alerts, bench_duty, bench_pages, bench_tasks, seed_national
     from coordination.geography import load_geography
     from models import db
 
+    config.ensure_secret_key_file()  # production refuses to start without a key; `make bench` writes it too
     app = create_app()
     with app.app_context():
         if db.engine.dialect.name != "postgresql":

@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import ApiToken, Invitation, LoginAttempt, Person, User, db
 
-from . import audit
+from . import audit, login_throttle
 from .errors import Conflict, NotFound, RateLimited, ValidationError
 from .people import normalise_email, normalise_phone
 from .clock import utcnow
@@ -36,33 +36,48 @@ def _identifier(raw: str) -> str:
         return text.lower()
 
 
-def check_rate_limit(identifier: str, ip: str, max_failures: int, window_minutes: int) -> None:
-    """Refuse when an identifier (or an IP, at 4x the limit) failed too often in the window."""
-    since = utcnow() - timedelta(minutes=window_minutes)
-    recent = sa.select(sa.func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.success.is_(False), LoginAttempt.at >= since)
-    by_id = db.session.scalar(recent.where(LoginAttempt.identifier == identifier))
-    by_ip = db.session.scalar(recent.where(LoginAttempt.ip == ip))
-    if by_id >= max_failures or by_ip >= 4 * max_failures:
-        raise RateLimited(_l("Too many failed attempts. Wait %(n)d minutes and try again.", n=window_minutes))
+def _password_method() -> str:
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+
+
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash of nothing, same method and cost as real ones: unknown accounts take as long as known ones."""
+    method = _password_method()
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash(secrets.token_urlsafe(16), method=method)
+    return _DUMMY_HASHES[method]
 
 
 def authenticate(identifier: str, password: str, ip: str = "?", max_failures: int = 5,
-                 window_minutes: int = 15) -> User:
-    """Log in by phone or email. Records every attempt; commits."""
+                 window_minutes: int = 15, ip_max_failures: int = 100) -> User:
+    """Log in by phone or email. Counts the attempt atomically first (login_throttle); records every
+    attempt; commits. Exactly one password hash is checked whether or not the account exists."""
     ident = _identifier(identifier)
-    check_rate_limit(ident, ip, max_failures, window_minutes)
+    ip = (ip or "?")[:45]
     person_col = Person.email if "@" in ident else Person.phone
+    wait = login_throttle.take(ident, ip, max_failures, ip_max_failures, window_minutes)
     user = db.session.scalar(sa.select(User).join(Person).where(person_col == ident))
-    ok = bool(user and user.password_hash and user.is_active_account
-              and check_password_hash(user.password_hash, (password or "")[:MAX_PASSWORD]))
-    db.session.add(LoginAttempt(identifier=ident, ip=ip[:45], success=ok, at=utcnow()))
+    if wait:
+        province, team = audit.person_home(user.person_id if user else None)
+        audit.record(None, "login_limited", "user", user.id if user else None,
+                     after={"identifier": ident, "ip": ip, "wait_minutes": wait},
+                     province_code=province, team_id=team)
+        db.session.commit()
+        raise RateLimited(_l("Too many failed attempts. Wait %(n)d minutes and try again.", n=wait))
+    usable = bool(user and user.password_hash and user.is_active_account)
+    matches = check_password_hash(user.password_hash if usable else _dummy_hash(), (password or "")[:MAX_PASSWORD])
+    ok = usable and matches
+    db.session.add(LoginAttempt(identifier=ident, ip=ip, success=ok, at=utcnow()))
     province, team = audit.person_home(user.person_id if user else None)
     audit.record(user.id if user else None, "login" if ok else "login_failed", "user",
-                 user.id if user else None, after={"identifier": ident, "ip": ip[:45]},
+                 user.id if user else None, after={"identifier": ident, "ip": ip},
                  province_code=province, team_id=team)
     if ok:
         user.last_login_at = utcnow()
+        login_throttle.succeeded(ident, ip)
     db.session.commit()
     if not ok:
         raise ValidationError(_l("Wrong phone/email or password."), field="password")
@@ -78,8 +93,18 @@ def validate_password(password: str) -> str:
 
 
 def set_password(user: User, password: str) -> None:
-    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
-    user.password_hash = generate_password_hash(validate_password(password), method=method)
+    """Set a new password and end every session of the account (a stolen cookie stops working);
+    a caller acting for the signed-in person logs them in again (login_user) to keep this device."""
+    user.password_hash = generate_password_hash(validate_password(password), method=_password_method())
+    end_sessions(user)
+
+
+def end_sessions(user: User) -> None:
+    """End every session and remember-me cookie of the account: they carry the old session_version.
+    One UPDATE, so two requests ending sessions at once both count."""
+    db.session.execute(sa.update(User).where(User.id == user.id)
+                       .values(session_version=User.session_version + 1))
+    db.session.refresh(user, ["session_version"])
 
 
 def ensure_user(person: Person) -> User:

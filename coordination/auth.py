@@ -18,8 +18,15 @@ login_manager.login_message_category = "info"
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user and user.is_active_account else None
+    """Session and remember cookie hold 'id:session_version' (User.get_id); an old version means the
+    session was ended (logout, password change, "log out everywhere") and is refused."""
+    uid, _sep, version = (user_id or "").partition(":")
+    if not (uid.isdigit() and version.isdigit()):
+        return None
+    user = db.session.get(User, int(uid))
+    if user is None or not user.is_active_account or user.session_version != int(version):
+        return None
+    return user
 
 
 @login_manager.request_loader

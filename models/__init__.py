@@ -1,5 +1,5 @@
 """Database models, one module per aggregate."""
-from .accounts import ApiToken, Invitation, LoginAttempt, User  # noqa: F401
+from .accounts import ApiToken, Invitation, LoginAttempt, LoginThrottle, User  # noqa: F401
 from .audit import AuditEvent  # noqa: F401
 from .base import db  # noqa: F401
 from .emulation import Commendation, Target  # noqa: F401

@@ -21,8 +21,13 @@ class User(UserMixin, TimestampMixin, db.Model):
     locale: Mapped[str] = mapped_column(sa.String(5), nullable=False, default="vi")
     is_active_account: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     last_login_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    # In every session and remember cookie (get_id); bumping it ends them all (logout, password change).
+    session_version: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=1, server_default="1")
 
     person: Mapped[Person] = relationship()  # loaded on use: most requests need only person_id
+
+    def get_id(self) -> str:  # flask-login: what the session and the remember cookie hold
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_active(self) -> bool:  # flask-login
@@ -74,3 +79,15 @@ class LoginAttempt(db.Model):
         sa.Index("ix_login_attempts_identifier_at", "identifier", "at"),
         sa.Index("ix_login_attempts_ip_at", "ip", "at"),
     )
+
+
+class LoginThrottle(db.Model):
+    """An atomic counter of login attempts per key ('pair:<identifier>|<ip>' or 'ip:<ip>').
+    Times are epoch seconds so the one upsert does its arithmetic alike on SQLite and PostgreSQL."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(sa.String(320), primary_key=True)
+    attempts: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    reset_at: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    penalty: Mapped[int] = mapped_column(sa.Integer, nullable=False)  # seconds; doubles past the limit

@@ -131,7 +131,7 @@ class Auth:
     def as_user(self, user) -> None:
         """Sign in without a round trip (flask-login's session keys)."""
         with self.client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()  # "id:session_version", as login_user writes it
             session["_fresh"] = True
 
     def check_route(self, world, role: str, route) -> None:

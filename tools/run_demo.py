@@ -17,8 +17,10 @@ WEB_PORT, SANDBOX_PORT = 5000, 5055
 
 
 def main() -> None:
+    import config
     from coordination.sms_sandbox import ACCOUNT_SID, AUTH_TOKEN
 
+    config.ensure_secret_key_file()  # the children read it (config._secret_key) unless SECRET_KEY is set
     env = dict(os.environ)
     env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{WEB_PORT}")
     flask = [str(ROOT / ".venv/bin/flask"), "--app", "app"]

@@ -715,4 +715,11 @@ VI.update({
     "%(phone)s is already registered to someone: add them as an existing person.": "Số %(phone)s đã được đăng ký: hãy thêm người này như một người đã có.",
     "%(email)s is already registered to someone else.": "Email %(email)s đã được người khác đăng ký.",
     "registered in another area — not updated": "đã đăng ký ở địa bàn khác — không cập nhật",
+    # issue 15 part 3
+    "Keep me signed in on this phone (30 days)": "Giữ đăng nhập trên điện thoại này (30 ngày)",
+    "Only on your own phone. Log out, or use “Log out everywhere” on your account page, to end it.": "Chỉ dùng trên điện thoại của riêng bạn. Muốn kết thúc, hãy đăng xuất hoặc bấm “Đăng xuất mọi nơi” ở trang tài khoản.",
+    "Sessions": "Phiên đăng nhập",
+    "Lost a phone, or signed in on a shared computer? End every session of your account, here and on other devices.": "Mất điện thoại hoặc đã đăng nhập trên máy dùng chung? Kết thúc mọi phiên đăng nhập của tài khoản, ở đây và trên các thiết bị khác.",
+    "Log out everywhere": "Đăng xuất mọi nơi",
+    "You are signed out on every device.": "Bạn đã đăng xuất trên mọi thiết bị.",
 })

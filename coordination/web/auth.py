@@ -31,12 +31,13 @@ def login():
         try:
             user = accounts.authenticate(form.identifier.data, form.password.data, client_ip(),
                                          current_app.config["LOGIN_MAX_FAILURES"],
-                                         current_app.config["LOGIN_WINDOW_MINUTES"])
+                                         current_app.config["LOGIN_WINDOW_MINUTES"],
+                                         current_app.config["LOGIN_MAX_FAILURES_PER_IP"])
         except DomainError as err:
             form_error(form, err, "password")
             status = 429 if isinstance(err, RateLimited) else 200
         else:
-            login_user(user)
+            login_user(user, remember=bool(form.remember.data))
             return redirect(_safe_next(request.args.get("next")))
     return render_template("login.html", form=form), status
 
@@ -44,8 +45,26 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
+    """Ends the session for good: a copied cookie (or remember cookie) stops working too.
+    The version is per account, so this signs the person out on their other devices as well."""
+    _end_sessions()
     return redirect(url_for("auth.login"))
+
+
+@bp.post("/account/logout-everywhere")
+@login_required
+def logout_everywhere():
+    _end_sessions()
+    flash(_("You are signed out on every device."), "success")
+    return redirect(url_for("auth.login"))
+
+
+def _end_sessions() -> None:
+    user = current_user._get_current_object()
+    accounts.end_sessions(user)
+    accounts.audit.record(user.id, "logout", "user", user.id)
+    db.session.commit()
+    logout_user()
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])

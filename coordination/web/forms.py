@@ -39,6 +39,7 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[
         DataRequired(REQUIRED), Length(max=200, message=_l("Too long (at most %(n)d characters).", n=200))],
                              render_kw={"autocomplete": "current-password"})
+    remember = BooleanField(_l("Keep me signed in on this phone (30 days)"))
 
 
 class SetPasswordForm(FlaskForm):
