@@ -707,4 +707,13 @@ VI.update({
     "No commendations yet.": "Chưa có khen thưởng nào.",
     "Leave a target empty if it does not apply. Setting a target again for the same team and period changes it.": "Để trống chỉ tiêu không áp dụng. Giao lại chỉ tiêu cho cùng tổ và cùng kỳ sẽ thay chỉ tiêu cũ.",
     "Save targets": "Lưu chỉ tiêu",
+    # issue 15 part 5
+    "occurred_at is not a possible date: check the phone's clock.": "occurred_at không phải là một ngày có thật: hãy kiểm tra đồng hồ của điện thoại.",
+    "Must be between %(low)d and %(high)d.": "Phải nằm trong khoảng từ %(low)d đến %(high)d.",
+    "The JSON body is nested too deeply (at most %(n)d levels).": "Nội dung JSON lồng nhau quá sâu (tối đa %(n)d cấp).",
+    "Contains a control or text-direction character.": "Có ký tự điều khiển hoặc ký tự đổi chiều văn bản.",
+    "Choose a date within ten years of today.": "Hãy chọn một ngày trong vòng mười năm tính từ hôm nay.",
+    "At most %(n)d days at a time.": "Tối đa %(n)d ngày mỗi lần.",
+    "%(field)s contains a control or text-direction character; type it again without copying from elsewhere.": "%(field)s có ký tự điều khiển hoặc ký tự đổi chiều văn bản; hãy gõ lại, đừng sao chép từ nơi khác.",
+    "The request contains a NUL character.": "Yêu cầu có chứa ký tự NUL.",
 })
