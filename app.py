@@ -9,6 +9,7 @@ from flask import Flask
 from config import Config
 from coordination import auth, cli, i18n
 from coordination.web import register_blueprints, register_error_handlers
+from coordination.web.converters import BoundedIntConverter
 from models import db
 
 
@@ -22,6 +23,7 @@ def create_app(config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     configure_extensions(app)
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route is declared with <int:…>
     register_blueprints(app)
     register_error_handlers(app)
     cli.init_app(app)

@@ -15,6 +15,7 @@ from models import ApiToken, Invitation, LoginAttempt, Person, User, db
 
 from . import audit, login_throttle
 from .errors import Conflict, NotFound, RateLimited, ValidationError
+from .text import clean_line
 from .people import normalise_email, normalise_phone
 from .clock import utcnow
 
@@ -161,7 +162,7 @@ def accept_invitation(raw: str, password: str) -> User:
 
 
 def issue_api_token(user: User, name: str) -> tuple[ApiToken, str]:
-    name = " ".join((name or "").split())
+    name = clean_line(name, "name", _l("Name"))
     if not name:
         raise ValidationError(_l("Give the token a name, e.g. the integration that will use it."), field="name")
     if len(name) > 80:

@@ -65,6 +65,9 @@ def _b36(n: int) -> str:
             return out
 
 
+MAX_TOKEN = 32  # 13 base-36 digits hold any 64-bit id, a dot, 10 characters of MAC
+
+
 def ack_token(message_id: int) -> str:
     """A short signed token naming one message (and so one person): '1z.Ab3-_x9KqP'."""
     return f"{_b36(message_id)}.{_mac(message_id)}"
@@ -73,12 +76,15 @@ def ack_token(message_id: int) -> str:
 def message_for_token(token: str, now: Optional[datetime] = None) -> Optional[Message]:
     """The message a token names, if the signature holds and it has not expired."""
     now = now or utcnow()
-    ident, _, mac = (token or "").partition(".")
+    token = token or ""
+    if len(token) > MAX_TOKEN or not token.isascii():  # compare_digest refuses non-ASCII str; ids are 64-bit
+        return None
+    ident, _, mac = token.partition(".")
     try:
         message_id = int(ident, 36)
     except ValueError:
         return None
-    if not hmac.compare_digest(mac, _mac(message_id)):
+    if not 0 < message_id < 2**63 or not hmac.compare_digest(mac, _mac(message_id)):
         return None
     message = db.session.get(Message, message_id)
     if message is None or message.created_at + ACK_TTL < now:

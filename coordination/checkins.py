@@ -103,13 +103,17 @@ def parse_item(raw: Any, now: datetime) -> Item:
         raise ItemError(_l("occurred_at must be a date and time like 2026-11-23T08:00:00+07:00."), "occurred_at")
     if occurred.tzinfo is None:
         raise ItemError(_l("occurred_at needs a time zone (Z or +07:00)."), "occurred_at")
-    occurred = occurred.astimezone(timezone.utc)
+    try:
+        occurred = occurred.astimezone(timezone.utc)  # year 1 at +14:00 is year 0 in UTC: no such datetime
+    except OverflowError:
+        raise ItemError(_l("occurred_at is not a possible date: check the phone's clock."), "occurred_at") from None
     if occurred > now + CLOCK_SKEW:
         raise ItemError(_l("occurred_at is in the future: check the phone's clock."), "occurred_at")
     if occurred < now - MAX_AGE:
         raise ItemError(_l("occurred_at is more than 7 days old."), "occurred_at")
     shift_id = raw.get("shift_id")
-    if shift_id is not None and (isinstance(shift_id, bool) or not isinstance(shift_id, int)):
+    if shift_id is not None and (isinstance(shift_id, bool) or not isinstance(shift_id, int)
+                                 or not 0 < shift_id < 2**63):
         raise ItemError(_l("shift_id must be a whole number."), "shift_id")
     lat, lon = _number(raw, "lat", -90, 90), _number(raw, "lon", -180, 180)
     if (lat is None) != (lon is None):

@@ -24,6 +24,7 @@ from models.tasks import DONE
 from . import audit, permissions
 from .duty import hours_on_duty
 from .errors import Conflict, NotFound, ValidationError
+from .text import clean_line
 from .clock import utcnow
 
 EVIDENCE_DAYS = 90
@@ -61,7 +62,7 @@ def evidence(team: Team, person: Optional[Person], now=None) -> dict:
 
 
 def _clean_reason(text: Optional[str], field: str, required: bool = True) -> Optional[str]:
-    text = " ".join((text or "").split())
+    text = clean_line(text, field, _l("Reason"))
     if required and len(text) < 10:
         raise ValidationError(_l("Write the reason (at least 10 characters)."), field=field)
     if len(text) > 1000:

@@ -14,6 +14,7 @@ from models.teams import AFFILIATIONS, ENTERPRISE
 
 from . import audit
 from .errors import Conflict, ValidationError
+from .text import clean_line
 
 MAX_NAME = 120
 MAX_ORG = 120
@@ -57,7 +58,7 @@ class PersonInput:
 
 
 def clean_name(raw: Optional[str]) -> str:
-    name = " ".join((raw or "").split())
+    name = clean_line(raw, "full_name", _l("Full name"))
     if not name:
         raise ValidationError(_l("Enter the person's full name."), field="full_name")
     if len(name) > MAX_NAME:
@@ -66,7 +67,7 @@ def clean_name(raw: Optional[str]) -> str:
 
 
 def clean_organisation(raw: Optional[str], affiliation: str) -> Optional[str]:
-    org = " ".join((raw or "").split()) or None
+    org = clean_line(raw, "organisation", _l("Organisation")) or None
     if org and len(org) > MAX_ORG:
         raise ValidationError(_l("The organisation name is too long (at most %(n)d characters).", n=MAX_ORG),
                               field="organisation")

@@ -14,6 +14,7 @@ from models.shifts import BACKUP, MEMBER, PRIMARY, SHIFT_ROLES
 from . import audit
 from .clock import local_to_utc, to_local, utcnow
 from .errors import Conflict, ValidationError
+from .text import clean_line
 
 MAX_RANGE_DAYS = 92
 MAX_SHIFT_HOURS = 24
@@ -38,7 +39,7 @@ def parse_hhmm(value: str) -> time:
 
 
 def clean_rota(spec: RotaSpec) -> dict:
-    name = " ".join((spec.name or "").split()) or "Trực 24/7"
+    name = clean_line(spec.name, "name", _l("Name")) or "Trực 24/7"
     if len(name) > 120:
         raise ValidationError(_l("The name is too long (at most %(n)d characters).", n=120), field="name")
     start = parse_hhmm(spec.first_start)

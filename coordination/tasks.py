@@ -17,6 +17,7 @@ from models.tasks import BLOCKED, CANCELLED, DONE, IN_PROGRESS, KINDS, OPEN, PRI
 from . import audit
 from .clock import local_today, utcnow
 from .errors import Conflict, ValidationError
+from .text import clean_line
 
 MAX_TARGET = 10_000_000
 MAX_DELTA = 1_000_000
@@ -46,7 +47,7 @@ def clean_spec(spec: TaskSpec, today: Optional[date] = None) -> dict:
     """Validate a task's content; returns the column values. Raises ValidationError naming the field."""
     if spec.kind not in KINDS:
         raise ValidationError(_l("Choose a kind of task from the list."), field="kind")
-    title = " ".join((spec.title or "").split())
+    title = clean_line(spec.title, "title", _l("Title"))
     if not title:
         raise ValidationError(_l("Give the task a title."), field="title")
     if len(title) > 200:
@@ -65,7 +66,7 @@ def clean_spec(spec: TaskSpec, today: Optional[date] = None) -> dict:
     if target is not None and not 0 < target <= MAX_TARGET:
         raise ValidationError(_l("The target must be between 1 and %(n)s.", n=f"{MAX_TARGET:,}"),
                               field="target_count")
-    unit = " ".join((spec.target_unit or "").split()) or None
+    unit = clean_line(spec.target_unit, "target_unit", _l("Unit")) or None
     if unit and len(unit) > 60:
         raise ValidationError(_l("The unit is too long (at most %(n)d characters).", n=60), field="target_unit")
     if unit and target is None:
@@ -93,7 +94,7 @@ def change_status(task: Task, to_status: str, user_id: Optional[int], person_id:
     if to_status not in TRANSITIONS.get(from_status, set()):
         raise ValidationError(_l("A task cannot go from “%(a)s” to “%(b)s”.", a=status_label(from_status),
                                  b=status_label(to_status)), field="status")
-    reason = " ".join((reason or "").split()) or None
+    reason = clean_line(reason, "blocked_reason", _l("Reason")) or None
     if to_status == BLOCKED and not reason:
         raise ValidationError(_l("Say why the task is blocked."), field="blocked_reason")
     if reason and len(reason) > 500:

@@ -16,6 +16,7 @@ from models.teams import (COMMUNE, LEAD, LEADING_ROLES, MEMBER, NATIONAL, PROVIN
 
 from . import audit
 from .errors import Conflict, NotFound, ValidationError
+from .text import clean_line
 from .clock import local_today, utcnow
 
 SINGLE_HOLDER_ROLES = LEADING_ROLES  # one active holder each per team
@@ -111,7 +112,7 @@ def create_village_team(commune: Team, name: str, actor_id: Optional[int] = None
     """A village / residential-group team (tổ thôn, tổ dân phố), named by the commune lead."""
     if commune.level != COMMUNE:
         raise ValidationError(_l("A village team sits under a commune team."), field="parent_team_id")
-    name = " ".join((name or "").split())
+    name = clean_line(name, "name", _l("Name"))
     if not name:
         raise ValidationError(_l("Enter the village or residential group's name."), field="name")
     if len(name) > 200:

@@ -722,4 +722,13 @@ VI.update({
     "Lost a phone, or signed in on a shared computer? End every session of your account, here and on other devices.": "Mất điện thoại hoặc đã đăng nhập trên máy dùng chung? Kết thúc mọi phiên đăng nhập của tài khoản, ở đây và trên các thiết bị khác.",
     "Log out everywhere": "Đăng xuất mọi nơi",
     "You are signed out on every device.": "Bạn đã đăng xuất trên mọi thiết bị.",
+    # issue 15 part 5
+    "occurred_at is not a possible date: check the phone's clock.": "occurred_at không phải là một ngày có thật: hãy kiểm tra đồng hồ của điện thoại.",
+    "Must be between %(low)d and %(high)d.": "Phải nằm trong khoảng từ %(low)d đến %(high)d.",
+    "The JSON body is nested too deeply (at most %(n)d levels).": "Nội dung JSON lồng nhau quá sâu (tối đa %(n)d cấp).",
+    "Contains a control or text-direction character.": "Có ký tự điều khiển hoặc ký tự đổi chiều văn bản.",
+    "Choose a date within ten years of today.": "Hãy chọn một ngày trong vòng mười năm tính từ hôm nay.",
+    "At most %(n)d days at a time.": "Tối đa %(n)d ngày mỗi lần.",
+    "%(field)s contains a control or text-direction character; type it again without copying from elsewhere.": "%(field)s có ký tự điều khiển hoặc ký tự đổi chiều văn bản; hãy gõ lại, đừng sao chép từ nơi khác.",
+    "The request contains a NUL character.": "Yêu cầu có chứa ký tự NUL.",
 })

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, abort, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
@@ -34,7 +34,19 @@ def _error(status: int, message: str):
     return render_template("error.html", status=status, message=message), status
 
 
+def _refuse_nul() -> None:
+    """NUL in a path, query or form value can name nothing and PostgreSQL cannot even compare it: a 400
+    for every route at once, before any view passes it to the database."""
+    if "\x00" in request.path or any("\x00" in v for _k, v in request.args.items(multi=True)) or (
+            request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded",
+                                                              "multipart/form-data")
+            and any("\x00" in v for _k, v in request.form.items(multi=True))):
+        abort(400, _("The request contains a NUL character."))
+
+
 def register_error_handlers(app: Flask) -> None:
+    app.before_request(_refuse_nul)
+
     @app.errorhandler(404)
     def not_found(_e):
         return _error(404, _("Not found, or not in your area."))

@@ -16,7 +16,7 @@ from ..auth import current_scope
 from ..clock import local_now, local_to_utc, local_today, to_local
 from ..errors import ValidationError
 from .api import bp, not_signed_in
-from .json_input import json_body
+from .json_input import json_body, query_int
 
 
 def _shift(s) -> dict:
@@ -81,26 +81,42 @@ def duty_now():
     return jsonify(provinces=duty.on_duty_by_province())
 
 
+MAX_RANGE_DAYS = 366
+WINDOW = timedelta(days=3653)  # dates more than ten years from today name no shift
+
+
 def _local_day(key: str, default: date) -> date:
     raw = request.args.get(key)
     if not raw:
         return default
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise ValidationError(_("Use a date like 2026-12-31."), field=key) from None
+    today = local_today()
+    if not today - WINDOW <= day <= today + WINDOW:
+        raise ValidationError(_("Choose a date within ten years of today."), field=key)
+    return day
+
+
+def _local_days(default_first: date, default_last) -> tuple[date, date]:
+    """?from= and ?to= (local dates, inclusive): in order, near today, at most MAX_RANGE_DAYS apart."""
+    first = _local_day("from", default_first)
+    last = _local_day("to", default_last(first))
+    if last < first:
+        raise ValidationError(_("The last day is before the first day."), field="to")
+    if (last - first).days >= MAX_RANGE_DAYS:
+        raise ValidationError(_("At most %(n)d days at a time.", n=MAX_RANGE_DAYS), field="to")
+    return first, last
 
 
 @bp.get("/api/v1/duty/hours")
 def duty_hours():
     """Hours on duty per person of a team, between two local dates (inclusive)."""
-    team = db.session.get(Team, request.args.get("team", type=int) or 0)
+    team = db.session.get(Team, query_int("team", 0, low=0) or 0)
     if team is None or not permissions.can_view_team(current_scope(), team):
         abort(404)
-    first = _local_day("from", local_today().replace(day=1))
-    last = _local_day("to", local_today())
-    if last < first:
-        raise ValidationError(_("The last day is before the first day."), field="to")
+    first, last = _local_days(local_today().replace(day=1), lambda _first: local_today())
     start, end = local_to_utc(first, time(0)), local_to_utc(last + timedelta(days=1), time(0))
     hours = duty.hours_on_duty(start, end, team_id=team.id)
     if not permissions.can_manage_team(current_scope(), team):  # a member sees their own figure
@@ -114,8 +130,7 @@ def team_shifts(team_id: int):
     team = db.session.get(Team, team_id)
     if team is None or not permissions.can_view_team(current_scope(), team):
         abort(404)
-    first = _local_day("from", local_today())
-    last = _local_day("to", first + timedelta(days=7))
+    first, last = _local_days(local_today(), lambda first: first + timedelta(days=7))
     rows = duty.team_shifts(team.id, local_to_utc(first, time(0)), local_to_utc(last + timedelta(days=1), time(0)))
     staffing = duty.assignments_for([r.shift.id for r in rows])
     return jsonify(items=[dict(_shift(r.shift), staffed=r.staffed, gap=r.gap, people=[

@@ -17,7 +17,7 @@ from ..auth import current_scope
 from ..errors import ValidationError
 from . import serializers as ser
 from .api import bp
-from .helpers import refuse_unless
+from .helpers import refuse_unless, small_int
 from .json_input import flag, json_body, paging, text, whole
 
 
@@ -55,7 +55,7 @@ def list_tasks():
     if kind and kind not in KINDS:
         raise ValidationError(_("Unknown kind of task."), field="kind")
     team = request.args.get("team", "")
-    f = task_board.BoardFilter(status=status, kind=kind, team_id=int(team) if team.isdigit() else None,
+    f = task_board.BoardFilter(status=status, kind=kind, team_id=small_int(team),
                                overdue=request.args.get("overdue") == "1")
     rows, total = task_board.province_board(province, f, page, per_page)
     return jsonify({"items": [ser.task(r.task, r.commune_name) for r in rows], "page": page,

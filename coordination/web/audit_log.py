@@ -12,7 +12,7 @@ from models import AdminUnit, db
 
 from .. import audit
 from ..auth import current_scope
-from .helpers import province_choices, require
+from .helpers import province_choices, require, small_int
 
 bp = Blueprint("audit_log", __name__, url_prefix="/audit")
 PAGE = 50
@@ -39,10 +39,7 @@ def index():
     if entity and entity not in audit.ENTITIES:
         errors.append(_("Choose a kind from the list."))
         entity = ""
-    try:
-        before = int(request.args.get("before") or 0) or None
-    except ValueError:
-        before = None
+    before = small_int(request.args.get("before")) or None
     filters = audit.Filters(actor=request.args.get("actor", ""), entity=entity,
                             province=request.args.get("province", "") if scope.national else "",
                             since=_date("since", errors), until=_date("until", errors), before_id=before)

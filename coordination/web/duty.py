@@ -17,7 +17,7 @@ from ..auth import current_scope
 from ..clock import local_today, to_local, utcnow
 from ..errors import DomainError
 from .duty_forms import AssignShiftForm, RotaForm, ShiftForm, SwapForm
-from .helpers import form_error, get_or_404, require, saved
+from .helpers import form_error, get_or_404, require, saved, small_int
 
 bp = Blueprint("duty", __name__)
 
@@ -105,7 +105,8 @@ def assign(shift_id: int):
     form.person_id.choices = []
     if form.validate_on_submit():
         with saved():
-            person = db.session.get(Person, int(form.person_id.data)) if (form.person_id.data or "").isdigit() else None
+            person_id = small_int(form.person_id.data)
+            person = db.session.get(Person, person_id) if person_id is not None else None
             if person is None:
                 raise DomainError(_("Choose a member of the team."), field="person_id")
             rota.assign(shift, person, form.role.data, current_user.id)
@@ -128,7 +129,7 @@ def swap(team_id: int):
     team = _team(team_id, manage=True)
     form = SwapForm()
     form.first.choices = form.second.choices = []
-    ids = [int(x) for x in (form.first.data or "", form.second.data or "") if x.isdigit()]
+    ids = [i for i in (small_int(form.first.data), small_int(form.second.data)) if i is not None]
     rows = [db.session.get(ShiftAssignment, i) for i in ids]
     if len(rows) != 2 or any(r is None or r.shift.team_id != team.id for r in rows):
         flash(_("Choose two places on this team's shifts."), "error")

@@ -20,7 +20,8 @@ from ..auth import current_scope
 from ..clock import local_today
 from ..errors import DomainError
 from .forms import ActionForm, FlaskForm
-from .helpers import form_error, get_or_404, home_province, province_choices, province_or_404, require, saved
+from .helpers import (form_error, get_or_404, home_province, province_choices, province_or_404, require, saved,
+                      small_int)
 
 bp = Blueprint("emulation", __name__)
 
@@ -90,7 +91,7 @@ def targets():
         form.period_end.data = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     if form.validate_on_submit():
         ids = [int(v) for v, _n in form.team.choices[1:]] if form.team.data == "all" else (
-            [int(form.team.data)] if (form.team.data or "").isdigit() else [])
+            [small_int(form.team.data)] if small_int(form.team.data) is not None else [])
         try:
             n = emulation.set_targets(province.code, ids, {m: form[m].data for m in METRICS},
                                       form.period_start.data, form.period_end.data, current_user.id)
@@ -130,7 +131,7 @@ def proposals():
 @bp.route("/thi-dua/commendations/new", methods=["GET", "POST"])
 @login_required
 def propose():
-    team = get_or_404(Team, request.args.get("team", type=int) or 0)
+    team = get_or_404(Team, small_int(request.args.get("team")) or 0)
     scope = current_scope()
     require(team.level == COMMUNE and permissions.can_manage_team(scope, team))
     form = ProposalForm()
@@ -138,7 +139,8 @@ def propose():
         Membership.team_id == team.id, Membership.end_date.is_(None)).order_by(Person.full_name)).all()
     form.person.choices = [("", _("The whole team"))] + [(str(i), n) for i, n in members]
     if form.validate_on_submit():
-        person = db.session.get(Person, int(form.person.data)) if (form.person.data or "").isdigit() else None
+        person_id = small_int(form.person.data)
+        person = db.session.get(Person, person_id) if person_id is not None else None
         try:
             c = commendations.propose(scope, current_user.id, team, person, form.reason.data)
             db.session.commit()

@@ -12,6 +12,7 @@ from models import AdminUnit, Team, db
 from models.geography import PROVINCE
 
 from ..errors import DomainError
+from .converters import MAX_ID
 
 T = TypeVar("T")
 
@@ -94,8 +95,23 @@ def client_ip() -> str:
     return request.remote_addr or "?"
 
 
+MAX_PAGE = 100_000  # offset = (page - 1) * size must stay far inside 64 bits
+
+
+def small_int(raw) -> Optional[int]:
+    """The one reader of a whole number typed into a URL or form: ASCII digits that fit a database id,
+    else None ('²' and '٣' pass str.isdigit() but not int(); 10**23 overflows every column)."""
+    raw = (raw or "").strip() if isinstance(raw, str) else ""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 19:
+        return None
+    value = int(raw)
+    return value if value <= MAX_ID else None
+
+
 def page_arg() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
+    """?page= for the pages: anything unreadable is page 1, anything huge the last page we serve."""
+    raw = request.args.get("page", "")
+    value = small_int(raw)
+    if value is None:
+        return MAX_PAGE if raw.strip().isascii() and raw.strip().isdigit() else 1
+    return min(max(1, value), MAX_PAGE)

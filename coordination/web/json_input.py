@@ -5,14 +5,38 @@ from flask import request
 from flask_babel import gettext as _
 
 from ..errors import ValidationError
+from ..text import unsafe_character
+from .converters import MAX_ID
+from .helpers import MAX_PAGE, small_int
 
 MAX_PER_PAGE = 200
 
 
+MAX_DEPTH = 10  # the deepest body we take ({"items": [{…}]} is 3)
+
+
+def _too_deep(data, limit: int = MAX_DEPTH) -> bool:
+    level, nodes = 0, [data]
+    while nodes:
+        level += 1
+        if level > limit:
+            return True
+        nodes = [child for node in nodes for child in (node.values() if isinstance(node, dict) else node)
+                 if isinstance(child, (dict, list))]
+    return False
+
+
 def json_body() -> dict:
-    data = request.get_json(silent=True)
+    """The one reader of a JSON body: an object, at most MAX_DEPTH deep (deeper nesting would exhaust the
+    parser's recursion: a 400, never a 500)."""
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        data = None
     if not isinstance(data, dict):
         raise ValidationError(_("Send a JSON object in the request body."))
+    if _too_deep(data):
+        raise ValidationError(_("The JSON body is nested too deeply (at most %(n)d levels).", n=MAX_DEPTH))
     return data
 
 
@@ -26,6 +50,8 @@ def text(data: dict, key: str, required: bool = False, max_len: int = 254) -> st
         raise ValidationError(_("Must be text."), field=key)
     if len(value) > max_len:
         raise ValidationError(_("Too long (at most %(n)d characters).", n=max_len), field=key)
+    if unsafe_character(value):
+        raise ValidationError(_("Contains a control or text-direction character."), field=key)
     return value
 
 
@@ -37,6 +63,8 @@ def whole(data: dict, key: str, required: bool = False) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError(_("Must be a whole number."), field=key)
+    if abs(value) > MAX_ID:
+        raise ValidationError(_("Must be between %(low)d and %(high)d.", low=-MAX_ID, high=MAX_ID), field=key)
     return value
 
 
@@ -47,12 +75,25 @@ def flag(data: dict, key: str, default: bool) -> bool:
     return value
 
 
+def query_int(key: str, default: int | None = None, low: int = 1, high: int = MAX_ID) -> int | None:
+    """The one reader of an integer in the API's query string: absent -> default; not a whole number,
+    or outside low..high -> 400 naming the parameter (never an overflow deeper down)."""
+    raw = request.args.get(key)
+    if raw is None or raw == "":
+        return default
+    value = small_int(raw.lstrip("-")) if raw.startswith("-") else small_int(raw)
+    if value is None:
+        raise ValidationError(_("Must be a whole number."), field=key)
+    if raw.startswith("-"):
+        value = -value
+    if not low <= value <= high:
+        raise ValidationError(_("Must be between %(low)d and %(high)d.", low=low, high=high), field=key)
+    return value
+
+
 def paging() -> tuple[int, int]:
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-        per_page = min(MAX_PER_PAGE, max(1, int(request.args.get("per_page", 50))))
-    except ValueError:
-        raise ValidationError(_("page and per_page must be whole numbers.")) from None
+    page = query_int("page", 1, high=MAX_PAGE)
+    per_page = query_int("per_page", 50, high=MAX_PER_PAGE)
     return page, per_page
 
 

@@ -12,7 +12,7 @@ from models.messages import PURPOSES, STATUSES
 from .. import outbox, permissions
 from ..auth import current_scope
 from .forms import ActionForm
-from .helpers import get_or_404, page_arg, require, saved
+from .helpers import get_or_404, page_arg, require, saved, small_int
 
 bp = Blueprint("messages", __name__)
 
@@ -30,9 +30,9 @@ def index():
         query = query.where(Message.status == status)
     if purpose in PURPOSES:
         query = query.where(Message.purpose == purpose)
-    broadcast = request.args.get("broadcast", "")
-    if broadcast.isdigit():
-        query = query.where(Message.broadcast_id == int(broadcast))
+    broadcast = small_int(request.args.get("broadcast"))
+    if broadcast is not None:
+        query = query.where(Message.broadcast_id == broadcast)
     page, size = page_arg(), current_app.config["PAGE_SIZE"]
     rows = db.session.execute(query.order_by(Message.created_at.desc(), Message.id.desc())
                               .limit(size + 1).offset((page - 1) * size)).all()

@@ -15,7 +15,7 @@ from .. import assignment, permissions, task_board, tasks
 from ..auth import current_scope
 from ..clock import local_today
 from ..errors import DomainError
-from .helpers import form_error, get_or_404, page_arg, province_or_404, refuse_unless, require, saved
+from .helpers import form_error, get_or_404, page_arg, province_or_404, refuse_unless, require, saved, small_int
 from .task_forms import AssignForm, CancelForm, ProgressForm, StatusForm, TaskForm
 
 bp = Blueprint("tasks", __name__)
@@ -28,7 +28,7 @@ def _board_filter() -> task_board.BoardFilter:
     return task_board.BoardFilter(
         status=status if status in STATUSES + ("active",) else None,
         kind=kind if kind in KINDS else None,
-        team_id=int(team) if team.isdigit() else None, overdue=request.args.get("overdue") == "1")
+        team_id=small_int(team), overdue=request.args.get("overdue") == "1")
 
 
 def _province(code: str) -> AdminUnit:
@@ -200,7 +200,7 @@ def assign_person(task_id: int):
     if form.validate_on_submit():
         try:
             raw = form.person_id.data or ""
-            person = db.session.get(Person, int(raw)) if raw.isdigit() else None
+            person = db.session.get(Person, small_int(raw)) if small_int(raw) is not None else None
             if raw and person is None:
                 raise DomainError(_("Choose a member of the team."), field="person_id")
             tasks.assign_person(task, person, current_user.id, current_user.person_id)
