@@ -4,11 +4,14 @@ from __future__ import annotations
 from werkzeug.routing import IntegerConverter
 
 MAX_ID = 2**63 - 1  # BIGINT on PostgreSQL, INTEGER on SQLite: nothing larger can name a row
+NO_ROW = 0  # ids start at 1
 
 
 class BoundedIntConverter(IntegerConverter):
-    """Werkzeug's `int`, capped at 2**63-1: /teams/99999999999999999999999 is 404, not an overflow."""
+    """Werkzeug's `int`, but a number beyond 2**63-1 reaches the view as 0, an id no row has, so every
+    view answers 404 as for any unknown id (/teams/99999999999999999999999) instead of overflowing the
+    database driver. (Refusing it in the converter makes Werkzeug answer 405 for PATCH/POST.)"""
 
-    def __init__(self, map, *args, **kwargs):  # noqa: A002 - Werkzeug's signature
-        kwargs.setdefault("max", MAX_ID)
-        super().__init__(map, *args, **kwargs)
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        return number if number <= MAX_ID else NO_ROW

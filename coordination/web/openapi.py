@@ -4,6 +4,9 @@ from __future__ import annotations
 from models.tasks import KINDS, PRIORITIES, STATUSES
 from models.teams import AFFILIATIONS, ROLES, TEAM_LEVELS
 
+from .converters import MAX_ID
+from .helpers import MAX_PAGE
+
 
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -22,7 +25,7 @@ def _ok(schema: dict, status: str = "200", description: str = "OK") -> dict:
             "404": {"description": "Not found, or outside your scope"}}
 
 
-PAGING = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+PAGING = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}},
           {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 200}}]
 
 
@@ -142,7 +145,7 @@ def openapi_document() -> dict:
                             {"name": "status", "in": "query",
                              "schema": {"type": "string", "enum": list(STATUSES) + ["active"]}},
                             {"name": "kind", "in": "query", "schema": {"type": "string", "enum": list(KINDS)}},
-                            {"name": "team", "in": "query", "schema": {"type": "integer"}},
+                            {"name": "team", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}},
                             {"name": "overdue", "in": "query", "schema": {"type": "string", "enum": ["1"]}}],
                         "responses": _ok(_page_of("Task"))},
                 "post": {"summary": "Assign a task to one, several or all matching commune teams, in one transaction",
@@ -196,7 +199,8 @@ def openapi_document() -> dict:
                 "responses": _ok({"type": "object"})}},
             "/api/v1/duty/hours": {"get": {
                 "summary": "Hours on duty per person of a team between two local dates",
-                "parameters": [{"name": "team", "in": "query", "required": True, "schema": {"type": "integer"}},
+                "parameters": [{"name": "team", "in": "query", "required": True,
+                                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}},
                                {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"}},
                                {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"}}],
                 "responses": _ok({"type": "object"})}},
