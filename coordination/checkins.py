@@ -154,7 +154,9 @@ def _context_statement(dialect: str):
     takes the UUIDs as one array, so the statement's text is the same for any batch size and stays
     prepared; SQLite gets an IN list."""
     earliest, latest = sa.bindparam("earliest"), sa.bindparam("latest")
-    account = sa.select(User.person_id).where(User.id == sa.bindparam("user"), User.is_active_account).cte("account")
+    version = sa.bindparam("version", type_=sa.Integer)  # the session's; -1: not a cookie session (token)
+    account = sa.select(User.person_id).where(User.id == sa.bindparam("user"), User.is_active_account,
+                                              sa.or_(version == -1, User.session_version == version)).cte("account")
     person = sa.select(account.c.person_id).scalar_subquery()  # the account is looked up once
     int_null, time_null = sa.cast(sa.null(), sa.Integer), sa.cast(sa.null(), Shift.starts_at.type)
     text_null, float_null = sa.cast(sa.null(), sa.String), sa.cast(sa.null(), sa.Float)
@@ -189,11 +191,11 @@ def _context_statement(dialect: str):
     return sa.union_all(me, shifts, sa.select(home), open_, stored)
 
 
-def _load_context(conn, user_id: int, items: list[Item], now: datetime) -> _Context:
+def _load_context(conn, user_id: int, items: list[Item], now: datetime, session_version: int = -1) -> _Context:
     """One round trip for everything a batch needs to know."""
     times = [i.occurred_at for i in items] or [now]
     rows = _rows(conn, _context_statement(conn.dialect.name), {
-        "user": user_id, "uuids": [i.client_uuid for i in items],
+        "user": user_id, "version": session_version, "uuids": [i.client_uuid for i in items],
         "earliest": min(times) - timedelta(days=1), "latest": max(times) + timedelta(days=1)})
     ctx = _Context(None, None, [], {}, None, {})
     for province, lat, lon, what, sid, tid, starts, ends in rows:
@@ -243,9 +245,10 @@ def _shift_for(ctx: _Context, item: Item) -> tuple[Optional[int], Optional[int]]
 
 
 def record_checkins(user_id: int, raw_items: list, now: Optional[datetime] = None,
-                    far_km: float = DEFAULT_FAR_KM, conn=None) -> list[Result]:
+                    far_km: float = DEFAULT_FAR_KM, conn=None, session_version: int = -1) -> list[Result]:
     """Store a batch of a user's check-ins/outs; returns one result per item, in order. Raises
-    NotSignedIn, writing nothing, when the account is unknown or switched off.
+    NotSignedIn, writing nothing, when the account is unknown or switched off, or when
+    `session_version` (a cookie session's) is not the account's (the session was ended).
     Runs on `conn` (default: the session's transaction, which the caller commits)."""
     now = now or utcnow()
     conn = db.session.connection() if conn is None else conn
@@ -264,7 +267,7 @@ def record_checkins(user_id: int, raw_items: list, now: Optional[datetime] = Non
             continue
         seen.add(item.client_uuid)
         parsed.append((i, item))
-    ctx = _load_context(conn, user_id, [it for _i, it in parsed], now)
+    ctx = _load_context(conn, user_id, [it for _i, it in parsed], now, session_version)
     if ctx.person_id is None:
         raise NotSignedIn()
     fresh = []
@@ -278,7 +281,7 @@ def record_checkins(user_id: int, raw_items: list, now: Optional[datetime] = Non
     return results  # type: ignore[return-value]
 
 
-def submit(user_id: int, raw_items: list, far_km: float = DEFAULT_FAR_KM) -> list[Result]:
+def submit(user_id: int, raw_items: list, far_km: float = DEFAULT_FAR_KM, session_version: int = -1) -> list[Result]:
     """The API's way in: record and commit. One tap on PostgreSQL — the common case, a volunteer
     pressing the button — runs without a transaction around it: the context read and the single
     write statement (check-in and session together, see `_write`) are each atomic on their own,
@@ -287,17 +290,17 @@ def submit(user_id: int, raw_items: list, far_km: float = DEFAULT_FAR_KM) -> lis
     Two phones of one person racing (the same UUID, or two check-ins) meet a unique index: the
     loser is answered again from what the winner stored — duplicate, or already checked in."""
     try:
-        return _submit_once(user_id, raw_items, far_km)
+        return _submit_once(user_id, raw_items, far_km, session_version)
     except sa.exc.IntegrityError:
         db.session.rollback()
-        return _submit_once(user_id, raw_items, far_km)
+        return _submit_once(user_id, raw_items, far_km, session_version)
 
 
-def _submit_once(user_id: int, raw_items: list, far_km: float) -> list[Result]:
+def _submit_once(user_id: int, raw_items: list, far_km: float, session_version: int) -> list[Result]:
     if len(raw_items) == 1 and db.engine.dialect.name == "postgresql":
         with autocommit_statements() as conn:
-            return record_checkins(user_id, raw_items, far_km=far_km, conn=conn)
-    results = record_checkins(user_id, raw_items, far_km=far_km)
+            return record_checkins(user_id, raw_items, far_km=far_km, conn=conn, session_version=session_version)
+    results = record_checkins(user_id, raw_items, far_km=far_km, session_version=session_version)
     db.session.commit()
     return results
 

@@ -198,3 +198,21 @@ def test_one_password_hash_is_checked_whether_or_not_the_account_exists(world, c
     monkeypatch.setattr(accounts, "check_password_hash", counting)
     assert auth.login(identifier, "wrong-password").status_code == 200
     assert calls == [client.application.config["PASSWORD_HASH_METHOD"]]
+
+
+def test_a_check_in_tap_with_an_ended_session_writes_nothing(world, client, auth, app):
+    import uuid
+
+    from coordination.clock import utcnow
+    from models import CheckIn
+
+    assert auth.login("0987654321", PASSWORD).status_code == 302
+    thief = app.test_client()
+    _copy_cookies(client, thief)
+    tap = {"client_uuid": str(uuid.uuid4()), "kind": "in", "occurred_at": utcnow().isoformat()}
+    assert thief.post("/api/v1/checkins", json={"items": [tap]}).status_code == 200  # the live session taps
+    client.post("/logout")
+    again = {"client_uuid": str(uuid.uuid4()), "kind": "out", "occurred_at": utcnow().isoformat()}
+    assert thief.post("/api/v1/checkins", json={"items": [again]}).status_code == 401
+    db.session.commit()
+    assert db.session.scalars(sa.select(CheckIn.client_uuid)).all() == [tap["client_uuid"]]

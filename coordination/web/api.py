@@ -32,12 +32,13 @@ def not_signed_in():
 def _authenticate():
     if request.path in ("/healthz", "/api/v1/openapi.json"):
         return None
+    uid, _sep, version = str(session.get("_user_id", "")).partition(":")
     if (request.endpoint == "api.post_checkins" and "Authorization" not in request.headers
-            and str(session.get("_user_id", "")).isdigit()):
-        # A tap from a signed-in phone: the check-in statement itself answers for the account
-        # (checkins.submit raises NotSignedIn), so no separate user load here. flask-login keeps the
-        # signed-in user's id under "_user_id" in the signed session cookie.
-        g.session_user_id = int(session["_user_id"])
+            and uid.isdigit() and version.isdigit()):
+        # A tap from a signed-in phone: the check-in statement itself answers for the account and
+        # its session version (checkins.submit raises NotSignedIn), so no separate user load here.
+        # flask-login keeps "id:session_version" (User.get_id) under "_user_id" in the signed cookie.
+        g.session_user_id, g.session_version = int(uid), int(version)
     elif not current_user.is_authenticated:
         return not_signed_in()
     if (request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("via_token")

@@ -58,7 +58,8 @@ def post_checkins():
         raise ValidationError(_("At most %(n)d items per batch.", n=checkins.MAX_BATCH), field="items")
     try:
         results = checkins.submit(g.get("session_user_id") or current_user.id, items,
-                                  far_km=current_app.config.get("CHECKIN_FAR_KM", checkins.DEFAULT_FAR_KM))
+                                  far_km=current_app.config.get("CHECKIN_FAR_KM", checkins.DEFAULT_FAR_KM),
+                                  session_version=g.get("session_version", -1))
     except checkins.NotSignedIn:
         return not_signed_in()
     body = [r.as_dict() for r in results]
