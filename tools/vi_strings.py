@@ -707,4 +707,6 @@ VI.update({
     "No commendations yet.": "Chưa có khen thưởng nào.",
     "Leave a target empty if it does not apply. Setting a target again for the same team and period changes it.": "Để trống chỉ tiêu không áp dụng. Giao lại chỉ tiêu cho cùng tổ và cùng kỳ sẽ thay chỉ tiêu cũ.",
     "Save targets": "Lưu chỉ tiêu",
+    # issue 15 part 4
+    "This Excel file expands to %(size)s MB when opened (at most %(max)s MB), or is packed in a suspicious way. Nothing was imported: save it as CSV, or split it into smaller files.": "Tệp Excel này khi mở ra chiếm %(size)s MB (tối đa %(max)s MB), hoặc được nén một cách bất thường. Chưa nhập gì cả: hãy lưu dưới dạng CSV hoặc chia thành các tệp nhỏ hơn.",
 })
