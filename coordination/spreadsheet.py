@@ -23,6 +23,14 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
 MAX_COLUMNS = 50
 XLSX_MAGIC = b"PK\x03\x04"
+# An XLSX is a zip of XML parts. A few hundred KB can expand to hundreds of MB (a "zip bomb": one
+# shared-strings part of repeated text), which openpyxl would parse into memory. What a real
+# 20,000-row member list needs is far below these limits; the zip's directory is checked before
+# openpyxl sees the file (Python's zipfile never inflates a part beyond the size it declares).
+MAX_XLSX_UNCOMPRESSED = 50 * 1024 * 1024
+MAX_XLSX_PART = 30 * 1024 * 1024
+MAX_XLSX_PARTS = 500
+MAX_XLSX_RATIO = 200  # uncompressed ÷ compressed, for parts over 1 MB
 
 
 def _file_error(message) -> ValidationError:
@@ -86,8 +94,30 @@ def read_csv(data: bytes) -> list[list[str]]:
         raise _file_error(_l("The CSV file is malformed: %(reason)s.", reason=str(err))) from None
 
 
+def check_xlsx_size(data: bytes) -> None:
+    """Refuse an XLSX whose parts would expand beyond the limits, before anything inflates it."""
+    unreadable = _l("This is not a readable Excel file. Save it as .xlsx or CSV and try again.")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise _file_error(unreadable) from None
+    total = sum(p.file_size for p in parts)
+    too_big = (len(parts) > MAX_XLSX_PARTS or total > MAX_XLSX_UNCOMPRESSED
+               or any(p.file_size > MAX_XLSX_PART for p in parts)
+               or any(p.file_size > 1024 * 1024 and p.file_size > MAX_XLSX_RATIO * max(p.compress_size, 1)
+                      for p in parts))
+    if too_big:
+        raise _file_error(_l("This Excel file expands to %(size)s MB when opened (at most %(max)s MB), or is "
+                             "packed in a suspicious way. Nothing was imported: save it as CSV, or split it "
+                             "into smaller files.",
+                             size=f"{total / 1048576:.0f}", max=MAX_XLSX_UNCOMPRESSED // 1048576))
+
+
 def read_xlsx(data: bytes) -> list[list[str]]:
     from openpyxl import load_workbook
+
+    check_xlsx_size(data)
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)

@@ -2,7 +2,6 @@
 Counts are SQL aggregates; pages fetch one page of rows."""
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from datetime import date
@@ -13,6 +12,7 @@ import sqlalchemy as sa
 from models import AdminUnit, Membership, Person, Task, Team, db
 from models.tasks import ACTIVE_STATUSES, DONE, STATUSES
 
+from . import exports
 from .clock import local_today
 
 
@@ -130,18 +130,8 @@ def export_rows(province_code: str, f: BoardFilter, batch_size: int = 2000) -> I
 
 
 def to_csv(rows: Iterator[list], header: list = EXPORT_HEADER) -> Iterator[str]:
-    """CSV with a BOM so Excel on Windows opens the Vietnamese text correctly, in chunks."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")
-    writer.writerow(header)
-    for i, row in enumerate(rows, 1):
-        writer.writerow(row)
-        if i % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
+    """The board's CSV (with a BOM, in chunks; formula-safe cells: see coordination.exports)."""
+    return exports.to_csv(rows, header)
 
 
 def to_xlsx(rows: Iterator[list]) -> bytes:
@@ -149,9 +139,9 @@ def to_xlsx(rows: Iterator[list]) -> bytes:
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("tasks")
-    sheet.append(EXPORT_HEADER)
+    exports.xlsx_append(sheet, EXPORT_HEADER)
     for row in rows:
-        sheet.append(row)
+        exports.xlsx_append(sheet, row)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -731,4 +731,6 @@ VI.update({
     "At most %(n)d days at a time.": "Tối đa %(n)d ngày mỗi lần.",
     "%(field)s contains a control or text-direction character; type it again without copying from elsewhere.": "%(field)s có ký tự điều khiển hoặc ký tự đổi chiều văn bản; hãy gõ lại, đừng sao chép từ nơi khác.",
     "The request contains a NUL character.": "Yêu cầu có chứa ký tự NUL.",
+    # issue 15 part 4
+    "This Excel file expands to %(size)s MB when opened (at most %(max)s MB), or is packed in a suspicious way. Nothing was imported: save it as CSV, or split it into smaller files.": "Tệp Excel này khi mở ra chiếm %(size)s MB (tối đa %(max)s MB), hoặc được nén một cách bất thường. Chưa nhập gì cả: hãy lưu dưới dạng CSV hoặc chia thành các tệp nhỏ hơn.",
 })

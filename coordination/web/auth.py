@@ -12,13 +12,13 @@ from .. import accounts
 from ..errors import DomainError, RateLimited
 from ..i18n import LANG_COOKIE
 from .forms import ActionForm, LoginForm, SetPasswordForm, TokenForm
-from .helpers import client_ip, form_error
+from .helpers import client_ip, form_error, safe_next
 
 bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    return target if target and target.startswith("/") and not target.startswith("//") else url_for("main.home")
+    return safe_next(target, url_for("main.home"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -17,7 +17,7 @@ from ..auth import current_scope
 from ..clock import local_today, to_local, utcnow
 from ..errors import DomainError
 from .duty_forms import AssignShiftForm, RotaForm, ShiftForm, SwapForm
-from .helpers import form_error, get_or_404, require, saved, small_int
+from .helpers import form_error, get_or_404, require, safe_next, saved, small_int
 
 bp = Blueprint("duty", __name__)
 
@@ -147,7 +147,7 @@ def claim(shift_id: int):
     require(permissions.can_claim_shift(current_scope(), shift))
     with saved(_("The shift is yours.")):
         rota.claim(shift, current_user.person)
-    return redirect(request.form.get("next") or url_for("duty.rota_page", team_id=shift.team_id))
+    return redirect(safe_next(request.form.get("next"), url_for("duty.rota_page", team_id=shift.team_id)))
 
 
 # --- the volunteer's check-in app (PWA) -------------------------------------------------------

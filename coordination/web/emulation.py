@@ -20,8 +20,8 @@ from ..auth import current_scope
 from ..clock import local_today
 from ..errors import DomainError
 from .forms import ActionForm, FlaskForm
-from .helpers import (form_error, get_or_404, home_province, province_choices, province_or_404, require, saved,
-                      small_int)
+from .helpers import (form_error, get_or_404, home_province, province_choices, province_or_404, require,
+                      safe_next, saved, small_int)
 
 bp = Blueprint("emulation", __name__)
 
@@ -112,7 +112,7 @@ def mark_remote(team_id: int):
     require(permissions.can_manage_province_team(current_scope(), team.province_code) and ActionForm().validate())
     emulation.set_remote(team, request.form.get("remote") == "1", current_user.id)
     db.session.commit()
-    return redirect(request.referrer or url_for("emulation.leaderboard", province=team.province_code))
+    return redirect(safe_next(request.referrer, url_for("emulation.leaderboard", province=team.province_code)))
 
 
 @bp.get("/thi-dua/commendations")

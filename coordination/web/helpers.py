@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from typing import Iterator, Optional, TypeVar
+from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from flask import abort, flash, request
@@ -115,3 +116,26 @@ def page_arg() -> int:
     if value is None:
         return MAX_PAGE if raw.strip().isascii() and raw.strip().isdigit() else 1
     return min(max(1, value), MAX_PAGE)
+
+
+def safe_next(target: Optional[str], fallback: str) -> str:
+    """The one check for every redirect whose target comes from the request (`next`, the Referer):
+    only a path on this site ("/tasks/3?x=1") is followed; anything else — another origin
+    ("https://evil.example", "//evil", "/\\evil"), a scheme ("javascript:"), backslashes or control
+    characters, which browsers may read as another host — gives `fallback`. A full URL on our own
+    host (a Referer) is reduced to its path and query."""
+    if not target or len(target) > 2000:
+        return fallback
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target) or "\\" in target:
+        return fallback
+    if not target.startswith("/"):
+        parts = urlsplit(target)
+        if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+            return fallback
+        target = urlunsplit(("", "", parts.path or "/", parts.query, ""))
+    if not target.startswith("/") or target.startswith("//"):
+        return fallback
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return fallback
+    return target

@@ -15,8 +15,8 @@ from models import ImportBatch, db
 from .. import member_import
 from ..auth import current_scope
 from ..errors import DomainError
+from ..exports import to_csv, xlsx_append
 from ..spreadsheet import MAX_BYTES, MAX_ROWS
-from ..task_board import to_csv
 from .forms import REQUIRED, FlaskForm
 from .helpers import form_error, get_or_404, refuse_unless, require, saved
 
@@ -127,13 +127,13 @@ def template(ext: str):
     sheet = book.active
     sheet.title = "Thành viên"
     for row in [header, *examples]:
-        sheet.append(row)
+        xlsx_append(sheet, row)
     for column, width in zip("ABCDEFG", (24, 16, 26, 26, 18, 22, 14)):
         sheet.column_dimensions[column].width = width
     sheet.column_dimensions["B"].number_format = "@"
     guide = book.create_sheet("Hướng dẫn")
     for line in member_import.TEMPLATE_GUIDE:
-        guide.append([line])
+        xlsx_append(guide, [line])
     out = io.BytesIO()
     book.save(out)
     return Response(out.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -14,7 +14,7 @@ from maps import coverage_map
 from .. import coverage
 from ..auth import current_scope
 from ..clock import local_today
-from ..task_board import to_csv
+from ..exports import to_csv
 from .helpers import home_province, province_or_404
 
 bp = Blueprint("maps", __name__, url_prefix="/map")

@@ -12,7 +12,7 @@ from models.messages import PURPOSES, STATUSES
 from .. import outbox, permissions
 from ..auth import current_scope
 from .forms import ActionForm
-from .helpers import get_or_404, page_arg, require, saved, small_int
+from .helpers import get_or_404, page_arg, require, safe_next, saved, small_int
 
 bp = Blueprint("messages", __name__)
 
@@ -52,4 +52,4 @@ def resend(message_id: int):
     if ActionForm().validate_on_submit():
         with saved(_("Queued again.")):
             outbox.resend(message)
-    return redirect(request.referrer or url_for("messages.index"))
+    return redirect(safe_next(request.referrer, url_for("messages.index")))

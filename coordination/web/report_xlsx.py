@@ -6,6 +6,7 @@ import io
 
 from flask_babel import gettext as _
 
+from ..exports import xlsx_append
 from ..monthly_report import HEADLINE, MonthlyReport
 from . import labels
 
@@ -28,9 +29,9 @@ def workbook(report: MonthlyReport) -> bytes:
             cell = WriteOnlyCell(ws, value=str(value))
             cell.font = bold
             cells.append(cell)
-        ws.append(cells)
+        xlsx_append(ws, cells)
         for row in rows:
-            ws.append(row)
+            xlsx_append(ws, row)
 
     where = report.province.name if report.province else _("Whole country")
     month = report.month.strftime("%m/%Y")

@@ -15,7 +15,8 @@ from .. import assignment, permissions, task_board, tasks
 from ..auth import current_scope
 from ..clock import local_today
 from ..errors import DomainError
-from .helpers import form_error, get_or_404, page_arg, province_or_404, refuse_unless, require, saved, small_int
+from .helpers import (form_error, get_or_404, page_arg, province_or_404, refuse_unless, require, safe_next,
+                      saved, small_int)
 from .task_forms import AssignForm, CancelForm, ProgressForm, StatusForm, TaskForm
 
 bp = Blueprint("tasks", __name__)
@@ -182,7 +183,7 @@ def progress(task_id: int):
             tasks.report_progress(task, form.delta.data, current_user.id, current_user.person_id, form.note.data)
             db.session.commit()
             flash(_("Progress saved: %(done)s done.", done=f"{task.done_count:,}"), "success")
-            return redirect(request.form.get("next") or url_for("tasks.show", task_id=task.id))
+            return redirect(safe_next(request.form.get("next"), url_for("tasks.show", task_id=task.id)))
         except DomainError as err:
             form_error(form, err, "delta")
     return _render_task(db.session.get(Task, task_id), progress_form=form, status=400)
