@@ -126,12 +126,12 @@ def test_progress_from_many_phones_at_once_all_counts(world, task, app):
     """Eight volunteers report +1 five times each, in parallel requests."""
     tasks.change_status(task, "in_progress", None, None)
     db.session.commit()
-    user_id, task_id = world.volunteer.id, task.id
+    session_id, task_id = world.volunteer.get_id(), task.id
 
     def reporter():  # each phone: its own thread, context and database session
         client = app.test_client()
         with client.session_transaction() as session:
-            session["_user_id"] = str(user_id)
+            session["_user_id"] = session_id  # "id:session_version", as login_user writes it
         return [client.post(f"/api/v1/tasks/{task_id}/progress", json={"delta": 1}).status_code for _ in range(5)]
 
     failures = [status for statuses in at_once(app, 8, reporter) for status in statuses if status != 200]
