@@ -715,4 +715,6 @@ VI.update({
     "%(phone)s is already registered to someone: add them as an existing person.": "Số %(phone)s đã được đăng ký: hãy thêm người này như một người đã có.",
     "%(email)s is already registered to someone else.": "Email %(email)s đã được người khác đăng ký.",
     "registered in another area — not updated": "đã đăng ký ở địa bàn khác — không cập nhật",
+    "issued a password reset": "cấp liên kết đặt lại mật khẩu",
+    "was refused (outside their scope)": "bị từ chối (ngoài phạm vi)",
 })
