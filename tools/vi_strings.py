@@ -733,4 +733,6 @@ VI.update({
     "The request contains a NUL character.": "Yêu cầu có chứa ký tự NUL.",
     # issue 15 part 4
     "This Excel file expands to %(size)s MB when opened (at most %(max)s MB), or is packed in a suspicious way. Nothing was imported: save it as CSV, or split it into smaller files.": "Tệp Excel này khi mở ra chiếm %(size)s MB (tối đa %(max)s MB), hoặc được nén một cách bất thường. Chưa nhập gì cả: hãy lưu dưới dạng CSV hoặc chia thành các tệp nhỏ hơn.",
+    "issued a password reset": "cấp liên kết đặt lại mật khẩu",
+    "was refused (outside their scope)": "bị từ chối (ngoài phạm vi)",
 })

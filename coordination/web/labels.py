@@ -81,6 +81,7 @@ AUDIT_ACTION = {
     "unassign": _l("removed from shift"), "reassign": _l("reassigned"), "swap": _l("swapped"),
     "status": _l("changed status"), "progress": _l("reported progress"), "cancel": _l("cancelled"),
     "broadcast": _l("sent a broadcast"), "import": _l("imported a spreadsheet"),
+    "reset_password": _l("issued a password reset"), "refused": _l("was refused (outside their scope)"),
 }
 REPORT_SHORT = {  # column heads of the per-province / per-commune table
     "commune_teams": _l("Teams"), "teams_complete": _l("Complete"), "members": _l("Members"),
