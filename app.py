@@ -8,7 +8,7 @@ from flask import Flask
 
 from config import Config
 from coordination import auth, cli, i18n
-from coordination.web import register_blueprints, register_error_handlers
+from coordination.web import register_blueprints, register_error_handlers, security
 from coordination.web.converters import BoundedIntConverter
 from models import db
 
@@ -63,6 +63,7 @@ def configure_extensions(app: Flask) -> None:
     app.extensions["csrf_protect"] = csrf
     i18n.init_app(app)
     auth.init_app(app)
+    security.init_app(app)  # headers on every response
     Compress(app)  # gzip/brotli/zstd for pages and JSON; the national map is ~0.6 MB of GeoJSON before
 
     sa.orm.configure_mappers()  # now, not in the first request of every worker
