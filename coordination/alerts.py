@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from models import DutySession, Membership, Message, Person, Shift, ShiftAssignment, Team, db
+from models.base import MAX_ID
 from models.shifts import BACKUP, PRIMARY
 from models.teams import LEAD, LEADING_ROLES, PROVINCE
 
@@ -84,7 +85,7 @@ def message_for_token(token: str, now: Optional[datetime] = None) -> Optional[Me
         message_id = int(ident, 36)
     except ValueError:
         return None
-    if not 0 < message_id < 2**63 or not hmac.compare_digest(mac, _mac(message_id)):
+    if not 0 < message_id <= MAX_ID or not hmac.compare_digest(mac, _mac(message_id)):
         return None
     message = db.session.get(Message, message_id)
     if message is None or message.created_at + ACK_TTL < now:

@@ -13,8 +13,7 @@ import sqlalchemy as sa
 from models import AuditEvent, Membership, Person, Team, User, db
 from models.base import insert_many
 
-from .clock import local_to_utc
-from .clock import utcnow
+from .clock import local_to_utc, utcnow
 
 
 def _jsonable(values: Optional[dict[str, Any]]) -> Optional[dict[str, Any]]:

@@ -17,13 +17,12 @@ from sqlalchemy.dialects import postgresql
 from flask_babel import lazy_gettext as _l
 
 from models import AdminUnit, CheckIn, DutySession, Membership, Shift, ShiftAssignment, Team, User, db
-from models.base import insert_rows
+from models.base import MAX_ID, insert_rows
 from models.driver import DriverStatements, autocommit_statements
 from models.shifts import CHECK_IN, CHECK_OUT
 from models.teams import COMMUNE, VILLAGE
 
-from .clock import to_local
-from .clock import utcnow
+from .clock import to_local, utcnow
 
 MAX_BATCH = 500
 CLOCK_SKEW = timedelta(minutes=5)
@@ -113,7 +112,7 @@ def parse_item(raw: Any, now: datetime) -> Item:
         raise ItemError(_l("occurred_at is more than 7 days old."), "occurred_at")
     shift_id = raw.get("shift_id")
     if shift_id is not None and (isinstance(shift_id, bool) or not isinstance(shift_id, int)
-                                 or not 0 < shift_id < 2**63):
+                                 or not 0 < shift_id <= MAX_ID):
         raise ItemError(_l("shift_id must be a whole number."), "shift_id")
     lat, lon = _number(raw, "lat", -90, 90), _number(raw, "lon", -180, 180)
     if (lat is None) != (lon is None):

@@ -22,8 +22,7 @@ from models.shifts import CHECK_IN
 from models.tasks import ACTIVE_STATUSES, CANCELLED, DONE
 from models.teams import COMMUNE, VILLAGE
 
-from .clock import local_date_sql, local_today
-from .clock import utcnow
+from .clock import local_date_sql, local_today, utcnow
 
 NO_TEAM, TEAM, ON_DUTY = 0, 1, 2  # a commune's status on the map
 LOCAL_TEAMS = (COMMUNE, VILLAGE)  # village teams carry their commune's admin unit code

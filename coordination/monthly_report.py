@@ -28,9 +28,8 @@ from models.messages import DELIVERED, FAILED, NOT_SENT, SENT, UNDELIVERED
 from models.tasks import DONE
 from models.teams import COMMUNE, LEAD, VILLAGE
 
-from .clock import local_to_utc, local_today
+from .clock import local_to_utc, local_today, utcnow
 from .duty import hours_expr
-from .clock import utcnow
 
 COMPLETE_MIN_MEMBERS = 3
 

@@ -11,6 +11,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from coordination.clock import utcnow
 
+MAX_ID = 2**31 - 1  # ids and counts are INTEGER columns (int4 on PostgreSQL): nothing larger names a row
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

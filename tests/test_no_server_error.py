@@ -48,7 +48,8 @@ def test_unrepresentable_dates_are_rejected_per_item_and_the_valid_tap_is_kept(w
 
 @pytest.mark.parametrize("path", [
     f"/api/v1/teams/{HUGE}", f"/api/v1/people/{HUGE}", f"/api/v1/tasks/{HUGE}", f"/api/v1/teams/{HUGE}/shifts",
-    f"/teams/{HUGE}", f"/people/{HUGE}", f"/tasks/{HUGE}", f"/teams/{2**63}", "/api/v1/teams/9223372036854775808"])
+    f"/teams/{HUGE}", f"/people/{HUGE}", f"/tasks/{HUGE}", f"/teams/{2**63}", "/api/v1/teams/9223372036854775808",
+    "/api/v1/teams/2147483648", f"/tasks/{2**31}"])
 def test_integers_beyond_64_bits_in_a_path_are_not_found(world, client, auth, path):
     auth.as_user(world.lead_a)
     response = client.get(path)

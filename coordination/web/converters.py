@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from werkzeug.routing import IntegerConverter
 
-MAX_ID = 2**63 - 1  # BIGINT on PostgreSQL, INTEGER on SQLite: nothing larger can name a row
+from models.base import MAX_ID
+
 NO_ROW = 0  # ids start at 1
 
 
 class BoundedIntConverter(IntegerConverter):
-    """Werkzeug's `int`, but a number beyond 2**63-1 reaches the view as 0, an id no row has, so every
+    """Werkzeug's `int`, but a number beyond 2**31-1 reaches the view as 0, an id no row has, so every
     view answers 404 as for any unknown id (/teams/99999999999999999999999) instead of overflowing the
     database driver. (Refusing it in the converter makes Werkzeug answer 405 for PATCH/POST.)"""
 
