@@ -13,7 +13,7 @@ from coordination import accounts, assignment, member_import, permissions, tasks
 from coordination.permissions import scope_for_person
 from models import AuditEvent, Invitation, Membership, Person, Task, User, db
 from models.teams import MEMBER
-from tests.factories import HANOI, HCM, PASSWORD, communes_of, make_person
+from tests.factories import HANOI, PASSWORD, communes_of, make_person
 
 ACTORS = ("ministry", "lead_a", "lead_b", "commune_lead", "volunteer")
 
