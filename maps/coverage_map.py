@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 import folium
-from branca.element import MacroElement
+from branca.element import CssLink, JavascriptLink, MacroElement
 from flask_babel import gettext as _
 from jinja2 import Template
 from markupsafe import Markup
@@ -61,7 +61,8 @@ class _Script(MacroElement):
 
 @dataclass
 class MapParts:
-    """What a page embeds: the <head> links, the map's <div>, its <script>, its JS variable."""
+    """What a page embeds: the <head> links, the map's <div>, its <script> (the page gives it the
+    request's CSP nonce), its JS variable."""
     head: Markup
     body: Markup
     script: Markup
@@ -92,8 +93,9 @@ def province_shapes(tolerance: float = 0.02) -> dict:
 def _parts(m: folium.Map) -> MapParts:
     root = m.get_root()
     root.render()
-    keep = [child for key, child in root.header._children.items()
-            if key != "meta_http" and not key.startswith("map_")]  # not folium's viewport and full-page styles
+    # Only Leaflet's <script src> and <link>: not folium's viewport, full-page and tooltip <style>s
+    # (static/css/app.css styles the map and its tooltips), so the CSP's style-src stays 'self'.
+    keep = [child for child in root.header._children.values() if isinstance(child, (JavascriptLink, CssLink))]
     head = "".join(child.render() for child in keep)
     return MapParts(Markup(head), Markup(root.html.render()), Markup(root.script.render()), m.get_name())
 

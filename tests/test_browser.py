@@ -83,7 +83,7 @@ def test_bulk_assign_then_a_volunteer_reports_progress_and_the_board_moves(world
     lead.reload()
     card = lead.locator("#board li.task", has_text=world.commune_team.admin_unit.name)
     assert card.locator(".progress").get_attribute("data-percent") == "30"
-    bar = card.locator(".progress .bar span").bounding_box()["width"]
+    bar = card.locator(".progress .bar rect").bounding_box()["width"]
     track = card.locator(".progress .bar").bounding_box()["width"]
     assert abs(bar / track - 0.30) < 0.02
     others = lead.locator("#board li.task", has_text=extra[0].admin_unit.name)
@@ -103,20 +103,20 @@ def test_offline_check_in_is_queued_survives_a_reload_and_is_stored_once_with_it
     page.set_default_timeout(15_000)
     browser_login(page, live_server, "0987654321")
     page.goto(live_server + "/duty/")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
-    page.wait_for_function("document.getElementById('state').textContent === 'Chưa vào ca'")
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    page.wait_for_function("() => document.getElementById('state').textContent === 'Chưa vào ca'")
     assert page.locator("#tap").inner_text() == "Vào ca"
 
     context.set_offline(True)
     before = datetime.now(UTC)
     page.click("#tap")
-    page.wait_for_function("!document.getElementById('queue').hidden")
+    page.wait_for_function("() => !document.getElementById('queue').hidden")
     after = datetime.now(UTC)
     assert page.locator("#queue").inner_text() == "Đang chờ gửi (1)"
     assert page.locator("#tap").inner_text() == "Kết thúc ca"  # the next tap would check out
 
     page.reload()  # offline: the service worker serves the app, IndexedDB still holds the tap
-    page.wait_for_function("!document.getElementById('queue').hidden")
+    page.wait_for_function("() => !document.getElementById('queue').hidden")
     assert page.locator("#queue").inner_text() == "Đang chờ gửi (1)"
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.wait_for_timeout(1500)
@@ -124,8 +124,8 @@ def test_offline_check_in_is_queued_survives_a_reload_and_is_stored_once_with_it
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CheckIn)) == 0
 
     context.set_offline(False)  # the page notices and sends the queue by itself
-    page.wait_for_function("document.getElementById('queue').hidden")
-    page.wait_for_function("document.getElementById('state').textContent.startsWith('Đang trực từ')")
+    page.wait_for_function("() => document.getElementById('queue').hidden")
+    page.wait_for_function("() => document.getElementById('state').textContent.startsWith('Đang trực từ')")
     db.session.commit()
     rows = db.session.scalars(sa.select(CheckIn)).all()
     assert len(rows) == 1
@@ -148,7 +148,7 @@ def test_duty_page_is_light_for_a_cheap_phone(world, live_server, browser):
     sizes: dict[str, float] = {}
     cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]))
     page.goto(live_server + "/duty/")
-    page.wait_for_function("document.getElementById('state').textContent === 'Chưa vào ca'")
+    page.wait_for_function("() => document.getElementById('state').textContent === 'Chưa vào ca'")
     page.wait_for_load_state("networkidle")
     total = sum(sizes.values())
     assert 5_000 < total <= 150 * 1024, total

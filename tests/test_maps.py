@@ -107,7 +107,7 @@ def test_map_in_chromium_draws_provinces_and_communes_and_opens_a_province(world
     browser_login(page, live_server, "bo@example.vn")
     page.wait_for_load_state()
     page.goto(live_server + "/map")
-    page.wait_for_function("document.querySelectorAll('path.tcn-province').length === 34")
+    page.wait_for_function("() => document.querySelectorAll('path.tcn-province').length === 34")
     assert page.locator("path.tcn-commune").count() == 3321
     legend = page.locator("#legend").inner_text()
     assert "không phải ranh giới" in legend
@@ -119,7 +119,7 @@ def test_map_in_chromium_draws_provinces_and_communes_and_opens_a_province(world
     page.mouse.click(hanoi["x"] + hanoi["width"] / 2, hanoi["y"] + hanoi["height"] / 2 + 6)
     page.wait_for_url(f"{live_server}/map/{HANOI}")
     assert "Thành phố Hà Nội" in page.locator("h1").inner_text()
-    page.wait_for_function("document.querySelectorAll('path.tcn-commune').length === 126")
+    page.wait_for_function("() => document.querySelectorAll('path.tcn-commune').length === 126")
     assert "2" in page.locator("tr", has_text=world.commune_team.admin_unit.name).inner_text()
     assert outside == [] and errors == []
     context.close()
