@@ -117,6 +117,11 @@ def test_the_maps_draw_and_switch_layers_under_the_policy(world, live_server, br
     watched.visit(f"{live_server}/map/{HANOI}")
     page.wait_for_function("() => document.querySelectorAll('path.tcn-commune').length === 126")
     assert page.locator("path.tcn-province").count() == 1
+    box = page.locator("path.tcn-commune").first.bounding_box()  # folium's tooltip, styled by app.css now
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    tooltip = page.locator(".leaflet-tooltip.foliumtooltip th").first
+    assert tooltip.inner_text() == "Xã/phường"
+    assert tooltip.evaluate("e => getComputedStyle(e).paddingRight") == "8px"
     watched.assert_clean("province map")
     watched.context.close()
 

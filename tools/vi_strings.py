@@ -217,6 +217,7 @@ VI.update({
     "Someone changed this task meanwhile. Reload and try again.": "Nhiệm vụ vừa được người khác cập nhật. Hãy tải lại và thử lại.",
     "A finished task cannot be cancelled.": "Nhiệm vụ đã kết thúc, không thể hủy.",
     "The note is too long (at most %(n)d characters).": "Ghi chú quá dài (tối đa %(n)d ký tự).",
+    "Progress": "Kết quả",
     "Progress must be a whole number.": "Kết quả phải là số nguyên.",
     "Progress must be at least 1.": "Kết quả phải ít nhất là 1.",
     "Progress is too large (at most %(n)s at once).": "Số quá lớn (tối đa %(n)s mỗi lần).",
