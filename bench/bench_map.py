@@ -83,7 +83,7 @@ def draw_time(app) -> float:
             page.goto(base + "/map")  # warms the server cache
             for _ in range(5):
                 page.goto(base + "/map", wait_until="commit")
-                page.wait_for_function("document.querySelectorAll('path.tcn-province').length === 34 && "
+                page.wait_for_function("() => document.querySelectorAll('path.tcn-province').length === 34 && "
                                        "document.querySelectorAll('path.tcn-commune').length === 3321", polling="raf")
                 samples.append(page.evaluate("new Promise(r => requestAnimationFrame(() => r(performance.now())))"))
             browser.close()
