@@ -128,3 +128,19 @@ def test_under_transient_errors_and_chaotic_callbacks_each_message_is_sent_once_
     sent_to = [m["to"] for m in fake.sent]
     assert sorted(sent_to) == sorted(p.phone for p in people)  # each exactly once
     assert final_statuses() == {"delivered": 30}
+
+
+@pytest.mark.parametrize("mode", ["immediate", "chaos"])
+def test_three_dispatchers_at_once_lose_no_receipt(ctx, callbacks_to, mode):
+    from tests.factories import at_once
+
+    fake = callbacks_to(mode, callback_seed=3)
+    people = [make_person() for _ in range(45)]
+    for p in people:
+        outbox.enqueue(p, "Khẩn: họp giao ban", "broadcast", urgent=True)
+    db.session.commit()
+    at_once(ctx, 3, lambda: [outbox.dispatch_due(lambda: sms.gateway_from_config(ctx.config), limit=7)
+                             for _ in range(4)])
+    fake.wait_callbacks()
+    assert sorted(m["to"] for m in fake.sent) == sorted(p.phone for p in people)  # each exactly once
+    assert final_statuses() == {"delivered": 45}
