@@ -20,6 +20,7 @@ import random
 import re
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
@@ -55,7 +56,9 @@ class FakeTwilio:
     def __post_init__(self):
         if self.callback_mode not in CALLBACK_MODES + ("off", "chaos"):
             raise ValueError(f"callback_mode: one of off, chaos, {', '.join(CALLBACK_MODES)}")
-        self._rng, self._lock, self._reporting = None, threading.Lock(), []
+        self._rng, self._lock = None, threading.Lock()
+        self._reporting = threading.Condition()  # guards _outstanding: messages whose callbacks are on their way
+        self._outstanding = 0
 
     def _random(self) -> float:
         with self._lock:  # the server is threaded
@@ -122,9 +125,9 @@ class FakeTwilio:
             if mode == "chaos":
                 mode = CALLBACK_MODES[int(self._random() * len(CALLBACK_MODES))]
             posted = threading.Event()
-            thread = threading.Thread(target=self._report, args=(message, self._plan(mode), posted), daemon=True)
-            self._reporting.append(thread)
-            thread.start()
+            with self._reporting:
+                self._outstanding += 1
+            threading.Thread(target=self._report, args=(message, self._plan(mode), posted), daemon=True).start()
             if mode == "immediate":  # the 201 leaves only once the callbacks were answered
                 posted.wait(5)
         return Response(json.dumps(message), status=201, content_type="application/json")
@@ -143,9 +146,8 @@ class FakeTwilio:
 
     def wait_callbacks(self, timeout: float = 10.0) -> None:
         """Wait until every callback planned so far has been posted (or `timeout` passed)."""
-        deadline = time.monotonic() + timeout
-        for thread in list(self._reporting):
-            thread.join(max(deadline - time.monotonic(), 0))
+        with self._reporting:
+            self._reporting.wait_for(lambda: self._outstanding == 0, timeout)
 
     def _signed(self, message: dict, status: str, error_code: str | None = None) -> tuple[str, dict, str]:
         params = {"MessageSid": message["sid"], "MessageStatus": status, "AccountSid": self.account_sid,
@@ -157,6 +159,15 @@ class FakeTwilio:
 
     def _report(self, message: dict, plan: list[tuple[float, str]], posted: threading.Event) -> None:
         """What Twilio does after accepting a message: status callbacks, signed like Twilio's."""
+        try:
+            self._post_each(message, plan)
+        finally:
+            posted.set()
+            with self._reporting:
+                self._outstanding -= 1
+                self._reporting.notify_all()
+
+    def _post_each(self, message: dict, plan: list[tuple[float, str]]) -> None:
         for delay, status in plan:
             time.sleep(delay)
             url, params, signature = self._signed(message, status)
@@ -167,11 +178,12 @@ class FakeTwilio:
                     answer = response.status
                 if status == "delivered" or message["status"] != "delivered":
                     message["status"] = status
+            except urllib.error.HTTPError as exc:  # the app refused it (403: bad signature; 5xx)
+                answer = exc.code
             except OSError as exc:  # the app is down: Twilio would not retry a status callback either
                 answer = f"{type(exc).__name__}: {exc}"
                 message["status"] = f"callback failed: {exc}"
             self.callback_log.append({"sid": message["sid"], "status": status, "answer": answer})
-        posted.set()
 
     def inbox_html(self) -> str:
         """Every phone's inbox, newest first, links clickable (acknowledgement links included)."""

@@ -332,3 +332,34 @@ def test_outcomes_already_received_are_kept_when_the_dispatcher_dies(ctx, twilio
                               .order_by(Message.id)).all()
     assert [(status, sid is not None, flight is not None) for status, sid, flight in rows] == [
         ("sent", True, False), ("sent", True, False), ("sending", False, True)]
+
+
+def test_no_answer_from_twilio_fails_visibly_instead_of_sending_twice(ctx, twilio):
+    """A read time-out may come after Twilio accepted the message: it is not retried. A refused
+    connection certainly sent nothing: it is."""
+    import time
+
+    from coordination.sms_sandbox import FakeTwilio
+
+    outbox.enqueue(make_person(), "Khẩn", "escalation", urgent=True)
+    db.session.commit()
+    original = FakeTwilio._create
+    twilio._create = (lambda self, form: (time.sleep(1.0), original(self, form))[1]).__get__(twilio)
+
+    def impatient():
+        c = current_app.config
+        return sms.TwilioGateway(c["TWILIO_ACCOUNT_SID"], c["TWILIO_AUTH_TOKEN"], c["TWILIO_FROM"], None, None,
+                                 c["TWILIO_API_BASE"], timeout=0.3)
+
+    now = utcnow()
+    assert outbox.dispatch_due(impatient, now=now)["failed"] == 1
+    message = db.session.scalar(sa.select(Message))
+    assert message.status == "failed" and message.error_message.startswith(sms.OUTCOME_UNKNOWN)
+    time.sleep(1.0)
+    assert len(twilio.sent) == 1  # Twilio did accept it
+    assert dispatch(now + timedelta(hours=1))["sent"] == 0 and len(twilio.sent) == 1  # never sent again
+
+    outbox.enqueue(make_person(), "Nhắc ca", "reminder")
+    db.session.commit()
+    ctx.config["TWILIO_API_BASE"] = "http://127.0.0.1:9"  # nothing listens: refused, never sent
+    assert dispatch(now + timedelta(hours=2))["retry"] == 1
