@@ -67,15 +67,17 @@ def advance_values(status, code, at) -> dict:
 
 
 # The receipt by its SID: applies to the message with that SID, if there is one.
-BY_SID = sa.update(Message).where(Message.provider_sid == _param("r_sid")).values(
-    advance_values(_param("r_status"), _param("r_code"), _param("r_at", Message.updated_at.type)))
+BY_SID = (sa.update(Message).where(Message.provider_sid == _param("r_sid"))
+          .values(advance_values(_param("r_status"), _param("r_code"), _param("r_at", Message.updated_at.type)))
+          .execution_options(synchronize_session=False))
 
 
+@functools.cache
 def _taken(one: bool):
     """DELETE … RETURNING the kept receipts (of SID :a_sid, or all) whose message now has its SID."""
     known = sa.exists().where(Message.provider_sid == EarlyReceipt.sid)
     where = [EarlyReceipt.sid == _param("a_sid"), known] if one else [known]
-    return (sa.delete(EarlyReceipt).where(*where)
+    return (sa.delete(EarlyReceipt).where(*where).execution_options(synchronize_session=False)
             .returning(EarlyReceipt.sid, EarlyReceipt.status, EarlyReceipt.error_code))
 
 
@@ -86,13 +88,14 @@ def apply_early_statement(one: bool = True):
     connection, alone or riding along its next statement."""
     taken = _taken(one).cte("taken")
     return (sa.update(Message).where(Message.provider_sid == taken.c.sid)
-            .values(advance_values(taken.c.status, taken.c.error_code, _param("a_at", Message.updated_at.type))))
+            .values(advance_values(taken.c.status, taken.c.error_code, _param("a_at", Message.updated_at.type)))
+            .execution_options(synchronize_session=False))
 
 
 def apply_early(conn, sid: Optional[str] = None, now: Optional[datetime] = None) -> int:
     """Apply the kept receipts of `sid` (or of every SID the outbox now knows) on `conn` (a
-    Connection or the session; the caller commits). Returns how many messages moved or were
-    confirmed (PostgreSQL) or receipts were taken (SQLite)."""
+    Connection or the session; the caller commits). Returns how many were applied (a receipt is
+    taken only together with its message: one message per SID)."""
     params = {"a_sid": sid, "a_at": now or utcnow()}
     dialect = conn.dialect if isinstance(conn, sa.Connection) else db.engine.dialect
     if dialect.name == "postgresql":
