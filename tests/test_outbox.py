@@ -363,3 +363,18 @@ def test_no_answer_from_twilio_fails_visibly_instead_of_sending_twice(ctx, twili
     db.session.commit()
     ctx.config["TWILIO_API_BASE"] = "http://127.0.0.1:9"  # nothing listens: refused, never sent
     assert dispatch(now + timedelta(hours=2))["retry"] == 1
+
+
+def test_leads_read_in_vietnamese_that_an_outcome_is_unknown(world, client, auth, twilio):
+    from tests.factories import HANOI
+
+    outbox.enqueue(world.volunteer.person, "Khẩn", "escalation", urgent=True, province_code=HANOI)
+    db.session.commit()
+    now = utcnow()
+    with pytest.raises(Killed):  # Twilio accepts it; the dispatcher dies before recording the SID
+        outbox.dispatch_due(lambda: DiesOnRequest(1, after_sending=True), now=now)
+    db.session.rollback()
+    outbox.claim_due(now=now + outbox.IN_FLIGHT_LIMIT + timedelta(seconds=1))
+    auth.as_user(world.lead_a)
+    html = client.get("/messages?status=problems").get_data(as_text=True)
+    assert "Không rõ kết quả: tin này có thể đã đến máy người nhận" in html and "Gửi lại" in html
