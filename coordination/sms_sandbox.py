@@ -8,7 +8,8 @@ the StatusCallback URL the client sent) "immediate" (before the 201 is answered)
 (0.2–1 s later), "duplicate" (each twice), "reorder" (delivered before sent) or "chaos" (a random
 one of those per message, seeded by `callback_seed`); `transient_rate` answers that fraction of
 requests with 503 (seeded too). `callback_log` records every callback posted; `wait_callbacks()`
-waits for those still on their way.
+waits for those still on their way. From another process: POST those fields to `/_faults` to
+change them during a run; GET `/_faults` for the faults, the messages accepted and the callbacks.
 
     .venv/bin/python -m coordination.sms_sandbox PORT [--deliver] [--callbacks MODE] [--transient RATE] [--seed N]"""
 from __future__ import annotations
@@ -86,6 +87,8 @@ class FakeTwilio:
         request = Request(environ)
         if request.method == "GET" and request.path == "/":
             return Response(self.inbox_html(), content_type="text/html; charset=utf-8")(environ, start_response)
+        if request.path == "/_faults":  # a separate process (the soak) changes or reads its faults and log
+            return self._faults(request)(environ, start_response)
         self.requests += 1
         expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
         path = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
@@ -132,6 +135,23 @@ class FakeTwilio:
                 posted.wait(5)
         return Response(json.dumps(message), status=201, content_type="application/json")
 
+    def _faults(self, request: Request) -> Response:
+        """POST callback_mode / transient_rate / callback_seed to change the faults from now on;
+        GET (or the POST's answer): the faults, every message accepted (sid, to) and every
+        callback posted (sid, status, the app's answer)."""
+        if request.method == "POST":
+            mode = request.form.get("callback_mode", self.callback_mode)
+            if mode not in CALLBACK_MODES + ("off", "chaos"):
+                return self._error(400, 21000, "callback_mode: one of off, chaos, " + ", ".join(CALLBACK_MODES))
+            self.callback_mode = mode
+            self.transient_rate = float(request.form.get("transient_rate", self.transient_rate))
+            if "callback_seed" in request.form:
+                self.callback_seed, self._rng = int(request.form["callback_seed"]), None
+        body = {"callback_mode": self.callback_mode, "transient_rate": self.transient_rate, "requests": self.requests,
+                "sent": [[m["sid"], m["to"]] for m in list(self.sent)],
+                "callbacks": [[c["sid"], c["status"], c["answer"]] for c in list(self.callback_log)]}
+        return Response(json.dumps(body), content_type="application/json")
+
     def _plan(self, mode: str) -> list[tuple[float, str]]:
         """(seconds to wait, status) of each callback, in the order they are posted."""
         if mode == "sandbox":
@@ -144,7 +164,7 @@ class FakeTwilio:
             return [(0.05 * self._random(), status) for status in ("sent", "sent", "delivered", "delivered")]
         return [(0.05 * self._random(), "delivered"), (0.05 * self._random(), "sent")]  # reorder
 
-    def wait_callbacks(self, timeout: float = 10.0) -> None:
+    def wait_callbacks(self, timeout: float = 30.0) -> None:
         """Wait until every callback planned so far has been posted (or `timeout` passed)."""
         with self._reporting:
             self._reporting.wait_for(lambda: self._outstanding == 0, timeout)
