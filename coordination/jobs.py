@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import alerts
+from . import alerts, receipts
 
 JOBS = [
     {"id": "duty-alerts", "func": alerts.Ticker(), "seconds": 15},  # reminders, escalation, handoffs, stale
+    {"id": "early-receipts", "func": receipts.sweep, "seconds": 60},  # kept SMS receipts: apply, forget old
 ]
 
 

@@ -38,6 +38,24 @@ def for_recipient(text: str, ascii_only: bool) -> str:
     return unaccent(text) if ascii_only else text
 
 
+REQUEST_TIMEOUT = 10.0  # seconds, for connecting to Twilio and for each read of its answer
+
+
+OUTCOME_UNKNOWN = "outcome unknown: no answer from Twilio; check before resending"
+
+
+def _never_sent(exc: Exception) -> bool:
+    """Did the request certainly not reach Twilio? (No connection could be made.)"""
+    import requests
+    from urllib3.exceptions import NameResolutionError, NewConnectionError
+
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(exc, requests.exceptions.ConnectionError) and isinstance(
+        reason, (NewConnectionError, NameResolutionError))
+
+
 class SendError(Exception):
     def __init__(self, message: str, code: Optional[str], transient: bool):
         super().__init__(message)
@@ -52,7 +70,7 @@ class TwilioGateway:
     """Sends through the official client; maps its errors to transient or permanent."""
 
     def __init__(self, account_sid: str, auth_token: str, from_: Optional[str], messaging_service_sid: Optional[str],
-                 status_callback: Optional[str], api_base: Optional[str] = None, timeout: float = 10.0):
+                 status_callback: Optional[str], api_base: Optional[str] = None, timeout: float = REQUEST_TIMEOUT):
         from twilio.http.http_client import TwilioHttpClient
         from twilio.rest import Client
 
@@ -79,8 +97,12 @@ class TwilioGateway:
         except TwilioRestException as exc:
             transient = exc.status == 429 or exc.status >= 500
             raise SendError(str(exc.msg)[:500], str(exc.code or exc.status), transient) from None
-        except Exception as exc:  # noqa: BLE001 - timeouts, refused connections: try again later
-            raise SendError(f"{type(exc).__name__}: {exc}"[:500], None, True) from None
+        except Exception as exc:  # noqa: BLE001 - refused connections: try again later; no answer: unknown
+            if _never_sent(exc):
+                raise SendError(f"{type(exc).__name__}: {exc}"[:500], None, True) from None
+            # The request may have reached Twilio (read time-out, connection lost while waiting for
+            # the answer): sending it again could send it twice. Fail it visibly instead.
+            raise SendError(f"{OUTCOME_UNKNOWN} ({type(exc).__name__}: {exc}"[:499] + ")", None, False) from None
 
 
 def gateway_from_config(config) -> TwilioGateway:

@@ -57,3 +57,29 @@ def test_escalation_reaches_the_sandbox_inbox_is_delivered_and_acknowledged(worl
     finally:
         ctx.config.update(saved)
         sandbox.stop()
+
+
+def test_another_process_can_change_the_faults_and_read_the_log():
+    import json
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from twilio.rest import Client
+
+    fake = FakeTwilio().start()
+    try:
+        client = Client(fake.account_sid, fake.auth_token)
+        client.api.base_url = fake.url
+        sid = client.messages.create(to="+84912000111", from_="+15005550006", body="A").sid
+        faults = urllib.parse.urlencode({"transient_rate": "1", "callback_mode": "chaos", "callback_seed": "5"})
+        urllib.request.urlopen(fake.url + "/_faults", data=faults.encode()).read()
+        with pytest.raises(Exception, match="503|Service unavailable"):
+            client.messages.create(to="+84912000112", from_="+15005550006", body="B")
+        log = json.load(urllib.request.urlopen(fake.url + "/_faults"))
+        assert (log["callback_mode"], log["transient_rate"], log["requests"]) == ("chaos", 1.0, 2)
+        assert log["sent"] == [[sid, "+84912000111"]] and log["callbacks"] == []
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(fake.url + "/_faults", data=b"callback_mode=sometimes")
+    finally:
+        fake.stop()

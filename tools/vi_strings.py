@@ -459,6 +459,8 @@ VI.update({
     "Count recipients and segments": "Đếm người nhận và số tin",
 })
 VI["Not sent: SMS is not configured on this server."] = "Chưa gửi: máy chủ chưa cấu hình SMS."
+VI["Outcome unknown: this SMS may have reached the phone. Ask the recipient before sending it again."] = (
+    "Không rõ kết quả: tin này có thể đã đến máy người nhận. Hãy hỏi người nhận trước khi gửi lại.")
 VI.update({
     "Code": "Mã",
     "Coverage %": "Tỷ lệ bao phủ %",
