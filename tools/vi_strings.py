@@ -735,4 +735,8 @@ VI.update({
     "This Excel file expands to %(size)s MB when opened (at most %(max)s MB), or is packed in a suspicious way. Nothing was imported: save it as CSV, or split it into smaller files.": "Tệp Excel này khi mở ra chiếm %(size)s MB (tối đa %(max)s MB), hoặc được nén một cách bất thường. Chưa nhập gì cả: hãy lưu dưới dạng CSV hoặc chia thành các tệp nhỏ hơn.",
     "issued a password reset": "cấp liên kết đặt lại mật khẩu",
     "was refused (outside their scope)": "bị từ chối (ngoài phạm vi)",
+    # issue 16 parts 3 and 4 (taps)
+    "confirmed must be true or false.": "confirmed phải là true hoặc false.",
+    "Check-out %(n)d seconds after checking in looks like a double tap: not counted. Confirm the check-out to end the session.": "Ra ca chỉ %(n)d giây sau khi vào ca, có vẻ là bấm nhầm hai lần nên chưa được tính. Hãy xác nhận ra ca để kết thúc ca.",
+    "This client_uuid belongs to another report.": "client_uuid này thuộc về một báo cáo khác.",
 })
