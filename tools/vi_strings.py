@@ -739,4 +739,11 @@ VI.update({
     "confirmed must be true or false.": "confirmed phải là true hoặc false.",
     "Check-out %(n)d seconds after checking in looks like a double tap: not counted. Confirm the check-out to end the session.": "Ra ca chỉ %(n)d giây sau khi vào ca, có vẻ là bấm nhầm hai lần nên chưa được tính. Hãy xác nhận ra ca để kết thúc ca.",
     "This client_uuid belongs to another report.": "client_uuid này thuộc về một báo cáo khác.",
+    "Stay on duty": "Tiếp tục trực",
+    "Check out now": "Ra ca",
+    "Updated at {t}": "Cập nhật lúc {t}",
+    "Dismiss": "Bỏ qua",
+    "On duty for {h} h {m} min — check out?": "Đã trực {h} giờ {m} phút — Ra ca?",
+    "On duty for {m} min — check out?": "Đã trực {m} phút — Ra ca?",
+    "Check out?": "Ra ca?",
 })
