@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from coordination import checkins
 from coordination.clock import to_local, utcnow
 from models import AdminUnit, CheckIn, DutySession, db
-from tests.factories import browser_login
+from tests.factories import HANOI, browser_login
 
 pytestmark = pytest.mark.browser
 STATE = "document.getElementById('state').textContent"
@@ -156,8 +156,8 @@ def test_a_dropped_answer_converges_to_what_the_server_stored(world, live_server
 
     def store_then_drop(route):
         route.fetch()  # the server stores the check-in …
-        dropped.append(route.request.url)
         route.abort("internetdisconnected")  # … and the phone never hears back
+        dropped.append(route.request.url)
 
     page.route("**/api/v1/checkins", store_then_drop)
     page.route("**/api/v1/duty/me", lambda route: route.abort("internetdisconnected"))
@@ -205,6 +205,7 @@ def test_a_tap_made_while_unsure_is_reconciled_silently_and_stale_errors_go(worl
         {id: 'a', when: '01/12 07:00', error: 'Đã vào ca từ 01/12 06:58: hãy kết thúc ca trước.'},
         {id: 'b', when: '01/12 07:05', error: 'Kết thúc ca khi chưa vào ca.'}]))""")
     page.reload()
+    page.wait_for_load_state("networkidle")  # the page has re-read the server
     page.wait_for_function("document.querySelectorAll('#rejected li').length === 2")
     dismiss = page.locator("#rejected li").nth(0).locator("button.dismiss")
     box = dismiss.bounding_box()
@@ -221,3 +222,55 @@ def test_a_tap_made_while_unsure_is_reconciled_silently_and_stale_errors_go(worl
     page.wait_for_function(f"{STATE} === 'Đang trực từ {to_local(elsewhere):%d/%m %H:%M}'")
     assert page.locator("#rejected li").count() == 0  # no red "already checked in"; the old error is gone
     assert [r.kind for r in _rows()] == ["in"]
+
+
+@pytest.mark.routes
+def test_an_offline_progress_report_waits_survives_a_reload_and_counts_once(world, live_server, phone):
+    from coordination import assignment, tasks
+    from models import Task, TaskUpdate
+
+    batch, _n = assignment.assign(tasks.TaskSpec(
+        kind="support_vaccination_registration", title="Hỗ trợ đăng ký tiêm", target_count=100,
+        target_unit="người dân"), assignment.Targeting(HANOI, assignment.ONE, [world.commune_team.admin_unit_code]),
+        world.lead_a.id)
+    db.session.commit()
+    task = db.session.scalar(sa.select(Task).where(Task.batch == batch))
+    page = phone
+    page.goto(f"{live_server}/tasks/{task.id}")
+    page.context.set_offline(True)
+    before = datetime.now(UTC)
+    page.fill("#delta", "30")
+    page.fill("#note", "Tổ dân phố 3")
+    page.click("#progress-form button.primary")
+    page.wait_for_selector("#pending li")
+    after = datetime.now(UTC)
+    assert page.url == f"{live_server}/tasks/{task.id}"  # no "no internet" page: the report waits
+    assert page.locator("#pending").inner_text().startswith("+30 · Tổ dân phố 3 — đang chờ gửi (")
+    assert page.locator("#delta").input_value() == ""
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+    lost = []
+
+    def store_then_drop(route):  # the network is back but flaky: stored, the answer lost
+        route.fetch()
+        route.abort("internetdisconnected")
+        lost.append(1)
+
+    page.route("**/api/v1/tasks/*/progress", store_then_drop)
+    page.context.set_offline(False)
+    for _ in range(50):
+        if lost:
+            break
+        page.wait_for_timeout(100)
+    assert lost
+    page.reload()  # the page comes from the server; the report still waits on the phone
+    page.wait_for_selector("#pending li")
+    assert "đang chờ gửi" in page.locator("#pending").inner_text()
+    page.unroute("**/api/v1/tasks/*/progress")
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_selector("#pending", state="hidden")
+    page.wait_for_function("document.getElementById('progress').innerText.includes('30 / 100 người dân (30%)')")
+    db.session.commit()
+    assert db.session.scalar(sa.select(Task.done_count).where(Task.id == task.id)) == 30  # sent twice, counted once
+    update = db.session.scalar(sa.select(TaskUpdate).where(TaskUpdate.delta.is_not(None)))
+    assert before - timedelta(seconds=1) <= update.at <= after and update.note == "Tổ dân phố 3"

@@ -746,4 +746,5 @@ VI.update({
     "On duty for {h} h {m} min — check out?": "Đã trực {h} giờ {m} phút — Ra ca?",
     "On duty for {m} min — check out?": "Đã trực {m} phút — Ra ca?",
     "Check out?": "Ra ca?",
+    "waiting to send": "đang chờ gửi",
 })
