@@ -747,4 +747,5 @@ VI.update({
     "On duty for {m} min — check out?": "Đã trực {m} phút — Ra ca?",
     "Check out?": "Ra ca?",
     "waiting to send": "đang chờ gửi",
+    "Progress": "Tiến độ",
 })
