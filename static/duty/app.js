@@ -85,6 +85,7 @@
     const items = await queued();
     const last = items[items.length - 1];
     const onDuty = onDutyNow(items);
+    if (confirming && !onDuty) closeConfirm();  // the server says the session is over already
     const tap = $("tap");
     tap.textContent = onDuty ? T.check_out : T.check_in;
     tap.classList.toggle("out", onDuty);
@@ -147,7 +148,8 @@
       } catch (e) { return false; }  // the server may have stored it: it is sent again, and answered "duplicate"
       if (r.status === 401) { $("login").hidden = false; return false; }
       if (!r.ok) return false;  // e.g. an expired CSRF token: the re-read fetches a fresh one
-      const body = await r.json();
+      let body;
+      try { body = await r.json(); } catch (e) { doubt = true; return false; }  // the answer was cut off
       const fresh = [];
       body.results.forEach((x) => {
         const item = batch.find((i) => i.client_uuid === x.client_uuid);
