@@ -61,6 +61,11 @@ def _check_in_elsewhere(world, minutes_ago: float) -> datetime:
 @pytest.mark.parametrize("gap_ms", [80, 250])
 def test_a_double_tap_on_check_in_checks_in_once(world, live_server, phone, gap_ms):
     page = phone
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})  # a cheap phone's CPU
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 150,  # a 3G link
+                                                  "downloadThroughput": 200_000, "uploadThroughput": 90_000})
     _open(page, live_server, "Chưa vào ca")
     _tap(page)
     page.wait_for_timeout(gap_ms)
