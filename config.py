@@ -76,6 +76,8 @@ class Config:
     LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", "100"))  # an office behind one NAT
     PAGE_SIZE = 50
     CHECKIN_FAR_KM = float(os.environ.get("CHECKIN_FAR_KM", "10"))
+    # An unconfirmed check-out sooner than this after its check-in is refused as a double tap.
+    CHECKOUT_MIN_SECONDS = int(os.environ.get("CHECKOUT_MIN_SECONDS", "60"))
     ALERT_REMINDER_MINUTES = tuple(int(m) for m in os.environ.get("ALERT_REMINDER_MINUTES", "60,10").split(",") if m)
     ALERT_ESCALATION_MINUTES = int(os.environ.get("ALERT_ESCALATION_MINUTES", "10"))
     LIVE_CACHE_SECONDS = int(os.environ.get("LIVE_CACHE_SECONDS", "60"))  # map and dashboard figures

@@ -1,7 +1,8 @@
 -- wrk script: POST one check-in per request as one of many logged-in volunteers.
 -- bench_duty.py prepends USERS = { {cookie=..., csrf=...}, ... } and NTHREADS.
 -- Thread t uses volunteers t+1, t+1+NTHREADS, ... and alternates in/out for each of them, so a
--- person's next tap comes hundreds of requests after the previous one.
+-- person's next tap comes hundreds of requests after the previous one. Every tap says "confirmed", as
+-- the app's check-outs do (an unconfirmed check-out within a minute of its check-in is refused).
 local counter = 0
 
 function setup(thread)
@@ -29,7 +30,7 @@ function request()
   local slot = (tid or 0) + NTHREADS * (k % per_thread)
   local kind = (math.floor(k / per_thread) % 2 == 0) and "in" or "out"
   local u = USERS[slot + 1]
-  local body = string.format('{"items":[{"client_uuid":"%s","kind":"%s","occurred_at":"%s"}]}',
+  local body = string.format('{"items":[{"client_uuid":"%s","kind":"%s","occurred_at":"%s","confirmed":true}]}',
                              uuid4(), kind, os.date("!%Y-%m-%dT%H:%M:%SZ"))
   return wrk.format("POST", "/api/v1/checkins",
                     {["Content-Type"] = "application/json", ["Cookie"] = u.cookie, ["X-CSRFToken"] = u.csrf}, body)

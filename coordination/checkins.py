@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import math
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
@@ -22,15 +21,17 @@ from models.driver import DriverStatements, autocommit_statements
 from models.shifts import CHECK_IN, CHECK_OUT
 from models.teams import COMMUNE, VILLAGE
 
+from . import device
 from .clock import to_local, utcnow
+from .errors import ValidationError
 
 MAX_BATCH = 500
-CLOCK_SKEW = timedelta(minutes=5)
-MAX_AGE = timedelta(days=7)
+MIN_SESSION = timedelta(seconds=60)  # an unconfirmed check-out sooner than this after its check-in is a double tap
 EARLY = timedelta(hours=1)  # a check-in up to an hour before a shift counts for that shift
 DEFAULT_FAR_KM = 10.0
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
+ALREADY_IN, NOT_IN, TOO_SOON = "already_checked_in", "not_checked_in", "unconfirmed_check_out"
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Item:
     lat: Optional[float] = None
     lon: Optional[float] = None
     accuracy_m: Optional[float] = None
+    confirmed: bool = False  # the person confirmed a check-out (the app asks before sending one)
 
 
 @dataclass
@@ -52,10 +54,11 @@ class Result:
     error: Optional[str] = None
     field: Optional[str] = None
     far: bool = False
+    code: Optional[str] = None  # why a rejection: ALREADY_IN, NOT_IN, TOO_SOON (for the app), else None
 
     def as_dict(self) -> dict:
         out = {"client_uuid": self.client_uuid, "status": self.status}
-        for key in ("id", "error", "field"):
+        for key in ("id", "error", "field", "code"):
             if getattr(self, key) is not None:
                 out[key] = str(getattr(self, key)) if key == "error" else getattr(self, key)
         if self.status == ACCEPTED:
@@ -64,9 +67,9 @@ class Result:
 
 
 class ItemError(Exception):
-    def __init__(self, message, field: str):
+    def __init__(self, message, field: str, code: Optional[str] = None):
         super().__init__(str(message))
-        self.message, self.field = message, field
+        self.message, self.field, self.code = message, field, code
 
 
 def _number(raw: dict, key: str, low: float, high: float) -> Optional[float]:
@@ -83,33 +86,17 @@ def parse_item(raw: Any, now: datetime) -> Item:
     """One item of a batch, validated; raises ItemError naming the field."""
     if not isinstance(raw, dict):
         raise ItemError(_l("Each item must be an object."), "item")
-    client_uuid = raw.get("client_uuid")
     try:
-        client_uuid = str(uuid.UUID(str(client_uuid))) if isinstance(client_uuid, str) else None
-    except ValueError:
-        client_uuid = None
-    if client_uuid is None:
-        raise ItemError(_l("client_uuid must be a UUID."), "client_uuid")
-    kind = raw.get("kind")
-    if kind not in (CHECK_IN, CHECK_OUT):
-        raise ItemError(_l("kind must be “in” or “out”."), "kind")
-    text = raw.get("occurred_at")
-    try:
-        occurred = datetime.fromisoformat(text.replace("Z", "+00:00")) if isinstance(text, str) else None
-    except ValueError:
-        occurred = None
-    if occurred is None:
-        raise ItemError(_l("occurred_at must be a date and time like 2026-11-23T08:00:00+07:00."), "occurred_at")
-    if occurred.tzinfo is None:
-        raise ItemError(_l("occurred_at needs a time zone (Z or +07:00)."), "occurred_at")
-    try:
-        occurred = occurred.astimezone(timezone.utc)  # year 1 at +14:00 is year 0 in UTC: no such datetime
-    except OverflowError:
-        raise ItemError(_l("occurred_at is not a possible date: check the phone's clock."), "occurred_at") from None
-    if occurred > now + CLOCK_SKEW:
-        raise ItemError(_l("occurred_at is in the future: check the phone's clock."), "occurred_at")
-    if occurred < now - MAX_AGE:
-        raise ItemError(_l("occurred_at is more than 7 days old."), "occurred_at")
+        client_uuid = device.client_uuid(raw.get("client_uuid"))
+        kind = raw.get("kind")
+        if kind not in (CHECK_IN, CHECK_OUT):
+            raise ItemError(_l("kind must be “in” or “out”."), "kind")
+        occurred = device.device_time(raw.get("occurred_at"), now)
+    except ValidationError as err:
+        raise ItemError(err.message, err.field) from None
+    confirmed = raw.get("confirmed", False)
+    if not isinstance(confirmed, bool):
+        raise ItemError(_l("confirmed must be true or false."), "confirmed")
     shift_id = raw.get("shift_id")
     if shift_id is not None and (isinstance(shift_id, bool) or not isinstance(shift_id, int)
                                  or not 0 < shift_id <= MAX_ID):
@@ -117,7 +104,7 @@ def parse_item(raw: Any, now: datetime) -> Item:
     lat, lon = _number(raw, "lat", -90, 90), _number(raw, "lon", -180, 180)
     if (lat is None) != (lon is None):
         raise ItemError(_l("Send lat and lon together."), "lat")
-    return Item(client_uuid, kind, occurred, shift_id, lat, lon, _number(raw, "accuracy_m", 0, 100_000))
+    return Item(client_uuid, kind, occurred, shift_id, lat, lon, _number(raw, "accuracy_m", 0, 100_000), confirmed)
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -244,7 +231,8 @@ def _shift_for(ctx: _Context, item: Item) -> tuple[Optional[int], Optional[int]]
 
 
 def record_checkins(user_id: int, raw_items: list, now: Optional[datetime] = None,
-                    far_km: float = DEFAULT_FAR_KM, conn=None, session_version: int = -1) -> list[Result]:
+                    far_km: float = DEFAULT_FAR_KM, conn=None, session_version: int = -1,
+                    min_session: timedelta = MIN_SESSION) -> list[Result]:
     """Store a batch of a user's check-ins/outs; returns one result per item, in order. Raises
     NotSignedIn, writing nothing, when the account is unknown or switched off, or when
     `session_version` (a cookie session's) is not the account's (the session was ended).
@@ -276,11 +264,12 @@ def record_checkins(user_id: int, raw_items: list, now: Optional[datetime] = Non
         else:
             fresh.append((i, item))
     if fresh:
-        _apply(conn, ctx, fresh, results, now, far_km)
+        _apply(conn, ctx, fresh, results, now, far_km, min_session)
     return results  # type: ignore[return-value]
 
 
-def submit(user_id: int, raw_items: list, far_km: float = DEFAULT_FAR_KM, session_version: int = -1) -> list[Result]:
+def submit(user_id: int, raw_items: list, far_km: float = DEFAULT_FAR_KM, session_version: int = -1,
+           min_session: timedelta = MIN_SESSION) -> list[Result]:
     """The API's way in: record and commit. One tap on PostgreSQL — the common case, a volunteer
     pressing the button — runs without a transaction around it: the context read and the single
     write statement (check-in and session together, see `_write`) are each atomic on their own,
@@ -289,22 +278,26 @@ def submit(user_id: int, raw_items: list, far_km: float = DEFAULT_FAR_KM, sessio
     Two phones of one person racing (the same UUID, or two check-ins) meet a unique index: the
     loser is answered again from what the winner stored — duplicate, or already checked in."""
     try:
-        return _submit_once(user_id, raw_items, far_km, session_version)
+        return _submit_once(user_id, raw_items, far_km, session_version, min_session)
     except sa.exc.IntegrityError:
         db.session.rollback()
-        return _submit_once(user_id, raw_items, far_km, session_version)
+        return _submit_once(user_id, raw_items, far_km, session_version, min_session)
 
 
-def _submit_once(user_id: int, raw_items: list, far_km: float, session_version: int) -> list[Result]:
+def _submit_once(user_id: int, raw_items: list, far_km: float, session_version: int,
+                 min_session: timedelta) -> list[Result]:
     if len(raw_items) == 1 and db.engine.dialect.name == "postgresql":
         with autocommit_statements() as conn:
-            return record_checkins(user_id, raw_items, far_km=far_km, conn=conn, session_version=session_version)
-    results = record_checkins(user_id, raw_items, far_km=far_km, session_version=session_version)
+            return record_checkins(user_id, raw_items, far_km=far_km, conn=conn, session_version=session_version,
+                                   min_session=min_session)
+    results = record_checkins(user_id, raw_items, far_km=far_km, session_version=session_version,
+                              min_session=min_session)
     db.session.commit()
     return results
 
 
-def _apply(conn, ctx: _Context, fresh: list[tuple[int, Item]], results: list, now: datetime, far_km: float) -> None:
+def _apply(conn, ctx: _Context, fresh: list[tuple[int, Item]], results: list, now: datetime, far_km: float,
+           min_session: timedelta) -> None:
     person_id = ctx.person_id
     current = None if ctx.open_session is None else dict(id=ctx.open_session[0], started_at=ctx.open_session[1])
     closed_existing: Optional[tuple[int, datetime, bool]] = None
@@ -315,13 +308,19 @@ def _apply(conn, ctx: _Context, fresh: list[tuple[int, Item]], results: list, no
             shift_id, team_id = _shift_for(ctx, item)
             if item.kind == CHECK_IN and current is not None:
                 since = to_local(current["started_at"]).strftime("%d/%m %H:%M")
-                raise ItemError(_l("Already checked in since %(when)s: check out first.", when=since), "kind")
+                raise ItemError(_l("Already checked in since %(when)s: check out first.", when=since), "kind",
+                                ALREADY_IN)
             if item.kind == CHECK_OUT and current is None:
-                raise ItemError(_l("Check-out without a check-in."), "kind")
+                raise ItemError(_l("Check-out without a check-in."), "kind", NOT_IN)
             if item.kind == CHECK_OUT and item.occurred_at < current["started_at"]:
                 raise ItemError(_l("Check-out before its check-in."), "occurred_at")
+            if item.kind == CHECK_OUT and not item.confirmed and item.occurred_at - current["started_at"] < min_session:
+                raise ItemError(_l("Check-out %(n)d seconds after checking in looks like a double tap: not "
+                                   "counted. Confirm the check-out to end the session.",
+                                   n=int((item.occurred_at - current["started_at"]).total_seconds())),
+                                "confirmed", TOO_SOON)
         except ItemError as err:
-            results[i] = Result(item.client_uuid, REJECTED, error=err.message, field=err.field)
+            results[i] = Result(item.client_uuid, REJECTED, error=err.message, field=err.field, code=err.code)
             continue
         province, c_lat, c_lon = ctx.teams.get(team_id, (None, None, None))
         dist = (distance_km(item.lat, item.lon, c_lat, c_lon)

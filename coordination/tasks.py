@@ -5,7 +5,7 @@ reporting at the same moment both count."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Optional
 
 import sqlalchemy as sa
@@ -76,7 +76,7 @@ def clean_spec(spec: TaskSpec, today: Optional[date] = None) -> dict:
 
 
 def _log(task: Task, user_id: Optional[int], person_id: Optional[int], **fields) -> TaskUpdate:
-    update = TaskUpdate(task_id=task.id, user_id=user_id, person_id=person_id, at=utcnow(), **fields)
+    update = TaskUpdate(task_id=task.id, user_id=user_id, person_id=person_id, **{"at": utcnow(), **fields})
     db.session.add(update)
     return update
 
@@ -132,9 +132,13 @@ def _clean_note(note: Optional[str]) -> Optional[str]:
 
 
 def report_progress(task: Task, delta: int, user_id: Optional[int], person_id: Optional[int],
-                    note: Optional[str] = None) -> Task:
+                    note: Optional[str] = None, client_uuid: Optional[str] = None,
+                    at: Optional[datetime] = None) -> bool:
     """Add `delta` done items (e.g. 20 residents helped). Added in SQL: concurrent reports all count.
-    An open task starts when its first progress comes in."""
+    An open task starts when its first progress comes in. A report queued on a phone carries the
+    UUID the phone made and the phone's time (`at`, kept in the history): sent again, it changes
+    nothing. Returns False for such a resend, True when the report counted. (Two resends racing
+    meet the unique client_uuid: the loser's transaction fails; the caller retries and gets False.)"""
     if isinstance(delta, bool) or not isinstance(delta, int):
         raise ValidationError(_l("Progress must be a whole number."), field="delta")
     if delta < 1:
@@ -142,6 +146,12 @@ def report_progress(task: Task, delta: int, user_id: Optional[int], person_id: O
     if delta > MAX_DELTA:
         raise ValidationError(_l("Progress is too large (at most %(n)s at once).", n=f"{MAX_DELTA:,}"), field="delta")
     note = _clean_note(note)
+    if client_uuid is not None:
+        stored = db.session.scalar(sa.select(TaskUpdate.task_id).where(TaskUpdate.client_uuid == client_uuid))
+        if stored == task.id:
+            return False
+        if stored is not None:
+            raise Conflict(_l("This client_uuid belongs to another report."), field="client_uuid")
     if task.status not in (OPEN, IN_PROGRESS):
         raise ValidationError(_l("Progress can only be reported on an open or ongoing task."), field="delta")
     if task.status == OPEN:
@@ -153,9 +163,10 @@ def report_progress(task: Task, delta: int, user_id: Optional[int], person_id: O
     if done is None:
         raise Conflict(_l("Someone changed this task meanwhile. Reload and try again."), field="delta")
     task.done_count = done
-    _log(task, user_id, person_id, delta=delta, done_count_after=done, note=note)
+    _log(task, user_id, person_id, delta=delta, done_count_after=done, note=note, client_uuid=client_uuid,
+         at=at or utcnow())
     _audit(task, user_id, "progress", before={"done_count": done - delta}, after={"done_count": done})
-    return task
+    return True
 
 
 def assign_person(task: Task, person: Optional[Person], user_id: Optional[int], person_id: Optional[int]) -> Task:

@@ -97,5 +97,7 @@ class TaskUpdate(db.Model):
     done_count_after: Mapped[Optional[int]] = mapped_column(sa.Integer)
     assignee_person_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("people.id", ondelete="SET NULL"))
     note: Mapped[Optional[str]] = mapped_column(sa.String(1000))
+    # A progress report queued on a phone carries the UUID the phone made: a resend is answered, not counted again.
+    client_uuid: Mapped[Optional[str]] = mapped_column(sa.String(36), unique=True)
 
     person: Mapped[Optional[Person]] = relationship(foreign_keys=[person_id])

@@ -30,6 +30,7 @@ def _test_clock(request):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives Debian's Chromium through Playwright")
+    config.addinivalue_line("markers", "routes: the test cuts requests with page.route (no service worker)")
     config.addinivalue_line("markers", "clock_at(moment): the clock stands at this aware moment during the test")
 
 

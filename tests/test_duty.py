@@ -151,11 +151,41 @@ def test_a_bad_item_never_sinks_the_others(world):
     assert str(results[0].error) == "Kết thúc ca khi chưa vào ca."  # in the user's language
 
 
+def test_a_check_out_seconds_after_the_check_in_counts_only_if_confirmed(world):
+    """Two taps 250 ms apart on an old app (no confirm step): the second is not a check-out."""
+    vid = world.volunteer.id
+    tap_in = NOW - timedelta(seconds=30)
+    checkins.record_checkins(vid, [item("in", tap_in)], now=NOW)
+    double = checkins.record_checkins(vid, [item("out", tap_in + timedelta(milliseconds=250))], now=NOW)[0]
+    assert (double.status, double.field, double.code) == ("rejected", "confirmed", checkins.TOO_SOON)
+    assert str(double.error) == ("Ra ca chỉ 0 giây sau khi vào ca, có vẻ là bấm nhầm hai lần nên chưa được tính. "
+                                 "Hãy xác nhận ra ca để kết thúc ca.")
+    session = db.session.scalar(sa.select(DutySession).where(DutySession.person_id == world.volunteer.person_id))
+    assert session.ended_at is None  # still on duty
+    confirmed = checkins.record_checkins(vid, [item("out", tap_in + timedelta(seconds=20), confirmed=True)],
+                                         now=NOW)[0]
+    assert confirmed.status == "accepted"
+    db.session.refresh(session)
+    assert session.ended_at == tap_in + timedelta(seconds=20)
+
+
+def test_the_minimum_is_a_setting_and_a_later_check_out_needs_no_confirmation(world):
+    vid = world.volunteer.id
+    batch = [item("in", NOW - timedelta(minutes=10)), item("out", NOW - timedelta(minutes=9)),  # 60 s: fine
+             item("in", NOW - timedelta(minutes=5)), item("out", NOW - timedelta(minutes=3))]
+    assert [r.status for r in checkins.record_checkins(vid, batch, now=NOW)] == ["accepted"] * 4
+    strict = [item("in", NOW - timedelta(minutes=2)), item("out", NOW)]
+    results = checkins.record_checkins(vid, strict, now=NOW, min_session=timedelta(minutes=5))
+    assert [r.status for r in results] == ["accepted", "rejected"] and results[1].field == "confirmed"
+    bad = checkins.record_checkins(vid, [item("out", NOW, confirmed="yes")], now=NOW)[0]
+    assert (bad.status, bad.field) == ("rejected", "confirmed")
+
+
 def test_second_check_in_is_refused_while_on_duty(world):
     vid = world.volunteer.id
     checkins.record_checkins(vid, [item("in", NOW - timedelta(hours=1))], now=NOW)
     result = checkins.record_checkins(vid, [item("in", NOW)], now=NOW)[0]
-    assert result.status == "rejected" and result.field == "kind"
+    assert result.status == "rejected" and result.field == "kind" and result.code == checkins.ALREADY_IN
 
 
 def test_check_in_is_linked_to_the_shift_being_stood(world):

@@ -111,6 +111,19 @@ def test_malformed_batches_are_refused_whole(world, client, auth, body):
     assert response.status_code == 400 and response.get_json()["field"] == "items"
 
 
+def test_the_api_refuses_an_unconfirmed_quick_check_out_per_item(world, client, auth, app, monkeypatch):
+    auth.as_user(world.volunteer)
+    tap_in, tap_out = _now_item("in", 0), _now_item("out", 0)
+    body = client.post("/api/v1/checkins", json={"items": [tap_in, tap_out]}).get_json()
+    assert (body["accepted"], body["rejected"]) == (1, 1)
+    assert body["results"][1]["code"] == "unconfirmed_check_out" and body["results"][1]["field"] == "confirmed"
+    assert client.get("/api/v1/duty/me").get_json()["on_duty"] is True
+    monkeypatch.setitem(app.config, "CHECKOUT_MIN_SECONDS", 0)  # the setting is read per request
+    body = client.post("/api/v1/checkins", json={"items": [_now_item("out", 0)]}).get_json()
+    assert body["accepted"] == 1
+    assert client.get("/api/v1/duty/me").get_json()["on_duty"] is False
+
+
 def test_a_batch_of_500_is_accepted(world, client, auth):
     auth.as_user(world.volunteer)
     start = utcnow() - timedelta(days=6)

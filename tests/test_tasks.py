@@ -1,13 +1,14 @@
 """Task rules as plain functions: content, transitions, progress arithmetic, bulk assignment."""
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from coordination import assignment, tasks, teams
-from coordination.clock import local_today
+from coordination.clock import local_today, utcnow
 from coordination.errors import Conflict, NotFound, ValidationError
 from models import Task, TaskUpdate, db
 from tests.factories import HANOI, HCM, communes_of, make_person
@@ -86,6 +87,24 @@ def test_progress_adds_up_and_starts_an_open_task(world):
     deltas = db.session.scalars(sa.select(TaskUpdate.delta).where(TaskUpdate.task_id == task.id,
                                                                   TaskUpdate.delta.is_not(None))).all()
     assert sorted(deltas) == [30, 90]
+
+
+def test_a_report_queued_on_a_phone_counts_once_at_its_own_time(world):
+    task = _task(world)
+    made = utcnow().replace(microsecond=0) - timedelta(hours=3)
+    key = str(uuid.uuid4())
+    assert tasks.report_progress(task, 12, world.volunteer.id, world.volunteer.person_id, "Offline", key, made)
+    db.session.commit()
+    assert not tasks.report_progress(task, 12, world.volunteer.id, world.volunteer.person_id, "Offline", key, made)
+    tasks.change_status(task, "done", None, None)
+    assert not tasks.report_progress(task, 12, world.volunteer.id, None, None, key, made)  # a late resend: no error
+    db.session.commit()
+    assert db.session.scalar(sa.select(Task.done_count).where(Task.id == task.id)) == 12
+    update = db.session.scalar(sa.select(TaskUpdate).where(TaskUpdate.client_uuid == key))
+    assert update.at == made and update.delta == 12
+    other = _task(world, title="Một việc khác")
+    with pytest.raises(Conflict):
+        tasks.report_progress(other, 1, world.volunteer.id, None, None, key, made)
 
 
 def test_concurrent_progress_reports_never_overwrite_each_other(world):

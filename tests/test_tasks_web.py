@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import io
+import uuid
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from coordination.clock import local_today
+from coordination.clock import local_today, utcnow
 from coordination import assignment, tasks
 from models import Task, TaskUpdate, db
 from tests.factories import HANOI, HCM, ROLES, at_once
@@ -140,6 +141,43 @@ def test_progress_from_many_phones_at_once_all_counts(world, task, app):
     assert db.session.scalar(sa.select(Task.done_count).where(Task.id == task.id)) == 40
     assert db.session.scalar(sa.select(sa.func.count()).select_from(TaskUpdate).where(
         TaskUpdate.task_id == task.id, TaskUpdate.delta == 1)) == 40
+
+
+def test_a_queued_report_resent_at_once_from_four_tabs_counts_once(world, task, app):
+    """A phone's queue sends the same report again (lost answers, several tabs): it counts once, at its time."""
+    tasks.change_status(task, "in_progress", None, None)
+    db.session.commit()
+    session_id, task_id = world.volunteer.get_id(), task.id
+    made = (utcnow() - timedelta(hours=2)).replace(microsecond=0)
+    report = {"delta": 9, "note": "Ngoại tuyến", "client_uuid": str(uuid.uuid4()), "occurred_at": made.isoformat()}
+
+    def sender():
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = session_id
+        return [client.post(f"/api/v1/tasks/{task_id}/progress", json=report) for _ in range(3)]
+
+    answers = [r for rs in at_once(app, 4, sender) for r in rs]
+    assert {r.status_code for r in answers} == {200}
+    assert sorted(r.get_json()["counted"] for r in answers) == [False] * 11 + [True]
+    db.session.commit()
+    assert db.session.scalar(sa.select(Task.done_count).where(Task.id == task.id)) == 9
+    update = db.session.scalar(sa.select(TaskUpdate).where(TaskUpdate.delta == 9))
+    assert update.at == made and update.client_uuid == report["client_uuid"]
+
+
+@pytest.mark.parametrize("change, field", [
+    (dict(client_uuid="abc"), "client_uuid"),
+    (dict(occurred_at=None), "occurred_at"),
+    (dict(occurred_at="2026-11-23T10:00:00"), "occurred_at"),
+])
+def test_a_queued_report_with_bad_fields_is_refused_naming_the_field(world, task, client, auth, change, field):
+    auth.as_user(world.volunteer)
+    report = {"delta": 2, "client_uuid": str(uuid.uuid4()), "occurred_at": utcnow().isoformat()} | change
+    response = client.post(f"/api/v1/tasks/{task.id}/progress", json=report)
+    assert response.status_code == 400 and response.get_json()["field"] == field
+    db.session.commit()
+    assert db.session.scalar(sa.select(Task.done_count).where(Task.id == task.id)) == 0
 
 
 def test_api_create_dry_run_then_create_and_bad_jumps(world, client, auth):

@@ -59,7 +59,9 @@ def post_checkins():
     try:
         results = checkins.submit(g.get("session_user_id") or current_user.id, items,
                                   far_km=current_app.config.get("CHECKIN_FAR_KM", checkins.DEFAULT_FAR_KM),
-                                  session_version=g.get("session_version", -1))
+                                  session_version=g.get("session_version", -1),
+                                  min_session=timedelta(seconds=current_app.config.get(
+                                      "CHECKOUT_MIN_SECONDS", checkins.MIN_SESSION.total_seconds())))
     except checkins.NotSignedIn:
         return not_signed_in()
     body = [r.as_dict() for r in results]

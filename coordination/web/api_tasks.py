@@ -12,7 +12,8 @@ from flask_login import current_user
 from models import Person, Task, TaskUpdate, db
 from models.tasks import KINDS, STATUSES
 
-from .. import assignment, permissions, task_board, tasks
+from .. import assignment, device, permissions, task_board, tasks
+from ..clock import utcnow
 from ..auth import current_scope
 from ..errors import ValidationError
 from . import serializers as ser
@@ -138,7 +139,16 @@ def task_progress(task_id: int):
     if not permissions.can_work_on_task(current_scope(), task):
         abort(404)
     data = json_body()
-    tasks.report_progress(task, whole(data, "delta", required=True), current_user.id, current_user.person_id,
-                          text(data, "note", max_len=1000))
-    db.session.commit()
-    return jsonify(ser.task(task, None))
+    delta, note = whole(data, "delta", required=True), text(data, "note", max_len=1000)
+    queued = data.get("client_uuid") is not None  # sent from a phone's queue: once, at the phone's time
+    client_uuid = device.client_uuid(data["client_uuid"]) if queued else None
+    at = device.device_time(data.get("occurred_at"), utcnow()) if queued else None
+    try:
+        counted = tasks.report_progress(task, delta, current_user.id, current_user.person_id, note, client_uuid, at)
+        db.session.commit()
+    except sa.exc.IntegrityError:  # the same report, sent twice at once: the other one counted
+        db.session.rollback()
+        task = db.session.get(Task, task_id)
+        counted = tasks.report_progress(task, delta, current_user.id, current_user.person_id, note, client_uuid, at)
+        db.session.commit()
+    return jsonify(ser.task(task, None) | {"counted": counted})

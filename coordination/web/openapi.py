@@ -167,12 +167,20 @@ def openapi_document() -> dict:
                                   "assignee_person_id": {"type": ["integer", "null"]}}}}}},
                           "responses": _ok(_ref("Task"))}},
             "/api/v1/tasks/{id}/progress": {"post": {
-                "summary": "Report progress: add delta done items (atomic; concurrent reports all count)",
+                "summary": "Report progress: add delta done items (atomic; concurrent reports all count). A "
+                           "report queued on a phone sends client_uuid (made by the phone) and occurred_at (the "
+                           "phone's time, kept in the history): sent again, it counts once (counted: false).",
                 "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["delta"], "properties": {
-                        "delta": {"type": "integer", "minimum": 1}, "note": {"type": "string"}}}}}},
-                "responses": _ok(_ref("Task"))}},
+                        "delta": {"type": "integer", "minimum": 1}, "note": {"type": "string"},
+                        "client_uuid": {"type": "string", "format": "uuid"},
+                        "occurred_at": {"type": "string", "format": "date-time",
+                                        "description": "required with client_uuid; at most 7 days old"}}}}}},
+                "responses": _ok({"allOf": [_ref("Task"), {"type": "object", "properties": {
+                    "counted": {"type": "boolean", "description": "false: this client_uuid was already counted"}}}]})
+                | {"409": {"description": "client_uuid belongs to another report",
+                           "content": {"application/json": {"schema": _ref("Error")}}}}}},
             "/api/v1/duty/me": {"get": {
                 "summary": "My duty: open session, current and next shifts, open shifts to claim, CSRF token",
                 "responses": _ok({"type": "object"})}},
@@ -189,9 +197,21 @@ def openapi_document() -> dict:
                                 "occurred_at": {"type": "string", "format": "date-time"},
                                 "shift_id": {"type": "integer"},
                                 "lat": {"type": "number"}, "lon": {"type": "number"},
-                                "accuracy_m": {"type": "number"}}}}}}}}},
+                                "accuracy_m": {"type": "number"},
+                                "confirmed": {"type": "boolean", "default": False, "description":
+                                              "the person confirmed this check-out; without it a check-out "
+                                              "sooner than CHECKOUT_MIN_SECONDS (60 s) after its check-in is "
+                                              "rejected as a double tap (code unconfirmed_check_out, field "
+                                              "confirmed)"}}}}}}}}},
                 "responses": _ok({"type": "object", "properties": {
-                    "results": {"type": "array", "items": {"type": "object"}}, "accepted": {"type": "integer"},
+                    "results": {"type": "array", "items": {"type": "object", "properties": {
+                        "client_uuid": {"type": ["string", "null"]},
+                        "status": {"type": "string", "enum": ["accepted", "duplicate", "rejected"]},
+                        "id": {"type": "integer"}, "far": {"type": "boolean"},
+                        "error": {"type": "string"}, "field": {"type": "string"},
+                        "code": {"type": "string", "description": "for some rejections: already_checked_in, "
+                                 "not_checked_in, unconfirmed_check_out"}}}},
+                    "accepted": {"type": "integer"},
                     "duplicate": {"type": "integer"}, "rejected": {"type": "integer"}}})}},
             "/api/v1/duty/now": {"get": {
                 "summary": "People on duty now: per province (ministry) or per commune team (province=…)",

@@ -2,14 +2,21 @@
 // A tap becomes an item {client_uuid, kind, occurred_at (this phone's time), lat/lon?} stored in
 // IndexedDB first, then sent in a batch to /api/v1/checkins; the server is idempotent on
 // client_uuid, so a retry after a lost answer never double-counts.
+// One tap is one tap: a second tap while the first is handled, and for 2 s after, is ignored; a
+// check-out asks first ("Đã trực 3 giờ 12 phút — Ra ca?") and is sent as confirmed.
+// The page tells the truth: whenever the network returns, the page is shown again or a request's
+// outcome is unknown, it re-reads the state from the server and says when ("Cập nhật lúc 14:05").
 (function () {
   "use strict";
   const T = JSON.parse(document.getElementById("i18n").textContent);
   const $ = (id) => document.getElementById(id);
   const fmt = (s, v) => s.replace(/\{(\w+)\}/g, (_, k) => v[k]);
+  const LOCK_MS = 2000, ARM_MS = 1000, CONFIRM_MS = 30000, TIMEOUT_MS = 15000;
   let state = JSON.parse(localStorage.getItem("duty-state") || "null");
-  let syncing = false;
-  let retry = null, retryDelay = 5000;  // while items wait: retry after 5 s, 10 s, … up to 60 s
+  let syncing = false, again = false;
+  let doubt = false;  // a request's outcome is unknown: what the server holds must be re-read
+  let handling = false, lockedUntil = 0, confirming = null;
+  let retry = null, retryDelay = 5000;  // while items wait or in doubt: retry after 5 s, 10 s, … up to 60 s
 
   function uuid() {
     if (crypto.randomUUID) return crypto.randomUUID();
@@ -41,33 +48,59 @@
   const enqueue = (item) => store("readwrite", (s) => s.put(item));
   const dequeue = (ids) => store("readwrite", (s) => ids.forEach((id) => s.delete(id)));
 
-  function li(text, href) {
-    const el = document.createElement("li");
-    if (href) { const a = document.createElement("a"); a.href = href; a.textContent = text; el.append(a); }
-    else el.textContent = text;
-    return el;
+  // A fetch that gives up after TIMEOUT_MS; a throw means the outcome is unknown.
+  async function request(url, options) {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), TIMEOUT_MS);
+    try {
+      return await fetch(url, Object.assign({ credentials: "same-origin", signal: abort.signal }, options));
+    } catch (e) { doubt = true; throw e; } finally { clearTimeout(timer); }
   }
+
+  const errors = () => JSON.parse(localStorage.getItem("duty-rejected") || "[]");
+  const setErrors = (list) => localStorage.setItem("duty-rejected", JSON.stringify(list.slice(-10)));
+
+  function li(text) { const el = document.createElement("li"); el.textContent = text; return el; }
   function list(id, shifts, extra) {
     const ul = $(id);
     ul.replaceChildren(...(shifts.length ? shifts.map((s) => li(`${s.local} · ${s.team || ""}${extra ? extra(s) : ""}`))
                                          : [li(T.none)]));
   }
+  function errorItem(r, i) {
+    const el = li(`${T.rejected}: ${r.when} — ${r.error}`);
+    const x = document.createElement("button");
+    x.type = "button"; x.className = "dismiss"; x.textContent = "×"; x.setAttribute("aria-label", T.dismiss);
+    x.addEventListener("click", () => { setErrors(errors().filter((e, j) => (e.id || j) !== (r.id || i))); render(); });
+    el.append(x);
+    return el;
+  }
+
+  const onDutyNow = (items) => {
+    const last = items[items.length - 1];
+    return last ? last.kind === "in" : !!(state && state.on_duty);
+  };
+  const locked = () => handling || Date.now() < lockedUntil;
 
   async function render() {
     const items = await queued();
     const last = items[items.length - 1];
-    const onDuty = last ? last.kind === "in" : !!(state && state.on_duty);
+    const onDuty = onDutyNow(items);
+    if (confirming && !onDuty) closeConfirm();  // the server says the session is over already
     const tap = $("tap");
     tap.textContent = onDuty ? T.check_out : T.check_in;
     tap.classList.toggle("out", onDuty);
-    tap.disabled = false;
+    tap.disabled = locked();
+    tap.setAttribute("aria-busy", String(locked()));
+    tap.hidden = !!confirming;
+    $("confirm").hidden = !confirming;
     $("state").textContent = last ? (last.kind === "in" ? T.queued_state : T.queued_out)
-      : state && state.on_duty ? fmt(T.on_duty_since, { t: state.session.local }) : T.off_duty;
+      : state && state.on_duty ? fmt(T.on_duty_since, { t: state.session ? state.session.local : "…" }) : T.off_duty;
     $("queue").hidden = !items.length;
     $("queue").textContent = fmt(T.waiting, { n: items.length });
     $("offline").hidden = navigator.onLine;
-    const rejected = JSON.parse(localStorage.getItem("duty-rejected") || "[]");
-    $("rejected").replaceChildren(...rejected.map((r) => li(`${T.rejected}: ${r.when} — ${r.error}`)));
+    const updated = localStorage.getItem("duty-updated");
+    $("updated").textContent = updated ? fmt(T.updated, { t: updated }) : "";
+    $("rejected").replaceChildren(...errors().map(errorItem));
     if (state) {
       $("who").textContent = state.person.full_name;
       list("current", state.current);
@@ -76,16 +109,61 @@
     }
   }
 
+  // Re-read the state from the server; true when it answered.
   async function refresh() {
     try {
-      const r = await fetch("/api/v1/duty/me", { credentials: "same-origin", headers: { Accept: "application/json" } });
-      if (r.status === 401) { $("login").hidden = false; return; }
-      if (!r.ok) return;
+      const r = await request("/api/v1/duty/me", { headers: { Accept: "application/json" } });
+      if (r.status === 401) { $("login").hidden = false; return false; }
+      if (!r.ok) return false;
       state = await r.json();
+      doubt = false;
       localStorage.setItem("duty-state", JSON.stringify(state));
+      localStorage.setItem("duty-updated", state.server_time.slice(11, 16));
       $("login").hidden = true;
-    } catch (e) { /* offline: keep the last known state */ }
-    render();
+      return true;
+    } catch (e) { return false; }  // offline: keep the last known state, and say how old it is
+  }
+
+  // What the server now holds after a batch, before it is re-read (that read may fail too).
+  function assume(item, moot) {
+    if (moot && state.on_duty === (item.kind === "in")) return;  // already so: keep what is known
+    state.on_duty = item.kind === "in";
+    state.session = !state.on_duty ? null
+      : moot ? { local: "…" } : { started_at: item.occurred_at, local: localTime(item.occurred_at) };
+    localStorage.setItem("duty-state", JSON.stringify(state));
+  }
+  const localTime = (iso) => new Date(iso).toLocaleString("vi-VN", { day: "2-digit", month: "2-digit",
+    hour: "2-digit", minute: "2-digit", hour12: false, timeZone: "Asia/Ho_Chi_Minh" }).replace(",", "");
+
+  // Send what waits, in batches; true when the server answered every batch.
+  async function send(items) {
+    while (items.length) {
+      const batch = items.slice(0, 500);
+      let r;
+      try {
+        r = await request("/api/v1/checkins", {
+          method: "POST", headers: { "Content-Type": "application/json", "X-CSRFToken": state.csrf_token },
+          body: JSON.stringify({ items: batch.map(({ unsure, ...item }) => item) }),
+        });
+      } catch (e) { return false; }  // the server may have stored it: it is sent again, and answered "duplicate"
+      if (r.status === 401) { $("login").hidden = false; return false; }
+      if (!r.ok) return false;  // e.g. an expired CSRF token: the re-read fetches a fresh one
+      let body;
+      try { body = await r.json(); } catch (e) { doubt = true; return false; }  // the answer was cut off
+      const fresh = [];
+      body.results.forEach((x) => {
+        const item = batch.find((i) => i.client_uuid === x.client_uuid);
+        // A tap made while unsure that finds the server already where it asked is no error.
+        const moot = item && item.unsure && (x.code === "already_checked_in" || x.code === "not_checked_in");
+        if (x.status === "rejected" && !moot) {
+          fresh.push({ id: x.client_uuid, when: item ? localTime(item.occurred_at) : "", error: x.error });
+        } else if (item) assume(item, moot);
+      });
+      setErrors(fresh);  // errors of earlier syncs are stale now
+      await dequeue(body.results.map((x) => x.client_uuid).filter(Boolean));
+      items = items.slice(500);
+    }
+    return true;
   }
 
   // The browser's "online" event is a hint, not a promise (captive portals, a flaky 3G link, a
@@ -97,34 +175,19 @@
   }
 
   async function sync() {
-    if (syncing || !state) return;
-    const items = await queued();
-    if (!items.length) { retryDelay = 5000; return; }
+    if (syncing) { again = true; return; }
     syncing = true;
-    let sent = false;
+    let ok = true;
     try {
-      const r = await fetch("/api/v1/checkins", {
-        method: "POST", credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": state.csrf_token },
-        body: JSON.stringify({ items: items.slice(0, 500) }),
-      });
-      if (r.status === 401) { $("login").hidden = false; return; }
-      if (!r.ok) { await refresh(); return; }  // e.g. an expired CSRF token: fetch a fresh one
-      const body = await r.json();
-      const rejected = JSON.parse(localStorage.getItem("duty-rejected") || "[]");
-      body.results.filter((x) => x.status === "rejected").forEach((x) => {
-        const item = items.find((i) => i.client_uuid === x.client_uuid);
-        rejected.push({ when: item ? new Date(item.occurred_at).toLocaleString() : "", error: x.error });
-      });
-      localStorage.setItem("duty-rejected", JSON.stringify(rejected.slice(-10)));
-      await dequeue(body.results.map((x) => x.client_uuid).filter(Boolean));
-      sent = true;
-      await refresh();
-    } catch (e) { /* offline: try again later */ } finally {
+      const items = await queued();
+      if (items.length && state) ok = await send(items);
+      ok = (await refresh()) && ok;
+    } finally {
       syncing = false;
       render();
-      if (sent) { retryDelay = 5000; if ((await queued()).length) sync(); } else retryLater();
     }
+    if (again) { again = false; return sync(); }
+    if (ok && !(await queued()).length) { retryDelay = 5000; clearTimeout(retry); } else retryLater();
   }
 
   function position() {
@@ -135,23 +198,62 @@
     });
   }
 
-  $("tap").addEventListener("click", async () => {
-    const tap = $("tap");
-    tap.disabled = true;
-    const items = await queued();
-    const last = items[items.length - 1];
-    const onDuty = last ? last.kind === "in" : !!(state && state.on_duty);
-    const item = { client_uuid: uuid(), kind: onDuty ? "out" : "in", occurred_at: new Date().toISOString() };
+  async function record(kind, confirmed) {
+    const item = { client_uuid: uuid(), kind, occurred_at: new Date().toISOString(),
+                   unsure: doubt || !navigator.onLine };
+    if (confirmed) item.confirmed = true;
     const coords = await position();
     if (coords) Object.assign(item, { lat: coords.latitude, lon: coords.longitude, accuracy_m: coords.accuracy });
     await enqueue(item);
-    await render();
+  }
+
+  // Ignore taps while one is handled and for LOCK_MS after; the button shows it (disabled, busy).
+  // The confirm step's buttons answer at once (the check-out one once armed), then lock the tap.
+  async function handle(fn, confirmStep) {
+    if (confirmStep ? handling || !confirming : locked()) return;
+    handling = true;
+    render();
+    try { await fn(); } finally {
+      handling = false;
+      lockedUntil = Date.now() + LOCK_MS;
+      render();
+      setTimeout(render, LOCK_MS + 20);
+    }
+  }
+
+  function duration(iso) {
+    const minutes = Math.max(0, Math.floor((Date.now() - new Date(iso).getTime()) / 60000));
+    const h = Math.floor(minutes / 60), m = minutes % 60;
+    return h ? fmt(T.ask_out_hours, { h, m }) : fmt(T.ask_out, { m });
+  }
+
+  function ask(items) {
+    const last = items[items.length - 1];
+    const since = last && last.kind === "in" ? last.occurred_at : state && state.session && state.session.started_at;
+    $("confirm-text").textContent = since ? duration(since) : T.ask_out_plain;
+    const yes = $("confirm-out");
+    yes.disabled = true;  // armed after a moment: the second tap of a double tap lands on nothing
+    setTimeout(() => { yes.disabled = false; }, ARM_MS);
+    confirming = setTimeout(() => { confirming = null; render(); }, CONFIRM_MS);
+  }
+  function closeConfirm() { clearTimeout(confirming); confirming = null; }
+
+  $("tap").addEventListener("click", () => handle(async () => {
+    const items = await queued();
+    if (onDutyNow(items)) { ask(items); return; }
+    await record("in");
     sync();
-  });
+  }));
+  $("confirm-out").addEventListener("click", () => handle(async () => {
+    closeConfirm();
+    await record("out", true);
+    sync();
+  }, true));
+  $("cancel-out").addEventListener("click", () => handle(async () => closeConfirm(), true));
 
   window.addEventListener("online", () => { retryDelay = 5000; render(); sync(); });
   window.addEventListener("offline", render);
   document.addEventListener("visibilitychange", () => { if (!document.hidden) sync(); });
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/duty/sw.js", { scope: "/duty/" });
-  render().then(refresh).then(sync);
+  render().then(sync);
 })();
