@@ -65,7 +65,7 @@ def test_reminders_once_each_even_after_a_restart(world, staffed):
     assert alerts.tick(T - timedelta(minutes=4))["reminders"] == 0
     assert _recipients("reminder") == sorted(people * 2)
     body = db.session.scalar(sa.select(Message.body).where(Message.purpose == "reminder").limit(1))
-    assert "08:00 24/11–16:00" in body
+    assert "08:00–16:00 ngày 24/11" in body and body.endswith("Vào ca: http://127.0.0.1:5000/duty/")
 
 
 def test_a_steady_ticker_sends_exactly_what_full_scans_send(world, staffed):
@@ -94,7 +94,10 @@ def test_a_steady_ticker_sends_exactly_what_full_scans_send(world, staffed):
 
 def test_no_show_escalates_backup_then_commune_lead_then_province_leads(world, staffed):
     shift, backup = staffed
+    assert alerts.tick(T + timedelta(minutes=4))["escalations"] == 0
+    assert alerts.tick(T + timedelta(minutes=5))["escalations"] == 1  # the primary's own nudge
     assert alerts.tick(T + timedelta(minutes=9))["escalations"] == 0
+    assert _recipients("escalation") == []
     assert alerts.tick(T + timedelta(minutes=10))["escalations"] == 1
     assert _recipients("escalation") == [backup.id]
     alerts.tick(T + timedelta(minutes=20))
@@ -103,7 +106,7 @@ def test_no_show_escalates_backup_then_commune_lead_then_province_leads(world, s
     alerts.tick(T + timedelta(minutes=32))  # again: nothing twice
     assert _recipients("escalation") == sorted([backup.id, world.commune_lead.person_id, world.lead_a.person_id])
     body = db.session.scalar(sa.select(Message.body).where(Message.person_id == backup.id))
-    assert "Tình Nguyện Viên chưa vào ca trực" in body and re.search(r"/a/[0-9a-z]+\.[\w-]{10}$", body)
+    assert "Tình Nguyện Viên (0987 654 321) chưa vào ca trực Tổ " in body and re.search(r"/a/[0-9a-z]+\.[\w-]{10}$", body)
     assert set(db.session.scalars(sa.select(Message.urgent).where(Message.purpose == "escalation"))) == {True}
 
 
