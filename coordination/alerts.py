@@ -117,14 +117,25 @@ def taken_by(shift_id: Optional[int]) -> Optional[tuple[int, str, datetime]]:
 
 
 def acknowledge(message: Message, now: Optional[datetime] = None) -> bool:
-    """Record the acknowledgement (once, and only while nobody else has taken this escalation).
-    Returns False if it was already recorded or someone else took it."""
+    """Record the acknowledgement — once, and only while nobody else has taken this escalation.
+    Returns False if it was already recorded or someone else took it. Two taps on two links at
+    the same moment: the shift's row is locked first (PostgreSQL), then one conditional UPDATE
+    (atomic on SQLite) writes it only if no other link of the shift is acknowledged."""
+    now = now or utcnow()
     if message.acknowledged_at is not None:
         return False
-    taken = taken_by(message.shift_id)
-    if taken is not None and taken[0] != message.person_id:
+    unclaimed = sa.true()
+    if message.shift_id is not None:
+        db.session.execute(sa.select(Shift.id).where(Shift.id == message.shift_id).with_for_update())
+        other = sa.orm.aliased(Message)
+        unclaimed = ~sa.select(other.id).where(other.shift_id == message.shift_id, other.purpose == "escalation",
+                                               other.acknowledged_at.is_not(None)).exists()
+    done = db.session.execute(sa.update(Message).where(Message.id == message.id, Message.acknowledged_at.is_(None),
+                                                       unclaimed).values(acknowledged_at=now)
+                              .execution_options(synchronize_session=False))
+    if done.rowcount != 1:
         return False
-    message.acknowledged_at = now or utcnow()
+    sa.orm.attributes.set_committed_value(message, "acknowledged_at", now)
     return True
 
 
@@ -381,9 +392,9 @@ def handle_reply(phone: str, text: str, now: Optional[datetime] = None) -> tuple
         return "stop", "Đã ngừng gửi SMS trực cho số này. Liên hệ tổ trưởng để nhận lại."
     alert = _latest_open_alert(person.id, now)
     if kind == "ack" and alert is not None:
-        if not acknowledge(alert, now):
-            _pid, name, at = taken_by(alert.shift_id)
-            return "ack_taken", f"{name} đã nhận xử lý lúc {to_local(at):%H:%M}. Cảm ơn bạn!"
+        taken = None if acknowledge(alert, now) else taken_by(alert.shift_id)
+        if taken is not None:
+            return "ack_taken", f"{taken[1]} đã nhận xử lý lúc {to_local(taken[2]):%H:%M}. Cảm ơn bạn!"
         return "ack", "Đã xác nhận. Cảm ơn bạn!"
     if kind == "decline" and alert is not None:
         escalate_now(alert, now)

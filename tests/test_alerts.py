@@ -306,3 +306,24 @@ def test_an_sms_ok_after_someone_took_it_says_who(world, staffed, client, twilio
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
         Message.acknowledged_at.is_not(None))) == 1
+
+
+def test_two_taps_on_two_links_at_once_record_one_acknowledgement(world, staffed, ctx):
+    from tests.factories import at_once
+
+    alerts.tick(T + timedelta(minutes=20))
+    db.session.commit()
+    ids = list(db.session.scalars(sa.select(Message.id).where(Message.purpose == "escalation")))
+    assert len(ids) == 2
+    queue = list(ids)
+
+    def tap():
+        message = db.session.get(Message, queue.pop())
+        taken = alerts.acknowledge(message)
+        db.session.commit()
+        return taken
+
+    assert sorted(at_once(ctx, 2, tap)) == [False, True]
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
+        Message.acknowledged_at.is_not(None))) == 1
