@@ -267,7 +267,8 @@ def _queue_escalations(now: datetime, wait: timedelta, since: Optional[datetime]
 
 
 def _team_name(shift: Shift) -> str:
-    return short_team(db.session.scalar(sa.select(Team.name).where(Team.id == shift.team_id)) or "")
+    team = db.session.get(Team, shift.team_id)  # one query per team a tick, then the identity map
+    return short_team(team.name if team else "")
 
 
 def _queue_nudge(shift: Shift, step: int, person: Person, now: datetime, primary: Optional[Person] = None) -> bool:
