@@ -115,3 +115,11 @@ def test_the_composer_bills_the_unaccented_text_as_one_segment(world, auth):
     db.session.commit()
     body = db.session.scalar(sa.select(Message.body).where(Message.person_id == world.volunteer.person_id))
     assert sms.segments(body).segments == 1 and body == p.unaccented_text
+
+
+def test_an_invitation_to_a_fixed_line_queues_no_sms_and_says_so(world, landline, auth):
+    auth.as_user(world.commune_lead)
+    html = auth.client.post(f"/people/{landline.id}/invite").get_data(as_text=True)
+    assert "là số máy bàn, không nhận được SMS: không gửi SMS" in html and "/invite/" in html
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 0

@@ -746,4 +746,5 @@ VI.update({
     "Nobody else needs to acknowledge this alert. Call them if you want to help.": "Không cần ai nhận xử lý thêm. Gọi cho họ nếu bạn muốn hỗ trợ.",
     "Call %(name)s (absent)": "Gọi %(name)s (chưa vào ca)",
     "Call %(name)s (commune lead)": "Gọi %(name)s (tổ trưởng)",
+    "%(phone)s is a fixed-line number that cannot receive SMS: no SMS was queued. Give them the link another way.": "%(phone)s là số máy bàn, không nhận được SMS: không gửi SMS. Hãy chuyển liên kết cho họ theo cách khác.",
 })
