@@ -89,3 +89,24 @@ def test_the_composer_counts_fixed_lines_apart(world, live_server, browser, widt
         _look(page, "messages-no-sms")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_the_import_preview_lists_fixed_lines(world, live_server, browser, width, tmp_path):
+    from tests.test_member_import import ROWS, csv_bytes
+
+    path = tmp_path / "members.csv"
+    path.write_bytes(csv_bytes(ROWS + ["Bác Máy Bàn,024 3825 1234,Phường Hoàn Kiếm,,Đoàn thanh niên,,Thành viên"]))
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    try:
+        browser_login(page, live_server, "hn@example.vn")
+        page.wait_for_url(f"{live_server}/provinces/{HANOI}")
+        page.goto(f"{live_server}/imports")
+        page.set_input_files("#file", str(path))
+        page.click("button.primary")
+        page.wait_for_selector("#no-sms")
+        assert "Số máy bàn: không nhận được SMS (1)" in page.locator("#no-sms summary").inner_text()
+        _look(page, "import-preview")
+    finally:
+        context.close()
