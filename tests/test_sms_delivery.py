@@ -123,3 +123,12 @@ def test_an_invitation_to_a_fixed_line_queues_no_sms_and_says_so(world, landline
     assert "là số máy bàn, không nhận được SMS: không gửi SMS" in html and "/invite/" in html
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 0
+
+
+def test_times_and_phones_read_as_people_say_them():
+    start = datetime(2026, 12, 1, 19, 56, tzinfo=UTC)  # 02:56 on 02/12 in Hà Nội
+    assert sms.span(start, start + timedelta(hours=1)) == "02:56–03:56 ngày 02/12"
+    night = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)  # 22:00 on 01/12
+    assert sms.span(night, night + timedelta(hours=8)) == "22:00 ngày 01/12–06:00 ngày 02/12"
+    assert sms.national("+84987654321") == "0987 654 321"
+    assert sms.short_team("Tổ Công nghệ cộng đồng Phường Ba Đình") == "Tổ Phường Ba Đình"
