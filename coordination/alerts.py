@@ -392,10 +392,11 @@ def handle_reply(phone: str, text: str, now: Optional[datetime] = None) -> tuple
         person.consent_sms = False
         return "stop", "Đã ngừng gửi SMS trực cho số này. Liên hệ tổ trưởng để nhận lại."
     alert = _latest_open_alert(person.id, now)
-    if kind == "ack" and alert is not None:
-        taken = None if acknowledge(alert, now) else taken_by(alert.shift_id)
+    if kind in ("ack", "decline") and alert is not None:  # someone else took it: say who, alert nobody more
+        taken = taken_by(alert.shift_id) if kind == "decline" or not acknowledge(alert, now) else None
         if taken is not None:
-            return "ack_taken", f"{taken[1]} đã nhận xử lý lúc {to_local(taken[2]):%H:%M}. Cảm ơn bạn!"
+            return f"{kind}_taken", f"{taken[1]} đã nhận xử lý lúc {to_local(taken[2]):%H:%M}. Cảm ơn bạn!"
+    if kind == "ack" and alert is not None:
         return "ack", "Đã xác nhận. Cảm ơn bạn!"
     if kind == "decline" and alert is not None:
         escalate_now(alert, now)

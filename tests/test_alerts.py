@@ -303,6 +303,10 @@ def test_an_sms_ok_after_someone_took_it_says_who(world, staffed, client, twilio
     db.session.commit()
     reply = _signed_post(client, {"From": world.commune_lead.person.phone, "Body": "ok", "MessageSid": "SM6"})
     assert "Người Dự Phòng đã nhận xử lý lúc 08:21" in reply.get_data(as_text=True)
+    reply = _signed_post(client, {"From": world.commune_lead.person.phone, "Body": "HUY", "MessageSid": "SM7"})
+    assert "Người Dự Phòng đã nhận xử lý lúc 08:21" in reply.get_data(as_text=True)  # and nobody more is alerted
+    db.session.commit()
+    assert world.lead_a.person_id not in _recipients("escalation")
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
         Message.acknowledged_at.is_not(None))) == 1
