@@ -41,6 +41,8 @@ def test_a_fixed_line_is_accepted_and_flagged_on_the_person_page(world, landline
     html = auth.client.get(f"/people/{landline.id}").get_data(as_text=True)
     assert "không nhận được SMS" in html and 'id="no-sms"' in html
     assert "không nhận được SMS" not in auth.client.get(f"/people/{world.volunteer.person_id}").get_data(as_text=True)
+    listed = auth.client.get("/people?q=Máy Bàn").get_data(as_text=True)
+    assert "Bác Máy Bàn" in listed and "không nhận được SMS" in listed
 
 
 def test_the_composer_counts_them_apart_and_sends_them_nothing(world, landline, auth):
