@@ -225,14 +225,16 @@ def _queue_escalations(now: datetime, wait: timedelta, since: Optional[datetime]
     primary = sa.orm.aliased(ShiftAssignment)
     acknowledged = sa.select(Message.id).where(Message.shift_id == Shift.id,
                                                Message.acknowledged_at.is_not(None)).exists()
-    running = db.session.execute(
-        sa.select(Shift, Person).join(primary, sa.and_(primary.shift_id == Shift.id, primary.role == PRIMARY))
-        .join(Person, Person.id == primary.person_id)
+    rows = db.session.execute(
+        sa.select(Shift, Person, Team.name).join(primary, sa.and_(primary.shift_id == Shift.id, primary.role == PRIMARY))
+        .join(Person, Person.id == primary.person_id).join(Team, Team.id == Shift.team_id)
         .where(Shift.starts_at <= now - nudge, Shift.ends_at > now, ~acknowledged,
                crossed(Shift.starts_at, [nudge] + [wait * k for k in (BACKUP_STEP, COMMUNE_STEP, PROVINCE_STEP)],
                        since, now))).all()
-    if not running:
+    if not rows:
         return 0
+    running = [(shift, person) for shift, person, _name in rows]
+    team_names = {shift.id: short_team(name) for shift, _person, name in rows}
     sessions: dict[int, list[datetime]] = {}
     for person_id, started in db.session.execute(sa.select(DutySession.person_id, DutySession.started_at).where(
             DutySession.person_id.in_({p.id for _s, p in running}),
@@ -246,24 +248,28 @@ def _queue_escalations(now: datetime, wait: timedelta, since: Optional[datetime]
     # step 0): in steady state a tick does no per-shift work at all.
     done = {tuple(key.split("/")[1:3]) for key in db.session.scalars(sa.select(Message.dedupe_key).where(
         Message.shift_id.in_([s.id for s, _p in late]), Message.dedupe_key.like("escalation/%")))}
-    queued = 0
+    queued, nudges = 0, []
     for shift, primary_person in late:
         steps = [s for s in due_steps(shift.starts_at, shift.ends_at, now, wait, nudge)
                  if (str(shift.id), str(s)) not in done]
+        if steps[:1] == [NUDGE_STEP]:
+            steps = steps[1:]
+            if primary_person.consent_sms and primary_person.sms_capable:
+                nudges.append(_nudge_row(shift, primary_person, team_names[shift.id], now))
         if not steps:
             continue
         backup = db.session.scalar(sa.select(Person).join(ShiftAssignment).where(
             ShiftAssignment.shift_id == shift.id, ShiftAssignment.role == BACKUP))
         for s in steps:
-            targets = ([primary_person] if primary_person.consent_sms and primary_person.sms_capable else []) \
-                if s == NUDGE_STEP else _escalation_targets(shift, s, backup)
-            for person in targets:
+            for person in _escalation_targets(shift, s, backup):
                 try:
-                    if (_queue_nudge if s == NUDGE_STEP else _queue_alert)(shift, s, person, now, primary_person):
+                    if _queue_alert(shift, s, person, now, primary_person, team_names[shift.id]):
                         queued += 1
                 except Exception:  # noqa: BLE001 - one recipient never blocks the others
                     log.exception("escalation for shift %s to person %s", shift.id, person.id)
-    return queued
+    if nudges:  # one executemany, as for reminders: at a national shift change they are thousands
+        db.session.execute(sa.insert(Message), nudges)
+    return queued + len(nudges)
 
 
 def _team_name(shift: Shift) -> str:
@@ -271,16 +277,19 @@ def _team_name(shift: Shift) -> str:
     return short_team(team.name if team else "")
 
 
-def _queue_nudge(shift: Shift, step: int, person: Person, now: datetime, primary: Optional[Person] = None) -> bool:
-    """The absent primary's own nudge, with a link to the duty app (a reminder: no acknowledgement
-    link, so a reply cannot stop the escalation); False if it was queued before."""
-    text = (f"[TCN] Bạn chưa vào ca trực {_team_name(shift)} {span(shift.starts_at, shift.ends_at)} — bấm để vào ca:"
-            f" {_base_url()}/duty/")
-    return outbox.enqueue(person, text, "reminder", urgent=True, dedupe_key=f"escalation/{shift.id}/{NUDGE_STEP}/"
-                          f"{person.id}", province_code=shift.province_code, shift_id=shift.id, now=now) is not None
+def _nudge_row(shift: Shift, person: Person, team_name: str, now: datetime) -> dict:
+    """The absent primary's own nudge (an outbox row), with a link to the duty app: a reminder, so
+    it has no acknowledgement link and a reply cannot stop the escalation."""
+    text = f"[TCN] Bạn chưa vào ca trực {team_name} {span(shift.starts_at, shift.ends_at)} — bấm để vào ca: " \
+           f"{_base_url()}/duty/"
+    return dict(person_id=person.id, to_phone=person.phone, purpose="reminder", urgent=True,
+                dedupe_key=f"escalation/{shift.id}/{NUDGE_STEP}/{person.id}", body=for_recipient(text, person.sms_ascii),
+                province_code=shift.province_code, shift_id=shift.id, status="queued", attempts=0,
+                next_attempt_at=now, created_at=now, updated_at=now)
 
 
-def _queue_alert(shift: Shift, step: int, person: Person, now: datetime, primary: Optional[Person] = None) -> bool:
+def _queue_alert(shift: Shift, step: int, person: Person, now: datetime, primary: Optional[Person] = None,
+                 team_name: Optional[str] = None) -> bool:
     """Queue one escalation SMS with its acknowledgement link; False if it was queued before. It
     names the absent primary and their phone, so the recipient can call them first."""
     message = outbox.enqueue(person, "", "escalation", urgent=True,
@@ -292,7 +301,7 @@ def _queue_alert(shift: Shift, step: int, person: Person, now: datetime, primary
         ShiftAssignment.shift_id == shift.id, ShiftAssignment.role == PRIMARY))
     link = f"{_base_url()}/a/{ack_token(message.id)}"
     who = f"{primary.full_name} ({national(primary.phone)})" if primary else "Người trực chính"
-    text = f"[TCN] {who} chưa vào ca trực {_team_name(shift)} {span(shift.starts_at, shift.ends_at)}. " \
+    text = f"[TCN] {who} chưa vào ca trực {team_name or _team_name(shift)} {span(shift.starts_at, shift.ends_at)}. " \
            f"Bấm để nhận xử lý: {link}"
     message.body = for_recipient(text, person.sms_ascii)
     return True
