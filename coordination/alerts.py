@@ -1,4 +1,5 @@
-"""Duty alerts: reminders before a shift and escalation when the primary does not show up.
+"""Duty alerts: reminders before a shift and escalation when the primary does not show up
+(SMS replies to alerts: coordination/replies.py).
 
 The decisions are pure functions of times and facts (tested without a scheduler); `tick` gathers
 the facts with a few queries and queues messages in the outbox with dedupe keys, so a restarted
@@ -22,7 +23,7 @@ from models.teams import LEAD, LEADING_ROLES, PROVINCE
 
 from . import outbox
 from .duty import close_stale_sessions
-from .clock import to_local, utcnow
+from .clock import utcnow
 from .handoff import queue_handoffs
 from .sms import for_recipient, national, short_team, span
 
@@ -201,7 +202,7 @@ def _queue_reminders(now: datetime, minutes: tuple[int, ...], since: Optional[da
     return len(new)
 
 
-def _escalation_targets(shift: Shift, step: int, backup: Optional[Person]) -> list[Person]:
+def escalation_targets(shift: Shift, step: int, backup: Optional[Person]) -> list[Person]:
     """Who a step alerts, among people who accept duty SMS on a number SMS can reach."""
     if step == BACKUP_STEP:
         return [backup] if backup and backup.consent_sms and backup.sms_capable else []
@@ -261,9 +262,9 @@ def _queue_escalations(now: datetime, wait: timedelta, since: Optional[datetime]
         backup = db.session.scalar(sa.select(Person).join(ShiftAssignment).where(
             ShiftAssignment.shift_id == shift.id, ShiftAssignment.role == BACKUP))
         for s in steps:
-            for person in _escalation_targets(shift, s, backup):
+            for person in escalation_targets(shift, s, backup):
                 try:
-                    if _queue_alert(shift, s, person, now, primary_person, team_names[shift.id]):
+                    if queue_alert(shift, s, person, now, primary_person, team_names[shift.id]):
                         queued += 1
                 except Exception:  # noqa: BLE001 - one recipient never blocks the others
                     log.exception("escalation for shift %s to person %s", shift.id, person.id)
@@ -288,7 +289,7 @@ def _nudge_row(shift: Shift, person: Person, team_name: str, now: datetime) -> d
                 next_attempt_at=now, created_at=now, updated_at=now)
 
 
-def _queue_alert(shift: Shift, step: int, person: Person, now: datetime, primary: Optional[Person] = None,
+def queue_alert(shift: Shift, step: int, person: Person, now: datetime, primary: Optional[Person] = None,
                  team_name: Optional[str] = None) -> bool:
     """Queue one escalation SMS with its acknowledgement link; False if it was queued before. It
     names the absent primary and their phone, so the recipient can call them first."""
@@ -338,76 +339,3 @@ class Ticker:
         counts = tick(now, since)
         self.last = now
         return counts
-
-
-# --- SMS replies (where the number supports them) ------------------------------------------
-
-ACK_WORDS = {"OK", "1", "CO", "YES", "NHAN"}
-DECLINE_WORDS = {"HUY", "0", "KHONG", "NO"}
-STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "DUNG", "NGUNG"}
-
-
-def classify_reply(text: str) -> str:
-    """'ack', 'decline', 'stop' or 'unknown' for an SMS reply (diacritics and case ignored)."""
-    from .text import unaccent
-
-    word = unaccent(text or "").strip().upper().split()[:1]
-    word = word[0].strip(".!") if word else ""
-    if word in STOP_WORDS:
-        return "stop"
-    if word in ACK_WORDS:
-        return "ack"
-    if word in DECLINE_WORDS:
-        return "decline"
-    return "unknown"
-
-
-def _latest_open_alert(person_id: int, now: datetime) -> Optional[Message]:
-    return db.session.scalar(sa.select(Message).where(
-        Message.person_id == person_id, Message.purpose == "escalation", Message.acknowledged_at.is_(None),
-        Message.created_at >= now - ACK_TTL).order_by(Message.created_at.desc(), Message.id.desc()).limit(1))
-
-
-def escalate_now(message: Message, now: datetime) -> int:
-    """A recipient declined: alert the next step's people at once (same dedupe keys as the tick's)."""
-    parts = (message.dedupe_key or "").split("/")
-    shift = db.session.get(Shift, message.shift_id) if message.shift_id else None
-    if shift is None or len(parts) != 4:
-        return 0
-    step = min(int(parts[2]) + 1, PROVINCE_STEP)
-    backup = db.session.scalar(sa.select(Person).join(ShiftAssignment).where(
-        ShiftAssignment.shift_id == shift.id, ShiftAssignment.role == BACKUP))
-    queued = 0
-    for person in _escalation_targets(shift, step, backup):
-        if person.id != message.person_id and _queue_alert(shift, step, person, now):
-            queued += 1
-    return queued
-
-
-def handle_reply(phone: str, text: str, now: Optional[datetime] = None) -> tuple[str, str]:
-    """An inbound SMS: returns (outcome, reply text in Vietnamese). The caller commits."""
-    from .people import normalise_phone
-
-    now = now or utcnow()
-    try:
-        person = db.session.scalar(sa.select(Person).where(Person.phone == normalise_phone(phone)))
-    except Exception:  # noqa: BLE001 - an unparseable sender is an unknown sender
-        person = None
-    if person is None:
-        log.warning("SMS from unknown sender %s: %r", phone, (text or "")[:160])
-        return "unknown_sender", "Số này chưa đăng ký với Tổ Công nghệ cộng đồng. Xin liên hệ tổ trưởng của bạn."
-    kind = classify_reply(text)
-    if kind == "stop":
-        person.consent_sms = False
-        return "stop", "Đã ngừng gửi SMS trực cho số này. Liên hệ tổ trưởng để nhận lại."
-    alert = _latest_open_alert(person.id, now)
-    if kind in ("ack", "decline") and alert is not None:  # someone else took it: say who, alert nobody more
-        taken = taken_by(alert.shift_id) if kind == "decline" or not acknowledge(alert, now) else None
-        if taken is not None:
-            return f"{kind}_taken", f"{taken[1]} đã nhận xử lý lúc {to_local(taken[2]):%H:%M}. Cảm ơn bạn!"
-    if kind == "ack" and alert is not None:
-        return "ack", "Đã xác nhận. Cảm ơn bạn!"
-    if kind == "decline" and alert is not None:
-        escalate_now(alert, now)
-        return "decline", "Đã ghi nhận. Hệ thống báo cho người tiếp theo."
-    return "unknown", "Trả lời OK để nhận xử lý, HUY để chuyển người khác, STOP để ngừng nhận SMS."

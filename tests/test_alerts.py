@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from coordination.clock import utcnow
-from coordination import alerts, checkins, rota, teams
+from coordination import alerts, checkins, replies, rota, teams
 from coordination.jobs import JOBS
 from models import Message, db
 from tests.factories import make_person
@@ -151,7 +151,7 @@ def test_forged_or_expired_ack_links_are_refused(world, staffed, client):
 @pytest.mark.parametrize("text, kind", [("ok", "ack"), (" Có ", "ack"), ("1", "ack"), ("Hủy", "decline"),
                                         ("STOP", "stop"), ("dừng", "stop"), ("xin chào", "unknown"), ("", "unknown")])
 def test_replies_are_understood_with_or_without_diacritics(text, kind):
-    assert alerts.classify_reply(text) == kind
+    assert replies.classify_reply(text) == kind
 
 
 def _signed_post(client, form, token="test-auth-token", url="https://tcn.example.vn/sms/inbound"):

@@ -62,7 +62,7 @@ def inbound():
     from flask import Response
     from twilio.twiml.messaging_response import MessagingResponse
 
-    from ..alerts import handle_reply
+    from ..replies import handle_reply
 
     if not _signed():
         abort(403)
