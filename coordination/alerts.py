@@ -1,4 +1,5 @@
-"""Duty alerts: reminders before a shift and escalation when the primary does not show up.
+"""Duty alerts: reminders before a shift and escalation when the primary does not show up
+(SMS replies to alerts: coordination/replies.py).
 
 The decisions are pure functions of times and facts (tested without a scheduler); `tick` gathers
 the facts with a few queries and queues messages in the outbox with dedupe keys, so a restarted
@@ -22,14 +23,15 @@ from models.teams import LEAD, LEADING_ROLES, PROVINCE
 
 from . import outbox
 from .duty import close_stale_sessions
-from .clock import to_local, utcnow
+from .clock import utcnow
 from .handoff import queue_handoffs
-from .sms import for_recipient
+from .sms import for_recipient, national, short_team, span
 
 log = logging.getLogger(__name__)
 REMINDER_MINUTES = (60, 10)
 ESCALATION_WAIT = timedelta(minutes=10)
-BACKUP_STEP, COMMUNE_STEP, PROVINCE_STEP = 1, 2, 3
+NUDGE_WAIT = timedelta(minutes=5)  # the absent primary's own nudge, before anyone else is alerted
+NUDGE_STEP, BACKUP_STEP, COMMUNE_STEP, PROVINCE_STEP = 0, 1, 2, 3
 ACK_TTL = timedelta(hours=24)
 
 
@@ -47,6 +49,16 @@ def escalation_step(starts_at: datetime, ends_at: datetime, now: datetime, prima
     if primary_checked_in or acknowledged or now >= ends_at or now < starts_at + wait:
         return 0
     return min(PROVINCE_STEP, int((now - starts_at) / wait))
+
+
+def due_steps(starts_at: datetime, ends_at: datetime, now: datetime, wait: timedelta = ESCALATION_WAIT,
+              nudge: timedelta = NUDGE_WAIT) -> list[int]:
+    """The steps of a no-show's escalation whose time has come, in order: the primary's own nudge
+    (NUDGE_STEP) `nudge` after the start — before anyone else — then one step per `wait`."""
+    nudge = min(nudge, wait / 2)
+    if not starts_at + nudge <= now < ends_at:
+        return []
+    return [NUDGE_STEP] + list(range(BACKUP_STEP, escalation_step(starts_at, ends_at, now, False, False, wait) + 1))
 
 
 # --- acknowledgement links -----------------------------------------------------------------
@@ -93,18 +105,65 @@ def message_for_token(token: str, now: Optional[datetime] = None) -> Optional[Me
     return message
 
 
+def taken_by(shift_id: Optional[int]) -> Optional[tuple[int, str, datetime]]:
+    """Who acknowledged this shift's escalation first, and when: (person id, name, moment) or None."""
+    if shift_id is None:
+        return None
+    row = db.session.execute(sa.select(Message.person_id, Person.full_name, Message.acknowledged_at)
+                             .join(Person, Person.id == Message.person_id)
+                             .where(Message.shift_id == shift_id, Message.purpose == "escalation",
+                                    Message.acknowledged_at.is_not(None))
+                             .order_by(Message.acknowledged_at, Message.id).limit(1)).first()
+    return tuple(row) if row else None
+
+
 def acknowledge(message: Message, now: Optional[datetime] = None) -> bool:
-    """Record the acknowledgement (once). Returns False if it was already recorded."""
+    """Record the acknowledgement — once, and only while nobody else has taken this escalation.
+    Returns False if it was already recorded or someone else took it. Two taps on two links at
+    the same moment: the shift's row is locked first (PostgreSQL), then one conditional UPDATE
+    (atomic on SQLite) writes it only if no other link of the shift is acknowledged."""
+    now = now or utcnow()
     if message.acknowledged_at is not None:
         return False
-    message.acknowledged_at = now or utcnow()
+    unclaimed = sa.true()
+    if message.shift_id is not None:
+        db.session.execute(sa.select(Shift.id).where(Shift.id == message.shift_id).with_for_update())
+        other = sa.orm.aliased(Message)
+        unclaimed = ~sa.select(other.id).where(other.shift_id == message.shift_id, other.purpose == "escalation",
+                                               other.acknowledged_at.is_not(None)).exists()
+    done = db.session.execute(sa.update(Message).where(Message.id == message.id, Message.acknowledged_at.is_(None),
+                                                       unclaimed).values(acknowledged_at=now)
+                              .execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        return False
+    sa.orm.attributes.set_committed_value(message, "acknowledged_at", now)
     return True
+
+
+def ack_contacts(message: Message) -> list[tuple[str, Person]]:
+    """Whom the holder of an alert link may call: the absent primary and the commune team's lead
+    (('primary' | 'lead', person)); never the holder themself."""
+    shift = db.session.get(Shift, message.shift_id) if message.shift_id else None
+    if shift is None:
+        return []
+    primary = db.session.scalar(sa.select(Person).join(ShiftAssignment).where(
+        ShiftAssignment.shift_id == shift.id, ShiftAssignment.role == PRIMARY))
+    leads = db.session.scalars(sa.select(Person).join(Membership).where(
+        Membership.team_id == shift.team_id, Membership.role == LEAD, Membership.end_date.is_(None))
+        .order_by(Person.full_name))
+    found = ([("primary", primary)] if primary else []) + [("lead", p) for p in leads]
+    return [(kind, p) for kind, p in found if p.id != message.person_id]
 
 
 # --- the scheduler's tick ------------------------------------------------------------------
 
-def _when(shift: Shift) -> str:
-    return f"{to_local(shift.starts_at):%H:%M %d/%m}–{to_local(shift.ends_at):%H:%M}"
+def _base_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+
+
+def reminder_text(team_name: str, shift: Shift, minutes: int) -> str:
+    return (f"[TCN] Nhắc ca trực {short_team(team_name)} {span(shift.starts_at, shift.ends_at)}, còn {minutes} phút."
+            f" Vào ca: {_base_url()}/duty/")
 
 
 def crossed(column, offsets: list[timedelta], since: Optional[datetime], now: datetime):
@@ -123,7 +182,7 @@ def _queue_reminders(now: datetime, minutes: tuple[int, ...], since: Optional[da
         .join(Person, Person.id == ShiftAssignment.person_id).join(Team, Team.id == Shift.team_id)
         .where(Shift.starts_at > now, Shift.starts_at <= now + timedelta(minutes=max(minutes)),
                crossed(Shift.starts_at, [-timedelta(minutes=m) for m in minutes], since, now),
-               Person.consent_sms.is_(True))).all()
+               Person.consent_sms.is_(True), Person.sms_capable.is_(True))).all()
     due = []
     for assignment_id, shift, person, team_name in rows:
         # Only the nearest due reminder: after a restart there is no burst of stale ones.
@@ -134,7 +193,7 @@ def _queue_reminders(now: datetime, minutes: tuple[int, ...], since: Optional[da
         return 0
     known = set(db.session.scalars(sa.select(Message.dedupe_key).where(Message.dedupe_key.in_([d[0] for d in due]))))
     new = [dict(person_id=person.id, to_phone=person.phone, purpose="reminder", urgent=False, dedupe_key=key,
-                body=for_recipient(f"[TCN] Nhắc ca trực {team_name}: {_when(shift)}, còn {m} phút.", person.sms_ascii),
+                body=for_recipient(reminder_text(team_name, shift, m), person.sms_ascii),
                 province_code=shift.province_code, shift_id=shift.id, status="queued", attempts=0,
                 next_attempt_at=now, created_at=now, updated_at=now)
            for key, m, shift, person, team_name in due if key not in known]
@@ -143,9 +202,10 @@ def _queue_reminders(now: datetime, minutes: tuple[int, ...], since: Optional[da
     return len(new)
 
 
-def _escalation_targets(shift: Shift, step: int, backup: Optional[Person]) -> list[Person]:
+def escalation_targets(shift: Shift, step: int, backup: Optional[Person]) -> list[Person]:
+    """Who a step alerts, among people who accept duty SMS on a number SMS can reach."""
     if step == BACKUP_STEP:
-        return [backup] if backup and backup.consent_sms else []
+        return [backup] if backup and backup.consent_sms and backup.sms_capable else []
     if step == COMMUNE_STEP:
         team_id, roles = shift.team_id, (LEAD,)
     else:
@@ -154,24 +214,28 @@ def _escalation_targets(shift: Shift, step: int, backup: Optional[Person]) -> li
         roles = LEADING_ROLES
     return list(db.session.scalars(sa.select(Person).join(Membership).where(
         Membership.team_id == team_id, Membership.role.in_(roles), Membership.end_date.is_(None),
-        Person.consent_sms.is_(True))))
+        Person.consent_sms.is_(True), Person.sms_capable.is_(True))))
 
 
-def _queue_escalations(now: datetime, wait: timedelta, since: Optional[datetime] = None) -> int:
-    """Shifts running for at least `wait` whose primary has not checked in and nobody acknowledged:
+def _queue_escalations(now: datetime, wait: timedelta, since: Optional[datetime] = None,
+                       nudge: timedelta = NUDGE_WAIT) -> int:
+    """Shifts running for at least `nudge` whose primary has not checked in and nobody acknowledged:
     two queries, whatever the number of shifts. With `since`, only shifts that crossed a step
-    boundary (start + 1, 2, 3 × wait) since then."""
+    boundary (start + nudge, then 1, 2, 3 × wait) since then."""
+    nudge = min(nudge, wait / 2)
     primary = sa.orm.aliased(ShiftAssignment)
     acknowledged = sa.select(Message.id).where(Message.shift_id == Shift.id,
                                                Message.acknowledged_at.is_not(None)).exists()
-    running = db.session.execute(
-        sa.select(Shift, Person).join(primary, sa.and_(primary.shift_id == Shift.id, primary.role == PRIMARY))
-        .join(Person, Person.id == primary.person_id)
-        .where(Shift.starts_at <= now - wait, Shift.ends_at > now, ~acknowledged,
-               crossed(Shift.starts_at, [wait * k for k in (BACKUP_STEP, COMMUNE_STEP, PROVINCE_STEP)], since,
-                       now))).all()
-    if not running:
+    rows = db.session.execute(
+        sa.select(Shift, Person, Team.name).join(primary, sa.and_(primary.shift_id == Shift.id, primary.role == PRIMARY))
+        .join(Person, Person.id == primary.person_id).join(Team, Team.id == Shift.team_id)
+        .where(Shift.starts_at <= now - nudge, Shift.ends_at > now, ~acknowledged,
+               crossed(Shift.starts_at, [nudge] + [wait * k for k in (BACKUP_STEP, COMMUNE_STEP, PROVINCE_STEP)],
+                       since, now))).all()
+    if not rows:
         return 0
+    running = [(shift, person) for shift, person, _name in rows]
+    team_names = {shift.id: short_team(name) for shift, _person, name in rows}
     sessions: dict[int, list[datetime]] = {}
     for person_id, started in db.session.execute(sa.select(DutySession.person_id, DutySession.started_at).where(
             DutySession.person_id.in_({p.id for _s, p in running}),
@@ -181,30 +245,54 @@ def _queue_escalations(now: datetime, wait: timedelta, since: Optional[datetime]
             if not any(shift.starts_at - timedelta(hours=1) <= t < shift.ends_at for t in sessions.get(person.id, []))]
     if not late:
         return 0
-    # Steps already taken, from the dedupe keys "escalation/<shift>/<step>/<person>": in steady state
-    # a tick does no per-shift work at all.
+    # Steps already taken, from the dedupe keys "escalation/<shift>/<step>/<person>" (the nudge is
+    # step 0): in steady state a tick does no per-shift work at all.
     done = {tuple(key.split("/")[1:3]) for key in db.session.scalars(sa.select(Message.dedupe_key).where(
-        Message.purpose == "escalation", Message.shift_id.in_([s.id for s, _p in late])))}
-    queued = 0
+        Message.shift_id.in_([s.id for s, _p in late]), Message.dedupe_key.like("escalation/%")))}
+    queued, nudges = 0, []
     for shift, primary_person in late:
-        step = escalation_step(shift.starts_at, shift.ends_at, now, False, False, wait)
-        steps = [s for s in range(BACKUP_STEP, step + 1) if (str(shift.id), str(s)) not in done]
+        steps = [s for s in due_steps(shift.starts_at, shift.ends_at, now, wait, nudge)
+                 if (str(shift.id), str(s)) not in done]
+        if steps[:1] == [NUDGE_STEP]:
+            steps = steps[1:]
+            if primary_person.consent_sms and primary_person.sms_capable:
+                nudges.append(_nudge_row(shift, primary_person, team_names[shift.id], now))
         if not steps:
             continue
         backup = db.session.scalar(sa.select(Person).join(ShiftAssignment).where(
             ShiftAssignment.shift_id == shift.id, ShiftAssignment.role == BACKUP))
         for s in steps:
-            for person in _escalation_targets(shift, s, backup):
+            for person in escalation_targets(shift, s, backup):
                 try:
-                    if _queue_alert(shift, s, person, now, primary_person):
+                    if queue_alert(shift, s, person, now, primary_person, team_names[shift.id]):
                         queued += 1
                 except Exception:  # noqa: BLE001 - one recipient never blocks the others
                     log.exception("escalation for shift %s to person %s", shift.id, person.id)
-    return queued
+    if nudges:  # one executemany, as for reminders: at a national shift change they are thousands
+        db.session.execute(sa.insert(Message), nudges)
+    return queued + len(nudges)
 
 
-def _queue_alert(shift: Shift, step: int, person: Person, now: datetime, primary: Optional[Person] = None) -> bool:
-    """Queue one escalation SMS with its acknowledgement link; False if it was queued before."""
+def _team_name(shift: Shift) -> str:
+    team = db.session.get(Team, shift.team_id)  # one query per team a tick, then the identity map
+    return short_team(team.name if team else "")
+
+
+def _nudge_row(shift: Shift, person: Person, team_name: str, now: datetime) -> dict:
+    """The absent primary's own nudge (an outbox row), with a link to the duty app: a reminder, so
+    it has no acknowledgement link and a reply cannot stop the escalation."""
+    text = f"[TCN] Bạn chưa vào ca trực {team_name} {span(shift.starts_at, shift.ends_at)} — bấm để vào ca: " \
+           f"{_base_url()}/duty/"
+    return dict(person_id=person.id, to_phone=person.phone, purpose="reminder", urgent=True,
+                dedupe_key=f"escalation/{shift.id}/{NUDGE_STEP}/{person.id}", body=for_recipient(text, person.sms_ascii),
+                province_code=shift.province_code, shift_id=shift.id, status="queued", attempts=0,
+                next_attempt_at=now, created_at=now, updated_at=now)
+
+
+def queue_alert(shift: Shift, step: int, person: Person, now: datetime, primary: Optional[Person] = None,
+                 team_name: Optional[str] = None) -> bool:
+    """Queue one escalation SMS with its acknowledgement link; False if it was queued before. It
+    names the absent primary and their phone, so the recipient can call them first."""
     message = outbox.enqueue(person, "", "escalation", urgent=True,
                              dedupe_key=f"escalation/{shift.id}/{step}/{person.id}",
                              province_code=shift.province_code, shift_id=shift.id, now=now)
@@ -212,9 +300,10 @@ def _queue_alert(shift: Shift, step: int, person: Person, now: datetime, primary
         return False
     primary = primary or db.session.scalar(sa.select(Person).join(ShiftAssignment).where(
         ShiftAssignment.shift_id == shift.id, ShiftAssignment.role == PRIMARY))
-    link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + f"/a/{ack_token(message.id)}"
-    who = primary.full_name if primary else "Người trực chính"
-    text = f"[TCN] {who} chưa vào ca trực {_when(shift)}. Bấm để nhận xử lý: {link}"
+    link = f"{_base_url()}/a/{ack_token(message.id)}"
+    who = f"{primary.full_name} ({national(primary.phone)})" if primary else "Người trực chính"
+    text = f"[TCN] {who} chưa vào ca trực {team_name or _team_name(shift)} {span(shift.starts_at, shift.ends_at)}. " \
+           f"Bấm để nhận xử lý: {link}"
     message.body = for_recipient(text, person.sms_ascii)
     return True
 
@@ -227,7 +316,9 @@ def tick(now: Optional[datetime] = None, since: Optional[datetime] = None) -> di
     now = now or utcnow()
     minutes = tuple(current_app.config.get("ALERT_REMINDER_MINUTES", REMINDER_MINUTES))
     wait = timedelta(minutes=current_app.config.get("ALERT_ESCALATION_MINUTES", 10))
-    counts = {"reminders": _queue_reminders(now, minutes, since), "escalations": _queue_escalations(now, wait, since),
+    nudge = timedelta(minutes=current_app.config.get("ALERT_NUDGE_MINUTES", 5))
+    counts = {"reminders": _queue_reminders(now, minutes, since),
+              "escalations": _queue_escalations(now, wait, since, nudge),
               "handoffs": queue_handoffs(now, since), "closed": close_stale_sessions(now)}
     db.session.commit()
     return counts
@@ -248,73 +339,3 @@ class Ticker:
         counts = tick(now, since)
         self.last = now
         return counts
-
-
-# --- SMS replies (where the number supports them) ------------------------------------------
-
-ACK_WORDS = {"OK", "1", "CO", "YES", "NHAN"}
-DECLINE_WORDS = {"HUY", "0", "KHONG", "NO"}
-STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "DUNG", "NGUNG"}
-
-
-def classify_reply(text: str) -> str:
-    """'ack', 'decline', 'stop' or 'unknown' for an SMS reply (diacritics and case ignored)."""
-    from .text import unaccent
-
-    word = unaccent(text or "").strip().upper().split()[:1]
-    word = word[0].strip(".!") if word else ""
-    if word in STOP_WORDS:
-        return "stop"
-    if word in ACK_WORDS:
-        return "ack"
-    if word in DECLINE_WORDS:
-        return "decline"
-    return "unknown"
-
-
-def _latest_open_alert(person_id: int, now: datetime) -> Optional[Message]:
-    return db.session.scalar(sa.select(Message).where(
-        Message.person_id == person_id, Message.purpose == "escalation", Message.acknowledged_at.is_(None),
-        Message.created_at >= now - ACK_TTL).order_by(Message.created_at.desc(), Message.id.desc()).limit(1))
-
-
-def escalate_now(message: Message, now: datetime) -> int:
-    """A recipient declined: alert the next step's people at once (same dedupe keys as the tick's)."""
-    parts = (message.dedupe_key or "").split("/")
-    shift = db.session.get(Shift, message.shift_id) if message.shift_id else None
-    if shift is None or len(parts) != 4:
-        return 0
-    step = min(int(parts[2]) + 1, PROVINCE_STEP)
-    backup = db.session.scalar(sa.select(Person).join(ShiftAssignment).where(
-        ShiftAssignment.shift_id == shift.id, ShiftAssignment.role == BACKUP))
-    queued = 0
-    for person in _escalation_targets(shift, step, backup):
-        if person.id != message.person_id and _queue_alert(shift, step, person, now):
-            queued += 1
-    return queued
-
-
-def handle_reply(phone: str, text: str, now: Optional[datetime] = None) -> tuple[str, str]:
-    """An inbound SMS: returns (outcome, reply text in Vietnamese). The caller commits."""
-    from .people import normalise_phone
-
-    now = now or utcnow()
-    try:
-        person = db.session.scalar(sa.select(Person).where(Person.phone == normalise_phone(phone)))
-    except Exception:  # noqa: BLE001 - an unparseable sender is an unknown sender
-        person = None
-    if person is None:
-        log.warning("SMS from unknown sender %s: %r", phone, (text or "")[:160])
-        return "unknown_sender", "Số này chưa đăng ký với Tổ Công nghệ cộng đồng. Xin liên hệ tổ trưởng của bạn."
-    kind = classify_reply(text)
-    if kind == "stop":
-        person.consent_sms = False
-        return "stop", "Đã ngừng gửi SMS trực cho số này. Liên hệ tổ trưởng để nhận lại."
-    alert = _latest_open_alert(person.id, now)
-    if kind == "ack" and alert is not None:
-        acknowledge(alert, now)
-        return "ack", "Đã xác nhận. Cảm ơn bạn!"
-    if kind == "decline" and alert is not None:
-        escalate_now(alert, now)
-        return "decline", "Đã ghi nhận. Hệ thống báo cho người tiếp theo."
-    return "unknown", "Trả lời OK để nhận xử lý, HUY để chuyển người khác, STOP để ngừng nhận SMS."

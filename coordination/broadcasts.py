@@ -27,9 +27,11 @@ QUIET_START, QUIET_END = time(22, 0), time(6, 0)
 LIMIT_COUNT, LIMIT_WINDOW = 5, timedelta(minutes=15)
 
 
-def in_audience(province_code: str, audience: str, team_ids: Optional[list[int]] = None, now=None):
-    """A condition on Person: in the audience and accepting duty SMS (a WHERE clause, so the
-    callers read `people` once rather than joining it to a list of its own ids)."""
+def in_audience(province_code: str, audience: str, team_ids: Optional[list[int]] = None, now=None,
+                reachable_only: bool = True):
+    """A condition on Person: in the audience, accepting duty SMS and (unless `reachable_only` is
+    False) on a number SMS can reach — a fixed line is never queued to fail (a WHERE clause, so
+    the callers read `people` once rather than joining it to a list of its own ids)."""
     now = now or utcnow()
     in_province = (lambda col: col == province_code) if province_code else (lambda col: sa.true())  # None: nationwide
     if audience == "province":
@@ -50,7 +52,8 @@ def in_audience(province_code: str, audience: str, team_ids: Optional[list[int]]
                   .where(in_province(Shift.province_code), Shift.starts_at <= now, Shift.ends_at > now))
     else:
         raise ValidationError(_l("Choose who receives the message."), field="audience")
-    return sa.and_(Person.id.in_(people), Person.consent_sms.is_(True))
+    condition = sa.and_(Person.id.in_(people), Person.consent_sms.is_(True))
+    return sa.and_(condition, Person.sms_capable.is_(True)) if reachable_only else condition
 
 
 def clean_body(body: str) -> str:
@@ -66,6 +69,7 @@ def clean_body(body: str) -> str:
 class Preview:
     recipients: int
     ascii_recipients: int  # people who asked for SMS without diacritics
+    no_sms: int  # in the audience, but on a fixed-line number: not sent
     accented: Segments
     unaccented: Segments
     unaccented_text: str
@@ -73,11 +77,13 @@ class Preview:
 
 def preview(province_code: str, audience: str, team_ids, body: str) -> Preview:
     text = clean_body(body)
-    total, ascii_count = db.session.execute(
-        sa.select(sa.func.count(), sa.func.count().filter(Person.sms_ascii.is_(True)))
-        .select_from(Person).where(in_audience(province_code, audience, team_ids))).one()
+    reachable = Person.sms_capable.is_(True)
+    total, ascii_count, no_sms = db.session.execute(
+        sa.select(sa.func.count().filter(reachable), sa.func.count().filter(reachable, Person.sms_ascii.is_(True)),
+                  sa.func.count().filter(Person.sms_capable.is_(False)))
+        .select_from(Person).where(in_audience(province_code, audience, team_ids, reachable_only=False))).one()
     plain = for_recipient(text, True)
-    return Preview(total, ascii_count or 0, segments(text), segments(plain), plain)
+    return Preview(total or 0, ascii_count or 0, no_sms or 0, segments(text), segments(plain), plain)
 
 
 def in_quiet_hours(moment: datetime) -> bool:

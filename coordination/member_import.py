@@ -27,7 +27,7 @@ from models.teams import (COMMUNE, ENTERPRISE, GOVERNMENT, HEALTH_STATION, LEAD,
 from . import audit
 from .clock import local_today, utcnow
 from .errors import Conflict, ValidationError
-from .people import clean_name, clean_organisation, normalise_phone
+from .people import can_receive_sms, clean_name, clean_organisation, normalise_phone
 from .permissions import Scope, people_outside_authority
 from .spreadsheet import read_table
 from .teams import create_commune_team
@@ -323,7 +323,8 @@ def summary(plan: Plan, limit: int = 1000) -> dict:
                 rows_with_problems=plan.rows_with_problems, problem_count=len(plan.problems),
                 new_teams=len(plan.communes_without_team),
                 problems=[[p.row, p.column, p.message] for p in plan.problems[:limit]],
-                existing_rows=[[r.row, r.phone, r.existing_name] for r in plan.rows if r.existing_person_id][:limit])
+                existing_rows=[[r.row, r.phone, r.existing_name] for r in plan.rows if r.existing_person_id][:limit],
+                no_sms_rows=[[r.row, r.phone, r.full_name] for r in plan.rows if not can_receive_sms(r.phone)][:limit])
 
 
 def preview(user_id: int, filename: str, data: bytes, scope: Scope) -> ImportBatch:
@@ -395,7 +396,7 @@ def run(batch: ImportBatch, mode: str, scope: Scope, actor_user_id: Optional[int
         now = utcnow()
         ids = dict(insert_many(Person, [
             dict(full_name=r.full_name, phone=r.phone, affiliation=r.affiliation, organisation=r.organisation,
-                 sms_ascii=False, consent_sms=True, created_at=now) for r in fresh], Person.phone, Person.id))
+                 sms_ascii=False, consent_sms=True, sms_capable=can_receive_sms(r.phone), created_at=now) for r in fresh], Person.phone, Person.id))
         audit.record_many(actor_user_id, "create", "person", [
             dict(entity_id=ids[r.phone], after={k: getattr(r, k) for k in ("phone", *fields)}, **where(r))
             for r in fresh])

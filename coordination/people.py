@@ -36,6 +36,19 @@ def normalise_phone(raw: str, region: str = "VN") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+SMS_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+def can_receive_sms(phone: str) -> bool:
+    """Whether SMS can reach this (valid) number: mobiles do, fixed lines ('024 3825 1234') do not.
+    Numbers phonenumbers cannot tell apart (FIXED_LINE_OR_MOBILE, as in the US) count as mobile."""
+    try:
+        number = phonenumbers.parse(phone or "", "VN")
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.number_type(number) in SMS_TYPES
+
+
 def normalise_email(raw: Optional[str]) -> Optional[str]:
     text = (raw or "").strip()
     if not text:
@@ -80,8 +93,9 @@ def _clean(data: PersonInput) -> dict:
     name = clean_name(data.full_name)
     if data.affiliation not in AFFILIATIONS:
         raise ValidationError(_l("Choose an affiliation from the list."), field="affiliation")
+    phone = normalise_phone(data.phone)
     return dict(
-        full_name=name, phone=normalise_phone(data.phone), email=normalise_email(data.email),
+        full_name=name, phone=phone, sms_capable=can_receive_sms(phone), email=normalise_email(data.email),
         affiliation=data.affiliation, organisation=clean_organisation(data.organisation, data.affiliation),
         sms_ascii=bool(data.sms_ascii), consent_sms=bool(data.consent_sms),
     )

@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 from typing import Optional
 
+from .clock import to_local
 from .text import unaccent
 
 GSM7_BASIC = set(
@@ -33,9 +34,65 @@ def segments(text: str) -> Segments:
     return Segments("UCS-2", units, 1 if units <= 70 else math.ceil(units / 67))
 
 
+# Typographic characters a text editor or a copied web page puts in, mapped to their GSM-7 plain
+# forms: one of them left in makes the whole SMS UCS-2 (70 characters a segment, not 160).
+TYPOGRAPHIC = str.maketrans({
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),  # hyphens, dashes, minus
+    **dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033", '"'),  # “ ” „ « » ″
+    **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u00b4\u0060", "'"),  # ‘ ’ ‚ ′ ´ `
+    **dict.fromkeys("\u2022\u2023\u2043\u00b7\u2219", "-"),  # bullets, middle dot
+    **dict.fromkeys("\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+                    "\u202f\u205f\u3000\t", " "),  # non-breaking and other spaces, tab
+    **dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff\u00ad", None),  # invisible, soft hyphen
+    "\u2026": "...", "\u2122": "TM", "\u00a9": "(c)", "\u00ae": "(R)", "\u00d7": "x", "\u2192": "->",
+    "\u2190": "<-", "\u2264": "<=", "\u2265": ">=",
+})
+
+
+def gsm7(text: str) -> str:
+    """The text in GSM-7 alone: unaccented (đ -> d), typographic characters in their plain forms,
+    anything else GSM-7 cannot carry (an emoji) as '?'. Billed at 160 characters a segment."""
+    plain = unaccent(text.translate(TYPOGRAPHIC))
+    return "".join(ch if ch in GSM7_BASIC or ch in GSM7_EXTENDED else "?" for ch in plain)
+
+
 def for_recipient(text: str, ascii_only: bool) -> str:
-    """The text as this person wants it: unaccented (đ -> d) if they asked for it."""
-    return unaccent(text) if ascii_only else text
+    """The text as this person wants it: without diacritics, in GSM-7 (see gsm7), if they asked."""
+    return gsm7(text) if ascii_only else text
+
+
+def span(starts_at, ends_at) -> str:
+    """A shift's time as SMS say it, Vietnam local: '02:56–03:56 ngày 02/12', or across midnight
+    '22:00 ngày 01/12–06:00 ngày 02/12'."""
+    start, end = to_local(starts_at), to_local(ends_at)
+    if start.date() == end.date():
+        return f"{start:%H:%M}–{end:%H:%M} ngày {start:%d/%m}"
+    return f"{start:%H:%M} ngày {start:%d/%m}–{end:%H:%M} ngày {end:%d/%m}"
+
+
+TEAM_PREFIXES = ("Tổ Công nghệ cộng đồng ", "Tổ công nghệ ")
+
+
+def short_team(name: str) -> str:
+    """A team as SMS name it: 'Tổ Công nghệ cộng đồng Phường Ba Đình' -> 'Tổ Phường Ba Đình'
+    (with diacritics a segment holds 67 characters; the prefix is the same for every team)."""
+    for prefix in TEAM_PREFIXES:
+        if name.startswith(prefix) and len(name) > len(prefix):
+            return "Tổ " + name[len(prefix):]
+    return name
+
+
+def national(phone: str) -> str:
+    """'+84912345678' -> '0912 345 678' (as people dial it); other numbers unchanged."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(phone, "VN")
+    except phonenumbers.NumberParseException:
+        return phone
+    style = phonenumbers.PhoneNumberFormat.NATIONAL if number.country_code == 84 else \
+        phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    return phonenumbers.format_number(number, style)
 
 
 REQUEST_TIMEOUT = 10.0  # seconds, for connecting to Twilio and for each read of its answer

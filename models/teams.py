@@ -81,8 +81,14 @@ class Person(TimestampMixin, db.Model):
     organisation: Mapped[Optional[str]] = mapped_column(sa.String(120))
     sms_ascii: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     consent_sms: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
+    # False for a fixed-line number (024 3825 1234): a contact number, but SMS cannot reach it.
+    # Derived from the phone (coordination.people.can_receive_sms) whenever it is written; a column
+    # because audiences are counted and queued in SQL.
+    sms_capable: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True, server_default=sa.true())
 
-    __table_args__ = (sa.CheckConstraint(f"affiliation IN {AFFILIATIONS}", name="affiliation"),)
+    __table_args__ = (sa.CheckConstraint(f"affiliation IN {AFFILIATIONS}", name="affiliation"),
+                      # the few fixed-line numbers, counted on the SMS page
+                      sa.Index("ix_people_no_sms", "id", **partial("sms_capable = false")))
 
 
 class Membership(TimestampMixin, db.Model):

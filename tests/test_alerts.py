@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from coordination.clock import utcnow
-from coordination import alerts, checkins, rota, teams
+from coordination import alerts, checkins, replies, rota, teams
 from coordination.jobs import JOBS
 from models import Message, db
 from tests.factories import make_person
@@ -68,7 +68,7 @@ def test_reminders_once_each_even_after_a_restart(world, staffed):
     assert alerts.tick(T - timedelta(minutes=4))["reminders"] == 0
     assert _recipients("reminder") == sorted(people * 2)
     body = db.session.scalar(sa.select(Message.body).where(Message.purpose == "reminder").limit(1))
-    assert "08:00 24/11–16:00" in body
+    assert "08:00–16:00 ngày 24/11" in body and body.endswith("Vào ca: http://127.0.0.1:5000/duty/")
 
 
 def test_a_steady_ticker_sends_exactly_what_full_scans_send(world, staffed):
@@ -97,7 +97,10 @@ def test_a_steady_ticker_sends_exactly_what_full_scans_send(world, staffed):
 
 def test_no_show_escalates_backup_then_commune_lead_then_province_leads(world, staffed):
     shift, backup = staffed
+    assert alerts.tick(T + timedelta(minutes=4))["escalations"] == 0
+    assert alerts.tick(T + timedelta(minutes=5))["escalations"] == 1  # the primary's own nudge
     assert alerts.tick(T + timedelta(minutes=9))["escalations"] == 0
+    assert _recipients("escalation") == []
     assert alerts.tick(T + timedelta(minutes=10))["escalations"] == 1
     assert _recipients("escalation") == [backup.id]
     alerts.tick(T + timedelta(minutes=20))
@@ -106,7 +109,7 @@ def test_no_show_escalates_backup_then_commune_lead_then_province_leads(world, s
     alerts.tick(T + timedelta(minutes=32))  # again: nothing twice
     assert _recipients("escalation") == sorted([backup.id, world.commune_lead.person_id, world.lead_a.person_id])
     body = db.session.scalar(sa.select(Message.body).where(Message.person_id == backup.id))
-    assert "Tình Nguyện Viên chưa vào ca trực" in body and re.search(r"/a/[0-9a-z]+\.[\w-]{10}$", body)
+    assert "Tình Nguyện Viên (0987 654 321) chưa vào ca trực Tổ " in body and re.search(r"/a/[0-9a-z]+\.[\w-]{10}$", body)
     assert set(db.session.scalars(sa.select(Message.urgent).where(Message.purpose == "escalation"))) == {True}
 
 
@@ -151,7 +154,7 @@ def test_forged_or_expired_ack_links_are_refused(world, staffed, client):
 @pytest.mark.parametrize("text, kind", [("ok", "ack"), (" Có ", "ack"), ("1", "ack"), ("Hủy", "decline"),
                                         ("STOP", "stop"), ("dừng", "stop"), ("xin chào", "unknown"), ("", "unknown")])
 def test_replies_are_understood_with_or_without_diacritics(text, kind):
-    assert alerts.classify_reply(text) == kind
+    assert replies.classify_reply(text) == kind
 
 
 def _signed_post(client, form, token="test-auth-token", url="https://tcn.example.vn/sms/inbound"):
@@ -198,3 +201,136 @@ def test_webhooks_refuse_missing_or_wrong_signatures(world, client, twilio, head
         assert client.post(path, data={"From": "+84987654321", "Body": "OK"}, headers=headers).status_code == 403
     db.session.commit()
     assert db.session.get(type(world.volunteer.person), world.volunteer.person_id).consent_sms is True
+
+
+# --- issue 16 part 5: coordinated escalation -----------------------------------------------
+
+def _dispatch(now):
+    from flask import current_app
+
+    from coordination import outbox, sms
+    return outbox.dispatch_due(lambda: sms.gateway_from_config(current_app.config), now=now)
+
+
+def test_the_steps_start_with_the_primarys_own_nudge():
+    end = T + timedelta(hours=8)
+    assert alerts.due_steps(T, end, T + timedelta(minutes=4)) == []
+    assert alerts.due_steps(T, end, T + timedelta(minutes=5)) == [alerts.NUDGE_STEP]
+    assert alerts.due_steps(T, end, T + timedelta(minutes=10)) == [alerts.NUDGE_STEP, alerts.BACKUP_STEP]
+    assert alerts.due_steps(T, end, T + timedelta(minutes=45)) == [0, 1, 2, 3]
+    assert alerts.due_steps(T, end, end) == []
+    # a short escalation wait still nudges first: half-way to the backup
+    assert alerts.due_steps(T, end, T + timedelta(minutes=2), wait=timedelta(minutes=4)) == [alerts.NUDGE_STEP]
+
+
+def test_the_absent_primary_is_nudged_first_with_a_link_to_the_duty_app(world, staffed, twilio):
+    """What the fake Twilio server receives, in order: the primary's own nudge 5 minutes in, and
+    only at 10 minutes the backup's alert."""
+    shift, backup = staffed
+    primary = world.volunteer.person
+    alerts.tick(T + timedelta(minutes=5))
+    _dispatch(T + timedelta(minutes=5))
+
+    def alerts_sent():  # the handoff digest the primary also gets at the start is not an alert
+        return [m for m in twilio.sent if not m["body"].startswith("[TCN] Giao ca")]
+
+    assert [m["to"] for m in alerts_sent()] == [primary.phone]
+    assert alerts_sent()[0]["body"] == ("[TCN] Bạn chưa vào ca trực Tổ Phường Ba Đình 08:00–16:00 ngày 24/11 — bấm "
+                                        "để vào ca: https://tcn.example.vn/duty/")
+    alerts.tick(T + timedelta(minutes=10))
+    alerts.tick(T + timedelta(minutes=11))  # nothing twice
+    _dispatch(T + timedelta(minutes=11))
+    assert [m["to"] for m in alerts_sent()] == [primary.phone, backup.phone]
+    assert alerts_sent()[1]["body"].startswith(
+        "[TCN] Tình Nguyện Viên (0987 654 321) chưa vào ca trực Tổ Phường Ba Đình 08:00–16:00 ngày 24/11. "
+        "Bấm để nhận xử lý: https://tcn.example.vn/a/")
+
+
+def test_a_nudge_reply_does_not_stop_the_escalation(world, staffed, client, twilio):
+    alerts.tick(T + timedelta(minutes=5))
+    db.session.commit()
+    assert _signed_post(client, {"From": world.volunteer.person.phone, "Body": "OK", "MessageSid": "SM9"}
+                        ).status_code == 200
+    db.session.commit()
+    assert alerts.tick(T + timedelta(minutes=10))["escalations"] == 1  # the backup is still alerted
+
+
+def _link(person_id):
+    message = db.session.scalar(sa.select(Message).where(Message.person_id == person_id,
+                                                         Message.purpose == "escalation"))
+    return "/a/" + alerts.ack_token(message.id), message
+
+
+def test_once_taken_every_other_link_says_who_and_when(world, staffed, client):
+    from coordination import clock
+
+    shift, backup = staffed
+    alerts.tick(T + timedelta(minutes=20))  # backup and commune lead alerted
+    db.session.commit()
+    backup_link, _ = _link(backup.id)
+    lead_link, lead_message = _link(world.commune_lead.person_id)
+    assert "Tôi nhận xử lý" in client.get(lead_link).get_data(as_text=True)  # not taken yet: the button
+    clock.set_now(T + timedelta(minutes=22))  # 08:22 in Hà Nội
+    assert "Đã xác nhận" in client.post(backup_link).get_data(as_text=True)
+    clock.set_now(T + timedelta(minutes=25))
+    html = client.get(lead_link).get_data(as_text=True)
+    assert "Người Dự Phòng đã nhận xử lý lúc 08:22" in html and "Tôi nhận xử lý" not in html
+    html = client.post(lead_link).get_data(as_text=True)  # a tap on a stale page: no second acknowledgement
+    assert "Người Dự Phòng đã nhận xử lý lúc 08:22" in html
+    db.session.commit()
+    assert db.session.get(Message, lead_message.id).acknowledged_at is None
+
+
+def test_the_ack_page_offers_calls_to_the_absent_person_and_the_commune_lead(world, staffed, client):
+    shift, backup = staffed
+    alerts.tick(T + timedelta(minutes=20))
+    db.session.commit()
+    backup_link, _ = _link(backup.id)
+    html = client.get(backup_link).get_data(as_text=True)
+    assert f'href="tel:{world.volunteer.person.phone}"' in html and "0987 654 321" in html
+    assert f'href="tel:{world.commune_lead.person.phone}"' in html and "Gọi Tổ Trưởng Xã (tổ trưởng)" in html
+    lead_link, _ = _link(world.commune_lead.person_id)
+    html = client.get(lead_link).get_data(as_text=True)  # the lead is not offered a call to themself
+    assert f'href="tel:{world.volunteer.person.phone}"' in html
+    assert f'href="tel:{world.commune_lead.person.phone}"' not in html
+
+
+def test_an_sms_ok_after_someone_took_it_says_who(world, staffed, client, twilio):
+    from coordination import clock
+
+    shift, backup = staffed
+    alerts.tick(T + timedelta(minutes=20))
+    db.session.commit()
+    clock.set_now(T + timedelta(minutes=21))
+    _signed_post(client, {"From": backup.phone, "Body": "OK", "MessageSid": "SM5"})
+    db.session.commit()
+    reply = _signed_post(client, {"From": world.commune_lead.person.phone, "Body": "ok", "MessageSid": "SM6"})
+    assert "Người Dự Phòng đã nhận xử lý lúc 08:21" in reply.get_data(as_text=True)
+    reply = _signed_post(client, {"From": world.commune_lead.person.phone, "Body": "HUY", "MessageSid": "SM7"})
+    assert "Người Dự Phòng đã nhận xử lý lúc 08:21" in reply.get_data(as_text=True)  # and nobody more is alerted
+    db.session.commit()
+    assert world.lead_a.person_id not in _recipients("escalation")
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
+        Message.acknowledged_at.is_not(None))) == 1
+
+
+def test_two_taps_on_two_links_at_once_record_one_acknowledgement(world, staffed, ctx):
+    from tests.factories import at_once
+
+    alerts.tick(T + timedelta(minutes=20))
+    db.session.commit()
+    ids = list(db.session.scalars(sa.select(Message.id).where(Message.purpose == "escalation")))
+    assert len(ids) == 2
+    queue = list(ids)
+
+    def tap():
+        message = db.session.get(Message, queue.pop())
+        taken = alerts.acknowledge(message)
+        db.session.commit()
+        return taken
+
+    assert sorted(at_once(ctx, 2, tap)) == [False, True]
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
+        Message.acknowledged_at.is_not(None))) == 1

@@ -32,8 +32,9 @@ def test_escalation_reaches_the_sandbox_inbox_is_delivered_and_acknowledged(worl
         rota.assign(shift, backup, "backup")
         db.session.commit()
         counts = alerts.tick(now)
-        assert (counts["escalations"], counts["handoffs"]) == (1, 1)  # the backup; the primary's digest
-        assert outbox.dispatch_due(lambda: gateway_from_config(ctx.config))["sent"] == 2
+        # the primary's own nudge and the backup's alert; the primary's digest
+        assert (counts["escalations"], counts["handoffs"]) == (2, 1)
+        assert outbox.dispatch_due(lambda: gateway_from_config(ctx.config))["sent"] == 3
         message = db.session.scalar(sa.select(Message).where(Message.purpose == "escalation"))
         for _ in range(50):  # the sandbox posts "sent" then "delivered" to /sms/status, signed
             db.session.rollback()

@@ -750,4 +750,16 @@ VI.update({
     "Check out?": "Ra ca?",
     "waiting to send": "đang chờ gửi",
     "Progress": "Tiến độ",
+    # issue 16 parts 5 and 6: coordinated escalation, SMS that can be delivered
+    "cannot receive SMS": "không nhận được SMS",
+    "A fixed-line number: alerts and broadcasts are not sent to it as SMS.": "Số máy bàn: nhắc ca, cảnh báo và tin nhắn chung không được gửi SMS đến số này.",
+    "Fixed-line numbers: cannot receive SMS": "Số máy bàn: không nhận được SMS",
+    "They are imported as contact numbers, but alerts and broadcasts will not reach these people by SMS. Ask them for a mobile number.": "Các số này vẫn được nhập làm số liên hệ, nhưng cảnh báo và tin nhắn chung sẽ không đến được những người này qua SMS. Hãy xin họ số di động.",
+    "%(n)d more in the audience cannot receive SMS (fixed-line number): not sent to them.": "Thêm %(n)d người trong danh sách không nhận được SMS (số máy bàn): không gửi cho họ.",
+    "%(n)d people you can see have a fixed-line number that cannot receive SMS: reminders, alerts and broadcasts are not sent to them. Ask them for a mobile number.": "%(n)d người bạn quản lý dùng số máy bàn, không nhận được SMS: nhắc ca, cảnh báo và tin nhắn chung không được gửi cho họ. Hãy xin họ số di động.",
+    "%(name)s took it at %(time)s": "%(name)s đã nhận xử lý lúc %(time)s",
+    "Nobody else needs to acknowledge this alert. Call them if you want to help.": "Không cần ai nhận xử lý thêm. Gọi cho họ nếu bạn muốn hỗ trợ.",
+    "Call %(name)s (absent)": "Gọi %(name)s (chưa vào ca)",
+    "Call %(name)s (commune lead)": "Gọi %(name)s (tổ trưởng)",
+    "%(phone)s is a fixed-line number that cannot receive SMS: no SMS was queued. Give them the link another way.": "%(phone)s là số máy bàn, không nhận được SMS: không gửi SMS. Hãy chuyển liên kết cho họ theo cách khác.",
 })

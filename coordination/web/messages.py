@@ -36,7 +36,9 @@ def index():
     page, size = page_arg(), current_app.config["PAGE_SIZE"]
     rows = db.session.execute(query.order_by(Message.created_at.desc(), Message.id.desc())
                               .limit(size + 1).offset((page - 1) * size)).all()
-    return render_template("messages.html", rows=rows[:size], page=page, has_next=len(rows) > size,
+    no_sms = db.session.scalar(sa.select(sa.func.count()).select_from(Person).where(
+        Person.sms_capable.is_(False), Person.consent_sms.is_(True), permissions.visible_people_clause(scope)))
+    return render_template("messages.html", rows=rows[:size], page=page, has_next=len(rows) > size, no_sms=no_sms,
                            status=status, purpose=purpose, action=ActionForm(), scope=scope,
                            can_resend=lambda m: permissions.can_resend(scope, m))
 

@@ -33,22 +33,26 @@ def status_callback():
 @bp.route("/a/<token>", methods=["GET", "POST"])
 def acknowledge(token: str):
     """One-tap acknowledgement from an SMS link: no login; the signed token names one message.
-    GET only shows the button (link previewers must not acknowledge); POST records it."""
+    GET only shows the button (link previewers must not acknowledge); POST records it — unless
+    someone else already took this escalation: then every link says who, and when. The page offers
+    calls to the absent primary and the commune lead (the holder is on the escalation chain)."""
     from flask import render_template
 
-    from ..alerts import acknowledge as record, message_for_token
+    from ..alerts import ack_contacts, acknowledge as record, message_for_token, taken_by
+    from ..sms import national
     from .forms import ActionForm
 
     message = message_for_token(token)
     if message is None:
         return render_template("ack.html", message=None), 404
     form = ActionForm()
-    done = message.acknowledged_at is not None
-    if form.validate_on_submit():
-        record(message)
+    if form.validate_on_submit() and record(message):
         db.session.commit()
-        done = True
-    return render_template("ack.html", message=message, form=form, done=done)
+    taken = taken_by(message.shift_id) if message.shift_id else None
+    done = message.acknowledged_at is not None
+    other = taken if taken and taken[0] != message.person_id else None
+    return render_template("ack.html", message=message, form=form, done=done, taken=other,
+                           contacts=ack_contacts(message), national=national)
 
 
 @bp.post("/sms/inbound")
@@ -58,7 +62,7 @@ def inbound():
     from flask import Response
     from twilio.twiml.messaging_response import MessagingResponse
 
-    from ..alerts import handle_reply
+    from ..replies import handle_reply
 
     if not _signed():
         abort(403)
