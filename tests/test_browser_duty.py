@@ -36,7 +36,7 @@ def phone(request, world, live_server, browser):
 
 def _open(page, live_server, state_starts: str):
     page.goto(live_server + "/duty/")
-    page.wait_for_function(f"{STATE}.startsWith({state_starts!r}) && document.getElementById('updated').textContent")
+    page.wait_for_function(f"() => {STATE}.startsWith({state_starts!r}) && document.getElementById('updated').textContent")
 
 
 def _tap(page, selector="#tap"):
@@ -71,7 +71,7 @@ def test_a_double_tap_on_check_in_checks_in_once(world, live_server, phone, gap_
     page.wait_for_timeout(gap_ms)
     _tap(page)
     assert page.locator("#tap").is_disabled()  # visibly ignoring taps for a moment
-    page.wait_for_function(f"{STATE}.startsWith('Đang trực từ')")
+    page.wait_for_function(f"() => {STATE}.startsWith('Đang trực từ')")
     page.wait_for_timeout(2_300)
     assert not page.locator("#tap").is_disabled()
     assert page.locator("#confirm").is_hidden() and page.locator("#tap").inner_text() == "Kết thúc ca"
@@ -102,7 +102,7 @@ def test_check_out_asks_first_with_the_session_length(world, live_server, phone)
     _tap(page)
     page.wait_for_selector("#confirm:not([hidden])")
     page.click("#confirm-out")  # waits until it is armed, like a thumb that read the question
-    page.wait_for_function(f"{STATE} === 'Chưa vào ca' && document.getElementById('queue').hidden")
+    page.wait_for_function(f"() => {STATE} === 'Chưa vào ca' && document.getElementById('queue').hidden")
     rows = _rows()
     assert [r.kind for r in rows] == ["in", "out"]
     assert db.session.scalar(sa.select(DutySession.ended_at)) == rows[1].occurred_at
@@ -115,7 +115,7 @@ def test_rapid_taps_offline_are_sent_later_as_confirmed_once_each_with_their_tim
     moments = []
 
     def waiting(n):
-        page.wait_for_function(f"document.getElementById('queue').textContent === 'Đang chờ gửi ({n})'")
+        page.wait_for_function(f"() => document.getElementById('queue').textContent === 'Đang chờ gửi ({n})'")
 
     before = datetime.now(UTC)
     _tap(page)
@@ -143,7 +143,7 @@ def test_rapid_taps_offline_are_sent_later_as_confirmed_once_each_with_their_tim
     assert _rows() == []
 
     page.context.set_offline(False)
-    page.wait_for_function(f"document.getElementById('queue').hidden && {STATE}.startsWith('Đang trực từ')")
+    page.wait_for_function(f"() => document.getElementById('queue').hidden && {STATE}.startsWith('Đang trực từ')")
     rows = _rows()
     assert [r.kind for r in rows] == ["in", "out", "in"]  # the check-out 2 s after its check-in: confirmed
     for row, (first, last) in zip(rows, moments):
@@ -181,7 +181,7 @@ def test_a_dropped_answer_converges_to_what_the_server_stored(world, live_server
     page.context.set_offline(True)
     page.context.set_offline(False)  # the network returns: the page re-reads the server
     started = to_local(_rows()[0].occurred_at)
-    page.wait_for_function(f"{STATE} === 'Đang trực từ {started:%d/%m %H:%M}'")
+    page.wait_for_function(f"() => {STATE} === 'Đang trực từ {started:%d/%m %H:%M}'")
     assert page.locator("#queue").is_hidden() and page.locator("#rejected li").count() == 0
     assert page.locator("#updated").inner_text().startswith("Cập nhật lúc ")
     assert [r.kind for r in _rows()] == ["in"]
@@ -195,12 +195,12 @@ def test_an_answer_whose_re_read_fails_still_shows_the_new_state(world, live_ser
     _open(page, live_server, "Chưa vào ca")
     page.route("**/api/v1/duty/me", lambda route: route.abort("internetdisconnected"))
     _tap(page)
-    page.wait_for_function(f"{STATE}.startsWith('Đang trực từ')")
+    page.wait_for_function(f"() => {STATE}.startsWith('Đang trực từ')")
     assert page.locator("#tap").inner_text() == "Kết thúc ca"
     page.unroute("**/api/v1/duty/me")
     page.evaluate("document.dispatchEvent(new Event('visibilitychange'))")  # the phone is picked up again
     started = to_local(_rows()[0].occurred_at)
-    page.wait_for_function(f"{STATE} === 'Đang trực từ {started:%d/%m %H:%M}'")
+    page.wait_for_function(f"() => {STATE} === 'Đang trực từ {started:%d/%m %H:%M}'")
 
 
 def test_a_tap_made_while_unsure_is_reconciled_silently_and_stale_errors_go(world, live_server, phone):
@@ -211,20 +211,20 @@ def test_a_tap_made_while_unsure_is_reconciled_silently_and_stale_errors_go(worl
         {id: 'b', when: '01/12 07:05', error: 'Kết thúc ca khi chưa vào ca.'}]))""")
     page.reload()
     page.wait_for_load_state("networkidle")  # the page has re-read the server
-    page.wait_for_function("document.querySelectorAll('#rejected li').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('#rejected li').length === 2")
     dismiss = page.locator("#rejected li").nth(0).locator("button.dismiss")
     box = dismiss.bounding_box()
     assert box["width"] >= 44 and box["height"] >= 44 and dismiss.get_attribute("aria-label") == "Bỏ qua"
     dismiss.click()
-    page.wait_for_function("document.querySelectorAll('#rejected li').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('#rejected li').length === 1")
     assert "Kết thúc ca khi chưa vào ca." in page.locator("#rejected").inner_text()
 
     page.context.set_offline(True)
     elsewhere = _check_in_elsewhere(world, 2)  # from another phone, while this one is offline
     _tap(page)  # made while unsure: the page still believes "Chưa vào ca"
-    page.wait_for_function("!document.getElementById('queue').hidden")
+    page.wait_for_function("() => !document.getElementById('queue').hidden")
     page.context.set_offline(False)
-    page.wait_for_function(f"{STATE} === 'Đang trực từ {to_local(elsewhere):%d/%m %H:%M}'")
+    page.wait_for_function(f"() => {STATE} === 'Đang trực từ {to_local(elsewhere):%d/%m %H:%M}'")
     assert page.locator("#rejected li").count() == 0  # no red "already checked in"; the old error is gone
     assert [r.kind for r in _rows()] == ["in"]
 
@@ -274,7 +274,7 @@ def test_an_offline_progress_report_waits_survives_a_reload_and_counts_once(worl
     page.unroute("**/api/v1/tasks/*/progress")
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.wait_for_selector("#pending", state="hidden")
-    page.wait_for_function("document.getElementById('progress').innerText.includes('30 / 100 người dân (30%)')")
+    page.wait_for_function("() => document.getElementById('progress').innerText.includes('30 / 100 người dân (30%)')")
     db.session.commit()
     assert db.session.scalar(sa.select(Task.done_count).where(Task.id == task.id)) == 30  # sent twice, counted once
     update = db.session.scalar(sa.select(TaskUpdate).where(TaskUpdate.delta.is_not(None)))
