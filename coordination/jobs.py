@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import alerts
+from . import alerts, login_throttle
 
 JOBS = [
     {"id": "duty-alerts", "func": alerts.Ticker(), "seconds": 15},  # reminders, escalation, handoffs, stale
+    {"id": "prune-login-throttles", "func": login_throttle.prune, "seconds": 3600},  # counters a day past expiry
 ]
 
 

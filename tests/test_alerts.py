@@ -38,7 +38,7 @@ def test_escalation_stops_when_the_primary_shows_up_or_someone_acknowledges():
 
 
 def test_the_scheduler_ticks_every_15_seconds():
-    assert [(type(j["func"]), j["seconds"]) for j in JOBS] == [(alerts.Ticker, 15)]
+    assert [(type(j["func"]), j["seconds"]) for j in JOBS if j["id"] == "duty-alerts"] == [(alerts.Ticker, 15)]
 
 
 @pytest.fixture
