@@ -88,7 +88,7 @@ WINDOW = timedelta(days=3653)  # dates more than ten years from today name no sh
 
 def _local_day(key: str, default: date) -> date:
     raw = request.args.get(key)
-    if not raw:
+    if raw is None:
         return default
     try:
         day = date.fromisoformat(raw)
