@@ -52,7 +52,9 @@ def _ok(schema: dict, status: str = "200", description: str = "OK", conflict: st
     """The answers of an operation; `conflict` describes its 409 (what stored state can refuse it)."""
     error = {"application/json": {"schema": _ref("Error")}}
     answers = {status: {"description": description, "content": {"application/json": {"schema": schema}}},
-               "400": {"description": "Invalid input", "content": error},
+               "400": {"description": "Invalid input: not what this document allows", "content": error},
+               "422": {"description": "A value of the allowed form refused by a rule stated in words (a phone "
+                                      "number that does not exist, a date range over 366 days)", "content": error},
                "401": {"description": "Not logged in"},
                "404": {"description": "Not found, or outside your scope"}}
     if conflict:
