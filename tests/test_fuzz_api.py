@@ -59,3 +59,18 @@ def test_the_api_answers_every_generated_request_as_documented(app, world):
             except (Exception, BaseExceptionGroup) as err:  # noqa: BLE001 - collect every operation's mismatch, report them together
                 failures.append(f"{mode.value} {operation.label}: {str(err)[:3000]}")
     assert not failures, "\n\n".join(failures[:40])
+
+
+def test_the_documents_text_patterns_are_the_apps_own_rules():
+    """The patterns schemathesis reads are the rules text.unsafe_character and text.clean_line apply,
+    character by character (lone surrogates aside: UTF-8 JSON cannot carry them)."""
+    import re
+
+    from coordination.text import clean_line, unsafe_character
+    from coordination.web.openapi import NO_NUL, SAFE, VISIBLE
+
+    chars = [chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF]  # every control and space is here
+    assert [c for c in chars if bool(re.fullmatch(SAFE, c)) != (unsafe_character(c) is None)] == []
+    visible = [c for c in chars if unsafe_character(c) is None]
+    assert [c for c in visible if bool(re.fullmatch(VISIBLE, c)) != bool(clean_line(c, "f", "F"))] == []
+    assert re.fullmatch(NO_NUL, "Bến Nghé") and not re.fullmatch(NO_NUL, "a\x00b")
