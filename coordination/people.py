@@ -72,7 +72,7 @@ def clean_organisation(raw: Optional[str], affiliation: str) -> Optional[str]:
         raise ValidationError(_l("The organisation name is too long (at most %(n)d characters).", n=MAX_ORG),
                               field="organisation")
     if affiliation == ENTERPRISE and not org:
-        raise ValidationError(_l("Name the enterprise (e.g. Viettel, VNPT, MobiFone, FPT)."), field="organisation")
+        raise Unprocessable(_l("Name the enterprise (e.g. Viettel, VNPT, MobiFone, FPT)."), field="organisation")
     return org
 
 

@@ -16,7 +16,7 @@ from models.tasks import BLOCKED, CANCELLED, DONE, IN_PROGRESS, KINDS, OPEN, PRI
 
 from . import audit
 from .clock import local_today, utcnow
-from .errors import Conflict, ValidationError
+from .errors import Conflict, Unprocessable, ValidationError
 from .text import clean_line
 
 MAX_TARGET = 10_000_000
@@ -59,7 +59,7 @@ def clean_spec(spec: TaskSpec, today: Optional[date] = None) -> dict:
     if spec.priority not in PRIORITIES:
         raise ValidationError(_l("Choose a priority from the list."), field="priority")
     if spec.due_date is not None and spec.due_date < (today or local_today()):
-        raise ValidationError(_l("The due date is in the past."), field="due_date")
+        raise Unprocessable(_l("The due date is in the past."), field="due_date")
     target = spec.target_count
     if target is not None and (isinstance(target, bool) or not isinstance(target, int)):
         raise ValidationError(_l("The target must be a whole number."), field="target_count")

@@ -68,6 +68,7 @@ PAGING = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum
 
 ROLE = {"type": "string", "enum": list(ROLES), "description": "default member; which roles a team has "
                                                               "depends on its level"}
+COMMUNE_CODE = {"type": "string", "pattern": "^[0-9]{5}$"}
 UNIT_CODE = {"type": "string", "pattern": "^[0-9]{2,5}$", "description": "2 digits (province) or 5 (commune)"}
 DAYS = [_query("from", {"type": "string", "format": "date"}, description="local date, within ten years of today"),
         _query("to", {"type": "string", "format": "date"},
@@ -109,7 +110,10 @@ def openapi_document() -> dict:
                     "province_code": {"type": ["string", "null"]}, "parent_id": {"type": ["integer", "null"]},
                     "active_members": {"type": "integer"}}},
                 "Person": {"type": "object", "properties": {"id": {"type": "integer"}, **person_props}},
-                "PersonInput": {"type": "object", "required": ["full_name", "phone"], "properties": person_props},
+                "PersonInput": {"type": "object", "required": ["full_name", "phone"], "properties": person_props,
+                                "if": {"required": ["affiliation"], "properties": {"affiliation": {"const": "enterprise"}}},
+                                "then": {"required": ["organisation"],
+                                         "properties": {"organisation": _text(120, VISIBLE)}}},
                 "Membership": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "team_id": {"type": "integer"}, "person_id": {"type": "integer"},
                     "role": {"type": "string", "enum": list(ROLES)}, "start_date": {"type": "string", "format": "date"},
@@ -149,7 +153,8 @@ def openapi_document() -> dict:
                     "province_code": _text(8, description="omit for a nationwide campaign (ministry only; "
                                                           "anyone else gets 404 naming province_code)"),
                     "mode": {"type": "string", "enum": ["all", "selected", "one"]},
-                    "commune_codes": {"type": "array", "items": {"type": "string"}},
+                    "commune_codes": {"type": "array", "maxItems": 5000, "items": COMMUNE_CODE,
+                                      "description": "mode one: exactly one; selected: at least one"},
                     "unit_type": {"type": "string", "enum": ["Phường", "Xã", "Đặc khu"]},
                     "skip_with_open_task": {"type": "boolean"},
                     "dry_run": {"type": "boolean", "description": "only count the teams that would receive it"},
@@ -159,7 +164,11 @@ def openapi_document() -> dict:
                     "priority": {"type": "string", "enum": list(PRIORITIES)},
                     "target_count": {"type": "integer", "minimum": 1, "maximum": MAX_TARGET},
                     "target_unit": _text(60, VISIBLE, description="needs target_count")},
-                    "dependentRequired": {"target_unit": ["target_count"]}},
+                    "dependentRequired": {"target_unit": ["target_count"]},
+                    "allOf": [{"if": {"required": ["mode"], "properties": {"mode": {"const": mode}}},
+                               "then": {"required": ["commune_codes"],
+                                        "properties": {"commune_codes": {"minItems": 1, **most}}}}
+                              for mode, most in (("one", {"maxItems": 1}), ("selected", {}))]},
             },
         },
         "security": [{"bearer": []}, {"cookie": []}],
@@ -219,9 +228,12 @@ def openapi_document() -> dict:
                         "responses": _ok(_page_of("Task"))},
                 "post": {"summary": "Assign a task to one, several or all matching commune teams, in one transaction",
                          "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("TaskCreate")}}},
-                         "responses": _ok({"type": "object", "properties": {
+                         "responses": dict(_ok({"type": "object", "properties": {
                              "teams": {"type": "integer"}, "created": {"type": "integer"},
-                             "batch": {"type": "string"}}}, "201", "Created")}},
+                             "batch": {"type": "string"}}}, "201", "Created",
+                             "no commune team matches (none formed, or all have this kind open)"),
+                             **{"200": {"description": "dry_run: the count only", "content": {
+                                 "application/json": {"schema": {"type": "object"}}}}})}},
             "/api/v1/tasks/{id}": {
                 "get": {"summary": "A task with its history",
                         "parameters": _id_path(),
