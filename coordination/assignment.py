@@ -18,7 +18,7 @@ from models.tasks import ACTIVE_STATUSES
 from models.teams import COMMUNE
 
 from . import audit
-from .errors import NotFound, ValidationError
+from .errors import Conflict, NotFound, ValidationError
 from .tasks import TaskSpec, clean_spec
 from .clock import utcnow
 
@@ -102,7 +102,7 @@ def assign(spec: TaskSpec, targeting: Targeting, actor_user_id: Optional[int]) -
     values = clean_spec(spec)
     result = preview(targeting, values["kind"])
     if not result.team_ids:
-        raise ValidationError(_l("No commune team matches: nothing to assign."), field="communes")
+        raise Conflict(_l("No commune team matches: nothing to assign."), field="communes")  # stored teams
     provinces = dict(db.session.execute(sa.select(Team.id, Team.province_code).where(
         Team.id.in_(result.team_ids))).all()) if targeting.province_code is None else None
     batch, now = str(uuid.uuid4()), utcnow()

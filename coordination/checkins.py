@@ -98,6 +98,8 @@ def parse_item(raw: Any, now: datetime) -> Item:
     if not isinstance(confirmed, bool):
         raise ItemError(_l("confirmed must be true or false."), "confirmed")
     shift_id = raw.get("shift_id")
+    if isinstance(shift_id, float) and shift_id.is_integer() and abs(shift_id) <= MAX_ID:
+        shift_id = int(shift_id)  # 7.0 is an integer to JSON Schema and JavaScript
     if shift_id is not None and (isinstance(shift_id, bool) or not isinstance(shift_id, int)
                                  or not 0 < shift_id <= MAX_ID):
         raise ItemError(_l("shift_id must be a whole number."), "shift_id")

@@ -20,6 +20,13 @@ class ValidationError(DomainError):
     """Input that cannot be accepted as it is."""
 
 
+class Unprocessable(ValidationError):
+    """A value of the form the API document allows, refused by a rule it can only state in words: a
+    phone number that does not exist, a date too far from today, a range too long (422, not 400)."""
+
+    status = 422
+
+
 class Conflict(DomainError):
     """The request clashes with what is already stored (duplicate phone, second team…)."""
 

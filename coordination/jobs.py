@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import alerts, receipts
+from . import alerts, login_throttle, receipts
 
 JOBS = [
     {"id": "duty-alerts", "func": alerts.Ticker(), "seconds": 15},  # reminders, escalation, handoffs, stale
     {"id": "early-receipts", "func": receipts.sweep, "seconds": 60},  # kept SMS receipts: apply, forget old
+    {"id": "prune-login-throttles", "func": login_throttle.prune, "seconds": 3600},  # counters a day past expiry
 ]
 
 

@@ -8,6 +8,9 @@ a distinct number and at most `limit` of them reach the password check.
 Keys: 'pair:<identifier>|<ip>' (the tight limit, with exponential back-off: each lock lasts twice the
 last, up to a day) and 'ip:<ip>' (a loose limit, high enough for an office behind one NAT). A stranger
 guessing from elsewhere uses up only their own pair, never the owner's.
+
+Rows are pruned by the scheduler (`prune`, in jobs.JOBS) a day after their window ended: by then the
+back-off it remembers (penalty) has run its longest, and a quiet day forgets it.
 """
 from __future__ import annotations
 
@@ -57,3 +60,13 @@ def succeeded(identifier: str, ip: str) -> None:
     db.session.execute(sa.delete(LoginThrottle).where(t.key == f"pair:{identifier}|{ip}"[:320]))
     db.session.execute(sa.update(LoginThrottle).where(t.key == f"ip:{ip}"[:320], t.attempts > 0)
                        .values(attempts=t.attempts - 1))
+
+
+def prune() -> dict:
+    """Delete the counters whose window ended more than MAX_PENALTY seconds ago, and commit.
+    Returns {"pruned": n} for the scheduler's log."""
+    now = int(utcnow().timestamp())
+    t = LoginThrottle.__table__.c
+    pruned = db.session.execute(sa.delete(LoginThrottle).where(t.reset_at < now - MAX_PENALTY)).rowcount
+    db.session.commit()
+    return {"pruned": pruned}

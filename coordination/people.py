@@ -13,7 +13,7 @@ from models import Person, db
 from models.teams import AFFILIATIONS, ENTERPRISE
 
 from . import audit
-from .errors import Conflict, ValidationError
+from .errors import Conflict, Unprocessable, ValidationError
 from .text import clean_line
 
 MAX_NAME = 120
@@ -24,15 +24,15 @@ def normalise_phone(raw: str, region: str = "VN") -> str:
     """'0912 345 678' -> '+84912345678'. Raises ValidationError for anything not a valid number."""
     text = (raw or "").strip()
     if not text:
-        raise ValidationError(_l("Enter a phone number."), field="phone")
+        raise Unprocessable(_l("Enter a phone number."), field="phone")
     if len(text) > 30:
         raise ValidationError(_l("This phone number is too long."), field="phone")
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
-        raise ValidationError(_l("“%(value)s” is not a phone number.", value=text), field="phone") from None
+        raise Unprocessable(_l("“%(value)s” is not a phone number.", value=text), field="phone") from None
     if not phonenumbers.is_valid_number(number):
-        raise ValidationError(_l("“%(value)s” is not a valid phone number.", value=text), field="phone")
+        raise Unprocessable(_l("“%(value)s” is not a valid phone number.", value=text), field="phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -56,7 +56,7 @@ def normalise_email(raw: Optional[str]) -> Optional[str]:
     try:
         return validate_email(text, check_deliverability=False).normalized.lower()
     except EmailNotValidError:
-        raise ValidationError(_l("“%(value)s” is not an email address.", value=text[:60]), field="email") from None
+        raise Unprocessable(_l("“%(value)s” is not an email address.", value=text[:60]), field="email") from None
 
 
 @dataclass
@@ -85,7 +85,7 @@ def clean_organisation(raw: Optional[str], affiliation: str) -> Optional[str]:
         raise ValidationError(_l("The organisation name is too long (at most %(n)d characters).", n=MAX_ORG),
                               field="organisation")
     if affiliation == ENTERPRISE and not org:
-        raise ValidationError(_l("Name the enterprise (e.g. Viettel, VNPT, MobiFone, FPT)."), field="organisation")
+        raise Unprocessable(_l("Name the enterprise (e.g. Viettel, VNPT, MobiFone, FPT)."), field="organisation")
     return org
 
 

@@ -101,7 +101,7 @@ def team_tasks(team_id: int, include_finished: bool = False, limit: int = 100) -
     return [BoardRow(t, name, assignee) for t, name, assignee in rows]
 
 
-def my_tasks(person_id: int, limit: int = 100) -> list[BoardRow]:
+def my_tasks(person_id: int, limit: int = 100, offset: int = 0) -> list[BoardRow]:
     """Active tasks handed to me, then my teams' tasks nobody has taken yet."""
     my_teams = sa.select(Membership.team_id).where(Membership.person_id == person_id, Membership.end_date.is_(None))
     where = [Task.status.in_(ACTIVE_STATUSES),
@@ -109,7 +109,7 @@ def my_tasks(person_id: int, limit: int = 100) -> list[BoardRow]:
                     sa.and_(Task.assignee_person_id.is_(None), Task.team_id.in_(my_teams)))]
     rows = db.session.execute(_board_query(where).order_by(
         (Task.assignee_person_id == person_id).desc(), *BOARD_ORDER)
-        .limit(limit)).all()
+        .limit(limit).offset(offset)).all()
     return [BoardRow(t, name, assignee) for t, name, assignee in rows]
 
 

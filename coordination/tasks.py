@@ -16,7 +16,7 @@ from models.tasks import BLOCKED, CANCELLED, DONE, IN_PROGRESS, KINDS, OPEN, PRI
 
 from . import audit
 from .clock import local_today, utcnow
-from .errors import Conflict, ValidationError
+from .errors import Conflict, Unprocessable, ValidationError
 from .text import clean_line
 
 MAX_TARGET = 10_000_000
@@ -59,7 +59,7 @@ def clean_spec(spec: TaskSpec, today: Optional[date] = None) -> dict:
     if spec.priority not in PRIORITIES:
         raise ValidationError(_l("Choose a priority from the list."), field="priority")
     if spec.due_date is not None and spec.due_date < (today or local_today()):
-        raise ValidationError(_l("The due date is in the past."), field="due_date")
+        raise Unprocessable(_l("The due date is in the past."), field="due_date")
     target = spec.target_count
     if target is not None and (isinstance(target, bool) or not isinstance(target, int)):
         raise ValidationError(_l("The target must be a whole number."), field="target_count")
@@ -92,8 +92,8 @@ def change_status(task: Task, to_status: str, user_id: Optional[int], person_id:
     if to_status == CANCELLED:
         raise ValidationError(_l("Use cancel to cancel a task."), field="status")
     if to_status not in TRANSITIONS.get(from_status, set()):
-        raise ValidationError(_l("A task cannot go from “%(a)s” to “%(b)s”.", a=status_label(from_status),
-                                 b=status_label(to_status)), field="status")
+        raise Conflict(_l("A task cannot go from “%(a)s” to “%(b)s”.", a=status_label(from_status),
+                          b=status_label(to_status)), field="status")  # the task's state, not the request
     reason = clean_line(reason, "blocked_reason", _l("Reason")) or None
     if to_status == BLOCKED and not reason:
         raise ValidationError(_l("Say why the task is blocked."), field="blocked_reason")
@@ -116,7 +116,7 @@ def change_status(task: Task, to_status: str, user_id: Optional[int], person_id:
 
 def cancel(task: Task, user_id: Optional[int], person_id: Optional[int], reason: Optional[str] = None) -> Task:
     if task.status in (DONE, CANCELLED):
-        raise ValidationError(_l("A finished task cannot be cancelled."), field="status")
+        raise Conflict(_l("A finished task cannot be cancelled."), field="status")
     from_status = task.status
     task.status, task.updated_at = CANCELLED, utcnow()
     _log(task, user_id, person_id, from_status=from_status, to_status=CANCELLED, note=_clean_note(reason))
@@ -153,7 +153,7 @@ def report_progress(task: Task, delta: int, user_id: Optional[int], person_id: O
         if stored is not None:
             raise Conflict(_l("This client_uuid belongs to another report."), field="client_uuid")
     if task.status not in (OPEN, IN_PROGRESS):
-        raise ValidationError(_l("Progress can only be reported on an open or ongoing task."), field="delta")
+        raise Conflict(_l("Progress can only be reported on an open or ongoing task."), field="delta")
     if task.status == OPEN:
         change_status(task, IN_PROGRESS, user_id, person_id)
     done = db.session.execute(
@@ -176,7 +176,7 @@ def assign_person(task: Task, person: Optional[Person], user_id: Optional[int], 
             Membership.team_id == task.team_id, Membership.person_id == person.id,
             Membership.end_date.is_(None)).limit(1))
         if not is_member:
-            raise ValidationError(_l("This person is not an active member of this team."), field="assignee")
+            raise Conflict(_l("This person is not an active member of this team."), field="assignee")
     before = task.assignee_person_id
     task.assignee_person_id = person.id if person else None
     task.updated_at = utcnow()

@@ -15,7 +15,7 @@ from models.teams import (COMMUNE, LEAD, LEADING_ROLES, MEMBER, NATIONAL, PROVIN
                           ROLES, VILLAGE)
 
 from . import audit
-from .errors import Conflict, NotFound, ValidationError
+from .errors import Conflict, NotFound, Unprocessable, ValidationError
 from .text import clean_line
 from .clock import local_today, utcnow
 
@@ -134,8 +134,10 @@ def active_holder(team_id: int, role: str) -> Optional[Membership]:
 def add_member(team: Team, person: Person, role: str = MEMBER, start: Optional[date] = None,
                actor_id: Optional[int] = None) -> Membership:
     """Give `person` a role in `team`. Leading roles have one active holder each."""
-    if role not in ROLES or role not in ROLES_BY_LEVEL[team.level]:
+    if role not in ROLES:
         raise ValidationError(_l("This role does not exist in this kind of team."), field="role")
+    if role not in ROLES_BY_LEVEL[team.level]:  # a real role, of another level of team
+        raise Unprocessable(_l("This role does not exist in this kind of team."), field="role")
     existing = db.session.scalar(sa.select(Membership).where(
         Membership.team_id == team.id, Membership.person_id == person.id, Membership.end_date.is_(None)))
     if existing and existing.role == role:

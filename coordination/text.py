@@ -25,8 +25,8 @@ def fold(text: str) -> str:
 
 # Characters nobody types into a name on purpose: they hide text, reorder it on screen (an RTL override
 # makes "Nguyễn" look like something else in every list), or break the database (NUL, lone surrogates).
-_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-_INVISIBLE = frozenset("\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u2060\u2061\u2062\u2063"
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+INVISIBLE = frozenset("\u00ad\u034f\u115f\u1160\u17b4\u17b5\u180e\u200b\u200c\u200d\u2060\u2061\u2062\u2063"
                        "\u2064\u3164\ufeff\uffa0")
 
 
@@ -34,7 +34,7 @@ def unsafe_character(text: str) -> str | None:
     """Why `text` cannot be stored as typed, or None: a control character (NUL included), a lone
     surrogate, or a bidirectional override/embedding/isolate."""
     for ch in text:
-        if ch in _BIDI_CONTROLS:
+        if ch in BIDI_CONTROLS:
             return "bidi"
         category = unicodedata.category(ch)
         if category == "Cs":
@@ -54,5 +54,5 @@ def clean_line(raw: str | None, field: str, label) -> str:
     if unsafe_character(text):
         raise ValidationError(_l("%(field)s contains a control or text-direction character; type it again "
                                  "without copying from elsewhere.", field=label), field=field)
-    text = "".join(ch for ch in text if ch not in _INVISIBLE)
+    text = "".join(ch for ch in text if ch not in INVISIBLE)
     return unicodedata.normalize("NFC", " ".join(text.split()))

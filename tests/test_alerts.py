@@ -37,11 +37,11 @@ def test_escalation_stops_when_the_primary_shows_up_or_someone_acknowledges():
     assert alerts.escalation_step(T, T + timedelta(hours=8), later, False, True) == 0
 
 
-def test_the_scheduler_ticks_every_15_seconds_and_sweeps_kept_receipts_every_minute():
-    from coordination import receipts
+def test_the_scheduler_ticks_every_15_seconds_sweeps_receipts_every_minute_and_prunes_login_counters_hourly():
+    from coordination import login_throttle, receipts
 
-    assert [(j["func"] if j["func"] is receipts.sweep else type(j["func"]), j["seconds"]) for j in JOBS] == [
-        (alerts.Ticker, 15), (receipts.sweep, 60)]
+    assert [(type(j["func"]) if j["id"] == "duty-alerts" else j["func"], j["seconds"]) for j in JOBS] == [
+        (alerts.Ticker, 15), (receipts.sweep, 60), (login_throttle.prune, 3600)]
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from werkzeug.security import check_password_hash
 
 from coordination import accounts, assignment, member_import, permissions, tasks, teams
 from coordination.permissions import scope_for_person
-from models import AuditEvent, Invitation, Membership, Person, Task, User, db
+from models import AuditEvent, Invitation, Membership, Message, Person, Task, User, db
 from models.teams import MEMBER
 from tests.factories import HANOI, PASSWORD, communes_of, make_person
 
@@ -139,6 +139,31 @@ def test_invitation_refused_for_an_account_with_a_password(world, client, auth):
     assert response.status_code == 302  # back to the page with "reset it instead"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Invitation).where(
         Invitation.user_id == user.id)) == 1
+
+
+def test_a_reset_says_reset_on_the_page_in_the_sms_and_behind_the_link(world, client, auth):
+    auth.as_user(world.commune_lead)
+    html = client.post(f"/people/{world.volunteer.person_id}/reset-password").get_data(as_text=True)
+    assert "Đặt lại mật khẩu cho" in html and "Lời mời" not in html.split("<h1>")[1].split("</h1>")[0]
+    assert "dat%20lai%20mat%20khau" in html  # the sms: link's prefilled body
+    message = db.session.scalar(sa.select(Message).where(Message.person_id == world.volunteer.person_id,
+                                                         Message.purpose == "invitation"))
+    assert message.body.startswith("To cong nghe cong dong: dat lai mat khau tai ")
+    raw = html.split("/invite/")[1].split('"')[0].strip()
+    client.post("/logout")
+    landing = client.get(f"/invite/{raw}").get_data(as_text=True)
+    assert "<h1>Đặt lại mật khẩu</h1>" in landing and "mật khẩu mới" in landing and "Chào mừng" not in landing
+
+
+def test_an_invitation_still_says_set_your_password(world, client, auth):
+    auth.as_user(world.commune_lead)
+    person = make_person(full_name="Người Mới")
+    teams.add_member(world.commune_team, person, MEMBER)
+    db.session.commit()
+    html = client.post(f"/people/{person.id}/invite").get_data(as_text=True)
+    assert "Lời mời cho Người Mới" in html and "dat%20mat%20khau" in html and "lai" not in html.split("body=")[1][:40]
+    message = db.session.scalar(sa.select(Message).where(Message.person_id == person.id))
+    assert message.body.startswith("To cong nghe cong dong: dat mat khau tai ")
 
 
 def test_reset_is_explicit_and_sets_the_password_through_the_link(world, client, auth):

@@ -171,6 +171,29 @@ def test_lock_doubles_each_time(world, client, auth):
     assert auth.login("0987654321", PASSWORD).status_code == 302
 
 
+def test_the_scheduler_prunes_login_counters_a_day_after_their_window(world, client, auth):
+    from coordination import clock, login_throttle
+    from coordination.jobs import JOBS
+    from models import LoginThrottle
+
+    start = clock.utcnow()
+    clock.set_now(start)
+    for _ in range(3):
+        auth.login("0987654321", "wrong")
+    clock.set_now(start + timedelta(hours=20))
+    client.post("/login", data={"identifier": "nobody@example.vn", "password": "x"},
+                environ_base={"REMOTE_ADDR": "198.51.100.7"})  # a later stranger, from elsewhere
+    job = next(j for j in JOBS if j["id"] == "prune-login-throttles")
+    assert job["func"] is login_throttle.prune and job["seconds"] == 3600
+
+    clock.set_now(start + timedelta(hours=24, minutes=14))  # the first window ended 23 h 59 min ago
+    assert login_throttle.prune() == {"pruned": 0}
+    clock.set_now(start + timedelta(hours=24, minutes=16))
+    assert login_throttle.prune() == {"pruned": 2}  # the pair and the IP of the first attempts
+    keys = db.session.scalars(sa.select(LoginThrottle.key)).all()
+    assert sorted(keys) == ["ip:198.51.100.7", "pair:nobody@example.vn|198.51.100.7"]
+
+
 def test_parallel_wrong_passwords_check_at_most_the_limit(world, live_server, ctx):
     def attempt():
         return requests.post(f"{live_server}/login", data={"identifier": "0987654321", "password": "wrong"},

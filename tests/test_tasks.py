@@ -45,7 +45,7 @@ def test_due_today_in_vietnam_is_allowed(ctx):
 
 def test_workflow_transitions(world):
     task = _task(world)
-    with pytest.raises(ValidationError):
+    with pytest.raises(Conflict):  # the task's state refuses it (409 in the API), not the request
         tasks.change_status(task, "done", world.volunteer.id, None)  # open -> done skips the work
     with pytest.raises(ValidationError) as err:
         tasks.change_status(task, "blocked", world.volunteer.id, None)
@@ -58,7 +58,7 @@ def test_workflow_transitions(world):
     assert task.completed_at is not None
     tasks.change_status(task, "in_progress", world.commune_lead.id, None)  # reopen
     tasks.cancel(task, world.lead_a.id, None, "Trùng việc")
-    with pytest.raises(ValidationError):
+    with pytest.raises(Conflict):
         tasks.change_status(task, "in_progress", world.lead_a.id, None)
     db.session.commit()
     statuses = db.session.scalars(sa.select(TaskUpdate.to_status).where(TaskUpdate.task_id == task.id)
@@ -122,14 +122,14 @@ def test_concurrent_progress_reports_never_overwrite_each_other(world):
 def test_no_progress_on_blocked_or_finished_tasks(world):
     task = _task(world)
     tasks.change_status(task, "blocked", None, None, reason="Chờ dữ liệu")
-    with pytest.raises(ValidationError):
+    with pytest.raises(Conflict):
         tasks.report_progress(task, 1, None, None)
 
 
 def test_hand_a_task_only_to_a_member_of_its_team(world):
     task = _task(world)
     outsider = make_person(full_name="Người Ngoài")
-    with pytest.raises(ValidationError):
+    with pytest.raises(Conflict):
         tasks.assign_person(task, outsider, world.commune_lead.id, None)
     tasks.assign_person(task, world.volunteer.person, world.commune_lead.id, None)
     assert task.assignee_person_id == world.volunteer.person_id
@@ -159,7 +159,7 @@ def test_bulk_assignment_to_every_commune_team_of_the_province(world):
     # Skipping teams that already have an open task of this kind leaves nobody.
     again = assignment.preview(assignment.Targeting(HANOI, skip_with_open_task=True), SPEC["kind"])
     assert (again.count, again.already_open) == (0, 4)
-    with pytest.raises(ValidationError):
+    with pytest.raises(Conflict):  # nobody left to receive it: the stored teams, not the request
         assignment.assign(tasks.TaskSpec(**SPEC), assignment.Targeting(HANOI, skip_with_open_task=True), None)
 
 

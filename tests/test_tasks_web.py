@@ -189,13 +189,13 @@ def test_api_create_dry_run_then_create_and_bad_jumps(world, client, auth):
     assert created.status_code == 201 and created.get_json()["created"] == 1
     task_id = client.get(f"/api/v1/tasks?province={HANOI}").get_json()["items"][0]["id"]
     jump = client.patch(f"/api/v1/tasks/{task_id}", json={"status": "done"})
-    assert jump.status_code == 400 and jump.get_json()["field"] == "status"
+    assert jump.status_code == 409 and jump.get_json()["field"] == "status"  # the task's state refuses it
     negative = client.post(f"/api/v1/tasks/{task_id}/progress", json={"delta": -2})
     assert negative.status_code == 400 and negative.get_json()["field"] == "delta"
     other = client.post("/api/v1/tasks", json=dict(body, province_code=HCM))
     assert other.status_code == 404
     past = client.post("/api/v1/tasks", json=dict(body, due_date="2020-01-01"))
-    assert past.status_code == 400 and past.get_json()["field"] == "due_date"
+    assert past.status_code == 422 and past.get_json()["field"] == "due_date"  # a date, but a past one
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Task)) == 1
 
 

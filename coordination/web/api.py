@@ -9,15 +9,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from models import AdminUnit, Membership, Person, Team, db
+from models.teams import TEAM_LEVELS
 from models.geography import COMMUNE as COMMUNE_UNIT
+from models.geography import PROVINCE as PROVINCE_UNIT
 
 from .. import overview, permissions, teams
 from ..auth import current_scope
-from ..errors import DomainError, ValidationError
+from ..errors import DomainError, NotFound, ValidationError
 from ..people import PersonInput, create_person, update_person
 from ..search import search_communes
 from . import serializers as ser
-from .json_input import flag, json_body, page_of, paging, text, whole
+from .json_input import flag, json_body, page_of, paging, query_choice, text, whole
 from .openapi import openapi_document
 from .people import people_query, refused_over
 
@@ -93,10 +95,10 @@ def me():
 @bp.get("/api/v1/admin-units")
 def admin_units():
     page, per_page = paging()
+    level = query_choice("level", (PROVINCE_UNIT, COMMUNE_UNIT), COMMUNE_UNIT)  # checked with q too
     q = (request.args.get("q") or "").strip()
     if q:
         return jsonify(page_of([m for m in search_communes(q, limit=per_page + 1)], 1, per_page, ser.unit_match))
-    level = request.args.get("level", COMMUNE_UNIT)
     query = sa.select(AdminUnit).where(AdminUnit.level == level)
     if request.args.get("province"):
         query = query.where(AdminUnit.province_code == request.args["province"])
@@ -119,8 +121,9 @@ def list_teams():
     query = sa.select(Team).where(permissions.visible_teams_clause(scope))
     if request.args.get("province"):
         query = query.where(Team.province_code == request.args["province"])
-    if request.args.get("level"):
-        query = query.where(Team.level == request.args["level"])
+    level = query_choice("level", TEAM_LEVELS)
+    if level:
+        query = query.where(Team.level == level)
     rows = db.session.scalars(query.order_by(Team.province_code, Team.level, Team.name, Team.id)
                               .limit(per_page + 1).offset((page - 1) * per_page)).all()
     counts = overview.member_counts(t.id for t in rows[:per_page])
@@ -184,7 +187,7 @@ def add_member(team_id: int):
     if person_id is not None:
         person = db.session.get(Person, person_id)
         if person is None or not permissions.can_view_person(current_scope(), person):
-            raise ValidationError(_("Unknown person."), field="person_id")
+            raise NotFound(_("Unknown person."), field="person_id")  # unknown or outside scope: alike
     else:
         person = create_person(_person_input(data), actor_id=current_user.id)
     membership = teams.add_member(team, person, role, actor_id=current_user.id)

@@ -14,7 +14,7 @@ from models import Membership, Team, db
 from .. import checkins, duty, permissions
 from ..auth import current_scope
 from ..clock import local_now, local_to_utc, local_today, to_local
-from ..errors import ValidationError
+from ..errors import Unprocessable, ValidationError
 from .api import bp, not_signed_in
 from .json_input import json_body, query_int
 
@@ -90,7 +90,7 @@ WINDOW = timedelta(days=3653)  # dates more than ten years from today name no sh
 
 def _local_day(key: str, default: date) -> date:
     raw = request.args.get(key)
-    if not raw:
+    if raw is None:
         return default
     try:
         day = date.fromisoformat(raw)
@@ -98,7 +98,7 @@ def _local_day(key: str, default: date) -> date:
         raise ValidationError(_("Use a date like 2026-12-31."), field=key) from None
     today = local_today()
     if not today - WINDOW <= day <= today + WINDOW:
-        raise ValidationError(_("Choose a date within ten years of today."), field=key)
+        raise Unprocessable(_("Choose a date within ten years of today."), field=key)
     return day
 
 
@@ -107,9 +107,9 @@ def _local_days(default_first: date, default_last) -> tuple[date, date]:
     first = _local_day("from", default_first)
     last = _local_day("to", default_last(first))
     if last < first:
-        raise ValidationError(_("The last day is before the first day."), field="to")
+        raise Unprocessable(_("The last day is before the first day."), field="to")
     if (last - first).days >= MAX_RANGE_DAYS:
-        raise ValidationError(_("At most %(n)d days at a time.", n=MAX_RANGE_DAYS), field="to")
+        raise Unprocessable(_("At most %(n)d days at a time.", n=MAX_RANGE_DAYS), field="to")
     return first, last
 
 

@@ -15,11 +15,11 @@ from models.tasks import KINDS, STATUSES
 from .. import assignment, device, permissions, task_board, tasks
 from ..clock import utcnow
 from ..auth import current_scope
-from ..errors import ValidationError
+from ..errors import NotFound, ValidationError
 from . import serializers as ser
 from .api import bp
-from .helpers import refuse_unless, small_int
-from .json_input import flag, json_body, paging, text, whole
+from .helpers import refuse_unless
+from .json_input import flag, json_body, paging, query_choice, query_int, text, whole
 
 
 def _date(data: dict, key: str) -> date | None:
@@ -43,21 +43,18 @@ def _visible_task(task_id: int) -> Task:
 def list_tasks():
     """A province's board (province=…), or my tasks (mine=1)."""
     page, per_page = paging()
-    if request.args.get("mine") == "1":
-        rows = task_board.my_tasks(current_user.person_id, limit=per_page)
-        return jsonify({"items": [ser.task(r.task, r.commune_name) for r in rows], "page": 1,
-                        "per_page": per_page, "has_next": False})
+    mine = query_choice("mine", ("0", "1")) == "1"
+    status = query_choice("status", STATUSES + ("active",))
+    kind = query_choice("kind", KINDS)
+    f = task_board.BoardFilter(status=status, kind=kind, team_id=query_int("team"),
+                               overdue=query_choice("overdue", ("0", "1")) == "1")
+    if mine:
+        rows = task_board.my_tasks(current_user.person_id, limit=per_page + 1, offset=(page - 1) * per_page)
+        return jsonify({"items": [ser.task(r.task, r.commune_name) for r in rows[:per_page]], "page": page,
+                        "per_page": per_page, "has_next": len(rows) > per_page})
     province = request.args.get("province", "")
     if not permissions.can_view_province(current_scope(), province):
         abort(404)
-    status, kind = request.args.get("status"), request.args.get("kind")
-    if status and status not in STATUSES + ("active",):
-        raise ValidationError(_("Unknown status."), field="status")
-    if kind and kind not in KINDS:
-        raise ValidationError(_("Unknown kind of task."), field="kind")
-    team = request.args.get("team", "")
-    f = task_board.BoardFilter(status=status, kind=kind, team_id=small_int(team),
-                               overdue=request.args.get("overdue") == "1")
     rows, total = task_board.province_board(province, f, page, per_page)
     return jsonify({"items": [ser.task(r.task, r.commune_name) for r in rows], "page": page,
                     "per_page": per_page, "total": total, "has_next": page * per_page < total})
@@ -69,8 +66,8 @@ def create_tasks():
     data = json_body()
     scope = current_scope()
     province = text(data, "province_code", max_len=8)
-    if province is None and not permissions.can_create_national_tasks(scope):
-        raise ValidationError(_("This field is required."), field="province_code")
+    if province is None and not permissions.can_create_national_tasks(scope):  # the nation is outside their scope
+        raise NotFound(_("Name a province: only the ministry assigns tasks nationwide."), field="province_code")
     if province is not None and not permissions.can_create_tasks(scope, province):
         abort(404)
     codes = data.get("commune_codes") or []
@@ -118,7 +115,7 @@ def update_task(task_id: int):
         person_id = whole(data, "assignee_person_id")
         person = db.session.get(Person, person_id) if person_id is not None else None
         if person_id is not None and person is None:
-            raise ValidationError(_("Unknown person."), field="assignee_person_id")
+            raise NotFound(_("Unknown person."), field="assignee_person_id")
         tasks.assign_person(task, person, current_user.id, current_user.person_id)
     if status == "cancelled":
         if not permissions.can_cancel_task(scope, task, current_user.id):

@@ -73,6 +73,7 @@ def invitation(token: str):
         invite = accounts.find_invitation(token)
     except DomainError as err:
         return render_template("error.html", status=404, message=str(err)), 404
+    reset = invite.purpose == accounts.RESET
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
@@ -82,9 +83,9 @@ def invitation(token: str):
             form_error(form, err, "password")
         else:
             login_user(user)
-            flash(_("Your password is set. Welcome!"), "success")
+            flash(_("Your new password is set.") if reset else _("Your password is set. Welcome!"), "success")
             return redirect(url_for("main.home"))
-    return render_template("invitation.html", form=form, person=invite.user.person)
+    return render_template("invitation.html", form=form, person=invite.user.person, reset=reset)
 
 
 @bp.post("/lang/<code>")

@@ -1,13 +1,15 @@
 """Reading JSON request bodies and query strings for the API: typed, bounded, errors name the field."""
 from __future__ import annotations
 
+import re
+
 from flask import request
 from flask_babel import gettext as _
 
 from ..errors import ValidationError
 from ..text import unsafe_character
 from .converters import MAX_ID
-from .helpers import MAX_PAGE, small_int
+from .helpers import MAX_PAGE
 
 MAX_PER_PAGE = 200
 
@@ -61,6 +63,8 @@ def whole(data: dict, key: str, required: bool = False) -> int | None:
         if required:
             raise ValidationError(_("This field is required."), field=key)
         return None
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_ID:
+        value = int(value)  # JSON Schema (and JavaScript) count 378.0 as an integer
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError(_("Must be a whole number."), field=key)
     if abs(value) > MAX_ID:
@@ -75,20 +79,33 @@ def flag(data: dict, key: str, default: bool) -> bool:
     return value
 
 
+_WHOLE = re.compile(r"[+-]?[0-9]{1,19}")  # ASCII only: re's [0-9] is not \d, so '٣' and '²' fail
+
+
 def query_int(key: str, default: int | None = None, low: int = 1, high: int = MAX_ID) -> int | None:
-    """The one reader of an integer in the API's query string: absent -> default; not a whole number,
-    or outside low..high -> 400 naming the parameter (never an overflow deeper down)."""
+    """The one reader of an integer in the API's query string: absent -> default; anything but an
+    optional sign and ASCII digits ('', '--5', ' 5', '5.0', '٣'), or outside low..high -> 400 naming the
+    parameter (never an overflow deeper down)."""
     raw = request.args.get(key)
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    value = small_int(raw.lstrip("-")) if raw.startswith("-") else small_int(raw)
-    if value is None:
+    if not _WHOLE.fullmatch(raw):
         raise ValidationError(_("Must be a whole number."), field=key)
-    if raw.startswith("-"):
-        value = -value
+    value = int(raw)
     if not low <= value <= high:
         raise ValidationError(_("Must be between %(low)d and %(high)d.", low=low, high=high), field=key)
     return value
+
+
+def query_choice(key: str, choices, default: str | None = None) -> str | None:
+    """A query parameter that takes one of a few words: absent -> default; anything else (empty too) ->
+    400 naming the parameter."""
+    raw = request.args.get(key)
+    if raw is None:
+        return default
+    if raw not in choices:
+        raise ValidationError(_("Must be one of: %(values)s.", values=", ".join(choices)), field=key)
+    return raw
 
 
 def paging() -> tuple[int, int]:

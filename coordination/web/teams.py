@@ -173,9 +173,10 @@ def _send_link(person_id: int, purpose: str):
     link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("auth.invitation", token=raw)
     province = db.session.scalar(sa.select(Team.province_code).join(Membership).where(
         Membership.person_id == person.id, Membership.end_date.is_(None), Team.province_code.is_not(None)).limit(1))
+    what = "dat lai mat khau" if purpose == accounts.RESET else "dat mat khau"  # SMS text is unaccented
     if person.sms_capable:  # a fixed line never gets an SMS queued to fail: the lead passes the link on
-        outbox.enqueue(person, f"To cong nghe cong dong: dat mat khau tai {link}", "invitation",
+        outbox.enqueue(person, f"To cong nghe cong dong: {what} tai {link}", "invitation",
                        dedupe_key=f"invitation/{invitation.id}", province_code=province)
     db.session.commit()
-    return render_template("invited.html", person=person, link=link,
+    return render_template("invited.html", person=person, link=link, reset=purpose == accounts.RESET,
                            hours=current_app.config["INVITATION_TTL_HOURS"])
