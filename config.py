@@ -56,6 +56,8 @@ class Config:
     TWILIO_FROM = os.environ.get("TWILIO_FROM")
     TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID")
     TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE")
+    # A dispatcher's claim on a row it has not started sending: after this, another may take it.
+    OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "60"))
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = TZ_DISPLAY
     LANGUAGES = ("vi", "en")

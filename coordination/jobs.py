@@ -8,7 +8,7 @@ from typing import Callable, Optional
 import sqlalchemy as sa
 from flask import Flask
 
-from . import alerts
+from . import alerts, receipts
 
 log = logging.getLogger(__name__)
 # What a database that is down or restarting raises (refused connection, terminated session).
@@ -16,6 +16,7 @@ DATABASE_DOWN = (sa.exc.OperationalError, sa.exc.InterfaceError)
 
 JOBS = [
     {"id": "duty-alerts", "func": alerts.Ticker(), "seconds": 15},  # reminders, escalation, handoffs, stale
+    {"id": "early-receipts", "func": receipts.sweep, "seconds": 60},  # kept SMS receipts: apply, forget old
 ]
 
 

@@ -1,8 +1,11 @@
-"""The outbox: queue an SMS as a row, send due rows with retries, follow Twilio's status callbacks.
+"""The outbox: queue an SMS as a row, send due rows with retries; Twilio's status callbacks are
+applied by receipts.py (also those that arrive before the SID is written).
 
 Nothing is silently lost: a row is delivered, retried with exponential backoff, or visibly failed
 (or "not sent: SMS not configured"). Several dispatchers may run at once on PostgreSQL:
-`FOR UPDATE SKIP LOCKED` hands each row to one of them."""
+`FOR UPDATE SKIP LOCKED` hands each row to one of them. A claim is a short lease
+(OUTBOX_LEASE_SECONDS): a row claimed by a dispatcher that died goes back to the queue when it
+ends; a row it had in flight fails visibly ("outcome unknown") and is never sent twice."""
 from __future__ import annotations
 
 import functools
@@ -11,19 +14,24 @@ from datetime import datetime, timedelta
 from typing import NamedTuple, Optional
 
 import sqlalchemy as sa
+from flask import current_app
 
 from models import Message, Person, db
 from models.driver import DriverStatements, autocommit_statements
-from models.messages import (DELIVERED, FAILED, FINAL, NOT_SENT, QUEUED, SENDING, SENT, UNDELIVERED)
+from models.messages import FAILED, NOT_SENT, QUEUED, SENDING, SENT, UNDELIVERED
 
-from .sms import NotConfigured, SendError, for_recipient
+from . import receipts
 from .clock import utcnow
+from .sms import REQUEST_TIMEOUT, NotConfigured, SendError, for_recipient
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(minutes=30)
-STALE_SENDING = timedelta(minutes=15)  # longer than a batch of 50 at a 10 s timeout each
+# A request to Twilio lasts at most its connect and read timeouts: a row in flight longer than
+# that (plus a margin) was left by a dispatcher that died during the request.
+IN_FLIGHT_LIMIT = timedelta(seconds=2 * REQUEST_TIMEOUT + 10)
+OUTCOME_UNKNOWN = "outcome unknown: the dispatcher stopped during the request; check before resending"
 
 
 def backoff(attempts: int) -> timedelta:
@@ -56,21 +64,29 @@ class Claimed(NamedTuple):
     status: str = SENDING
 
 
+def lease() -> timedelta:
+    """How long a claim holds a row that is not yet in flight (OUTBOX_LEASE_SECONDS, default 60)."""
+    return timedelta(seconds=float(current_app.config.get("OUTBOX_LEASE_SECONDS", 60)))
+
+
 def claim_due(limit: int = 50, now: Optional[datetime] = None) -> list[Claimed]:
-    """Take up to `limit` due rows for this dispatcher (status -> sending) and commit the claim."""
+    """Take up to `limit` due rows for this dispatcher (status -> sending) and commit the claim.
+    A claim is a lease that starts at `updated_at` (also the claim's token, see _statements)."""
     now = now or utcnow()
     # Statuses are written into the SQL (not bound): only then can PostgreSQL use the partial
     # indexes on status in the generic plans of these prepared statements.
     queued, sending = (sa.literal(status, literal_execute=True) for status in (QUEUED, SENDING))
-    stale = sa.and_(Message.status == sending, Message.updated_at < now - STALE_SENDING)
-    # Rows a dead dispatcher left: in flight -> may have reached Twilio: fail visibly, never resend;
-    # merely claimed -> back to the queue.
-    db.session.execute(sa.update(Message).where(stale, Message.in_flight_since.is_not(None)).values(
-        status=FAILED, in_flight_since=None, updated_at=now,
-        error_message="outcome unknown: the dispatcher stopped during the request; check before resending")
+    # Rows a dead (or stalled) dispatcher left. In flight past any request's timeout: it may have
+    # reached Twilio: fail visibly, never resend (in flight never moves updated_at, so the index
+    # on it narrows the search). Merely claimed and the lease is over: back to the queue.
+    unknown = sa.and_(Message.status == sending, Message.updated_at < now - IN_FLIGHT_LIMIT,
+                      Message.in_flight_since < now - IN_FLIGHT_LIMIT)
+    db.session.execute(sa.update(Message).where(unknown).values(
+        status=FAILED, in_flight_since=None, updated_at=now, error_message=OUTCOME_UNKNOWN)
         .execution_options(synchronize_session=False))
-    db.session.execute(sa.update(Message).where(stale, Message.in_flight_since.is_(None)).values(
-        status=QUEUED, updated_at=now).execution_options(synchronize_session=False))
+    expired = sa.and_(Message.status == sending, Message.updated_at < now - lease(), Message.in_flight_since.is_(None))
+    db.session.execute(sa.update(Message).where(expired).values(status=QUEUED, updated_at=now)
+                       .execution_options(synchronize_session=False))
     due = sa.and_(Message.status == queued, Message.next_attempt_at <= now)
     # One UPDATE claims the rows: on PostgreSQL the pick skips rows another dispatcher has locked;
     # on SQLite the statement holds the database's write lock. Either way no row is handed to two
@@ -96,21 +112,29 @@ def _p(name: str):
     return sa.bindparam(name, type_=types.get(name, Message.updated_at.type))
 
 
+# The previous message's outcome (its SID, once Twilio accepted it).
+OUTCOME = sa.update(Message).where(Message.id == _p("o_mid")).values(
+    status=_p("o_status"), provider_sid=sa.func.coalesce(_p("o_sid"), Message.provider_sid),
+    sent_at=sa.func.coalesce(_p("o_sent_at"), Message.sent_at),
+    next_attempt_at=sa.func.coalesce(_p("o_next_at"), Message.next_attempt_at),
+    error_code=_p("o_code"), error_message=_p("o_text"), in_flight_since=None, updated_at=_p("o_at"))
+# This message's "in flight" mark, if it is still ours: still sending, and claimed by this claim
+# (updated_at is the claim's token: a lease that expired and was claimed again has a newer one).
+IN_FLIGHT = (sa.update(Message).where(Message.id == _p("f_mid"), Message.status == SENDING,
+                                      Message.updated_at == _p("f_claimed_at"), Message.in_flight_since.is_(None))
+             .values(in_flight_since=_p("f_at"), attempts=Message.attempts + 1).returning(Message.attempts))
+
+
 @functools.cache
-def _statements(dialect: str):
-    """Built once: the previous message's outcome, this message's "in flight" mark (still ours?
-    counts the attempt), and — on PostgreSQL — both in one statement, the outcome riding along as a
-    data-modifying CTE, so each message costs one round trip and one WAL flush."""
-    outcome = sa.update(Message).where(Message.id == _p("o_mid")).values(
-        status=_p("o_status"), provider_sid=sa.func.coalesce(_p("o_sid"), Message.provider_sid),
-        sent_at=sa.func.coalesce(_p("o_sent_at"), Message.sent_at),
-        next_attempt_at=sa.func.coalesce(_p("o_next_at"), Message.next_attempt_at),
-        error_code=_p("o_code"), error_message=_p("o_text"), in_flight_since=None, updated_at=_p("o_at"))
-    in_flight = (sa.update(Message).where(Message.id == _p("f_mid"), Message.status == SENDING,
-                                          Message.updated_at == _p("f_claimed_at"), Message.in_flight_since.is_(None))
-                 .values(in_flight_since=_p("f_at"), attempts=Message.attempts + 1).returning(Message.attempts))
-    both = in_flight.add_cte(outcome.cte("outcome")) if dialect == "postgresql" else None
-    return outcome, in_flight, both
+def _statement(outcome: bool, apply: bool, in_flight: bool):
+    """PostgreSQL: the parts of one step in one statement (the others ride along as data-modifying
+    CTEs), so each message costs one round trip and one WAL flush: the previous message's outcome,
+    the kept receipts of the SID written by the step before (receipts.apply_early_statement), and
+    this message's "in flight" mark, whose RETURNING answers."""
+    parts = [s for s, present in ((OUTCOME, outcome), (receipts.apply_early_statement(), apply),
+                                  (IN_FLIGHT, in_flight)) if present]
+    main, riders = parts[-1], parts[:-1]
+    return main.add_cte(*(s.cte(f"step{i}") for i, s in enumerate(riders))) if riders else main
 
 
 def _outcome(m: "Claimed", now: datetime, status: str, sid: Optional[str] = None, next_at: Optional[datetime] = None,
@@ -119,29 +143,32 @@ def _outcome(m: "Claimed", now: datetime, status: str, sid: Optional[str] = None
             "o_next_at": next_at, "o_code": code, "o_text": text, "o_at": now}
 
 
-def _step(conn, outcome: Optional[dict], in_flight: Optional[dict]) -> Optional[int]:
-    """Make the previous message's outcome and this one's "in flight" durable together; returns
-    this message's attempt number, or None when it is no longer ours."""
-    outcome_stmt, in_flight_stmt, both = _statements(conn.dialect.name)
+def _step(conn, outcome: Optional[dict], apply_sid: Optional[str], in_flight: Optional[dict]) -> Optional[int]:
+    """Make durable together: the previous message's outcome, the kept receipts of `apply_sid` (an
+    SID already committed) and this message's "in flight" mark; returns this message's attempt
+    number, or None when it is no longer ours."""
     if isinstance(conn, DriverStatements):  # PostgreSQL, autocommit: one statement, one round trip
-        if in_flight is None:
-            conn.rows(outcome_stmt, outcome)
-            return None
-        rows = conn.rows(in_flight_stmt if outcome is None else both, dict(outcome or {}, **in_flight))
-        return rows[0][0] if rows else None
+        params = dict(outcome or {}, **(in_flight or {}))
+        if apply_sid is not None:
+            params.update(a_sid=apply_sid, a_at=utcnow())
+        rows = conn.rows(_statement(outcome is not None, apply_sid is not None, in_flight is not None), params)
+        return rows[0][0] if rows and in_flight is not None else None
     if outcome is not None:
-        conn.execute(outcome_stmt, outcome)
-    attempts = conn.execute(in_flight_stmt, in_flight).scalar() if in_flight is not None else None
+        conn.execute(OUTCOME, outcome)
+    if apply_sid is not None:
+        receipts.apply_early(conn, apply_sid)
+    attempts = conn.execute(IN_FLIGHT, in_flight).scalar() if in_flight is not None else None
     conn.commit()
     return attempts
 
 
 def dispatch_due(gateway_factory, limit: int = 50, now: Optional[datetime] = None) -> dict[str, int]:
     """Send what is due. `gateway_factory()` builds the gateway or raises NotConfigured.
-    One failed recipient never blocks the others. Before each request one commit makes two things
-    durable together: the previous message's outcome and "in flight" for this one (one WAL flush
-    per message instead of two); the last outcome is committed after the loop. On PostgreSQL that
-    is one autocommit statement per message, straight through the driver (models/driver.py)."""
+    One failed recipient never blocks the others. Before each request one commit makes durable
+    together: the previous message's outcome (with its SID), the receipts Twilio sent before the
+    SID before it was written, and "in flight" for this one (one WAL flush per message instead of
+    three); the last outcome and receipts are committed after the loop. On PostgreSQL that is one
+    autocommit statement per message, straight through the driver (models/driver.py)."""
     now = now or utcnow()
     counts = {"sent": 0, "retry": 0, "failed": 0, "not_sent": 0}
     rows = claim_due(limit, now)
@@ -169,20 +196,37 @@ def _not_configured(rows: list["Claimed"], now: datetime) -> None:
     db.session.commit()
 
 
+class _Pending:
+    """What the next statement carries: the last outcome (not yet committed) and the last SID
+    committed (whose early receipts are still to be looked for)."""
+
+    def __init__(self):
+        self.outcome: Optional[dict] = None
+        self.apply_sid: Optional[str] = None
+
+    def step(self, conn, in_flight: Optional[dict]) -> Optional[int]:
+        outcome, self.outcome = self.outcome, None
+        attempts = _step(conn, outcome, self.apply_sid, in_flight)
+        self.apply_sid = outcome["o_sid"] if outcome else None
+        return attempts
+
+
 def _send_each(conn, gateway, rows: list[Claimed], now: datetime, counts: dict) -> None:
-    pending: list[dict] = []  # the previous message's outcome, not yet committed
+    pending = _Pending()
     try:
         for m in rows:
             _send_one(conn, gateway, m, now, counts, pending)
     finally:  # also when something unexpected escapes: a sent message must not stay "in flight"
-        if pending:
-            _step(conn, pending.pop(), None)
+        if pending.outcome is not None:
+            pending.step(conn, None)
+        if pending.apply_sid is not None:  # the last SID is committed: now its early receipts
+            pending.step(conn, None)
 
 
-def _send_one(conn, gateway, m: Claimed, now: datetime, counts: dict, pending: list) -> None:
-    # Still ours? (A dispatcher that took longer than STALE_SENDING may have lost the row.)
-    # Mark it in flight, durably, before the request: see claim_due.
-    attempts = _step(conn, pending.pop() if pending else None, {"f_mid": m.id, "f_claimed_at": now, "f_at": utcnow()})
+def _send_one(conn, gateway, m: Claimed, now: datetime, counts: dict, pending: _Pending) -> None:
+    # Still ours? (Its lease may have ended and another dispatcher claimed it.) Mark it in flight,
+    # durably, before the request: see claim_due.
+    attempts = pending.step(conn, {"f_mid": m.id, "f_claimed_at": now, "f_at": utcnow()})
     if attempts is None:
         return
     try:
@@ -198,29 +242,10 @@ def _send_one(conn, gateway, m: Claimed, now: datetime, counts: dict, pending: l
                 message = f"gave up after {attempts} attempts: {err}"
             counts["failed"] += 1
         log.warning("SMS %s to %s: %s", m.id, m.to_phone, err)
-        pending.append(_outcome(m, now, status, next_at=next_at, code=err.code, text=message[:500]))
+        pending.outcome = _outcome(m, now, status, next_at=next_at, code=err.code, text=message[:500])
         return
-    pending.append(_outcome(m, now, SENT, sid=sid))
+    pending.outcome = _outcome(m, now, SENT, sid=sid)
     counts["sent"] += 1
-
-
-STATUS_ORDER = {QUEUED: 0, SENDING: 1, SENT: 2, UNDELIVERED: 3, FAILED: 3, DELIVERED: 3}
-TWILIO_STATUSES = {"queued": SENT, "accepted": SENT, "sending": SENT, "sent": SENT, "delivered": DELIVERED,
-                   "undelivered": UNDELIVERED, "failed": FAILED, "read": DELIVERED}
-
-
-def apply_status(sid: str, twilio_status: str, error_code: Optional[str] = None) -> Optional[Message]:
-    """A status callback from Twilio. Late or repeated callbacks never move a message backwards."""
-    message = db.session.scalar(sa.select(Message).where(Message.provider_sid == sid))
-    status = TWILIO_STATUSES.get((twilio_status or "").lower())
-    if message is None or status is None:
-        return message
-    if message.status in FINAL or STATUS_ORDER.get(status, 0) <= STATUS_ORDER.get(message.status, 0):
-        return message
-    message.status, message.updated_at = status, utcnow()
-    if error_code:
-        message.error_code = str(error_code)[:20]
-    return message
 
 
 def resend(message: Message, now: Optional[datetime] = None) -> Message:

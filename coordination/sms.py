@@ -38,6 +38,9 @@ def for_recipient(text: str, ascii_only: bool) -> str:
     return unaccent(text) if ascii_only else text
 
 
+REQUEST_TIMEOUT = 10.0  # seconds, for connecting to Twilio and for each read of its answer
+
+
 class SendError(Exception):
     def __init__(self, message: str, code: Optional[str], transient: bool):
         super().__init__(message)
@@ -52,7 +55,7 @@ class TwilioGateway:
     """Sends through the official client; maps its errors to transient or permanent."""
 
     def __init__(self, account_sid: str, auth_token: str, from_: Optional[str], messaging_service_sid: Optional[str],
-                 status_callback: Optional[str], api_base: Optional[str] = None, timeout: float = 10.0):
+                 status_callback: Optional[str], api_base: Optional[str] = None, timeout: float = REQUEST_TIMEOUT):
         from twilio.http.http_client import TwilioHttpClient
         from twilio.rest import Client
 

@@ -3,12 +3,20 @@ benchmarks' and `make run`'s. It checks Basic auth and parameters, records every
 on purpose, and produces signed status callbacks. With `deliver=True` (make run) it posts those
 callbacks itself (sent, then delivered) and shows each phone's inbox at `/` with clickable links.
 
-    .venv/bin/python -m coordination.sms_sandbox PORT [--deliver]"""
+Faults for the tests and the soak: `callback_mode` posts the callbacks (real signed HTTP POSTs to
+the StatusCallback URL the client sent) "immediate" (before the 201 is answered), "delayed"
+(0.2–1 s later), "duplicate" (each twice), "reorder" (delivered before sent) or "chaos" (a random
+one of those per message, seeded by `callback_seed`); `transient_rate` answers that fraction of
+requests with 503 (seeded too). `callback_log` records every callback posted; `wait_callbacks()`
+waits for those still on their way.
+
+    .venv/bin/python -m coordination.sms_sandbox PORT [--deliver] [--callbacks MODE] [--transient RATE] [--seed N]"""
 from __future__ import annotations
 
 import base64
 import html
 import json
+import random
 import re
 import threading
 import time
@@ -25,6 +33,7 @@ from .clock import local_now
 
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "test-auth-token"
+CALLBACK_MODES = ("immediate", "delayed", "duplicate", "reorder")  # "chaos" picks one per message
 
 
 @dataclass
@@ -38,6 +47,21 @@ class FakeTwilio:
     invalid_numbers: set[str] = field(default_factory=set)  # 400, code 21211
     unsubscribed: set[str] = field(default_factory=set)  # 400, code 21610 (replied STOP)
     deliver: bool = False  # post signed status callbacks itself (the sandbox of `make run`)
+    callback_mode: str = "off"  # off, immediate, delayed, duplicate, reorder, chaos (see the module's doc)
+    callback_seed: int = 0  # seeds chaos and transient_rate
+    transient_rate: float = 0.0  # answer this fraction of requests with 503
+    callback_log: list[dict] = field(default_factory=list)  # every callback posted: sid, status, answer
+
+    def __post_init__(self):
+        if self.callback_mode not in CALLBACK_MODES + ("off", "chaos"):
+            raise ValueError(f"callback_mode: one of off, chaos, {', '.join(CALLBACK_MODES)}")
+        self._rng, self._lock, self._reporting = None, threading.Lock(), []
+
+    def _random(self) -> float:
+        with self._lock:  # the server is threaded
+            if self._rng is None:  # seeded at the first draw: the seed may be set after construction
+                self._rng = random.Random(self.callback_seed)
+            return self._rng.random()
 
     def start(self) -> "FakeTwilio":
         self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
@@ -72,6 +96,8 @@ class FakeTwilio:
         elif self.transient_failures > 0:
             self.transient_failures -= 1
             response = self._error(503, 20500, "Service unavailable")
+        elif self.transient_rate and self._random() < self.transient_rate:
+            response = self._error(503, 20500, "Service unavailable")
         else:
             response = self._create(request.form)
         return response(environ, start_response)
@@ -91,9 +117,35 @@ class FakeTwilio:
                    "status_callback": form.get("StatusCallback")}
         message["received"] = local_now().strftime("%H:%M:%S")
         self.sent.append(message)
-        if self.deliver and message["status_callback"]:
-            threading.Thread(target=self._report, args=(message,), daemon=True).start()
+        mode = self.callback_mode if self.callback_mode != "off" else ("sandbox" if self.deliver else "off")
+        if mode != "off" and message["status_callback"]:
+            if mode == "chaos":
+                mode = CALLBACK_MODES[int(self._random() * len(CALLBACK_MODES))]
+            posted = threading.Event()
+            thread = threading.Thread(target=self._report, args=(message, self._plan(mode), posted), daemon=True)
+            self._reporting.append(thread)
+            thread.start()
+            if mode == "immediate":  # the 201 leaves only once the callbacks were answered
+                posted.wait(5)
         return Response(json.dumps(message), status=201, content_type="application/json")
+
+    def _plan(self, mode: str) -> list[tuple[float, str]]:
+        """(seconds to wait, status) of each callback, in the order they are posted."""
+        if mode == "sandbox":
+            return [(0.5, "sent"), (0.5, "delivered")]
+        if mode == "immediate":
+            return [(0, "sent"), (0, "delivered")]
+        if mode == "delayed":
+            return [(0.2 + 0.8 * self._random(), "sent"), (0.1 * self._random(), "delivered")]
+        if mode == "duplicate":
+            return [(0.05 * self._random(), status) for status in ("sent", "sent", "delivered", "delivered")]
+        return [(0.05 * self._random(), "delivered"), (0.05 * self._random(), "sent")]  # reorder
+
+    def wait_callbacks(self, timeout: float = 10.0) -> None:
+        """Wait until every callback planned so far has been posted (or `timeout` passed)."""
+        deadline = time.monotonic() + timeout
+        for thread in list(self._reporting):
+            thread.join(max(deadline - time.monotonic(), 0))
 
     def _signed(self, message: dict, status: str, error_code: str | None = None) -> tuple[str, dict, str]:
         params = {"MessageSid": message["sid"], "MessageStatus": status, "AccountSid": self.account_sid,
@@ -103,20 +155,23 @@ class FakeTwilio:
         url = message["status_callback"]
         return url, params, RequestValidator(self.auth_token).compute_signature(url, params)
 
-    def _report(self, message: dict) -> None:
-        """What Twilio does after accepting a message: status callbacks, signed like Twilio's, a
-        moment later (as Twilio's come; the dispatcher stores the message SID right after the reply)."""
-        for status in ("sent", "delivered"):
-            time.sleep(0.5)
+    def _report(self, message: dict, plan: list[tuple[float, str]], posted: threading.Event) -> None:
+        """What Twilio does after accepting a message: status callbacks, signed like Twilio's."""
+        for delay, status in plan:
+            time.sleep(delay)
             url, params, signature = self._signed(message, status)
             request = urllib.request.Request(url, data=urllib.parse.urlencode(params).encode(),
                                              headers={"X-Twilio-Signature": signature})
             try:
-                urllib.request.urlopen(request, timeout=10).read()
-                message["status"] = status
-            except OSError as exc:  # the app is down: Twilio would retry; the sandbox just says so
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    answer = response.status
+                if status == "delivered" or message["status"] != "delivered":
+                    message["status"] = status
+            except OSError as exc:  # the app is down: Twilio would not retry a status callback either
+                answer = f"{type(exc).__name__}: {exc}"
                 message["status"] = f"callback failed: {exc}"
-                return
+            self.callback_log.append({"sid": message["sid"], "status": status, "answer": answer})
+        posted.set()
 
     def inbox_html(self) -> str:
         """Every phone's inbox, newest first, links clickable (acknowledgement links included)."""
@@ -148,7 +203,11 @@ class FakeTwilio:
 if __name__ == "__main__":  # standalone: benchmarks, and `make run` (with --deliver)
     import sys
 
-    fake = FakeTwilio(deliver="--deliver" in sys.argv)
+    def option(name: str, default: str) -> str:
+        return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
+
+    fake = FakeTwilio(deliver="--deliver" in sys.argv, callback_mode=option("--callbacks", "off"),
+                      transient_rate=float(option("--transient", "0")), callback_seed=int(option("--seed", "0")))
     fake._server = make_server("127.0.0.1", int(sys.argv[1]), fake._app, threaded=True)
     print(f"SMS sandbox (Twilio Messages API) on http://127.0.0.1:{sys.argv[1]}/", flush=True)
     fake._server.serve_forever()

@@ -87,3 +87,16 @@ sa.Index("uq_messages_dedupe_key", Message.dedupe_key, unique=True,
          **partial("dedupe_key IS NOT NULL"))
 sa.Index("ix_messages_shift_id", Message.shift_id,
          **partial("shift_id IS NOT NULL"))
+
+
+class EarlyReceipt(db.Model):
+    """A status callback whose message SID is not (yet) in the outbox: Twilio may report a message
+    before the dispatcher has written its SID. One row per SID, holding the most advanced status
+    received; applied and deleted as soon as the SID is written (coordination/receipts.py)."""
+
+    __tablename__ = "early_receipts"
+
+    sid: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(12), nullable=False)
+    error_code: Mapped[Optional[str]] = mapped_column(sa.String(20))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

@@ -37,8 +37,11 @@ def test_escalation_stops_when_the_primary_shows_up_or_someone_acknowledges():
     assert alerts.escalation_step(T, T + timedelta(hours=8), later, False, True) == 0
 
 
-def test_the_scheduler_ticks_every_15_seconds():
-    assert [(type(j["func"]), j["seconds"]) for j in JOBS] == [(alerts.Ticker, 15)]
+def test_the_scheduler_ticks_every_15_seconds_and_sweeps_kept_receipts_every_minute():
+    from coordination import receipts
+
+    assert [(j["func"] if j["func"] is receipts.sweep else type(j["func"]), j["seconds"]) for j in JOBS] == [
+        (alerts.Ticker, 15), (receipts.sweep, 60)]
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from flask import current_app
 
-from coordination import outbox, sms
+from coordination import clock, outbox, sms
 from coordination.clock import utcnow
 from models import Message, db
 from tests.factories import at_once, make_person
@@ -143,14 +143,84 @@ def test_the_same_decision_twice_queues_one_message(ctx):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 1
 
 
-def test_a_row_left_sending_by_a_dead_dispatcher_is_picked_up_again(ctx, twilio):
-    outbox.enqueue(make_person(), "Nhắc ca", "reminder")
+@pytest.mark.parametrize("lease", [None, 5])
+def test_a_row_claimed_by_a_dead_dispatcher_is_sent_by_another_when_its_lease_ends(ctx, twilio, lease):
+    if lease:
+        ctx.config["OUTBOX_LEASE_SECONDS"] = lease
+    seconds = lease or 60  # the default lease
+    outbox.enqueue(make_person(), "Nhắc ca", "reminder", urgent=True)
     db.session.commit()
     now = utcnow()
     claimed = outbox.claim_due(now=now)  # a dispatcher claims it, then dies before sending
     assert [m.status for m in claimed] == ["sending"]
-    assert dispatch(now + timedelta(minutes=1))["sent"] == 0
-    assert dispatch(now + timedelta(minutes=16))["sent"] == 1  # it never reached Twilio: sent now
+    try:
+        assert dispatch(now + timedelta(seconds=seconds))["sent"] == 0  # still leased
+        assert dispatch(now + timedelta(seconds=seconds + 1))["sent"] == 1  # it never reached Twilio: sent now
+    finally:
+        ctx.config.pop("OUTBOX_LEASE_SECONDS", None)
+    assert len(twilio.sent) == 1
+
+
+class Stalls:
+    """Dispatcher A's gateway: its first request stalls. Meanwhile the clock moves past the lease
+    and `meanwhile()` runs (dispatcher B); then A dies, or wakes up and goes on."""
+
+    def __init__(self, meanwhile, then_dies: bool):
+        self.inner = sms.gateway_from_config(current_app.config)
+        self.meanwhile, self.then_dies, self.calls = meanwhile, then_dies, 0
+
+    def send(self, to, body):
+        self.calls += 1
+        if self.calls == 1:
+            clock.advance(outbox.lease() + timedelta(seconds=1))
+            self.meanwhile()
+            if self.then_dies:
+                raise Killed()
+        return self.inner.send(to, body)
+
+
+@pytest.fixture
+def a_batch(ctx):
+    """Three rows dispatcher A will claim in this order: X (urgent, due first), U (urgent), N."""
+    clock.set_now(utcnow())
+    now = utcnow()
+    rows = {}
+    for name, urgent, due in (("X", True, 3), ("U", True, 2), ("N", False, 1)):
+        rows[name] = outbox.enqueue(make_person(), f"Tin {name}", "escalation", urgent=urgent,
+                                    now=now - timedelta(minutes=due))
+    db.session.commit()
+    return {name: (m.id, m.to_phone) for name, m in rows.items()}
+
+
+def test_a_dispatcher_that_dies_mid_batch_delays_an_urgent_alert_by_one_lease_and_sends_nothing_twice(
+        ctx, twilio, a_batch):
+    start = utcnow()
+    b = []
+    with pytest.raises(Killed):  # A marks X in flight, stalls, dies; B runs a lease later
+        outbox.dispatch_due(lambda: Stalls(lambda: b.append(dispatch(utcnow())), then_dies=True), now=start)
+    db.session.rollback()
+    assert b == [{"sent": 2, "retry": 0, "failed": 0, "not_sent": 0}]  # U, then N: urgent first
+    assert [m["to"] for m in twilio.sent] == [a_batch["U"][1], a_batch["N"][1]]
+    x = db.session.get(Message, a_batch["X"][0])
+    assert (x.status, x.error_message) == ("failed", outbox.OUTCOME_UNKNOWN)  # A may have sent it: visible
+    clock.advance(timedelta(hours=1))
+    assert dispatch(utcnow())["sent"] == 0  # and never sent again
+    assert len(twilio.sent) == 2
+
+
+def test_a_dispatcher_that_wakes_up_late_cannot_send_rows_another_claimed(ctx, twilio, a_batch):
+    start = utcnow()
+    claimed_by_b = []
+    counts = outbox.dispatch_due(lambda: Stalls(lambda: claimed_by_b.extend(outbox.claim_due(now=utcnow())),
+                                                then_dies=False), now=start)
+    assert sorted(m.id for m in claimed_by_b) == sorted([a_batch["U"][0], a_batch["N"][0]])
+    assert counts["sent"] == 1 and [m["to"] for m in twilio.sent] == [a_batch["X"][1]]  # A: only X
+    db.session.rollback()
+    x = db.session.get(Message, a_batch["X"][0])
+    assert (x.status, x.provider_sid) == ("sent", twilio.sent[0]["sid"])  # what Twilio answered A, recorded
+    clock.advance(outbox.lease() + timedelta(seconds=1))  # B died too: its lease ends, C sends U and N
+    assert dispatch(utcnow())["sent"] == 2
+    assert sorted(m["to"] for m in twilio.sent) == sorted(phone for _id, phone in a_batch.values())  # once each
 
 
 def test_a_claim_takes_its_batch_urgent_first_then_by_due_time(ctx):

@@ -6,7 +6,7 @@ from twilio.request_validator import RequestValidator
 
 from models import db
 
-from .. import outbox
+from .. import receipts
 
 bp = Blueprint("sms", __name__)
 
@@ -24,9 +24,9 @@ def _signed() -> bool:
 def status_callback():
     if not _signed():
         abort(403)
-    outbox.apply_status(request.form.get("MessageSid", ""), request.form.get("MessageStatus", ""),
-                        request.form.get("ErrorCode"))
-    db.session.commit()
+    # Applied, or kept until the dispatcher writes the SID (receipts.py): never dropped.
+    receipts.record(request.form.get("MessageSid", ""), request.form.get("MessageStatus", ""),
+                    request.form.get("ErrorCode"))
     return "", 204
 
 
