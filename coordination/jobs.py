@@ -47,18 +47,18 @@ def run_forever(app: Flask) -> None:
 
 
 def dispatch_forever(app: Flask, interval: float = 2.0, batch: int = 50, polls: Optional[int] = None,
-                     echo: Callable[[str], None] = lambda _line: None) -> int:
+                     echo: Callable[[str], None] = lambda _line: None, stop: Callable[[], bool] = lambda: False) -> int:
     """`dispatcher run`: send what is due, then poll again (at once while there is more, else after
     `interval` s). A database that is down or restarting is logged and waited out, never the end of
-    the process; `polls` bounds the loop (tests, `--once`). Returns how many polls found the
-    database unavailable.""" 
+    the process; `polls` bounds the loop (tests, `--once`), `stop()` ends it between batches.
+    Returns how many polls found the database unavailable."""
     from models import db
 
     from .outbox import dispatch_due
     from .sms import gateway_from_config
 
     done = unavailable = 0
-    while polls is None or done < polls:
+    while (polls is None or done < polls) and not stop():
         done += 1
         with app.app_context():
             try:
