@@ -36,6 +36,11 @@ def run_forever(app: Flask) -> None:
                     result = func()
                     if result and any(result.values()):
                         log.info("%s: %s", job_name, result)
+                except DATABASE_DOWN as err:  # PostgreSQL restarting: the next run reconnects
+                    from models import db
+
+                    db.session.rollback()
+                    log.warning("job %s: database unavailable: %s", job_name, str(err).splitlines()[0][:200])
                 except Exception:  # noqa: BLE001 - a failing run must not stop the scheduler
                     log.exception("job %s failed", job_name)
         return run
