@@ -230,7 +230,7 @@ def phases(events: list, seconds: float) -> list[tuple[str, float, float]]:
     return [(label, start, end) for (label, start), end in zip(marks, ends) if end > start]
 
 
-def route_table(record, windows) -> list[dict]:
+def route_table(record, windows, seconds: float) -> list[dict]:
     rows = []
     for label, start, end in windows:
         by: dict[str, list] = {}
@@ -239,8 +239,8 @@ def route_table(record, windows) -> list[dict]:
                 by.setdefault(s.route, []).append(s)
         for route, samples in sorted(by.items()):
             ms = sorted(x.ms for x in samples)
-            rows.append({"phase": label, "route": route, "requests": len(ms), "per_s": len(ms) / max(end - start, 1)
-                         if end < 1e9 else None, "p50_ms": ms[len(ms) // 2], "p99_ms": ms[min(int(0.99 * len(ms)), len(ms) - 1)],
+            rows.append({"phase": label, "route": route, "requests": len(ms), "per_s": len(ms) / max(
+                min(end, seconds) - start, 1), "p50_ms": ms[len(ms) // 2], "p99_ms": ms[min(int(0.99 * len(ms)), len(ms) - 1)],
                          "errors": sum(not x.ok for x in samples)})
     return rows
 
@@ -306,7 +306,7 @@ def main(argv=None) -> int:
     finally:
         procs.stop_all()
     result = soak_report.account(app, record, json.loads(twilio_log.read_text()), data["recipients"])
-    result["routes"] = route_table(record, phases(events, args.seconds))
+    result["routes"] = route_table(record, phases(events, args.seconds), args.seconds)
     result["events"] = events
     result["cpu"] = {"load_average_at_start": load_before, "seconds_by_kind": dict(sorted(
         ((k, v) for k, v in used.items() if v >= 1), key=lambda kv: -kv[1]))}

@@ -116,10 +116,10 @@ async def _volunteers(http, record: Record, base: str, people: list[dict], rate:
 
 
 async def _lead(http, record: Record, base: str, who: dict, deadline: float, think: float) -> None:
-    await asyncio.sleep(random.random() * think)  # they do not all arrive in the same second
+    await asyncio.sleep(random.random() * min(think, deadline))  # they do not all arrive in the same second
     while record.now() < deadline:
         await _get(http, record, who["route"], base + who["path"], {"Cookie": who["cookie"]})
-        await asyncio.sleep(random.expovariate(1 / think))
+        await asyncio.sleep(min(random.expovariate(1 / think), max(deadline - record.now(), 0)))
 
 
 async def _map(http, record: Record, base: str, who: dict, deadline: float, every: float) -> None:

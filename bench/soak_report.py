@@ -127,7 +127,7 @@ def show(result: dict, log=print) -> int:
     log("events: " + ", ".join(f"{name} at {at:.0f} s" for name, at in result["events"]))
     log(f"{'phase':<28} {'route':<16} {'requests':>8} {'per s':>6} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}")
     for r in result["routes"]:
-        per_s = f"{r['per_s']:.0f}" if r["per_s"] is not None else ""
+        per_s = f"{r['per_s']:.0f}"
         log(f"{r['phase']:<28} {r['route']:<16} {r['requests']:>8} {per_s:>6} {r['p50_ms']:>7.0f} {r['p99_ms']:>7.0f} "
             f"{r['errors']:>6}")
     log(f"taps: offered at {result['args']['rate']:.0f}/s, taken {t['offered'] / seconds:.0f}/s: {t['offered']:,} "
