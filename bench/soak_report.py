@@ -76,7 +76,6 @@ def _messages(fake: dict) -> dict:
 
 def account(app, record, fake: dict, recipients: int) -> dict:
     from coordination import receipts
-    from models import db
 
     with app.app_context():
         receipts.sweep()  # what the scheduler does each minute: kept receipts whose SID is now known
