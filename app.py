@@ -68,6 +68,9 @@ def configure_extensions(app: Flask) -> None:
 
     sa.orm.configure_mappers()  # now, not in the first request of every worker
     with app.app_context():
+        from models.driver import replace_dead_connections
+
+        replace_dead_connections(db.engine)  # PostgreSQL restarted: fresh connections, no failed request
         if db.engine.dialect.name == "sqlite":
             @event.listens_for(db.engine, "connect")
             def _sqlite_pragmas(dbapi_conn, _record):  # constraints mean nothing without it

@@ -21,6 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.bench_pages import login_id  # noqa: E402
+
 import sqlalchemy as sa  # noqa: E402
 
 USERS = 400
@@ -53,7 +55,7 @@ def _sessions(app, user_ids: list[int]) -> list[tuple[str, str]]:
     for uid in user_ids:
         client = app.test_client()
         with client.session_transaction() as session:
-            session["_user_id"] = str(uid)
+            session["_user_id"] = login_id(app, uid)
             session["_fresh"] = True
         token = client.get("/api/v1/duty/me").get_json()["csrf_token"]
         cookie = client.get_cookie("session")
@@ -64,7 +66,7 @@ def _sessions(app, user_ids: list[int]) -> list[tuple[str, str]]:
 def batch_of_500(app, user_id: int, runs: int = 10) -> dict[str, float]:
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = login_id(app, user_id)
     headers = {"X-CSRFToken": client.get("/api/v1/duty/me").get_json()["csrf_token"]}
     samples = []
     for r in range(runs):

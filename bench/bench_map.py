@@ -17,6 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.bench_pages import login_id  # noqa: E402
+
 RUNS = 15
 
 
@@ -26,7 +28,7 @@ def _ministry_client(app):
     user_id = ministry_user(app)
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = login_id(app, user_id)
         session["_fresh"] = True
     return client
 

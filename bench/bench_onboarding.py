@@ -22,6 +22,8 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.bench_pages import login_id  # noqa: E402
+
 ROWS = 10_000
 RUNS = 5
 
@@ -39,7 +41,7 @@ def _client(app, user_id: int):
     app.config["WTF_CSRF_ENABLED"] = False  # the test client posts forms without fetching a token first
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = login_id(app, user_id)
         session["_fresh"] = True
     return client
 

@@ -32,6 +32,14 @@ def timed(client, path: str, runs: int = RUNS) -> dict[str, float]:
             "bytes": len(response.data)}
 
 
+def login_id(app, user_id: int) -> str:
+    """What flask-login keeps under "_user_id" for this user: "id:session_version" (User.get_id)."""
+    from models import User, db
+
+    with app.app_context():
+        return db.session.get(User, user_id).get_id()
+
+
 def ministry_user(app) -> int:
     """The id of a ministry login (a lead of the national team), made on first use."""
     from coordination.accounts import ensure_user
@@ -81,7 +89,7 @@ def run(app, log=print) -> dict[str, dict]:
     ]:
         client = app.test_client()
         with client.session_transaction() as session:
-            session["_user_id"] = str(who)
+            session["_user_id"] = login_id(app, who)
             session["_fresh"] = True
         results[label] = timed(client, path)
         r = results[label]

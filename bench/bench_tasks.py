@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench.bench_pages import timed  # noqa: E402
+from bench.bench_pages import login_id, timed  # noqa: E402
 
 BOARD_TASKS = 50_000
 
@@ -85,7 +85,7 @@ def run(app, log=print) -> dict:
     log(f"  seeded {BOARD_TASKS:,} tasks in province {province} in {time.perf_counter() - t:.1f} s")
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(lead_user)
+        session["_user_id"] = login_id(app, lead_user)
     for label, path in [
         ("board, first page", f"/provinces/{province}/tasks"),
         ("board, overdue only", f"/provinces/{province}/tasks?overdue=1"),

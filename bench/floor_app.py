@@ -15,7 +15,7 @@ platform = create_app()
 
 @platform.post("/bench/floor")
 def floor():  # CSRFProtect has checked the X-CSRFToken header before this runs
-    if not str(session.get("_user_id", "")).isdigit():
+    if not str(session.get("_user_id", "")).partition(":")[0].isdigit():  # "id:session_version"
         return jsonify(error="not signed in"), 401
     item = ((request.get_json(silent=True) or {}).get("items") or [{}])[0]
     row = bare_app._connection().execute(

@@ -44,6 +44,15 @@ def main() -> None:
     print("import, monthly report, audit trail:")
     from bench import bench_onboarding
     bench_onboarding.run(app)
+    import os
+
+    from bench import soak  # last: it restarts PostgreSQL once (SOAK_PG_RESTART=0 to skip)
+    print("soak: a national shift change under faults")
+    argv = ["--seconds", os.environ.get("SOAK_SECONDS", "300")]
+    if os.environ.get("SOAK_PG_RESTART", "1") == "0":
+        argv.append("--no-pg-restart")
+    if soak.main(argv):
+        sys.exit("soak: a tap or a message was lost or doubled")
 
 
 if __name__ == "__main__":

@@ -64,17 +64,15 @@ def dispatcher_run(once: bool, interval: float, batch: int) -> None:
     """Send queued SMS through Twilio with retries. Run one or several (PostgreSQL: SKIP LOCKED)."""
     from flask import current_app
 
-    from .outbox import dispatch_due
-    from .sms import gateway_from_config
+    import signal
+    import threading
 
-    while True:
-        counts = dispatch_due(lambda: gateway_from_config(current_app.config), limit=batch)
-        if any(counts.values()):
-            click.echo(" ".join(f"{k}={v}" for k, v in counts.items()))
-        if once:
-            return
-        if not any(counts.values()):
-            time.sleep(interval)
+    from .jobs import dispatch_forever
+
+    stop = threading.Event()  # SIGTERM (systemd, a deploy): finish the batch in hand, then exit
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+    dispatch_forever(current_app._get_current_object(), interval, batch, 1 if once else None, echo=click.echo,
+                     stop=stop.is_set)
 
 
 scheduler_cli = AppGroup("scheduler", help="Periodic jobs (reminders, escalation, stale check-ins).")

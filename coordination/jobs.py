@@ -1,9 +1,18 @@
 """The scheduler's job list (`flask --app app scheduler run`): one process, APScheduler 3.11."""
 from __future__ import annotations
 
+import logging
+import time
+from typing import Callable, Optional
+
+import sqlalchemy as sa
 from flask import Flask
 
 from . import alerts, login_throttle, receipts
+
+log = logging.getLogger(__name__)
+# What a database that is down or restarting raises (refused connection, terminated session).
+DATABASE_DOWN = (sa.exc.OperationalError, sa.exc.InterfaceError)
 
 JOBS = [
     {"id": "duty-alerts", "func": alerts.Ticker(), "seconds": 15},  # reminders, escalation, handoffs, stale
@@ -28,6 +37,11 @@ def run_forever(app: Flask) -> None:
                     result = func()
                     if result and any(result.values()):
                         log.info("%s: %s", job_name, result)
+                except DATABASE_DOWN as err:  # PostgreSQL restarting: the next run reconnects
+                    from models import db
+
+                    db.session.rollback()
+                    log.warning("job %s: database unavailable: %s", job_name, str(err).splitlines()[0][:200])
                 except Exception:  # noqa: BLE001 - a failing run must not stop the scheduler
                     log.exception("job %s failed", job_name)
         return run
@@ -36,3 +50,34 @@ def run_forever(app: Flask) -> None:
         scheduler.add_job(wrap(job["func"], job["id"]), "interval", seconds=job["seconds"], id=job["id"],
                           max_instances=1, coalesce=True)
     scheduler.start()
+
+
+def dispatch_forever(app: Flask, interval: float = 2.0, batch: int = 50, polls: Optional[int] = None,
+                     echo: Callable[[str], None] = lambda _line: None, stop: Callable[[], bool] = lambda: False) -> int:
+    """`dispatcher run`: send what is due, then poll again (at once while there is more, else after
+    `interval` s). A database that is down or restarting is logged and waited out, never the end of
+    the process; `polls` bounds the loop (tests, `--once`), `stop()` ends it between batches.
+    Returns how many polls found the database unavailable."""
+    from models import db
+
+    from .outbox import dispatch_due
+    from .sms import gateway_from_config
+
+    done = unavailable = 0
+    while (polls is None or done < polls) and not stop():
+        done += 1
+        with app.app_context():
+            try:
+                counts = dispatch_due(lambda: gateway_from_config(app.config), limit=batch)
+            except DATABASE_DOWN as err:
+                db.session.rollback()
+                unavailable += 1
+                log.warning("dispatcher: database unavailable, trying again in %.0f s: %s", interval,
+                            str(err).splitlines()[0][:200])
+                time.sleep(interval)
+                continue
+        if any(counts.values()):
+            echo(" ".join(f"{k}={v}" for k, v in counts.items()))
+        elif polls is None or done < polls:
+            time.sleep(interval)
+    return unavailable

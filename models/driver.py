@@ -8,11 +8,13 @@ only the execution skips the middle layer. Each statement is its own transaction
 where every write is a single statement."""
 from __future__ import annotations
 
+import select
 from contextlib import contextmanager
 from typing import Iterator
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy import event
 
 from .base import db
 
@@ -40,6 +42,32 @@ class DriverStatements:
                 return cursor.fetchall() if cursor.pgresult.nfields else []  # not .description: it builds columns
         except self.connection.IntegrityError as err:  # callers handle SQLAlchemy's kind
             raise sa.exc.IntegrityError(compiled.string, values, err) from err
+        except (self.connection.OperationalError, self.connection.InterfaceError) as err:  # the server went away
+            raise sa.exc.OperationalError(compiled.string, values, err,
+                                          connection_invalidated=self.connection.broken) from err
+
+
+def replace_dead_connections(engine: sa.Engine) -> None:
+    """On PostgreSQL, a pooled connection whose server has gone — PostgreSQL restarted, or the
+    backend was terminated — is replaced on checkout, before anyone uses it, and so is every
+    other connection the pool opened before it (they went with the same server). The check
+    costs no round trip, unlike `pool_pre_ping`: an idle connection has nothing to read, so a
+    readable socket means the server said goodbye ("terminating connection …") or hung up. The
+    rare false alarm (a notice arriving on an idle connection) merely costs a fresh connection.
+    A server that vanished without a word (a cut cable) is not seen here; the request fails and
+    the connection is dropped (`DriverStatements.rows`, SQLAlchemy's own disconnect handling)."""
+    if engine.dialect.name != "postgresql":
+        return
+
+    @event.listens_for(engine, "checkout")
+    def _alive(dbapi_connection, _record, _proxy):
+        connection = getattr(dbapi_connection, "driver_connection", dbapi_connection)
+        try:
+            gone = connection.closed or bool(select.select([connection.fileno()], [], [], 0)[0])
+        except (OSError, ValueError, connection.OperationalError):
+            gone = True
+        if gone:
+            raise sa.exc.InvalidatePoolError("the database server closed the connection")
 
 
 def _engine() -> sa.Engine:
@@ -54,6 +82,7 @@ def _engine() -> sa.Engine:
         engine = current_app.extensions["hot_path_engine"] = sa.create_engine(
             db.engine.url, pool_size=2, max_overflow=8, pool_recycle=1800, isolation_level="AUTOCOMMIT",
             pool_reset_on_return=None, connect_args={"options": "-c plan_cache_mode=force_generic_plan"})
+        replace_dead_connections(engine)
     return engine
 
 

@@ -90,15 +90,16 @@ def test_a_switched_off_account_cannot_check_in_with_its_old_cookie(world, clien
 
 
 def test_two_phones_sending_the_same_tap_at_once_store_it_once(world, ctx):
-    tap = _now_item()
-    answers = at_once(ctx, 6, lambda: checkins.submit(world.volunteer.id, [dict(tap)])[0].status)
+    tap, user_id = _now_item(), world.volunteer.id  # read here: the threads must not share the test's session
+    answers = at_once(ctx, 6, lambda: checkins.submit(user_id, [dict(tap)])[0].status)
     assert sorted(answers) == ["accepted"] + ["duplicate"] * 5
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CheckIn)) == 1
     assert db.session.scalar(sa.select(sa.func.count()).select_from(DutySession)) == 1
 
 
 def test_two_check_ins_from_two_phones_at_once_open_one_session(world, ctx):
-    answers = at_once(ctx, 4, lambda: checkins.submit(world.volunteer.id, [_now_item()])[0])
+    user_id = world.volunteer.id  # read here: the threads must not share the test's session
+    answers = at_once(ctx, 4, lambda: checkins.submit(user_id, [_now_item()])[0])
     assert sorted(a.status for a in answers) == ["accepted"] + ["rejected"] * 3
     assert {a.field for a in answers if a.status == "rejected"} == {"kind"}  # "already checked in since …"
     assert db.session.scalar(sa.select(sa.func.count()).select_from(DutySession)) == 1
