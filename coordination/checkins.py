@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
@@ -32,6 +32,7 @@ DEFAULT_FAR_KM = 10.0
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
 ALREADY_IN, NOT_IN, TOO_SOON = "already_checked_in", "not_checked_in", "unconfirmed_check_out"
+OVERLAP = "overlaps_session"
 
 
 @dataclass
@@ -130,6 +131,7 @@ class _Context:
     teams: dict  # team id -> (province code, lat, lon)
     open_session: Optional[tuple[int, datetime]]  # (id, started_at) of the open duty session
     existing: dict  # client uuid -> check-in id, for items already stored
+    closed: list = field(default_factory=list)  # (started_at, ended_at) of ended sessions around the batch
 
 
 @functools.cache
@@ -176,7 +178,10 @@ def _context_statement(dialect: str):
              if dialect == "postgresql" else CheckIn.client_uuid.in_(sa.bindparam("uuids", expanding=True)))
     stored = sa.select(*columns("stored", CheckIn.client_uuid, float_null, float_null, CheckIn.id, int_null,
                                 time_null, time_null)).where(uuids)
-    return sa.union_all(me, shifts, sa.select(home), open_, stored)
+    closed = sa.select(*columns("closed", text_null, float_null, float_null, DutySession.id, DutySession.team_id,
+                                DutySession.started_at, DutySession.ended_at)).where(
+        DutySession.person_id == person, DutySession.started_at <= latest, DutySession.ended_at >= earliest)
+    return sa.union_all(me, shifts, sa.select(home), open_, stored, closed)
 
 
 def _load_context(conn, user_id: int, items: list[Item], now: datetime, session_version: int = -1) -> _Context:
@@ -193,6 +198,8 @@ def _load_context(conn, user_id: int, items: list[Item], now: datetime, session_
             ctx.existing[province] = sid
         elif what == "open":
             ctx.open_session = (sid, _aware(starts))
+        elif what == "closed":
+            ctx.closed.append((_aware(starts), _aware(ends)))
         else:
             ctx.teams[tid] = (province, lat, lon)
             if what == "home":
@@ -298,6 +305,18 @@ def _submit_once(user_id: int, raw_items: list, far_km: float, session_version: 
     return results
 
 
+def _refuse_overlap(closed: list, start: datetime, end: datetime) -> None:
+    """A phone may send its taps days late (`occurred_at`), but a person is on duty once at a time:
+    a check-in inside a session already recorded, or a session that would cover one, is refused
+    (else the same week could be sent again and again, each time counted). A batch's own items
+    cannot overlap: they are applied in time order, one session at a time."""
+    for s, e in closed:
+        if start < e and (s < end or s <= start):  # a moment inside [s, e), or two spans that overlap
+            raise ItemError(_l("You were already on duty then (%(start)s–%(end)s): not counted twice.",
+                               start=to_local(s).strftime("%d/%m %H:%M"), end=to_local(e).strftime("%d/%m %H:%M")),
+                            "occurred_at", OVERLAP)
+
+
 def _apply(conn, ctx: _Context, fresh: list[tuple[int, Item]], results: list, now: datetime, far_km: float,
            min_session: timedelta) -> None:
     person_id = ctx.person_id
@@ -316,6 +335,7 @@ def _apply(conn, ctx: _Context, fresh: list[tuple[int, Item]], results: list, no
                 raise ItemError(_l("Check-out without a check-in."), "kind", NOT_IN)
             if item.kind == CHECK_OUT and item.occurred_at < current["started_at"]:
                 raise ItemError(_l("Check-out before its check-in."), "occurred_at")
+            _refuse_overlap(ctx.closed, item.occurred_at if current is None else current["started_at"], item.occurred_at)
             if item.kind == CHECK_OUT and not item.confirmed and item.occurred_at - current["started_at"] < min_session:
                 raise ItemError(_l("Check-out %(n)d seconds after checking in looks like a double tap: not "
                                    "counted. Confirm the check-out to end the session.",

@@ -260,6 +260,27 @@ def test_open_check_in_is_closed_two_hours_after_its_shift(world):
     assert auto.kind == "out" and auto.occurred_at == shift.ends_at
 
 
+def test_a_week_sent_again_is_not_counted_again(world):
+    """occurred_at may be 7 days old (a phone offline), but one person is on duty once at a time:
+    the same back-dated week, sent three times, gave 501 hours in 7 days."""
+    vid, pid = world.volunteer.id, world.volunteer.person_id
+    week = [item("in", NOW - timedelta(days=6, hours=23)), item("out", NOW - timedelta(minutes=1))]
+    assert [r.status for r in checkins.record_checkins(vid, week, now=NOW)] == ["accepted", "accepted"]
+    db.session.commit()
+    again = checkins.record_checkins(vid, [item("in", NOW - timedelta(days=6, hours=22)), item("out", NOW)], now=NOW)
+    assert [r.status for r in again] == ["rejected", "rejected"]
+    assert again[0].field == "occurred_at" and again[0].code == "overlaps_session"
+    assert "không tính hai lần" in again[0].error
+    around = checkins.record_checkins(vid, [item("in", NOW - timedelta(days=6, hours=23, minutes=30)),
+                                            item("out", NOW)], now=NOW)  # a session that would cover it
+    assert [r.status for r in around] == ["accepted", "rejected"] and around[1].code == "overlaps_session"
+    after = checkins.record_checkins(vid, [item("out", NOW - timedelta(days=6, hours=23, minutes=10))], now=NOW)
+    assert after[0].status == "accepted"  # ended before the week began: counted
+    db.session.commit()
+    hours = duty.hours_on_duty(NOW - timedelta(days=7), NOW, person_id=pid, now=NOW)[pid]
+    assert hours == pytest.approx(6 * 24 + 23 - 1 / 60 + 1 / 3, abs=0.01)  # the week once, and 20 minutes
+
+
 def test_hours_on_duty_per_person_and_team_clipped_to_the_period(world):
     vid, lid = world.volunteer.person_id, world.commune_lead.person_id
     base = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)

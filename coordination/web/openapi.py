@@ -289,7 +289,7 @@ def openapi_document() -> dict:
                         "id": {"type": "integer"}, "far": {"type": "boolean"},
                         "error": {"type": "string"}, "field": {"type": "string"},
                         "code": {"type": "string", "description": "for some rejections: already_checked_in, "
-                                 "not_checked_in, unconfirmed_check_out"}}}},
+                                 "not_checked_in, unconfirmed_check_out, overlaps_session"}}}},
                     "accepted": {"type": "integer"}, "duplicate": {"type": "integer"},
                     "rejected": {"type": "integer"}}})}},
             "/api/v1/duty/now": {"get": {
