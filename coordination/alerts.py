@@ -105,6 +105,15 @@ def message_for_token(token: str, now: Optional[datetime] = None) -> Optional[Me
     return message
 
 
+def alert_over(message: Message, now: Optional[datetime] = None) -> bool:
+    """Is there nothing left to handle? The link lives ACK_TTL, but once its shift has ended the
+    page offers no acknowledgement and no phone numbers (an old or forwarded link)."""
+    if message.shift_id is None:
+        return False
+    ends_at = db.session.scalar(sa.select(Shift.ends_at).where(Shift.id == message.shift_id))
+    return ends_at is None or ends_at <= (now or utcnow())
+
+
 def taken_by(shift_id: Optional[int]) -> Optional[tuple[int, str, datetime]]:
     """Who acknowledged this shift's escalation first, and when: (person id, name, moment) or None."""
     if shift_id is None:

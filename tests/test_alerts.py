@@ -334,3 +334,23 @@ def test_two_taps_on_two_links_at_once_record_one_acknowledgement(world, staffed
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
         Message.acknowledged_at.is_not(None))) == 1
+
+
+def test_a_link_for_a_shift_that_is_over_shows_no_phones_and_acknowledges_nothing(world, staffed, client):
+    """The link lives 24 h, the shift 8 h: once the shift is over there is nothing to handle, and a
+    forwarded or old link must not keep handing out the absent person's and the lead's numbers."""
+    from coordination import clock
+
+    shift, backup = staffed
+    alerts.tick(T + timedelta(minutes=20))
+    db.session.commit()
+    backup_link, message = _link(backup.id)
+    clock.set_now(shift.ends_at + timedelta(minutes=1))
+    page = client.get(backup_link)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 410 and "Ca trực này đã kết thúc" in html
+    assert "tel:" not in html and world.commune_lead.person.phone not in html and "Tôi nhận xử lý" not in html
+    assert "0987 654 321" not in html  # the SMS's own text (which names the absent person) is not shown again
+    client.post(backup_link)
+    db.session.commit()
+    assert db.session.get(Message, message.id).acknowledged_at is None

@@ -35,16 +35,19 @@ def acknowledge(token: str):
     """One-tap acknowledgement from an SMS link: no login; the signed token names one message.
     GET only shows the button (link previewers must not acknowledge); POST records it — unless
     someone else already took this escalation: then every link says who, and when. The page offers
-    calls to the absent primary and the commune lead (the holder is on the escalation chain)."""
+    calls to the absent primary and the commune lead (the holder is on the escalation chain) —
+    while the shift runs: after it, the link says so and shows neither."""
     from flask import render_template
 
-    from ..alerts import ack_contacts, acknowledge as record, message_for_token, taken_by
+    from ..alerts import ack_contacts, acknowledge as record, alert_over, message_for_token, taken_by
     from ..sms import national
     from .forms import ActionForm
 
     message = message_for_token(token)
     if message is None:
         return render_template("ack.html", message=None), 404
+    if alert_over(message):  # the shift has ended: nothing to take, no numbers to hand out
+        return render_template("ack.html", message=None, over=True), 410
     form = ActionForm()
     if form.validate_on_submit() and record(message):
         db.session.commit()
