@@ -136,7 +136,8 @@ def report_progress(task: Task, delta: int, user_id: Optional[int], person_id: O
                     at: Optional[datetime] = None) -> bool:
     """Add `delta` done items (e.g. 20 residents helped). Added in SQL: concurrent reports all count.
     An open task starts when its first progress comes in. A report queued on a phone carries the
-    UUID the phone made and the phone's time (`at`, kept in the history): sent again, it changes
+    UUID the phone made and the phone's time (`at`, kept in the history, but never earlier than the
+    task's creation: a wrong clock or a forged date): sent again, it changes
     nothing. Returns False for such a resend, True when the report counted. (Two resends racing
     meet the unique client_uuid: the loser's transaction fails; the caller retries and gets False.)"""
     if isinstance(delta, bool) or not isinstance(delta, int):
@@ -163,6 +164,7 @@ def report_progress(task: Task, delta: int, user_id: Optional[int], person_id: O
     if done is None:
         raise Conflict(_l("Someone changed this task meanwhile. Reload and try again."), field="delta")
     task.done_count = done
+    at = max(at, task.created_at) if at and task.created_at else at  # never before the task existed
     _log(task, user_id, person_id, delta=delta, done_count_after=done, note=note, client_uuid=client_uuid,
          at=at or utcnow())
     _audit(task, user_id, "progress", before={"done_count": done - delta}, after={"done_count": done})

@@ -91,6 +91,7 @@ def test_progress_adds_up_and_starts_an_open_task(world):
 
 def test_a_report_queued_on_a_phone_counts_once_at_its_own_time(world):
     task = _task(world)
+    task.created_at = utcnow() - timedelta(days=1)  # given out yesterday
     made = utcnow().replace(microsecond=0) - timedelta(hours=3)
     key = str(uuid.uuid4())
     assert tasks.report_progress(task, 12, world.volunteer.id, world.volunteer.person_id, "Offline", key, made)
@@ -105,6 +106,18 @@ def test_a_report_queued_on_a_phone_counts_once_at_its_own_time(world):
     other = _task(world, title="Một việc khác")
     with pytest.raises(Conflict):
         tasks.report_progress(other, 1, world.volunteer.id, None, None, key, made)
+
+
+def test_a_queued_report_is_never_dated_before_its_task_existed(world):
+    """occurred_at may be 7 days old, but nobody reports on a task before it is given out: a report
+    dated 3 days before the task (a phone's wrong clock, or a forged date) is kept at the task's
+    creation, so history and the weekly figures never show work on a task that did not exist."""
+    task = _task(world)
+    made = task.created_at - timedelta(days=3)
+    assert tasks.report_progress(task, 5, world.volunteer.id, world.volunteer.person_id, None, str(uuid.uuid4()), made)
+    db.session.commit()
+    update = db.session.scalar(sa.select(TaskUpdate).where(TaskUpdate.delta == 5))
+    assert update.at == task.created_at
 
 
 def test_concurrent_progress_reports_never_overwrite_each_other(world):

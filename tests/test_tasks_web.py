@@ -145,6 +145,7 @@ def test_progress_from_many_phones_at_once_all_counts(world, task, app):
 
 def test_a_queued_report_resent_at_once_from_four_tabs_counts_once(world, task, app):
     """A phone's queue sends the same report again (lost answers, several tabs): it counts once, at its time."""
+    task.created_at = utcnow() - timedelta(days=1)  # given out yesterday
     tasks.change_status(task, "in_progress", None, None)
     db.session.commit()
     session_id, task_id = world.volunteer.get_id(), task.id
