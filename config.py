@@ -74,6 +74,8 @@ class Config:
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))  # per identifier and IP
     LOGIN_WINDOW_MINUTES = int(os.environ.get("LOGIN_WINDOW_MINUTES", "15"))
     LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", "100"))  # an office behind one NAT
+    # Reverse proxies in front that append X-Forwarded-For (production: 1); 0 ignores the header.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     PAGE_SIZE = 50
     CHECKIN_FAR_KM = float(os.environ.get("CHECKIN_FAR_KM", "10"))
     # An unconfirmed check-out sooner than this after its check-in is refused as a double tap.

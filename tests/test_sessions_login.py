@@ -148,6 +148,27 @@ def test_a_stranger_cannot_lock_the_owner_out(world, client, auth, app):
     assert actions.count("login_limited") == 4
 
 
+def test_behind_the_reverse_proxy_a_stranger_still_cannot_lock_the_owner_out(world, app, monkeypatch):
+    """Production runs behind a TLS proxy: every request comes from its address. Counted by that
+    address, a stranger's guesses locked the owner out (and 100 failures anywhere, everyone).
+    With TRUSTED_PROXIES=1 the client is the address the proxy saw (X-Forwarded-For)."""
+    monkeypatch.setitem(app.config, "TRUSTED_PROXIES", 1)
+    via_proxy = {"REMOTE_ADDR": "127.0.0.1"}
+    stranger, owner = app.test_client(), app.test_client()
+    for _ in range(8):
+        stranger.post("/login", data={"identifier": "0987654321", "password": "guess"}, environ_base=via_proxy,
+                      headers={"X-Forwarded-For": "203.0.113.9"})
+    assert owner.post("/login", data={"identifier": "0987654321", "password": PASSWORD}, environ_base=via_proxy,
+                      headers={"X-Forwarded-For": "198.51.100.7"}).status_code == 302
+    spoofed = stranger.post("/login", data={"identifier": "0987654321", "password": PASSWORD},
+                            environ_base=via_proxy, headers={"X-Forwarded-For": "198.51.100.7, 203.0.113.9"})
+    assert spoofed.status_code == 429  # an address the client wrote itself is not believed
+    monkeypatch.setitem(app.config, "TRUSTED_PROXIES", 0)  # no proxy (make run): the header is ignored
+    direct = stranger.post("/login", data={"identifier": "0987654321", "password": PASSWORD},
+                           environ_base={"REMOTE_ADDR": "203.0.113.9"}, headers={"X-Forwarded-For": "192.0.2.1"})
+    assert direct.status_code == 429
+
+
 def test_an_office_behind_one_nat_is_not_locked_out_by_a_few_colleagues(world, client, app):
     for n in range(30):  # colleagues mistype their passwords, all from the office's one IP
         client.post("/login", data={"identifier": f"colleague{n}@example.vn", "password": "nope"})
