@@ -9,7 +9,7 @@ from typing import Optional
 
 import sqlalchemy as sa
 
-from models import Message, Person, Shift, ShiftAssignment, db
+from models import AuditEvent, Message, Person, Shift, ShiftAssignment, db
 from models.shifts import BACKUP
 
 from .alerts import ACK_TTL, PROVINCE_STEP, escalation_targets, queue_alert, acknowledge, taken_by
@@ -38,9 +38,10 @@ def classify_reply(text: str) -> str:
 
 
 def _latest_open_alert(person_id: int, now: datetime) -> Optional[Message]:
-    return db.session.scalar(sa.select(Message).where(
+    """The person's latest alert still to handle: unacknowledged, of a shift that has not ended."""
+    return db.session.scalar(sa.select(Message).join(Shift, Shift.id == Message.shift_id).where(
         Message.person_id == person_id, Message.purpose == "escalation", Message.acknowledged_at.is_(None),
-        Message.created_at >= now - ACK_TTL).order_by(Message.created_at.desc(), Message.id.desc()).limit(1))
+        Message.created_at >= now - ACK_TTL, Shift.ends_at > now).order_by(Message.created_at.desc(), Message.id.desc()).limit(1))
 
 
 def escalate_now(message: Message, now: datetime) -> int:
@@ -57,6 +58,19 @@ def escalate_now(message: Message, now: datetime) -> int:
         if person.id != message.person_id and queue_alert(shift, step, person, now):
             queued += 1
     return queued
+
+
+def already_handled(message_sid: Optional[str], now: Optional[datetime] = None) -> bool:
+    """Was this inbound SMS (Twilio's MessageSid) handled before? Twilio may post it again, and a
+    signed request can be replayed (its signature has no time): an OK must not acknowledge a second
+    alert. Each handled reply leaves an audit event naming its SID; looked up within ACK_TTL (the
+    audit's time index), beyond which no alert it could reach is open."""
+    if not message_sid:
+        return False
+    now = now or utcnow()
+    return db.session.scalar(sa.select(AuditEvent.id).where(
+        AuditEvent.at >= now - ACK_TTL, AuditEvent.entity == "sms", AuditEvent.entity_id == message_sid[:40])
+        .limit(1)) is not None
 
 
 def handle_reply(phone: str, text: str, now: Optional[datetime] = None) -> tuple[str, str]:

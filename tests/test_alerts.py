@@ -336,7 +336,7 @@ def test_two_taps_on_two_links_at_once_record_one_acknowledgement(world, staffed
         Message.acknowledged_at.is_not(None))) == 1
 
 
-def test_a_link_for_a_shift_that_is_over_shows_no_phones_and_acknowledges_nothing(world, staffed, client):
+def test_a_link_for_a_shift_that_is_over_shows_no_phones_and_acknowledges_nothing(world, staffed, client, twilio):
     """The link lives 24 h, the shift 8 h: once the shift is over there is nothing to handle, and a
     forwarded or old link must not keep handing out the absent person's and the lead's numbers."""
     from coordination import clock
@@ -352,5 +352,31 @@ def test_a_link_for_a_shift_that_is_over_shows_no_phones_and_acknowledges_nothin
     assert "tel:" not in html and world.commune_lead.person.phone not in html and "Tôi nhận xử lý" not in html
     assert "0987 654 321" not in html  # the SMS's own text (which names the absent person) is not shown again
     client.post(backup_link)
+    reply = _signed_post(client, {"From": backup.phone, "Body": "OK", "MessageSid": "SMlate"})  # nor a late OK
+    assert "Đã xác nhận" not in reply.get_data(as_text=True)
     db.session.commit()
     assert db.session.get(Message, message.id).acknowledged_at is None
+
+
+def test_one_sms_sent_twice_acknowledges_one_alert(world, staffed, client, twilio):
+    """Twilio may post the same inbound SMS again (a retry; or a captured request replayed: the
+    signature has no time in it). The commune lead had alerts for two shifts: the same OK, posted
+    twice, acknowledged both, and the second shift's escalation stopped with nobody on it."""
+    shift, _backup = staffed
+    second = rota.add_shift(world.commune_team, T + timedelta(minutes=5), T + timedelta(hours=8), 2)
+    primary = make_person(full_name="Người Trực Hai")
+    teams.add_member(world.commune_team, primary, "member")
+    rota.assign(second, primary, "primary")
+    db.session.commit()
+    alerts.tick(T + timedelta(minutes=30))
+    db.session.commit()
+    lead = world.commune_lead.person
+    form = {"From": lead.phone, "Body": "OK", "MessageSid": "SMsame"}
+    assert "Đã xác nhận" in _signed_post(client, form).get_data(as_text=True)
+    again = _signed_post(client, form)
+    assert again.status_code == 200 and "<Message>" not in again.get_data(as_text=True)  # answered once
+    db.session.commit()
+    acknowledged = db.session.scalars(sa.select(Message.shift_id).where(
+        Message.person_id == lead.id, Message.acknowledged_at.is_not(None))).all()
+    assert len(acknowledged) == 1
+    assert "Đã xác nhận" in _signed_post(client, dict(form, MessageSid="SMnext")).get_data(as_text=True)

@@ -65,10 +65,12 @@ def inbound():
     from flask import Response
     from twilio.twiml.messaging_response import MessagingResponse
 
-    from ..replies import handle_reply
+    from ..replies import already_handled, handle_reply
 
     if not _signed():
         abort(403)
+    if already_handled(request.form.get("MessageSid")):  # a retry or a replay: answered once, acted on once
+        return Response(str(MessagingResponse()), mimetype="application/xml")
     outcome, reply = handle_reply(request.form.get("From", ""), request.form.get("Body", ""))
     from .. import audit
     audit.record(None, f"sms_{outcome}", "sms", request.form.get("MessageSid"),
