@@ -81,6 +81,9 @@ sa.Index("ix_messages_due", Message.urgent.desc(), Message.next_attempt_at, Mess
 # no shift, and no provider SID until sent) leave the empty rows out: three fewer index entries per
 # queued broadcast row. Uniqueness is unchanged — NULLs never collided — and look-ups by value use
 # the partial index (an equality implies IS NOT NULL).
+# SMS still waiting for their final receipt, the longest-unasked first (receipts.reconcile).
+sa.Index("ix_messages_awaiting_receipt", Message.updated_at, Message.id, **partial("status = 'sent'"))
+
 sa.Index("uq_messages_provider_sid", Message.provider_sid, unique=True,
          **partial("provider_sid IS NOT NULL"))
 sa.Index("uq_messages_dedupe_key", Message.dedupe_key, unique=True,
