@@ -60,8 +60,8 @@ class Config:
     OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "60"))
     # An SMS still "sent" this long without a final receipt: ask Twilio (every 5 min, at most
     # SMS_RECONCILE_LIMIT a run); still not final this many hours after sending: failed visibly.
-    SMS_RECEIPT_WAIT_MINUTES = int(os.environ.get("SMS_RECEIPT_WAIT_MINUTES", "15"))
-    SMS_RECEIPT_GIVE_UP_HOURS = int(os.environ.get("SMS_RECEIPT_GIVE_UP_HOURS", "72"))
+    SMS_RECEIPT_WAIT_MINUTES = float(os.environ.get("SMS_RECEIPT_WAIT_MINUTES", "15"))
+    SMS_RECEIPT_GIVE_UP_HOURS = float(os.environ.get("SMS_RECEIPT_GIVE_UP_HOURS", "72"))
     SMS_RECONCILE_LIMIT = int(os.environ.get("SMS_RECONCILE_LIMIT", "200"))
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = TZ_DISPLAY
