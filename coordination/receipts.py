@@ -153,9 +153,11 @@ def record(sid: str, twilio_status: str, error_code: Optional[str] = None, now: 
     insert = (postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert)(EarlyReceipt)
     incoming = insert.excluded
     moves = _advances(EarlyReceipt.status, incoming.status)
-    session.execute(insert.values(sid=sid[:64], status=status, error_code=code, received_at=now).on_conflict_do_update(
+    session.execute(insert.values(sid=sid[:64], status=status, error_code=code, received_at=now,
+                                  message_id=message_id).on_conflict_do_update(
         index_elements=[EarlyReceipt.sid],
         set_={"status": advance_sql(EarlyReceipt.status, incoming.status),
+              "message_id": sa.func.coalesce(EarlyReceipt.message_id, incoming.message_id),
               "error_code": sa.case((moves, sa.func.coalesce(incoming.error_code, EarlyReceipt.error_code)),
                                     else_=EarlyReceipt.error_code)}))
     session.commit()
@@ -165,11 +167,27 @@ def record(sid: str, twilio_status: str, error_code: Optional[str] = None, now: 
     return "applied" if taken else "kept"
 
 
+def _apply_by_id(now: datetime) -> int:
+    """Kept receipts whose callback named a message that has since become outcome-unknown (its
+    dispatcher died before writing the SID; the receipt came while it was in flight): BY_ID."""
+    unknown = sa.exists().where(Message.id == EarlyReceipt.message_id, Message.provider_sid.is_(None),
+                                Message.status == FAILED, Message.error_message.like(OUTCOME_UNKNOWN + "%"))
+    rows = db.session.execute(sa.select(EarlyReceipt.sid, EarlyReceipt.status, EarlyReceipt.error_code,
+                                        EarlyReceipt.message_id).where(EarlyReceipt.message_id.is_not(None), unknown)
+                              .limit(1000)).all()
+    for sid, status, code, mid in rows:
+        db.session.execute(BY_ID, {"r_mid": mid, "r_sid": sid, "r_status": status, "r_code": code, "r_at": now})
+        db.session.execute(sa.delete(EarlyReceipt).where(EarlyReceipt.sid == sid)
+                           .execution_options(synchronize_session=False))
+    return len(rows)
+
+
 def sweep(now: Optional[datetime] = None) -> dict[str, int]:
-    """Scheduler job: apply kept receipts whose SID is now known; forget those older than
-    KEEP_UNKNOWN (an SID of another system, or of a message whose outcome was lost)."""
+    """Scheduler job: apply kept receipts whose SID is now known, or whose message (named by the
+    callback URL) has become outcome-unknown; forget those older than KEEP_UNKNOWN (an SID of
+    another system, or of a message whose outcome was lost)."""
     now = now or utcnow()
-    applied = apply_early(db.session, None, now)
+    applied = apply_early(db.session, None, now) + _apply_by_id(now)
     forgotten = db.session.execute(sa.delete(EarlyReceipt).where(EarlyReceipt.received_at < now - KEEP_UNKNOWN)
                                    .execution_options(synchronize_session=False)).rowcount
     db.session.commit()

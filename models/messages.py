@@ -103,3 +103,6 @@ class EarlyReceipt(db.Model):
     status: Mapped[str] = mapped_column(sa.String(12), nullable=False)
     error_code: Mapped[Optional[str]] = mapped_column(sa.String(20))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    # The message its callback URL named (?m=): if that message's outcome becomes unknown (its
+    # dispatcher died before writing the SID), the sweep gives it this receipt. No foreign key: a log.
+    message_id: Mapped[Optional[int]] = mapped_column(sa.Integer)

@@ -151,6 +151,30 @@ def test_an_outcome_unknown_message_learns_from_its_receipt_by_id(ctx, twilio, c
     assert (other.status, other.provider_sid) == (FAILED, None)
 
 
+def test_a_receipt_that_came_while_the_message_was_in_flight_reaches_it_once_its_outcome_is_unknown(
+        ctx, twilio, live_server):
+    """Twilio posts "sent" and "delivered" before its 201 (callback_mode immediate) and the
+    dispatcher dies before writing the SID: the receipts are kept, with the id their URL named.
+    When the row becomes outcome-unknown, the sweep hands them to it."""
+    from tests.test_outbox import DiesOnRequest, Killed
+
+    ctx.config["PUBLIC_BASE_URL"] = live_server
+    twilio.callback_mode = "immediate"
+    message = outbox.enqueue(make_person(), "Khẩn", "escalation", urgent=True)
+    db.session.commit()
+    now = utcnow()
+    with pytest.raises(Killed):
+        outbox.dispatch_due(lambda: DiesOnRequest(1, after_sending=True), now=now)
+    db.session.rollback()
+    assert [c["answer"] for c in twilio.callback_log] == [204, 204]  # kept: the SID was not written yet
+    outbox.claim_due(now=now + outbox.IN_FLIGHT_LIMIT + timedelta(seconds=1))
+    db.session.expire_all()
+    assert (message.status, message.provider_sid) == (FAILED, None)
+    assert receipts.sweep(now + timedelta(minutes=1))["applied"] == 1
+    db.session.expire_all()
+    assert (message.status, message.provider_sid) == (DELIVERED, twilio.sent[0]["sid"])
+
+
 def test_the_signature_covers_the_query_so_a_changed_id_is_refused(ctx, twilio, client):
     message = outbox.enqueue(make_person(), "Nhắc ca", "reminder")
     db.session.commit()
