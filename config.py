@@ -58,6 +58,11 @@ class Config:
     TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE")
     # A dispatcher's claim on a row it has not started sending: after this, another may take it.
     OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "60"))
+    # An SMS still "sent" this long without a final receipt: ask Twilio (every 5 min, at most
+    # SMS_RECONCILE_LIMIT a run); still not final this many hours after sending: failed visibly.
+    SMS_RECEIPT_WAIT_MINUTES = float(os.environ.get("SMS_RECEIPT_WAIT_MINUTES", "15"))
+    SMS_RECEIPT_GIVE_UP_HOURS = float(os.environ.get("SMS_RECEIPT_GIVE_UP_HOURS", "72"))
+    SMS_RECONCILE_LIMIT = int(os.environ.get("SMS_RECONCILE_LIMIT", "200"))
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = TZ_DISPLAY
     LANGUAGES = ("vi", "en")

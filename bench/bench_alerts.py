@@ -107,10 +107,10 @@ def _dispatch_process(database_url: str, api_base: str, totals, done, may_exit) 
         def __init__(self):
             self.inner = sms.gateway_from_config(app.config)
 
-        def send(self, to, body):
+        def send(self, to, body, message_id=None):
             t, c = _time.perf_counter(), _time.process_time()
             try:
-                return self.inner.send(to, body)
+                return self.inner.send(to, body, message_id)
             finally:
                 mine[2] += _time.perf_counter() - t
                 mine[3] += _time.process_time() - c

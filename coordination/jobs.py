@@ -14,9 +14,22 @@ log = logging.getLogger(__name__)
 # What a database that is down or restarting raises (refused connection, terminated session).
 DATABASE_DOWN = (sa.exc.OperationalError, sa.exc.InterfaceError)
 
+
+
+def reconcile_receipts() -> dict[str, int]:
+    """Ask Twilio about SMS without a final receipt (receipts.reconcile), SMS_RECONCILE_LIMIT a run."""
+    from flask import current_app
+
+    from .sms import gateway_from_config
+
+    config = current_app.config
+    return receipts.reconcile(lambda: gateway_from_config(config), limit=int(config.get("SMS_RECONCILE_LIMIT", 200)))
+
+
 JOBS = [
     {"id": "duty-alerts", "func": alerts.Ticker(), "seconds": 15},  # reminders, escalation, handoffs, stale
     {"id": "early-receipts", "func": receipts.sweep, "seconds": 60},  # kept SMS receipts: apply, forget old
+    {"id": "reconcile-receipts", "func": reconcile_receipts, "seconds": 300},  # SMS still "sent": ask Twilio
     {"id": "prune-login-throttles", "func": login_throttle.prune, "seconds": 3600},  # counters a day past expiry
 ]
 

@@ -230,7 +230,7 @@ def _send_one(conn, gateway, m: Claimed, now: datetime, counts: dict, pending: _
     if attempts is None:
         return
     try:
-        sid = gateway.send(m.to_phone, m.body)
+        sid = gateway.send(m.to_phone, m.body, m.id)
     except SendError as err:
         message = str(err)
         if err.transient and attempts < MAX_ATTEMPTS:

@@ -138,8 +138,9 @@ class TwilioGateway:
             self.client.api.base_url = api_base.rstrip("/")
         self.from_, self.service, self.callback = from_, messaging_service_sid, status_callback
 
-    def send(self, to: str, body: str) -> str:
-        """Returns the provider's message SID; raises SendError."""
+    def send(self, to: str, body: str, message_id: Optional[int] = None) -> str:
+        """Returns the provider's message SID; raises SendError. The status callback URL names our
+        message (`?m=<id>`): a receipt for a message whose SID we never learnt still finds it."""
         from twilio.base.exceptions import TwilioRestException
 
         kwargs = {"to": to, "body": body}
@@ -148,7 +149,7 @@ class TwilioGateway:
         else:
             kwargs["from_"] = self.from_
         if self.callback:
-            kwargs["status_callback"] = self.callback
+            kwargs["status_callback"] = self.callback + (f"?m={message_id}" if message_id is not None else "")
         try:
             return self.client.messages.create(**kwargs).sid
         except TwilioRestException as exc:
@@ -160,6 +161,21 @@ class TwilioGateway:
             # The request may have reached Twilio (read time-out, connection lost while waiting for
             # the answer): sending it again could send it twice. Fail it visibly instead.
             raise SendError(f"{OUTCOME_UNKNOWN} ({type(exc).__name__}: {exc}"[:499] + ")", None, False) from None
+
+    def status(self, sid: str) -> Optional[tuple[str, Optional[str]]]:
+        """What Twilio says of message `sid` now: (its status, its error code), or None when Twilio
+        does not know the SID (404). Raises SendError (transient) when Twilio cannot answer."""
+        from twilio.base.exceptions import TwilioRestException
+
+        try:
+            message = self.client.messages(sid).fetch()
+        except TwilioRestException as exc:
+            if exc.status == 404:
+                return None
+            raise SendError(str(exc.msg)[:500], str(exc.code or exc.status), True) from None
+        except Exception as exc:  # noqa: BLE001 - no answer: ask again next time
+            raise SendError(f"{type(exc).__name__}: {exc}"[:500], None, True) from None
+        return message.status, str(message.error_code) if message.error_code else None
 
 
 def gateway_from_config(config) -> TwilioGateway:

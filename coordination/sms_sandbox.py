@@ -7,7 +7,10 @@ Faults for the tests and the soak: `callback_mode` posts the callbacks (real sig
 the StatusCallback URL the client sent) "immediate" (before the 201 is answered), "delayed"
 (0.2–1 s later), "duplicate" (each twice), "reorder" (delivered before sent) or "chaos" (a random
 one of those per message, seeded by `callback_seed`); `transient_rate` answers that fraction of
-requests with 503 (seeded too). `callback_log` records every callback posted; `wait_callbacks()`
+requests with 503 (seeded too). Each message's outcome at the carrier is explicit: delivered, unless
+`final_statuses` names another for its number (e.g. "undelivered"); the last callback reports it,
+and GET /2010-04-01/Accounts/{AccountSid}/Messages/{Sid}.json answers it (404 for an unknown SID),
+whether or not the callbacks reached the app. `callback_log` records every callback posted; `wait_callbacks()`
 waits for those still on their way. From another process: POST those fields to `/_faults` to
 change them during a run; GET `/_faults` for the faults, the messages accepted and the callbacks.
 
@@ -53,6 +56,7 @@ class FakeTwilio:
     callback_seed: int = 0  # seeds chaos and transient_rate
     transient_rate: float = 0.0  # answer this fraction of requests with 503
     callback_log: list[dict] = field(default_factory=list)  # every callback posted: sid, status, answer
+    final_statuses: dict[str, str] = field(default_factory=dict)  # To -> final status (default delivered)
 
     def __post_init__(self):
         if self.callback_mode not in CALLBACK_MODES + ("off", "chaos"):
@@ -92,9 +96,10 @@ class FakeTwilio:
         self.requests += 1
         expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
         path = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
+        fetch = re.fullmatch(rf"/2010-04-01/Accounts/{self.account_sid}/Messages/(\w+)\.json", request.path)
         if request.headers.get("Authorization") != expected:
             response = self._error(401, 20003, "Authenticate")
-        elif request.method != "POST" or request.path != path:
+        elif not ((request.method == "POST" and request.path == path) or (request.method == "GET" and fetch)):
             response = self._error(404, 20404, "The requested resource was not found")
         elif self.rate_limited > 0:
             self.rate_limited -= 1
@@ -104,9 +109,22 @@ class FakeTwilio:
             response = self._error(503, 20500, "Service unavailable")
         elif self.transient_rate and self._random() < self.transient_rate:
             response = self._error(503, 20500, "Service unavailable")
+        elif fetch:
+            response = self._fetch(fetch.group(1))
         else:
             response = self._create(request.form)
         return response(environ, start_response)
+
+    def _fetch(self, sid: str) -> Response:
+        """The message as Twilio knows it now: its final status (at the carrier), not whatever
+        callback the app did or did not receive."""
+        message = next((m for m in list(self.sent) if m["sid"] == sid), None)
+        if message is None:
+            return self._error(404, 20404, f"The requested resource /Messages/{sid}.json was not found")
+        final = message["final"]
+        body = dict(message, status=final, error_code=None if final == "delivered" else 30003,
+                    error_message=None if final == "delivered" else "Unreachable destination handset")
+        return Response(json.dumps(body), content_type="application/json")
 
     def _create(self, form) -> Response:
         to, body = form.get("To", ""), form.get("Body", "")
@@ -120,7 +138,7 @@ class FakeTwilio:
         message = {"sid": sid, "account_sid": self.account_sid, "to": to, "from": form.get("From"),
                    "messaging_service_sid": form.get("MessagingServiceSid"), "body": body, "status": "queued",
                    "num_segments": "1", "direction": "outbound-api", "api_version": "2010-04-01",
-                   "status_callback": form.get("StatusCallback")}
+                   "status_callback": form.get("StatusCallback"), "final": self.final_statuses.get(to, "delivered")}
         message["received"] = local_now().strftime("%H:%M:%S")
         self.sent.append(message)
         mode = self.callback_mode if self.callback_mode != "off" else ("sandbox" if self.deliver else "off")
@@ -130,7 +148,8 @@ class FakeTwilio:
             posted = threading.Event()
             with self._reporting:
                 self._outstanding += 1
-            threading.Thread(target=self._report, args=(message, self._plan(mode), posted), daemon=True).start()
+            plan = [(delay, message["final"] if status == "delivered" else status) for delay, status in self._plan(mode)]
+            threading.Thread(target=self._report, args=(message, plan, posted), daemon=True).start()
             if mode == "immediate":  # the 201 leaves only once the callbacks were answered
                 posted.wait(5)
         return Response(json.dumps(message), status=201, content_type="application/json")
@@ -196,7 +215,7 @@ class FakeTwilio:
             try:
                 with urllib.request.urlopen(request, timeout=10) as response:
                     answer = response.status
-                if status == "delivered" or message["status"] != "delivered":
+                if status == message["final"] or message["status"] != message["final"]:
                     message["status"] = status
             except urllib.error.HTTPError as exc:  # the app refused it (403: bad signature; 5xx)
                 answer = exc.code

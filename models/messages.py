@@ -81,6 +81,9 @@ sa.Index("ix_messages_due", Message.urgent.desc(), Message.next_attempt_at, Mess
 # no shift, and no provider SID until sent) leave the empty rows out: three fewer index entries per
 # queued broadcast row. Uniqueness is unchanged — NULLs never collided — and look-ups by value use
 # the partial index (an equality implies IS NOT NULL).
+# SMS still waiting for their final receipt, the longest-unasked first (receipts.reconcile).
+sa.Index("ix_messages_awaiting_receipt", Message.updated_at, Message.id, **partial("status = 'sent'"))
+
 sa.Index("uq_messages_provider_sid", Message.provider_sid, unique=True,
          **partial("provider_sid IS NOT NULL"))
 sa.Index("uq_messages_dedupe_key", Message.dedupe_key, unique=True,
@@ -100,3 +103,6 @@ class EarlyReceipt(db.Model):
     status: Mapped[str] = mapped_column(sa.String(12), nullable=False)
     error_code: Mapped[Optional[str]] = mapped_column(sa.String(20))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    # The message its callback URL named (?m=): if that message's outcome becomes unknown (its
+    # dispatcher died before writing the SID), the sweep gives it this receipt. No foreign key: a log.
+    message_id: Mapped[Optional[int]] = mapped_column(sa.Integer)

@@ -38,10 +38,10 @@ def test_escalation_stops_when_the_primary_shows_up_or_someone_acknowledges():
 
 
 def test_the_scheduler_ticks_every_15_seconds_sweeps_receipts_every_minute_and_prunes_login_counters_hourly():
-    from coordination import login_throttle, receipts
+    from coordination import jobs, login_throttle, receipts
 
     assert [(type(j["func"]) if j["id"] == "duty-alerts" else j["func"], j["seconds"]) for j in JOBS] == [
-        (alerts.Ticker, 15), (receipts.sweep, 60), (login_throttle.prune, 3600)]
+        (alerts.Ticker, 15), (receipts.sweep, 60), (jobs.reconcile_receipts, 300), (login_throttle.prune, 3600)]
 
 
 @pytest.fixture

@@ -59,6 +59,7 @@ def _check_in_elsewhere(world, minutes_ago: float) -> datetime:
     return at
 
 
+@pytest.mark.cpu_throttled
 @pytest.mark.parametrize("gap_ms", [80, 250])
 def test_a_double_tap_on_check_in_checks_in_once(world, live_server, phone, gap_ms):
     page = phone

@@ -123,7 +123,7 @@ def test_the_page_and_the_workbook_show_the_figures(october, auth):
     page = auth.client.get("/reports/monthly?province=01&month=2026-10")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "Báo cáo tháng 10/2026" in html and "66.7" in html and "▲ 2" in html
+    assert "Báo cáo tháng 10/2026" in html and "66,7" in html and "▲ 2" in html
     book = load_workbook(io.BytesIO(auth.client.get("/reports/monthly.xlsx?province=01&month=2026-10").get_data()))
     summary = {row[0]: row[1:] for row in book.worksheets[0].iter_rows(values_only=True)}
     assert summary["Thành viên"] == (4, 2, 2)

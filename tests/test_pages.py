@@ -94,7 +94,22 @@ def test_national_page_counts_teams_per_province(world, client, auth):
     auth.as_user(world.ministry)
     html = client.get("/").get_data(as_text=True)
     assert "<b>34</b> tỉnh/thành" in html
-    assert "<b>2</b> / 3,321 xã/phường đã có tổ" in html
+    assert "<b>2</b> / 3.321 xã/phường đã có tổ" in html  # Vietnamese groups thousands with a dot
+
+
+def test_counts_are_written_as_the_reader_writes_them(world, client, auth, app):
+    from flask_babel import force_locale
+
+    from coordination.i18n import num
+
+    auth.as_user(world.ministry)
+    world.ministry.locale = "en"
+    db.session.commit()
+    assert "<b>2</b> / 3,321 communes with a team" in client.get("/").get_data(as_text=True)
+    with app.test_request_context("/"), force_locale("vi"):
+        assert [num(100066), num(12.5), num(7), num(None)] == ["100.066", "12,5", "7", ""]
+    with app.test_request_context("/"), force_locale("en"):
+        assert [num(100066), num(12.5), num(1234567.25)] == ["100,066", "12.5", "1,234,567.2"]
 
 
 def test_edit_person_rejects_bad_email_beside_the_field(world, client, auth):

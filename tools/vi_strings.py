@@ -463,6 +463,9 @@ VI.update({
 VI["Not sent: SMS is not configured on this server."] = "Chưa gửi: máy chủ chưa cấu hình SMS."
 VI["Outcome unknown: this SMS may have reached the phone. Ask the recipient before sending it again."] = (
     "Không rõ kết quả: tin này có thể đã đến máy người nhận. Hãy hỏi người nhận trước khi gửi lại.")
+VI["No delivery receipt from Twilio within %(hours)s hours: this SMS may not have reached the phone."] = (
+    "Không nhận được báo phát từ Twilio trong %(hours)s giờ: tin này có thể chưa đến máy người nhận.")
+VI["Twilio has no such message: it was not sent."] = "Twilio không có tin nhắn này: tin chưa được gửi."
 VI.update({
     "Code": "Mã",
     "Coverage %": "Tỷ lệ bao phủ %",

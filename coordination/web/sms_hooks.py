@@ -24,9 +24,11 @@ def _signed() -> bool:
 def status_callback():
     if not _signed():
         abort(403)
-    # Applied, or kept until the dispatcher writes the SID (receipts.py): never dropped.
+    # Applied, or kept until the dispatcher writes the SID (receipts.py): never dropped. ?m= is our
+    # message id (signed with the URL): it finds a message whose outcome was unknown.
+    mid = request.args.get("m", "")
     receipts.record(request.form.get("MessageSid", ""), request.form.get("MessageStatus", ""),
-                    request.form.get("ErrorCode"))
+                    request.form.get("ErrorCode"), message_id=int(mid) if mid.isdigit() and len(mid) < 12 else None)
     return "", 204
 
 
