@@ -34,10 +34,10 @@ def local_time(value: datetime | None, fmt: str = "dd/MM/yyyy HH:mm") -> str:
 
 def num(value: int | float | None) -> str:
     """A count as its reader writes it: 100.066 in Vietnamese, 100,066 in English; a share or an
-    average (a float) with one decimal (12,5 / 12.5)."""
+    average (a float or Decimal) with one decimal (12,5 / 12.5)."""
     if value is None:
         return ""
-    return format_decimal(value, "#,##0.0" if isinstance(value, float) else "#,##0")
+    return format_decimal(value, "#,##0" if isinstance(value, int) else "#,##0.0")
 
 
 def init_app(app: Flask) -> None:
