@@ -18,35 +18,8 @@
   let handling = false, lockedUntil = 0, confirming = null;
   let retry = null, retryDelay = 5000;  // while items wait or in doubt: retry after 5 s, 10 s, … up to 60 s
 
-  function uuid() {
-    if (crypto.randomUUID) return crypto.randomUUID();
-    const b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
-    const h = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-  }
-
-  function db() {
-    return new Promise((resolve, reject) => {
-      const req = indexedDB.open("tcn-duty", 1);
-      req.onupgradeneeded = () => req.result.createObjectStore("queue", { keyPath: "client_uuid" });
-      req.onsuccess = () => resolve(req.result);
-      req.onerror = () => reject(req.error);
-    });
-  }
-  async function store(mode, fn) {
-    const conn = await db();
-    return new Promise((resolve, reject) => {
-      const tx = conn.transaction("queue", mode);
-      const result = fn(tx.objectStore("queue"));
-      tx.oncomplete = () => resolve(result && result.result);
-      tx.onerror = () => reject(tx.error);
-    });
-  }
-  const queued = () => store("readonly", (s) => s.getAll()).then((items) =>
-    (items || []).sort((a, b) => a.occurred_at.localeCompare(b.occurred_at)));
-  const enqueue = (item) => store("readwrite", (s) => s.put(item));
-  const dequeue = (ids) => store("readwrite", (s) => ids.forEach((id) => s.delete(id)));
+  const Q = OfflineQueue.open("tcn-duty"), uuid = OfflineQueue.uuid;
+  const queued = Q.all, enqueue = Q.put, dequeue = Q.remove;
 
   // A fetch that gives up after TIMEOUT_MS; a throw means the outcome is unknown.
   async function request(url, options) {
