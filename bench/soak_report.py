@@ -133,7 +133,7 @@ def show(result: dict, log=print) -> int:
     if "machine_busy" in c:
         counted = sum(c["seconds_by_kind"].values())
         log(f"  the whole machine: busy {c['machine_busy']:.0f} of {c['machine_all']:.0f} CPU-seconds "
-            f"({max(c['machine_busy'] - counted, 0):.0f} by processes that ended during the load: other "
+            f"({max(c['machine_busy'] - counted, 0):.0f} by processes that ended during the load, mostly other "
             f"sessions' tests and browsers); load average {c['load_average_at_end']:.1f} at the end")
     log("events: " + ", ".join(f"{name} at {at:.0f} s" for name, at in result["events"]))
     log(f"{'phase':<28} {'route':<16} {'requests':>8} {'per s':>6} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}")
