@@ -40,3 +40,11 @@ def spent(before: dict, after: dict) -> dict[str, float]:
     for pid, (kind, seconds) in after.items():
         by[kind] = by.get(kind, 0.0) + seconds - before.get(pid, (kind, 0.0))[1]
     return by
+
+
+def machine() -> tuple[float, float]:
+    """(busy, all) CPU seconds of the whole machine since boot, from /proc/stat: unlike `spent`, it
+    also counts processes that started and ended meanwhile (other sessions' tests, their browsers)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / TICK, sum(fields[:8]) / TICK

@@ -256,6 +256,8 @@ def main(argv=None) -> int:
     parser.add_argument("--dispatchers", type=int, default=4, help="0: no SMS load (to see what the rest costs)")
     parser.add_argument("--no-pg-restart", dest="restart_pg", action="store_false")
     parser.add_argument("--no-floor", dest="floor", action="store_false")
+    parser.add_argument("--floor-rounds", type=int, default=1, help="floor/ours pairs, interleaved")
+    parser.add_argument("--floor-only", action="store_true", help="only the single-tap comparison, no soak")
     parser.add_argument("--json", default=str(ROOT / "bench" / ".soak-result.json"))
     args = parser.parse_args(argv)
 
@@ -266,6 +268,9 @@ def main(argv=None) -> int:
 
     config.ensure_secret_key_file()
     app = create_app()
+    if args.floor_only:
+        soak_report.show_floor(soak_report.floor_vs_ours(app, FLOOR, OURS, args.floor_rounds))
+        return 0
     print(f"soak: {args.seconds:.0f} s, taps offered at {args.rate:.0f}/s, {args.leads} leads, 4 dispatchers")
     data = prepare(app, args.volunteers, args.leads)
     log_dir = ROOT / "bench" / ".soak-logs"
@@ -291,11 +296,13 @@ def main(argv=None) -> int:
             procs.dispatcher(n)
         from bench import cpu, soak_load
 
-        load_before, cpu_before = os.getloadavg()[0], cpu.snapshot()
+        load_before, cpu_before, machine_before = os.getloadavg()[0], cpu.snapshot(), cpu.machine()
         record = asyncio.run(soak_load.run(f"http://127.0.0.1:{WEB}", data["volunteers"], data["leads"],
                                            data["ministry"], args.seconds, args.rate, think=args.think,
                                            events=faults(procs, args.seconds, args.restart_pg, events)))
         used = cpu.spent(cpu_before, cpu.snapshot())
+        machine = [after - before for after, before in zip(cpu.machine(), machine_before)]
+        load_end = os.getloadavg()[0]
         for n in range(1, args.dispatchers + 1):  # SIGTERM: each finishes the batch in hand
             procs.stop(f"dispatcher{n}")
         time.sleep(3)  # the last delayed callbacks
@@ -308,13 +315,14 @@ def main(argv=None) -> int:
     result = soak_report.account(app, record, json.loads(twilio_log.read_text()), data["recipients"])
     result["routes"] = route_table(record, phases(events, args.seconds), args.seconds)
     result["events"] = events
-    result["cpu"] = {"load_average_at_start": load_before, "seconds_by_kind": dict(sorted(
+    result["cpu"] = {"load_average_at_start": load_before, "load_average_at_end": load_end,
+                     "machine_busy": machine[0], "machine_all": machine[1], "seconds_by_kind": dict(sorted(
         ((k, v) for k, v in used.items() if v >= 1), key=lambda kv: -kv[1]))}
     result["args"] = vars(args)
     Path(args.json).write_text(json.dumps(result, indent=1, default=str))
     status = soak_report.show(result)
     if args.floor:
-        result["floor"] = soak_report.floor_vs_ours(app, FLOOR, OURS)
+        result["floor"] = soak_report.floor_vs_ours(app, FLOOR, OURS, args.floor_rounds)
         Path(args.json).write_text(json.dumps(result, indent=1, default=str))
         soak_report.show_floor(result["floor"])
     return status

@@ -83,8 +83,9 @@ def account(app, record, fake: dict, recipients: int) -> dict:
                 "seconds": record.now()}
 
 
-def floor_vs_ours(app, floor_port: int, ours_port: int) -> dict:
-    """bench_duty's single-tap measurement (wrk, 4 sync workers each) on the soak's ports."""
+def floor_vs_ours(app, floor_port: int, ours_port: int, rounds: int = 1) -> dict:
+    """bench_duty's single-tap measurement (wrk, 4 sync workers each) on the soak's ports, `rounds`
+    times interleaved (floor, ours, floor, ours…): on a shared machine the ratio of one pair swings."""
     from bench import bench_duty
     from bench.soak import _cookie
     from models import User, db
@@ -97,21 +98,27 @@ def floor_vs_ours(app, floor_port: int, ours_port: int) -> dict:
     sessions = ",\n".join(f'{{cookie="{c["cookie"]}", csrf="{c["csrf"]}"}}' for c in cookies)
     script.write_text(f"USERS = {{{sessions}}}\nNTHREADS = {bench_duty.NTHREADS}\n"
                       + (ROOT / "bench/checkin.lua").read_text())
-    out = {}
+    out = {"rounds": []}
     try:
-        for label, target, port in (("floor", "bench.floor_app:app", floor_port), ("ours", "app:create_app()", ours_port)):
-            server = bench_duty._serve(target, port, dict(os.environ))
-            try:
-                bench_duty._warm_up(f"http://127.0.0.1:{port}/", script)
-                bench_duty._off_duty(app, users)
-                out[label] = bench_duty._wrk(f"http://127.0.0.1:{port}/", script)
-            finally:
-                server.terminate()
-                server.wait()
+        for _ in range(rounds):
+            pair = {}
+            for label, target, port in (("floor", "bench.floor_app:app", floor_port),
+                                        ("ours", "app:create_app()", ours_port)):
+                server = bench_duty._serve(target, port, dict(os.environ))
+                try:
+                    bench_duty._warm_up(f"http://127.0.0.1:{port}/", script)
+                    bench_duty._off_duty(app, users)
+                    pair[label] = dict(bench_duty._wrk(f"http://127.0.0.1:{port}/", script),
+                                       load_average=os.getloadavg()[0])
+                finally:
+                    server.terminate()
+                    server.wait()
+            pair["ratio"] = pair["ours"]["rps"] / pair["floor"]["rps"]
+            out["rounds"].append(pair)
     finally:
         script.unlink(missing_ok=True)
         bench_duty._off_duty(app, users)
-    out["ratio"] = out["ours"]["rps"] / out["floor"]["rps"]
+    out.update(out["rounds"][-1])
     return out
 
 
@@ -123,6 +130,11 @@ def show(result: dict, log=print) -> int:
     log(f"CPU seconds during the load ({seconds:.0f} s × 2 cores = {2 * seconds:.0f}; load average "
         f"{c['load_average_at_start']:.1f} at the start): "
         + ", ".join(f"{k} {v:.0f}" for k, v in c["seconds_by_kind"].items()))
+    if "machine_busy" in c:
+        counted = sum(c["seconds_by_kind"].values())
+        log(f"  the whole machine: busy {c['machine_busy']:.0f} of {c['machine_all']:.0f} CPU-seconds "
+            f"({max(c['machine_busy'] - counted, 0):.0f} by processes that ended during the load, mostly other "
+            f"sessions' tests and browsers); load average {c['load_average_at_end']:.1f} at the end")
     log("events: " + ", ".join(f"{name} at {at:.0f} s" for name, at in result["events"]))
     log(f"{'phase':<28} {'route':<16} {'requests':>8} {'per s':>6} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}")
     for r in result["routes"]:
@@ -148,7 +160,10 @@ def show(result: dict, log=print) -> int:
 
 
 def show_floor(f: dict, log=print) -> None:
-    if f:
-        log(f"single taps (wrk, 4 sync workers, after the soak): floor {f['floor']['rps']:.0f} req/s "
-            f"p99 {f['floor']['p99_ms']:.1f} ms; ours {f['ours']['rps']:.0f} req/s p99 {f['ours']['p99_ms']:.1f} ms "
-            f"= {100 * f['ratio']:.0f} % of the floor")
+    for r in f.get("rounds", [f] if f else []):
+        log(f"single taps (wrk, 4 sync workers, after the soak): floor {r['floor']['rps']:.0f} req/s "
+            f"p99 {r['floor']['p99_ms']:.1f} ms; ours {r['ours']['rps']:.0f} req/s p99 {r['ours']['p99_ms']:.1f} ms "
+            f"= {100 * r['ratio']:.0f} % of the floor (load average {r['ours'].get('load_average', 0):.1f})")
+    if len(f.get("rounds", [])) > 1:
+        ratios = [r["ratio"] for r in f["rounds"]]
+        log(f"  {len(ratios)} rounds interleaved: {100 * min(ratios):.0f}–{100 * max(ratios):.0f} % of the floor")
