@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-WEB, TWILIO, FLOOR, OURS, HOOKS = 5106, 5107, 5108, 5109, 5110
+WEB, TWILIO, FLOOR, OURS, HOOKS, TAPS = 5106, 5107, 5108, 5109, 5110, 5111
 PG_CLUSTER = os.environ.get("PG_CLUSTER", "15 main")
 # Bulk SMS is background work: dispatchers, the callback workers and the stand-in for Twilio run
 # niced, so on a machine this small taps and pages get the CPU first (as one would deploy it).
@@ -253,6 +253,9 @@ def main(argv=None) -> int:
     parser.add_argument("--leads", type=int, default=200)
     parser.add_argument("--think", type=float, default=30, help="mean seconds a lead reads a page before the next")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--tap-workers", type=int, default=0,
+                        help="N > 0: the check-in API on N workers of its own (a location block in nginx), "
+                             "taken from --workers, so no page ever holds a tap up; 0: taps share the web workers")
     parser.add_argument("--dispatchers", type=int, default=4, help="0: no SMS load (to see what the rest costs)")
     parser.add_argument("--no-pg-restart", dest="restart_pg", action="store_false")
     parser.add_argument("--no-floor", dest="floor", action="store_false")
@@ -285,8 +288,12 @@ def main(argv=None) -> int:
     try:
         procs.start("twilio", BACKGROUND + [sys.executable, "-m", "bench.soak", "twilio", str(TWILIO), str(twilio_log), "chaos",
                                "0.3", "16"])
-        procs.start("web", [str(ROOT / ".venv/bin/gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{WEB}",
-                            "--log-level", "warning", "app:create_app()"])
+        procs.start("web", [str(ROOT / ".venv/bin/gunicorn"), "-w", str(args.workers - args.tap_workers), "-b",
+                            f"127.0.0.1:{WEB}", "--log-level", "warning", "app:create_app()"])
+        if args.tap_workers:
+            procs.start("taps", [str(ROOT / ".venv/bin/gunicorn"), "-w", str(args.tap_workers), "-b",
+                                 f"127.0.0.1:{TAPS}", "--log-level", "warning", "app:create_app()"])
+            _wait_http(f"http://127.0.0.1:{TAPS}/healthz")
         procs.start("hooks", BACKGROUND + [str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "-b", f"127.0.0.1:{HOOKS}",
                               "--log-level", "warning", "app:create_app()"])
         _wait_http(f"http://127.0.0.1:{WEB}/healthz")
@@ -299,7 +306,8 @@ def main(argv=None) -> int:
         load_before, cpu_before, machine_before = os.getloadavg()[0], cpu.snapshot(), cpu.machine()
         record = asyncio.run(soak_load.run(f"http://127.0.0.1:{WEB}", data["volunteers"], data["leads"],
                                            data["ministry"], args.seconds, args.rate, think=args.think,
-                                           events=faults(procs, args.seconds, args.restart_pg, events)))
+                                           events=faults(procs, args.seconds, args.restart_pg, events),
+                                           tap_base=f"http://127.0.0.1:{TAPS}" if args.tap_workers else None))
         used = cpu.spent(cpu_before, cpu.snapshot())
         machine = [after - before for after, before in zip(cpu.machine(), machine_before)]
         load_end = os.getloadavg()[0]
@@ -309,6 +317,8 @@ def main(argv=None) -> int:
         procs.stop("twilio")
         procs.stop("scheduler")
         procs.stop("web")
+        if args.tap_workers:
+            procs.stop("taps")
         procs.stop("hooks")
     finally:
         procs.stop_all()

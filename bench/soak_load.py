@@ -130,15 +130,17 @@ async def _map(http, record: Record, base: str, who: dict, deadline: float, ever
 
 
 async def run(base: str, volunteers: list[dict], leads: list[dict], ministry: dict, seconds: float, rate: float,
-              concurrency: int = 48, think: float = 10.0, map_every: float = 5.0, events=None) -> Record:
-    """Everything at once for `seconds`; `events(record)` is awaited beside the load (the faults)."""
+              concurrency: int = 48, think: float = 10.0, map_every: float = 5.0, events=None,
+              tap_base: str | None = None) -> Record:
+    """Everything at once for `seconds`; `events(record)` is awaited beside the load (the faults).
+    Taps go to `tap_base` when given (the duty API on workers of its own), else to `base`."""
     import aiohttp
 
     record = Record()
     timeout = aiohttp.ClientTimeout(total=15)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency), timeout=timeout) as taps, \
             aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64), timeout=timeout) as pages:
-        jobs = [_volunteers(taps, record, base, volunteers, rate, seconds, concurrency),
+        jobs = [_volunteers(taps, record, tap_base or base, volunteers, rate, seconds, concurrency),
                 _map(pages, record, base, ministry, seconds, map_every)]
         jobs += [_lead(pages, record, base, who, seconds, think) for who in leads]
         if events is not None:
