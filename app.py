@@ -7,7 +7,8 @@ from pathlib import Path
 from flask import Flask
 
 from config import Config
-from coordination import auth, cli, i18n
+from coordination.web import login as auth, i18n
+from coordination import cli
 from coordination.web import register_blueprints, register_error_handlers, security
 from coordination.web.converters import BoundedIntConverter
 from models import db

@@ -46,7 +46,7 @@ def _seed_shifts(app) -> int:
 
 
 def _ticks(app) -> dict:
-    from coordination import alerts
+    from coordination.duty import alerts
     from models import Message, db
 
     from datetime import timedelta
@@ -74,7 +74,7 @@ def _ticks(app) -> dict:
 
 
 def _broadcast(app) -> dict:
-    from coordination import broadcasts
+    from coordination.messaging import broadcasts
     from models import Team, db
 
     with app.app_context():
@@ -96,8 +96,8 @@ def _dispatch_process(database_url: str, api_base: str, totals, done, may_exit) 
 
     os.environ["DATABASE_URL"] = database_url
     from app import create_app
-    from coordination import outbox, sms
-    from coordination.sms_sandbox import ACCOUNT_SID, AUTH_TOKEN
+    from coordination.messaging import outbox, sms
+    from dev.sms_sandbox import ACCOUNT_SID, AUTH_TOKEN
 
     app = create_app({"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
                       "TWILIO_FROM": "+15005550006", "TWILIO_API_BASE": api_base})
@@ -150,7 +150,7 @@ def _dispatch(app, messages: int = 2000, dispatchers: int = 4) -> dict:
         queued = db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(Message.status == "queued"))
         sent_before = db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(Message.status == "sent"))
     root = Path(__file__).resolve().parent.parent
-    fake = subprocess.Popen([sys.executable, "-m", "coordination.sms_sandbox", "8199"], cwd=root, stdout=subprocess.PIPE)
+    fake = subprocess.Popen([sys.executable, "-m", "dev.sms_sandbox", "8199"], cwd=root, stdout=subprocess.PIPE)
     fake.stdout.readline()
     ctx = mp.get_context("fork")
     totals, done, may_exit = ctx.Array("d", 4), ctx.Semaphore(0), ctx.Event()  # see _dispatch_process
@@ -225,16 +225,16 @@ def due_to_request(app, samples: int = 3) -> list[float]:
     import urllib.request
     from datetime import timedelta
 
-    from coordination import rota
-    from coordination.people import PersonInput, create_person
-    from coordination.sms_sandbox import ACCOUNT_SID, AUTH_TOKEN
-    from coordination.teams import add_member
+    from coordination.duty import rota
+    from coordination.org.people import PersonInput, create_person
+    from dev.sms_sandbox import ACCOUNT_SID, AUTH_TOKEN
+    from coordination.org.teams import add_member
     from models import Membership, Person, ShiftAssignment, Team, db
 
     root = Path(__file__).resolve().parent.parent
     env = dict(os.environ, TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN, TWILIO_FROM="+15005550006",
                TWILIO_API_BASE="http://127.0.0.1:8197")
-    sandbox = subprocess.Popen([sys.executable, "-m", "coordination.sms_sandbox", "8197"], cwd=root,
+    sandbox = subprocess.Popen([sys.executable, "-m", "dev.sms_sandbox", "8197"], cwd=root,
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     sandbox.stdout.readline()
     flask = [str(root / ".venv/bin/flask"), "--app", "app"]

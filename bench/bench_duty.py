@@ -32,7 +32,7 @@ WRK = ["wrk", f"-t{NTHREADS}", "-c32", "-d15s", "--latency"]
 
 def _volunteers(app, n: int) -> list[int]:
     """n commune members who are not on duty now, with logins."""
-    from coordination.accounts import ensure_user, set_password
+    from coordination.org.accounts import ensure_user, set_password
     from models import DutySession, Membership, Person, db
 
     with app.app_context():
@@ -83,7 +83,7 @@ def batch_of_500(app, user_id: int, runs: int = 10) -> dict[str, float]:
 
 
 def on_duty(app, runs: int = 30) -> dict[str, float]:
-    from coordination import duty
+    from coordination.duty import queries as duty
 
     with app.app_context():
         duty.on_duty_by_province()
@@ -188,7 +188,7 @@ def statement_costs(app, user_ids: list[int], runs: int = 3000) -> dict[str, dic
     endpoint's INSERT beside a tap's context read and a whole tap (read + the check-in/session
     write). Read from the backend's /proc entry, so only that connection's work is counted."""
     from bench import bare_app
-    from coordination import checkins
+    from coordination.duty import checkins
     from models.driver import autocommit_statements
 
     def backend_cpu(pid: int) -> float:

@@ -23,7 +23,7 @@ def _server():
     from werkzeug.serving import make_server
 
     from app import create_app
-    from coordination.demo import load_demo
+    from dev.demo import load_demo
 
     db_path = Path(tempfile.mkdtemp()) / "demo.db"
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}"})

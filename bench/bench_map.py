@@ -43,7 +43,7 @@ def _median(fn, runs: int = RUNS) -> float:
 
 
 def server_times(app, client) -> dict:
-    from coordination import coverage
+    from coordination.reports import coverage
 
     def cold():
         coverage.clear_cache()

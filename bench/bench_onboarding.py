@@ -48,8 +48,8 @@ def _client(app, user_id: int):
 
 def members_file(app, kind: str) -> bytes:
     """10,000 new members, one commune after another across the country, codes and names mixed."""
-    from coordination.member_import import TEMPLATE_HEADER
-    from coordination.names import full_name, phone
+    from coordination.onboarding.member_import import TEMPLATE_HEADER
+    from coordination.core.names import full_name, phone
     from models import AdminUnit, db
     import random
 
@@ -67,7 +67,7 @@ def members_file(app, kind: str) -> bytes:
         rows.append([full_name(rng), phone(2_000_000 + i)] + where +
                     [affiliation, "Viettel" if affiliation == "Doanh nghiệp" else "", "Thành viên"])
     if kind == "csv":  # as the platform's own exports write it: UTF-8 with a BOM
-        from coordination.task_board import to_csv
+        from coordination.tasks.board import to_csv
 
         return "".join(to_csv(rows, header=TEMPLATE_HEADER)).encode("utf-8")
     from openpyxl import Workbook
@@ -83,8 +83,8 @@ def members_file(app, kind: str) -> bytes:
 
 
 def bench_import(app, user_id: int, log=print) -> dict:
-    from coordination import member_import
-    from coordination.permissions import scope_for_person
+    from coordination.onboarding import member_import
+    from coordination.core.permissions import scope_for_person
     from models import ImportBatch, User, db
 
     results = {}
@@ -117,7 +117,7 @@ def bench_import(app, user_id: int, log=print) -> dict:
 
 
 def bench_report(app, user_id: int, log=print) -> dict:
-    from coordination import monthly_report
+    from coordination.reports import monthly as monthly_report
     from coordination.clock import local_today
     from models import db
 
@@ -167,7 +167,7 @@ def bench_audit(app, user_id: int, log=print) -> dict:
             db.session.execute(sa.text("ANALYZE audit_events"))
             db.session.commit()
             events = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
-        from coordination.accounts import ensure_user
+        from coordination.org.accounts import ensure_user
         from models import Person
 
         lead_person = db.session.execute(sa.text(
@@ -196,7 +196,7 @@ def bench_audit(app, user_id: int, log=print) -> dict:
 def bench_leaderboard(app, user_id: int, log=print) -> dict:
     """Targets for every commune team this month (rolled back afterwards), then the national and a
     province's leaderboard: progress from task updates, shifts and duty sessions in four GROUP BYs."""
-    from coordination import emulation
+    from coordination.emulation import targets as emulation
     from coordination.clock import local_today
     from models import Team, db
 

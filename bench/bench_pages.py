@@ -42,9 +42,9 @@ def login_id(app, user_id: int) -> str:
 
 def ministry_user(app) -> int:
     """The id of a ministry login (a lead of the national team), made on first use."""
-    from coordination.accounts import ensure_user
-    from coordination.people import PersonInput, create_person
-    from coordination.teams import add_member
+    from coordination.org.accounts import ensure_user
+    from coordination.org.people import PersonInput, create_person
+    from coordination.org.teams import add_member
     from models import Person, Team, db
 
     with app.app_context():
@@ -59,7 +59,7 @@ def ministry_user(app) -> int:
 
 
 def run(app, log=print) -> dict[str, dict]:
-    from coordination.accounts import ensure_user, set_password
+    from coordination.org.accounts import ensure_user, set_password
     from models import Membership, Person, Team, db
 
     results = {}

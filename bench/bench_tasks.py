@@ -20,7 +20,7 @@ BOARD_TASKS = 50_000
 
 
 def _assign_times(app, province: str, runs: int = 3) -> dict[str, float]:
-    from coordination import assignment, tasks
+    from coordination.tasks import assignment, rules as tasks
     from models import Task, db
 
     spec = tasks.TaskSpec(kind="vaccination_drive", title="Chiến dịch tiêm chủng (bench)", target_count=100,

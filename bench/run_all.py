@@ -14,7 +14,7 @@ def main() -> None:
     import config
     from app import create_app
     from bench import bench_alerts, bench_duty, bench_pages, bench_tasks, seed_national
-    from coordination.geography import load_geography
+    from coordination.geography.units import load_geography
     from models import db
 
     config.ensure_secret_key_file()  # production refuses to start without a key; `make bench` writes it too

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
 
-from coordination import names  # noqa: E402
+from coordination.core import names  # noqa: E402
 
 KEEP = {"admin_units", "legacy_units", "alembic_version"}
 
@@ -123,7 +123,7 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from app import create_app
-    from coordination.geography import load_geography
+    from coordination.geography.units import load_geography
     from models import db
 
     app = create_app()

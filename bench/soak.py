@@ -48,7 +48,7 @@ def serve_twilio(port: int, log_path: str, mode: str, transient: float, seed: in
     it posted (with our app's answer) to `log_path`, the ground truth the soak checks against."""
     from werkzeug.serving import make_server
 
-    from coordination.sms_sandbox import FakeTwilio
+    from dev.sms_sandbox import FakeTwilio
 
     fake = FakeTwilio(callback_mode=mode, transient_rate=transient, callback_seed=seed)
     server = make_server("127.0.0.1", port, fake._app, threaded=True)
@@ -101,8 +101,8 @@ def prepare(app, volunteers: int, leads: int, log=print) -> dict:
 
     from bench import bench_alerts, seed_national
     from bench.bench_pages import ministry_user
-    from coordination import broadcasts
-    from coordination.geography import load_geography
+    from coordination.messaging import broadcasts
+    from coordination.geography.units import load_geography
     from models import Person, Team, User, db
 
     with app.app_context():
@@ -267,7 +267,7 @@ def main(argv=None) -> int:
     import config
     from app import create_app
     from bench import soak_report
-    from coordination.sms_sandbox import ACCOUNT_SID, AUTH_TOKEN
+    from dev.sms_sandbox import ACCOUNT_SID, AUTH_TOKEN
 
     config.ensure_secret_key_file()
     app = create_app()

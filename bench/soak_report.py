@@ -75,7 +75,7 @@ def _messages(fake: dict) -> dict:
 
 
 def account(app, record, fake: dict, recipients: int) -> dict:
-    from coordination import receipts
+    from coordination.messaging import receipts
 
     with app.app_context():
         receipts.sweep()  # what the scheduler does each minute: kept receipts whose SID is now known

@@ -14,7 +14,7 @@ demo_cli = AppGroup("demo", help="Demo data.")
 @geo_cli.command("load")
 def geo_load() -> None:
     """Load 34 provinces, 3,321 communes and the legacy structure (idempotent, offline)."""
-    from .geography import load_geography, unit_counts
+    from coordination.geography.units import load_geography, unit_counts
 
     started = time.perf_counter()
     result = load_geography()
@@ -28,7 +28,7 @@ def geo_load() -> None:
 @demo_cli.command("load")
 def demo_load() -> None:
     """Fill several provinces with teams and people, and create one demo login per role."""
-    from .demo import DEMO_PASSWORD, load_demo
+    from dev.demo import DEMO_PASSWORD, load_demo
 
     logins = load_demo()
     click.echo("Demo logins (password for all: %s):" % DEMO_PASSWORD)
@@ -46,7 +46,7 @@ def duty_close_stale() -> None:
     """Close check-ins left open 2 hours after their shift ended (the scheduler runs this too)."""
     from models import db
 
-    from .duty import close_stale_sessions
+    from coordination.duty.queries import close_stale_sessions
 
     closed = close_stale_sessions()
     db.session.commit()
@@ -67,7 +67,7 @@ def dispatcher_run(once: bool, interval: float, batch: int) -> None:
     import signal
     import threading
 
-    from .jobs import dispatch_forever
+    from coordination.jobs import dispatch_forever
 
     stop = threading.Event()  # SIGTERM (systemd, a deploy): finish the batch in hand, then exit
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
@@ -84,7 +84,7 @@ def scheduler_run(once: bool) -> None:
     """Run the job list of coordination/jobs.py. Run exactly one scheduler process."""
     from flask import current_app
 
-    from .jobs import JOBS, run_forever
+    from coordination.jobs import JOBS, run_forever
 
     if once:
         for job in JOBS:

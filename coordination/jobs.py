@@ -8,7 +8,9 @@ from typing import Callable, Optional
 import sqlalchemy as sa
 from flask import Flask
 
-from . import alerts, login_throttle, receipts
+from coordination.duty import alerts
+from coordination.org import login_throttle
+from coordination.messaging import receipts
 
 log = logging.getLogger(__name__)
 # What a database that is down or restarting raises (refused connection, terminated session).
@@ -20,7 +22,7 @@ def reconcile_receipts() -> dict[str, int]:
     """Ask Twilio about SMS without a final receipt (receipts.reconcile), SMS_RECONCILE_LIMIT a run."""
     from flask import current_app
 
-    from .sms import gateway_from_config
+    from coordination.messaging.sms import gateway_from_config
 
     config = current_app.config
     return receipts.reconcile(lambda: gateway_from_config(config), limit=int(config.get("SMS_RECONCILE_LIMIT", 200)))
@@ -73,8 +75,8 @@ def dispatch_forever(app: Flask, interval: float = 2.0, batch: int = 50, polls: 
     Returns how many polls found the database unavailable."""
     from models import db
 
-    from .outbox import dispatch_due
-    from .sms import gateway_from_config
+    from coordination.messaging.outbox import dispatch_due
+    from coordination.messaging.sms import gateway_from_config
 
     done = unavailable = 0
     while (polls is None or done < polls) and not stop():

@@ -24,14 +24,14 @@ PRECISION = 4  # decimal places of a degree: about 11 m, as precise as the sourc
 
 
 def _short_key(name: str) -> str:
-    from coordination.text import fold
+    from coordination.core.text import fold
 
     return "".join(ch for ch in fold(name) if ch.isalnum())
 
 
 def old_to_new_codes() -> dict[str, str]:
     """Old province short key (e.g. 'hagiang') -> new province code (e.g. '08')."""
-    from coordination.geography import package_data_dir
+    from coordination.geography.units import package_data_dir
 
     data = package_data_dir()
     con = sqlite3.connect(data / "dataset.db")
@@ -49,7 +49,7 @@ def build():
     """GeoDataFrame of the 34 new provinces: code, name, geometry (dissolved old provinces)."""
     import geopandas as gpd
 
-    from coordination.geography import package_data_dir
+    from coordination.geography.units import package_data_dir
 
     mapping = old_to_new_codes()
     old = gpd.read_file(SOURCE)

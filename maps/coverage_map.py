@@ -1,4 +1,4 @@
-"""The coverage maps, drawn with folium from the figures of coordination.coverage.
+"""The coverage maps, drawn with folium from the figures of coordination.reports.coverage.
 
 Every asset comes from /static (Leaflet vendored under static/vendor/leaflet); tiles only when
 MAP_TILES_URL is set. Provinces are the polygons of maps/data/provinces.geojson (simplified for
@@ -20,7 +20,7 @@ from jinja2 import Template
 from markupsafe import Markup
 
 from maps.geojson import rounded
-from coordination.coverage import NO_TEAM, ON_DUTY, TEAM, CommuneCoverage, ProvinceCoverage
+from coordination.reports.coverage import NO_TEAM, ON_DUTY, TEAM, CommuneCoverage, ProvinceCoverage
 
 BOUNDARIES = Path(__file__).resolve().parent / "data" / "provinces.geojson"
 CREDIT = ('Ranh giới tỉnh / province boundaries: <a href="https://www.amcharts.com/">amCharts</a> '

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import TimestampMixin, UTCDateTime, db
-from .teams import Person
+from models.base import TimestampMixin, UTCDateTime, db
+from models.teams import Person
 
 
 class User(UserMixin, TimestampMixin, db.Model):

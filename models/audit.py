@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coordination.clock import utcnow
-from .base import UTCDateTime, db
+from models.base import UTCDateTime, db
 
 
 class AuditEvent(db.Model):

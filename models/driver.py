@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy import event
 
-from .base import db
+from models.base import db
 
 
 class DriverStatements:

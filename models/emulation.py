@@ -7,8 +7,8 @@ from typing import Any, Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import TimestampMixin, UTCDateTime, db
-from .teams import Person, Team
+from models.base import TimestampMixin, UTCDateTime, db
+from models.teams import Person, Team
 
 # What a target measures; progress is always computed from the platform's own data.
 RESIDENTS_HELPED = "residents_helped"  # progress reported on "help residents" tasks

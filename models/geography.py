@@ -6,7 +6,7 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import db
+from models.base import db
 
 PROVINCE = "province"
 COMMUNE = "commune"

@@ -7,7 +7,7 @@ from typing import Any, Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import TimestampMixin, UTCDateTime, db
+from models.base import TimestampMixin, UTCDateTime, db
 
 PREVIEWED = "previewed"
 IMPORTED = "imported"

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from coordination.clock import utcnow
-from .base import TimestampMixin, UTCDateTime, db, partial
+from models.base import TimestampMixin, UTCDateTime, db, partial
 
 PURPOSES = ("reminder", "escalation", "handoff", "broadcast", "ack_request", "invitation", "other")
 QUEUED, SENDING, SENT, DELIVERED, FAILED, UNDELIVERED, NOT_SENT = (
@@ -95,7 +95,7 @@ sa.Index("ix_messages_shift_id", Message.shift_id,
 class EarlyReceipt(db.Model):
     """A status callback whose message SID is not (yet) in the outbox: Twilio may report a message
     before the dispatcher has written its SID. One row per SID, holding the most advanced status
-    received; applied and deleted as soon as the SID is written (coordination/receipts.py)."""
+    received; applied and deleted as soon as the SID is written (coordination/messaging/receipts.py)."""
 
     __tablename__ = "early_receipts"
 

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordination.clock import utcnow
-from .base import TimestampMixin, UTCDateTime, db, partial
-from .teams import Person, Team
+from models.base import TimestampMixin, UTCDateTime, db, partial
+from models.teams import Person, Team
 
 PRIMARY = "primary"
 BACKUP = "backup"

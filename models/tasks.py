@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coordination.clock import utcnow
-from .base import TimestampMixin, UTCDateTime, db
-from .teams import Person, Team
+from models.base import TimestampMixin, UTCDateTime, db
+from models.teams import Person, Team
 
 # Kinds of work (the national platforms residents need help with, and the rest).
 KINDS = (

@@ -7,8 +7,8 @@ from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import TimestampMixin, UTCDateTime, db, partial
-from .geography import AdminUnit
+from models.base import TimestampMixin, UTCDateTime, db, partial
+from models.geography import AdminUnit
 
 # Team levels
 NATIONAL = "national"
@@ -82,7 +82,7 @@ class Person(TimestampMixin, db.Model):
     sms_ascii: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     consent_sms: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
     # False for a fixed-line number (024 3825 1234): a contact number, but SMS cannot reach it.
-    # Derived from the phone (coordination.people.can_receive_sms) whenever it is written; a column
+    # Derived from the phone (coordination.org.people.can_receive_sms) whenever it is written; a column
     # because audiences are counted and queued in SQL.
     sms_capable: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True, server_default=sa.true())
 

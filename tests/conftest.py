@@ -53,7 +53,7 @@ def app(database_url):
     """One app per backend: schema built by the real migrations, geography loaded once."""
     from flask_migrate import upgrade
 
-    from coordination.geography import load_geography
+    from coordination.geography.units import load_geography
 
     app = create_app({
         "TESTING": True,
@@ -171,7 +171,7 @@ def world(ctx):
 @pytest.fixture
 def twilio(ctx):
     """A running fake Twilio server, and the app configured to use it."""
-    from coordination.sms_sandbox import FakeTwilio
+    from dev.sms_sandbox import FakeTwilio
 
     fake = FakeTwilio().start()
     saved = {k: ctx.config.get(k) for k in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM",

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from coordination import accounts, teams
-from coordination.names import phone as nth_phone
-from coordination.people import PersonInput, create_person
+from coordination.org import accounts, teams
+from coordination.core.names import phone as nth_phone
+from coordination.org.people import PersonInput, create_person
 from models import AdminUnit, Membership, Person, Team, User, db
 from models.teams import CO_CHAIR_HEALTH, CO_CHAIR_ICT, LEAD, LEADER_IN_CHARGE, MEMBER
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from coordination import accounts
+from coordination.org import accounts
 from coordination.clock import utcnow
 from models import AuditEvent, Invitation, User, db
 from tests.factories import PASSWORD
@@ -47,7 +47,7 @@ def test_invitation_link_sets_a_password_once(world, client, auth):
     from tests.factories import make_person
 
     person = make_person(full_name="Người Được Mời")
-    from coordination import teams
+    from coordination.org import teams
     teams.add_member(world.commune_team, person, "member")
     db.session.commit()
     auth.as_user(world.commune_lead)

@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from coordination.clock import utcnow
-from coordination import alerts, checkins, replies, rota, teams
+from coordination.duty import alerts, checkins, replies, rota
+from coordination.org import teams
 from coordination.jobs import JOBS
 from models import Message, db
 from tests.factories import make_person
@@ -38,7 +39,9 @@ def test_escalation_stops_when_the_primary_shows_up_or_someone_acknowledges():
 
 
 def test_the_scheduler_ticks_every_15_seconds_sweeps_receipts_every_minute_and_prunes_login_counters_hourly():
-    from coordination import jobs, login_throttle, receipts
+    from coordination import jobs
+    from coordination.org import login_throttle
+    from coordination.messaging import receipts
 
     assert [(type(j["func"]) if j["id"] == "duty-alerts" else j["func"], j["seconds"]) for j in JOBS] == [
         (alerts.Ticker, 15), (receipts.sweep, 60), (jobs.reconcile_receipts, 300), (login_throttle.prune, 3600)]
@@ -208,7 +211,7 @@ def test_webhooks_refuse_missing_or_wrong_signatures(world, client, twilio, head
 def _dispatch(now):
     from flask import current_app
 
-    from coordination import outbox, sms
+    from coordination.messaging import outbox, sms
     return outbox.dispatch_due(lambda: sms.gateway_from_config(current_app.config), now=now)
 
 

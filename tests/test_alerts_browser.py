@@ -8,7 +8,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from coordination import alerts, clock, rota, teams
+from coordination.duty import alerts, rota
+from coordination import clock
+from coordination.org import teams
 from models import Message, db
 from tests.factories import HANOI, browser_login, make_person
 

@@ -7,11 +7,15 @@ import pytest
 import sqlalchemy as sa
 
 from coordination.clock import utcnow, local_today
-from coordination import accounts, assignment, audit, broadcasts, people, rota, tasks, teams
-from coordination.assignment import Targeting
-from coordination.errors import DomainError
-from coordination.permissions import scope_for_person
-from coordination.tasks import TaskSpec
+from coordination.org import accounts, people, teams
+from coordination.tasks import assignment, rules as tasks
+from coordination.core import audit
+from coordination.messaging import broadcasts
+from coordination.duty import rota
+from coordination.tasks.assignment import Targeting
+from coordination.core.errors import DomainError
+from coordination.core.permissions import scope_for_person
+from coordination.tasks.rules import TaskSpec
 from models import AuditEvent, Task, db
 from tests.factories import HANOI, HCM, PASSWORD, make_person
 

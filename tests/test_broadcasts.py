@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from coordination.clock import utcnow
-from coordination import broadcasts, checkins, outbox, rota
+from coordination.messaging import broadcasts, outbox
+from coordination.duty import checkins, rota
 from models import Message, db
 from tests.factories import HANOI
 

@@ -44,7 +44,7 @@ def test_province_lead_adds_a_member_after_fixing_a_bad_phone(world, live_server
 
 
 def test_bulk_assign_then_a_volunteer_reports_progress_and_the_board_moves(world, live_server, browser):
-    from coordination import teams
+    from coordination.org import teams
     from tests.factories import communes_of
 
     extra = [teams.create_commune_team(u.code) for u in communes_of(HANOI, 3)[1:]]

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Error as PlaywrightError
 
-from coordination import checkins
+from coordination.duty import checkins
 from coordination.clock import to_local, utcnow
 from models import AdminUnit, CheckIn, DutySession, db
 from tests.factories import HANOI, browser_login
@@ -236,7 +236,7 @@ def test_a_tap_made_while_unsure_is_reconciled_silently_and_stale_errors_go(worl
 
 @pytest.mark.routes
 def test_an_offline_progress_report_waits_survives_a_reload_and_counts_once(world, live_server, phone):
-    from coordination import assignment, tasks
+    from coordination.tasks import assignment, rules as tasks
     from models import Task, TaskUpdate
 
     batch, _n = assignment.assign(tasks.TaskSpec(

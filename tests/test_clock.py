@@ -10,7 +10,7 @@ import pytest
 from coordination import clock
 
 ROOT = Path(__file__).resolve().parent.parent
-RULE_PACKAGES = ("coordination", "models", "maps")
+RULE_PACKAGES = ("coordination", "models", "maps", "dev")
 # datetime.now(), datetime.utcnow(), datetime.today(), date.today(), time.time(): each reads the wall clock.
 WALL_CLOCK = {("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today"),
               ("time", "time"), ("time", "time_ns")}

@@ -7,7 +7,9 @@ from datetime import time, timedelta
 import pytest
 import sqlalchemy as sa
 
-from coordination import assignment, coverage, tasks, teams
+from coordination.tasks import assignment, rules as tasks
+from coordination.reports import coverage
+from coordination.org import teams
 from coordination.clock import local_to_utc, local_today, utcnow
 from models import AdminUnit, CheckIn, DutySession, Shift, ShiftAssignment, Task, db
 from tests.factories import HANOI, HCM, make_person

@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
-from coordination import assignment, tasks, teams
+from coordination.tasks import assignment, rules as tasks
+from coordination.org import teams
 from maps import coverage_map
 from models import Membership, Task, db
 from models.teams import MEMBER

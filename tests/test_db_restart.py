@@ -12,7 +12,9 @@ import pytest
 import sqlalchemy as sa
 from flask import current_app
 
-from coordination import alerts, jobs, outbox, sms
+from coordination.duty import alerts
+from coordination import jobs
+from coordination.messaging import outbox, sms
 from coordination.clock import utcnow
 from models import CheckIn, Message, db
 from tests.factories import HANOI, make_person

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from coordination import clock
 from coordination.clock import local_to_utc, local_today, utcnow
-from coordination.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
-from coordination.overview import national_summary
+from dev.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
+from coordination.org.overview import national_summary
 from models import Team, db
 
 
@@ -29,7 +29,7 @@ def test_demo_has_every_role_complete_and_incomplete_provinces_and_is_idempotent
 
 
 def test_demo_shows_the_alerting_within_minutes_even_when_loaded_again(ctx):
-    from coordination import alerts
+    from coordination.duty import alerts
     from models import Message, Shift
 
     # 10:20 in Vietnam today: the demo's 9-minute shift needs the volunteer free for 30 minutes, which

@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from coordination import checkins, duty, rota
-from coordination.errors import Conflict, ValidationError
+from coordination.duty import checkins, queries as duty, rota
+from coordination.core.errors import Conflict, ValidationError
 from models import AdminUnit, CheckIn, DutySession, Shift, db
 from tests.factories import HANOI, HCM, make_person
 

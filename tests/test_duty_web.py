@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from coordination.clock import utcnow
-from coordination import checkins, rota
+from coordination.duty import checkins, rota
 from models import CheckIn, DutySession, Shift, db
 from tests.factories import HANOI, ROLES, at_once
 

@@ -7,9 +7,10 @@ import pytest
 import sqlalchemy as sa
 
 from coordination.clock import utcnow
-from coordination import commendations, emulation, teams
-from coordination.errors import Conflict, NotFound, ValidationError
-from coordination.permissions import scope_for_person
+from coordination.emulation import commendations, targets as emulation
+from coordination.org import teams
+from coordination.core.errors import Conflict, NotFound, ValidationError
+from coordination.core.permissions import scope_for_person
 from models import Commendation, DutySession, Shift, Target, Task, TaskUpdate, db
 from tests.factories import HANOI, browser_login, communes_of, make_person
 

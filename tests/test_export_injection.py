@@ -8,8 +8,8 @@ import io
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from coordination import assignment, tasks
-from coordination.exports import safe_cell
+from coordination.tasks import assignment, rules as tasks
+from coordination.core.exports import safe_cell
 from models import Task, db
 from tests.factories import HANOI, make_person
 

@@ -15,8 +15,9 @@ from schemathesis import checks as st_checks
 from schemathesis.config import PositiveDataAcceptanceConfig
 from schemathesis.generation import GenerationMode
 
-from coordination import accounts, assignment
-from coordination.tasks import TaskSpec
+from coordination.org import accounts
+from coordination.tasks import assignment
+from coordination.tasks.rules import TaskSpec
 from models import db
 from tests.factories import HANOI
 
@@ -66,8 +67,8 @@ def test_the_documents_text_patterns_are_the_apps_own_rules():
     character by character (lone surrogates aside: UTF-8 JSON cannot carry them)."""
     import re
 
-    from coordination.text import clean_line, unsafe_character
-    from coordination.web.openapi import NO_NUL, SAFE, VISIBLE
+    from coordination.core.text import clean_line, unsafe_character
+    from coordination.web.api.openapi import NO_NUL, SAFE, VISIBLE
 
     chars = [chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF]  # every control and space is here
     assert [c for c in chars if bool(re.fullmatch(SAFE, c)) != (unsafe_character(c) is None)] == []

@@ -5,8 +5,8 @@ import socket
 
 import pytest
 
-from coordination.geography import load_geography, unit_counts
-from coordination.search import search_communes
+from coordination.geography.units import load_geography, unit_counts
+from coordination.geography.search import search_communes
 
 
 def test_counts_match_the_2025_and_legacy_structures(ctx):

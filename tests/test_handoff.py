@@ -6,9 +6,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from coordination import alerts, handoff, rota, teams
+from coordination.duty import alerts, handoff, rota
+from coordination.org import teams
 from models import DutySession, Message, db
-from coordination.sms import for_recipient, segments
+from coordination.messaging.sms import for_recipient, segments
 from tests.factories import HANOI, make_person
 
 UTC = timezone.utc

@@ -6,8 +6,8 @@ import io
 import pytest
 import sqlalchemy as sa
 
-from coordination import member_import
-from coordination.permissions import scope_for_person
+from coordination.onboarding import member_import
+from coordination.core.permissions import scope_for_person
 from models import ImportBatch, Membership, Person, db
 from tests.factories import browser_login
 from tests.test_member_import import ROWS, csv_bytes

@@ -8,9 +8,10 @@ import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
 
-from coordination import member_import, spreadsheet
-from coordination.permissions import scope_for_person
-from coordination.errors import Conflict, ValidationError
+from coordination.onboarding import member_import
+from coordination.core import spreadsheet
+from coordination.core.permissions import scope_for_person
+from coordination.core.errors import Conflict, ValidationError
 from models import AuditEvent, ImportBatch, Membership, Person, Team, db
 from tests.factories import make_person
 

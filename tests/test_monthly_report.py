@@ -7,7 +7,8 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from coordination import monthly_report, teams
+from coordination.reports import monthly as monthly_report
+from coordination.org import teams
 from models import DutySession, Membership, Message, Shift, Task, Team, db
 from tests.factories import HANOI, communes_of, make_person
 

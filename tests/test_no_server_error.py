@@ -8,10 +8,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from coordination import alerts, assignment
-from coordination.errors import ValidationError
-from coordination.people import PersonInput, create_person
-from coordination.tasks import TaskSpec
+from coordination.duty import alerts
+from coordination.tasks import assignment
+from coordination.core.errors import ValidationError
+from coordination.org.people import PersonInput, create_person
+from coordination.tasks.rules import TaskSpec
 from models import CheckIn, Person, Team, db
 from tests.factories import HANOI
 
@@ -177,7 +178,8 @@ def test_real_vietnamese_names_are_kept_and_nfc_normalised(ctx):
 
 
 def test_village_team_and_task_titles_go_through_the_same_cleaner(world):
-    from coordination import tasks, teams
+    from coordination.tasks import rules as tasks
+    from coordination.org import teams
 
     before = _count(Team)
     with pytest.raises(ValidationError) as err:

@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 from flask import current_app
 
-from coordination import clock, outbox, sms
+from coordination import clock
+from coordination.messaging import outbox, sms
 from coordination.clock import utcnow
 from models import Message, db
 from tests.factories import at_once, make_person
@@ -284,7 +285,7 @@ def test_fault_injection_transient_errors_and_a_dispatcher_killed_mid_batch(ctx,
     delivered or failed, and none reaches Twilio twice."""
     import random
 
-    from coordination.sms_sandbox import FakeTwilio
+    from dev.sms_sandbox import FakeTwilio
 
     people = [make_person() for _ in range(30)]
     for p in people:
@@ -341,7 +342,7 @@ def test_no_answer_from_twilio_fails_visibly_instead_of_sending_twice(ctx, twili
     connection certainly sent nothing: it is."""
     import time
 
-    from coordination.sms_sandbox import FakeTwilio
+    from dev.sms_sandbox import FakeTwilio
 
     outbox.enqueue(make_person(), "Khẩn", "escalation", urgent=True)
     db.session.commit()

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
-from coordination import teams
+from coordination.org import teams
 from models import AdminUnit, Membership, Person, db
 from tests.factories import HANOI, make_person
 
@@ -100,7 +100,7 @@ def test_national_page_counts_teams_per_province(world, client, auth):
 def test_counts_are_written_as_the_reader_writes_them(world, client, auth, app):
     from flask_babel import force_locale
 
-    from coordination.i18n import num
+    from coordination.web.i18n import num
 
     auth.as_user(world.ministry)
     world.ministry.locale = "en"

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from coordination.errors import Conflict, ValidationError
-from coordination.people import PersonInput, create_person, normalise_phone, update_person
+from coordination.core.errors import Conflict, ValidationError
+from coordination.org.people import PersonInput, create_person, normalise_phone, update_person
 from models import Person, db
 from tests.factories import make_person
 

@@ -9,8 +9,11 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash
 
-from coordination import accounts, assignment, member_import, permissions, tasks, teams
-from coordination.permissions import scope_for_person
+from coordination.org import accounts, teams
+from coordination.tasks import assignment, rules as tasks
+from coordination.onboarding import member_import
+from coordination.core import permissions
+from coordination.core.permissions import scope_for_person
 from models import AuditEvent, Invitation, Membership, Message, Person, Task, User, db
 from models.teams import MEMBER
 from tests.factories import HANOI, PASSWORD, communes_of, make_person
@@ -272,7 +275,7 @@ def test_refused_privileged_actions_on_existing_objects_are_audited_not_shown(wo
     assert events == [(world.commune_lead.id, "person", str(world.lead_a.person_id), {"attempted": "reset"}),
                       (world.commune_lead.id, "person", str(world.ministry.person_id), {"attempted": "edit"})]
     # ... and the refused actor cannot read them back in the trail, the ministry can
-    from coordination import audit
+    from coordination.core import audit
     own = audit.search(scope_for_person(world.commune_lead.person_id), audit.Filters())
     assert not [e for e, _n in own if e.action == "refused"]
     national = audit.search(scope_for_person(world.ministry.person_id), audit.Filters())

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from coordination import permissions
+from coordination.core import permissions
 from tests.factories import HANOI, HCM, ROLES, communes_of
 
 
@@ -18,7 +18,7 @@ def test_scopes_come_from_memberships(world):
 
 
 def test_ending_the_lead_membership_ends_the_scope(world):
-    from coordination import teams
+    from coordination.org import teams
     from models import Membership, db
 
     m = db.session.query(Membership).filter_by(person_id=world.lead_a.person_id).one()

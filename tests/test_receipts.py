@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from flask import current_app
 
-from coordination import outbox, receipts, sms
+from coordination.messaging import outbox, receipts, sms
 from coordination.clock import utcnow
 from models import Message, db
 from models.messages import DELIVERED, FAILED, NOT_SENT, QUEUED, SENDING, SENT, STATUSES, UNDELIVERED, EarlyReceipt

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import current_app
 from twilio.request_validator import RequestValidator
 
-from coordination import outbox, receipts, sms
+from coordination.messaging import outbox, receipts, sms
 from coordination.clock import utcnow
 from models import Message, db
 from models.messages import DELIVERED, FAILED, SENT

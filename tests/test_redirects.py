@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from coordination import assignment, rota, tasks
+from coordination.tasks import assignment, rules as tasks
+from coordination.duty import rota
 from coordination.clock import utcnow
 from coordination.web.helpers import safe_next
 from models import Message, Task, db
@@ -78,7 +79,7 @@ def test_login_next_stays_on_site(world, client, auth, target):
 
 @pytest.mark.parametrize("referer", ["https://evil.example/x", "//evil.example", "javascript:alert(1)"])
 def test_referer_redirects_stay_on_site(world, client, auth, referer):
-    from coordination import outbox
+    from coordination.messaging import outbox
 
     auth.as_user(world.lead_a)
     team = world.commune_team

@@ -8,10 +8,12 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from coordination import alerts, outbox, rota, teams
+from coordination.duty import alerts, rota
+from coordination.messaging import outbox
+from coordination.org import teams
 from coordination.clock import utcnow
-from coordination.sms import gateway_from_config
-from coordination.sms_sandbox import FakeTwilio
+from coordination.messaging.sms import gateway_from_config
+from dev.sms_sandbox import FakeTwilio
 from models import Message, db
 from tests.factories import make_person
 

@@ -10,7 +10,7 @@ import requests
 import sqlalchemy as sa
 
 from app import create_app
-from coordination import accounts
+from coordination.org import accounts
 from models import AuditEvent, LoginAttempt, User, db
 from tests.factories import PASSWORD, at_once
 
@@ -122,7 +122,7 @@ def test_password_change_ends_other_sessions(world, client, auth, app):
 
 def test_accepting_an_invitation_keeps_the_new_session(world, client):
     from tests.factories import make_person
-    from coordination import teams
+    from coordination.org import teams
 
     person = make_person(full_name="Người Được Mời")
     teams.add_member(world.commune_team, person, "member")
@@ -193,7 +193,8 @@ def test_lock_doubles_each_time(world, client, auth):
 
 
 def test_the_scheduler_prunes_login_counters_a_day_after_their_window(world, client, auth):
-    from coordination import clock, login_throttle
+    from coordination import clock
+    from coordination.org import login_throttle
     from coordination.jobs import JOBS
     from models import LoginThrottle
 

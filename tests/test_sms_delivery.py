@@ -9,8 +9,10 @@ import pytest
 import sqlalchemy as sa
 from flask import current_app
 
-from coordination import alerts, broadcasts, outbox, rota, sms, teams
-from coordination.people import can_receive_sms
+from coordination.duty import alerts, rota
+from coordination.messaging import broadcasts, outbox, sms
+from coordination.org import teams
+from coordination.org.people import can_receive_sms
 from models import Message, Person, db
 from tests.factories import HANOI, make_person
 from tests.test_member_import import ROWS, csv_bytes

@@ -7,9 +7,10 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from coordination import assignment, tasks, teams
+from coordination.tasks import assignment, rules as tasks
+from coordination.org import teams
 from coordination.clock import local_today, utcnow
-from coordination.errors import Conflict, NotFound, ValidationError
+from coordination.core.errors import Conflict, NotFound, ValidationError
 from models import Task, TaskUpdate, db
 from tests.factories import HANOI, HCM, communes_of, make_person
 

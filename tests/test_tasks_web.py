@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from coordination.clock import local_today, utcnow
-from coordination import assignment, tasks
+from coordination.tasks import assignment, rules as tasks
 from models import Task, TaskUpdate, db
 from tests.factories import HANOI, HCM, ROLES, at_once
 

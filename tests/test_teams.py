@@ -7,8 +7,8 @@ import pytest
 import sqlalchemy as sa
 
 from coordination.clock import local_today
-from coordination import teams
-from coordination.errors import Conflict, NotFound, ValidationError
+from coordination.org import teams
+from coordination.core.errors import Conflict, NotFound, ValidationError
 from models import Membership, Team, db
 from models.teams import CO_CHAIR_HEALTH, CO_CHAIR_ICT, LEAD, LEADER_IN_CHARGE, MEMBER
 from tests.factories import HANOI, HCM, communes_of, make_person

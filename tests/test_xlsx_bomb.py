@@ -9,8 +9,8 @@ import zipfile
 import pytest
 import sqlalchemy as sa
 
-from coordination import spreadsheet
-from coordination.errors import ValidationError
+from coordination.core import spreadsheet
+from coordination.core.errors import ValidationError
 from models import ImportBatch, Person, db
 from tests.test_imports_web import upload
 

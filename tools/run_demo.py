@@ -1,5 +1,5 @@
 """`make run`: the web app, the scheduler, a dispatcher and — unless real Twilio credentials are set —
-the local SMS sandbox (coordination/sms_sandbox.py, the same server the tests use), so reminders,
+the local SMS sandbox (dev/sms_sandbox.py, the same server the tests use), so reminders,
 escalations and acknowledgements work on a laptop with no Twilio account. Ctrl-C stops them all.
 
     .venv/bin/python tools/run_demo.py"""
@@ -18,7 +18,7 @@ WEB_PORT, SANDBOX_PORT = 5000, 5055
 
 def main() -> None:
     import config
-    from coordination.sms_sandbox import ACCOUNT_SID, AUTH_TOKEN
+    from dev.sms_sandbox import ACCOUNT_SID, AUTH_TOKEN
 
     config.ensure_secret_key_file()  # the children read it (config._secret_key) unless SECRET_KEY is set
     env = dict(os.environ)
@@ -28,7 +28,7 @@ def main() -> None:
     if not env.get("TWILIO_ACCOUNT_SID"):
         env.update(TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN, TWILIO_FROM="+15005550006",
                    TWILIO_API_BASE=f"http://127.0.0.1:{SANDBOX_PORT}")
-        procs.append(subprocess.Popen([sys.executable, "-m", "coordination.sms_sandbox", str(SANDBOX_PORT),
+        procs.append(subprocess.Popen([sys.executable, "-m", "dev.sms_sandbox", str(SANDBOX_PORT),
                                        "--deliver"], cwd=ROOT, env=env))
     procs.append(subprocess.Popen(flask + ["scheduler", "run"], cwd=ROOT, env=env))
     procs.append(subprocess.Popen(flask + ["dispatcher", "run"], cwd=ROOT, env=env))

@@ -13,8 +13,9 @@ log = logging.getLogger(__name__)
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import (api, api_duty, api_tasks, audit_log, auth, broadcasts, duty, emulation,  # noqa: F401
-                   imports, labels, main, maps, messages, people, provinces, reports, sms_hooks, tasks, teams)
+    from coordination.web.api import core as api, duty as api_duty, tasks as api_tasks  # noqa: F401
+    from coordination.web import (audit_log, auth, broadcasts, duty, emulation, imports, labels, main, maps,
+        messages, people, provinces, reports, sms_hooks, tasks, teams)
 
     for module in (auth, main, maps, provinces, teams, people, imports, reports, audit_log, emulation, tasks, duty,
                    messages, broadcasts, api, sms_hooks):

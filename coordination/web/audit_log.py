@@ -10,9 +10,9 @@ from flask_login import login_required
 
 from models import AdminUnit, db
 
-from .. import audit
-from ..auth import current_scope
-from .helpers import province_choices, require, small_int
+from coordination.core import audit
+from coordination.web.login import current_scope
+from coordination.web.helpers import province_choices, require, small_int
 
 bp = Blueprint("audit_log", __name__, url_prefix="/audit")
 PAGE = 50

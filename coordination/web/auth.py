@@ -8,11 +8,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from models import ApiToken, db
 
-from .. import accounts
-from ..errors import DomainError, RateLimited
-from ..i18n import LANG_COOKIE
-from .forms import ActionForm, LoginForm, SetPasswordForm, TokenForm
-from .helpers import client_ip, form_error, safe_next
+from coordination.org import accounts
+from coordination.core.errors import DomainError, RateLimited
+from coordination.web.i18n import LANG_COOKIE
+from coordination.web.forms import ActionForm, LoginForm, SetPasswordForm, TokenForm
+from coordination.web.helpers import client_ip, form_error, safe_next
 
 bp = Blueprint("auth", __name__)
 

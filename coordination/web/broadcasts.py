@@ -11,11 +11,12 @@ from wtforms import BooleanField, RadioField, SelectMultipleField, TextAreaField
 from models import AdminUnit, Team, db
 from models.teams import COMMUNE
 
-from .. import broadcasts, permissions
-from ..auth import current_scope
-from ..errors import DomainError
-from .forms import FlaskForm
-from .helpers import form_error, require
+from coordination.messaging import broadcasts
+from coordination.core import permissions
+from coordination.web.login import current_scope
+from coordination.core.errors import DomainError
+from coordination.web.forms import FlaskForm
+from coordination.web.helpers import form_error, require
 
 bp = Blueprint("broadcasts", __name__)
 

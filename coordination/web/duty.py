@@ -12,12 +12,13 @@ from flask_login import current_user, login_required
 
 from models import Membership, Person, Shift, ShiftAssignment, Team, db
 
-from .. import duty, permissions, rota
-from ..auth import current_scope
-from ..clock import local_today, to_local, utcnow
-from ..errors import DomainError
-from .duty_forms import AssignShiftForm, RotaForm, ShiftForm, SwapForm
-from .helpers import form_error, get_or_404, require, safe_next, saved, small_int
+from coordination.duty import queries as duty, rota
+from coordination.core import permissions
+from coordination.web.login import current_scope
+from coordination.clock import local_today, to_local, utcnow
+from coordination.core.errors import DomainError
+from coordination.web.duty_forms import AssignShiftForm, RotaForm, ShiftForm, SwapForm
+from coordination.web.helpers import form_error, get_or_404, require, safe_next, saved, small_int
 
 bp = Blueprint("duty", __name__)
 

@@ -5,8 +5,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, widgets
 from wtforms.validators import InputRequired, Optional
 
-from .forms import REQUIRED, FlaskForm
-from .task_forms import WholeNumberField
+from coordination.web.forms import REQUIRED, FlaskForm
+from coordination.web.task_forms import WholeNumberField
 
 WEEKDAYS = [("1", _l("Mon")), ("2", _l("Tue")), ("3", _l("Wed")), ("4", _l("Thu")), ("5", _l("Fri")),
             ("6", _l("Sat")), ("7", _l("Sun"))]

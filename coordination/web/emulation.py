@@ -15,13 +15,14 @@ from models import AdminUnit, Commendation, Membership, Person, Team, db
 from models.emulation import APPROVED, METRICS
 from models.teams import COMMUNE
 
-from .. import commendations, emulation, permissions
-from ..auth import current_scope
-from ..clock import local_today
-from ..errors import DomainError
-from .forms import ActionForm, FlaskForm
-from .helpers import (form_error, get_or_404, home_province, province_choices, province_or_404, require,
-                      safe_next, saved, small_int)
+from coordination.emulation import commendations, targets as emulation
+from coordination.core import permissions
+from coordination.web.login import current_scope
+from coordination.clock import local_today
+from coordination.core.errors import DomainError
+from coordination.web.forms import ActionForm, FlaskForm
+from coordination.web.helpers import (form_error, get_or_404, home_province, province_choices, province_or_404,
+    require, safe_next, saved, small_int)
 
 bp = Blueprint("emulation", __name__)
 

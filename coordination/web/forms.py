@@ -7,9 +7,12 @@ from flask_wtf import FlaskForm as _FlaskForm
 from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from models import Team
 from models.teams import YOUTH_UNION
 
-from . import labels
+from coordination.org.teams import ROLES_BY_LEVEL
+
+from coordination.web import labels
 
 REQUIRED = _l("This field is required.")
 # WTForms' own messages, translated through our catalogue (WTForms ships no Vietnamese).
@@ -92,3 +95,15 @@ class ActionForm(FlaskForm):
 
 class TokenForm(FlaskForm):
     name = StringField(_l("Token name"), validators=[DataRequired(REQUIRED)], render_kw={"maxlength": 80})
+
+
+def member_forms(team: Team, new_form: MemberForm | None = None, existing_form: ExistingMemberForm | None = None):
+    """The two add-a-member forms of a team page, with the roles that team's level allows."""
+    choices = [(r, labels.ROLE[r]) for r in ROLES_BY_LEVEL[team.level]]
+    new_form = new_form or MemberForm(prefix="new")
+    existing_form = existing_form or ExistingMemberForm(prefix="existing")
+    new_form.role.choices = existing_form.role.choices = choices
+    for form in (new_form, existing_form):
+        if form.role.data is None:
+            form.role.data = choices[-1][0]  # "member" preselected
+    return new_form, existing_form

@@ -12,8 +12,8 @@ from flask_wtf import FlaskForm
 from models import AdminUnit, Team, db
 from models.geography import PROVINCE
 
-from ..errors import DomainError
-from .converters import MAX_ID
+from coordination.core.errors import DomainError
+from coordination.web.converters import MAX_ID
 
 T = TypeVar("T")
 
@@ -47,7 +47,7 @@ def refuse_unless(allowed: bool, action: str, entity: str, entity_id, province_c
         return
     from flask_login import current_user
 
-    from .. import audit
+    from coordination.core import audit
     audit.refused(getattr(current_user, "id", None), action, entity, entity_id, province_code, team_id)
     abort(status)
 

@@ -12,13 +12,13 @@ from wtforms import RadioField
 
 from models import ImportBatch, db
 
-from .. import member_import
-from ..auth import current_scope
-from ..errors import DomainError
-from ..exports import to_csv, xlsx_append
-from ..spreadsheet import MAX_BYTES, MAX_ROWS
-from .forms import REQUIRED, FlaskForm
-from .helpers import form_error, get_or_404, refuse_unless, require, saved
+from coordination.onboarding import member_import
+from coordination.web.login import current_scope
+from coordination.core.errors import DomainError
+from coordination.core.exports import to_csv, xlsx_append
+from coordination.core.spreadsheet import MAX_BYTES, MAX_ROWS
+from coordination.web.forms import REQUIRED, FlaskForm
+from coordination.web.helpers import form_error, get_or_404, refuse_unless, require, saved
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from models.teams import (CO_CHAIR_HEALTH, CO_CHAIR_ICT, ENTERPRISE, GOVERNMENT, HEALTH_STATION, LEAD,
-                          LEADER_IN_CHARGE, MEMBER, OTHER, YOUTH_UNION)
+    LEADER_IN_CHARGE, MEMBER, OTHER, YOUTH_UNION)
 
 AFFILIATION = {
     YOUTH_UNION: _l("Youth union"),

@@ -7,10 +7,12 @@ from flask_login import current_user, login_required
 
 from models import Membership, Team, db
 
-from .. import duty, overview, permissions
-from ..auth import current_scope
-from ..search import search_communes
-from .helpers import require
+from coordination.duty import queries as duty
+from coordination.org import overview
+from coordination.core import permissions
+from coordination.web.login import current_scope
+from coordination.geography.search import search_communes
+from coordination.web.helpers import require
 
 bp = Blueprint("main", __name__)
 

@@ -11,11 +11,11 @@ from flask_login import login_required
 
 from maps import coverage_map
 
-from .. import coverage
-from ..auth import current_scope
-from ..clock import local_today
-from ..exports import to_csv
-from .helpers import home_province, province_or_404
+from coordination.reports import coverage
+from coordination.web.login import current_scope
+from coordination.clock import local_today
+from coordination.core.exports import to_csv
+from coordination.web.helpers import home_province, province_or_404
 
 bp = Blueprint("maps", __name__, url_prefix="/map")
 

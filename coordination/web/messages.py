@@ -9,10 +9,11 @@ from flask_login import login_required
 from models import Message, Person, db
 from models.messages import PURPOSES, STATUSES
 
-from .. import outbox, permissions
-from ..auth import current_scope
-from .forms import ActionForm
-from .helpers import get_or_404, page_arg, require, safe_next, saved, small_int
+from coordination.messaging import outbox
+from coordination.core import permissions
+from coordination.web.login import current_scope
+from coordination.web.forms import ActionForm
+from coordination.web.helpers import get_or_404, page_arg, require, safe_next, saved, small_int
 
 bp = Blueprint("messages", __name__)
 

@@ -8,12 +8,12 @@ from flask_login import current_user, login_required
 
 from models import Membership, Person, Team, User, db
 
-from .. import audit, permissions
-from ..auth import current_scope
-from ..errors import DomainError
-from ..people import PersonInput, update_person
-from .forms import ActionForm, PersonForm
-from .helpers import form_error, get_or_404, page_arg, refuse_unless, require
+from coordination.core import audit, permissions
+from coordination.web.login import current_scope
+from coordination.core.errors import DomainError
+from coordination.org.people import PersonInput, update_person
+from coordination.web.forms import ActionForm, PersonForm
+from coordination.web.helpers import form_error, get_or_404, page_arg, refuse_unless, require
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 

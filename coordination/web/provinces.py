@@ -7,11 +7,13 @@ from flask_login import current_user, login_required
 
 from models import db
 
-from .. import duty, overview, permissions, teams
-from ..auth import current_scope
-from ..errors import DomainError
-from .forms import ActionForm, CommuneTeamForm, EndMembershipForm
-from .helpers import form_error, require, saved
+from coordination.duty import queries as duty
+from coordination.org import overview, teams
+from coordination.core import permissions
+from coordination.web.login import current_scope
+from coordination.core.errors import DomainError
+from coordination.web.forms import ActionForm, CommuneTeamForm, EndMembershipForm, member_forms
+from coordination.web.helpers import form_error, require, saved
 
 bp = Blueprint("provinces", __name__, url_prefix="/provinces")
 
@@ -19,8 +21,6 @@ bp = Blueprint("provinces", __name__, url_prefix="/provinces")
 def render_province(code: str, commune_form: CommuneTeamForm | None = None, new_form=None, existing_form=None,
                     status: int = 200):
     """The province page; also re-rendered with errors when a form on it fails."""
-    from .teams import member_forms
-
     scope = current_scope()
     require(permissions.can_view_province(scope, code))
     data = overview.province_overview(code)

@@ -6,9 +6,9 @@ import io
 
 from flask_babel import gettext as _
 
-from ..exports import xlsx_append
-from ..monthly_report import HEADLINE, MonthlyReport
-from . import labels
+from coordination.core.exports import xlsx_append
+from coordination.reports.monthly import HEADLINE, MonthlyReport
+from coordination.web import labels
 
 
 def workbook(report: MonthlyReport) -> bytes:

@@ -7,12 +7,12 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from .. import monthly_report
-from ..auth import current_scope
-from ..clock import local_today
-from . import labels
-from .helpers import province_or_404, require
-from .report_xlsx import workbook
+from coordination.reports import monthly as monthly_report
+from coordination.web.login import current_scope
+from coordination.clock import local_today
+from coordination.web import labels
+from coordination.web.helpers import province_or_404, require
+from coordination.web.report_xlsx import workbook
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 

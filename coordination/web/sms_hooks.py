@@ -6,7 +6,7 @@ from twilio.request_validator import RequestValidator
 
 from models import db
 
-from .. import receipts
+from coordination.messaging import receipts
 
 bp = Blueprint("sms", __name__)
 
@@ -41,9 +41,10 @@ def acknowledge(token: str):
     while the shift runs: after it, the link says so and shows neither."""
     from flask import render_template
 
-    from ..alerts import ack_contacts, acknowledge as record, alert_over, message_for_token, taken_by
-    from ..sms import national
-    from .forms import ActionForm
+    from coordination.duty.alerts import (ack_contacts, acknowledge as record, alert_over, message_for_token,
+        taken_by)
+    from coordination.messaging.sms import national
+    from coordination.web.forms import ActionForm
 
     message = message_for_token(token)
     if message is None:
@@ -67,14 +68,14 @@ def inbound():
     from flask import Response
     from twilio.twiml.messaging_response import MessagingResponse
 
-    from ..replies import already_handled, handle_reply
+    from coordination.duty.replies import already_handled, handle_reply
 
     if not _signed():
         abort(403)
     if already_handled(request.form.get("MessageSid")):  # a retry or a replay: answered once, acted on once
         return Response(str(MessagingResponse()), mimetype="application/xml")
     outcome, reply = handle_reply(request.form.get("From", ""), request.form.get("Body", ""))
-    from .. import audit
+    from coordination.core import audit
     audit.record(None, f"sms_{outcome}", "sms", request.form.get("MessageSid"),
                  after={"from": request.form.get("From", "")[:20], "body": request.form.get("Body", "")[:160]})
     db.session.commit()

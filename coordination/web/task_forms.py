@@ -6,9 +6,9 @@ from wtforms import (BooleanField, DateField, HiddenField, IntegerField, RadioFi
                      SelectMultipleField, StringField, TextAreaField, widgets)
 from wtforms.validators import DataRequired, InputRequired, Optional
 
-from ..assignment import ALL, ONE, SELECTED
-from . import labels
-from .forms import REQUIRED, FlaskForm
+from coordination.tasks.assignment import ALL, ONE, SELECTED
+from coordination.web import labels
+from coordination.web.forms import REQUIRED, FlaskForm
 
 NOT_A_NUMBER = _l("Enter a whole number.")
 

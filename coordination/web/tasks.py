@@ -11,13 +11,14 @@ from models import AdminUnit, Membership, Person, Task, TaskUpdate, Team, db
 from models.tasks import CANCELLED, KINDS, STATUSES
 from models.teams import COMMUNE
 
-from .. import assignment, permissions, task_board, tasks
-from ..auth import current_scope
-from ..clock import local_today
-from ..errors import DomainError
-from .helpers import (form_error, get_or_404, page_arg, province_or_404, refuse_unless, require, safe_next,
-                      saved, small_int)
-from .task_forms import AssignForm, CancelForm, ProgressForm, StatusForm, TaskForm
+from coordination.tasks import assignment, board as task_board, rules as tasks
+from coordination.core import permissions
+from coordination.web.login import current_scope
+from coordination.clock import local_today
+from coordination.core.errors import DomainError
+from coordination.web.helpers import (form_error, get_or_404, page_arg, province_or_404, refuse_unless,
+    require, safe_next, saved, small_int)
+from coordination.web.task_forms import AssignForm, CancelForm, ProgressForm, StatusForm, TaskForm
 
 bp = Blueprint("tasks", __name__)
 

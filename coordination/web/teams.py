@@ -9,32 +9,25 @@ from flask_login import current_user, login_required
 from models import Membership, Person, Team, db
 from models.teams import COMMUNE, PROVINCE, VILLAGE
 
-from .. import accounts, duty, outbox, overview, permissions, task_board, teams
-from ..auth import current_scope
-from ..clock import local_today
-from ..errors import DomainError, NotFound
-from ..people import PersonInput, create_person, find_by_phone
-from . import labels
-from .forms import ActionForm, EndMembershipForm, ExistingMemberForm, MemberForm, VillageTeamForm
-from .helpers import form_error, get_or_404, require, saved
+from coordination.org import accounts, overview, teams
+from coordination.duty import queries as duty
+from coordination.messaging import outbox
+from coordination.core import permissions
+from coordination.tasks import board as task_board
+from coordination.web.login import current_scope
+from coordination.clock import local_today
+from coordination.core.errors import DomainError, NotFound
+from coordination.org.people import PersonInput, create_person, find_by_phone
+from coordination.web.forms import (ActionForm, EndMembershipForm, ExistingMemberForm, MemberForm, VillageTeamForm,
+                                    member_forms)
+from coordination.web.provinces import render_province
+from coordination.web.helpers import form_error, get_or_404, require, saved
 
 bp = Blueprint("teams", __name__)
 
 
-def member_forms(team: Team, new_form: MemberForm | None = None, existing_form: ExistingMemberForm | None = None):
-    choices = [(r, labels.ROLE[r]) for r in teams.ROLES_BY_LEVEL[team.level]]
-    new_form = new_form or MemberForm(prefix="new")
-    existing_form = existing_form or ExistingMemberForm(prefix="existing")
-    new_form.role.choices = existing_form.role.choices = choices
-    for form in (new_form, existing_form):
-        if form.role.data is None:
-            form.role.data = choices[-1][0]  # "member" preselected
-    return new_form, existing_form
-
-
 def _render(team: Team, new_form=None, existing_form=None, village_form=None, status: int = 200):
     if team.level == PROVINCE:
-        from .provinces import render_province
         return render_province(team.province_code, new_form=new_form, existing_form=existing_form, status=status)
     scope = current_scope()
     new_form, existing_form = member_forms(team, new_form, existing_form)
@@ -158,7 +151,7 @@ def reset_password(person_id: int):
 
 
 def _send_link(person_id: int, purpose: str):
-    from .people import refused_over
+    from coordination.web.people import refused_over
     person = get_or_404(Person, person_id)
     refused_over(person, purpose, permissions.can_invite(current_scope(), person))
     if not ActionForm().validate_on_submit():

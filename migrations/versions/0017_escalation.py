@@ -21,7 +21,7 @@ def upgrade():
                     sqlite_where=sa.text('sms_capable = false'))
     # Backfill: only the few numbers that do not look like Vietnamese mobiles are parsed (E.164
     # +84 followed by 3, 5, 7, 8 or 9 is a mobile range; everything else is asked of phonenumbers).
-    from coordination.people import can_receive_sms
+    from coordination.org.people import can_receive_sms
 
     conn = op.get_bind()
     people = sa.table('people', sa.column('id', sa.Integer), sa.column('phone', sa.String),

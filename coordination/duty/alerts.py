@@ -1,0 +1,350 @@
+"""Duty alerts: reminders before a shift and escalation when the primary does not show up
+(SMS replies to alerts: coordination/duty/replies.py).
+
+The decisions are pure functions of times and facts (tested without a scheduler); `tick` gathers
+the facts with a few queries and queues messages in the outbox with dedupe keys, so a restarted
+scheduler never sends the same reminder or escalation twice."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import logging
+from datetime import datetime, timedelta
+from typing import Optional
+
+import sqlalchemy as sa
+from flask import current_app
+
+from models import DutySession, Membership, Message, Person, Shift, ShiftAssignment, Team, db
+from models.base import MAX_ID
+from models.shifts import BACKUP, PRIMARY
+from models.teams import LEAD, LEADING_ROLES, PROVINCE
+
+from coordination.messaging import outbox
+from coordination.duty.queries import close_stale_sessions
+from coordination.clock import utcnow
+from coordination.duty.handoff import queue_handoffs
+from coordination.messaging.sms import for_recipient, national, short_team, span
+
+log = logging.getLogger(__name__)
+REMINDER_MINUTES = (60, 10)
+ESCALATION_WAIT = timedelta(minutes=10)
+NUDGE_WAIT = timedelta(minutes=5)  # the absent primary's own nudge, before anyone else is alerted
+NUDGE_STEP, BACKUP_STEP, COMMUNE_STEP, PROVINCE_STEP = 0, 1, 2, 3
+ACK_TTL = timedelta(hours=24)
+
+
+# --- decisions (pure) ----------------------------------------------------------------------
+
+def reminder_due(starts_at: datetime, now: datetime, minutes_before: int) -> bool:
+    """The reminder `minutes_before` a shift is due from that moment until the shift starts."""
+    return starts_at - timedelta(minutes=minutes_before) <= now < starts_at
+
+
+def escalation_step(starts_at: datetime, ends_at: datetime, now: datetime, primary_checked_in: bool,
+                    acknowledged: bool, wait: timedelta = ESCALATION_WAIT) -> int:
+    """How far escalation has gone: 0 nothing, 1 backup, 2 commune lead, 3 the province's leads.
+    One step per `wait` after the start; stops once the primary checks in or anyone acknowledges."""
+    if primary_checked_in or acknowledged or now >= ends_at or now < starts_at + wait:
+        return 0
+    return min(PROVINCE_STEP, int((now - starts_at) / wait))
+
+
+def due_steps(starts_at: datetime, ends_at: datetime, now: datetime, wait: timedelta = ESCALATION_WAIT,
+              nudge: timedelta = NUDGE_WAIT) -> list[int]:
+    """The steps of a no-show's escalation whose time has come, in order: the primary's own nudge
+    (NUDGE_STEP) `nudge` after the start — before anyone else — then one step per `wait`."""
+    nudge = min(nudge, wait / 2)
+    if not starts_at + nudge <= now < ends_at:
+        return []
+    return [NUDGE_STEP] + list(range(BACKUP_STEP, escalation_step(starts_at, ends_at, now, False, False, wait) + 1))
+
+
+# --- acknowledgement links -----------------------------------------------------------------
+
+def _mac(message_id: int) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    digest = hmac.new(key, f"ack/{message_id}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest)[:10].decode()
+
+
+def _b36(n: int) -> str:
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = "0123456789abcdefghijklmnopqrstuvwxyz"[r] + out
+        if n == 0:
+            return out
+
+
+MAX_TOKEN = 32  # 13 base-36 digits hold any 64-bit id, a dot, 10 characters of MAC
+
+
+def ack_token(message_id: int) -> str:
+    """A short signed token naming one message (and so one person): '1z.Ab3-_x9KqP'."""
+    return f"{_b36(message_id)}.{_mac(message_id)}"
+
+
+def message_for_token(token: str, now: Optional[datetime] = None) -> Optional[Message]:
+    """The message a token names, if the signature holds and it has not expired."""
+    now = now or utcnow()
+    token = token or ""
+    if len(token) > MAX_TOKEN or not token.isascii():  # compare_digest refuses non-ASCII str; ids are 64-bit
+        return None
+    ident, _, mac = token.partition(".")
+    try:
+        message_id = int(ident, 36)
+    except ValueError:
+        return None
+    if not 0 < message_id <= MAX_ID or not hmac.compare_digest(mac, _mac(message_id)):
+        return None
+    message = db.session.get(Message, message_id)
+    if message is None or message.created_at + ACK_TTL < now:
+        return None
+    return message
+
+
+def alert_over(message: Message, now: Optional[datetime] = None) -> bool:
+    """Is there nothing left to handle? The link lives ACK_TTL, but once its shift has ended the
+    page offers no acknowledgement and no phone numbers (an old or forwarded link)."""
+    if message.shift_id is None:
+        return False
+    ends_at = db.session.scalar(sa.select(Shift.ends_at).where(Shift.id == message.shift_id))
+    return ends_at is None or ends_at <= (now or utcnow())
+
+
+def taken_by(shift_id: Optional[int]) -> Optional[tuple[int, str, datetime]]:
+    """Who acknowledged this shift's escalation first, and when: (person id, name, moment) or None."""
+    if shift_id is None:
+        return None
+    row = db.session.execute(sa.select(Message.person_id, Person.full_name, Message.acknowledged_at)
+                             .join(Person, Person.id == Message.person_id)
+                             .where(Message.shift_id == shift_id, Message.purpose == "escalation",
+                                    Message.acknowledged_at.is_not(None))
+                             .order_by(Message.acknowledged_at, Message.id).limit(1)).first()
+    return tuple(row) if row else None
+
+
+def acknowledge(message: Message, now: Optional[datetime] = None) -> bool:
+    """Record the acknowledgement — once, and only while nobody else has taken this escalation.
+    Returns False if it was already recorded or someone else took it. Two taps on two links at
+    the same moment: the shift's row is locked first (PostgreSQL), then one conditional UPDATE
+    (atomic on SQLite) writes it only if no other link of the shift is acknowledged."""
+    now = now or utcnow()
+    if message.acknowledged_at is not None:
+        return False
+    unclaimed = sa.true()
+    if message.shift_id is not None:
+        db.session.execute(sa.select(Shift.id).where(Shift.id == message.shift_id).with_for_update())
+        other = sa.orm.aliased(Message)
+        unclaimed = ~sa.select(other.id).where(other.shift_id == message.shift_id, other.purpose == "escalation",
+                                               other.acknowledged_at.is_not(None)).exists()
+    done = db.session.execute(sa.update(Message).where(Message.id == message.id, Message.acknowledged_at.is_(None),
+                                                       unclaimed).values(acknowledged_at=now)
+                              .execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        return False
+    sa.orm.attributes.set_committed_value(message, "acknowledged_at", now)
+    return True
+
+
+def ack_contacts(message: Message) -> list[tuple[str, Person]]:
+    """Whom the holder of an alert link may call: the absent primary and the commune team's lead
+    (('primary' | 'lead', person)); never the holder themself."""
+    shift = db.session.get(Shift, message.shift_id) if message.shift_id else None
+    if shift is None:
+        return []
+    primary = db.session.scalar(sa.select(Person).join(ShiftAssignment).where(
+        ShiftAssignment.shift_id == shift.id, ShiftAssignment.role == PRIMARY))
+    leads = db.session.scalars(sa.select(Person).join(Membership).where(
+        Membership.team_id == shift.team_id, Membership.role == LEAD, Membership.end_date.is_(None))
+        .order_by(Person.full_name))
+    found = ([("primary", primary)] if primary else []) + [("lead", p) for p in leads]
+    return [(kind, p) for kind, p in found if p.id != message.person_id]
+
+
+# --- the scheduler's tick ------------------------------------------------------------------
+
+def _base_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+
+
+def reminder_text(team_name: str, shift: Shift, minutes: int) -> str:
+    return (f"[TCN] Nhắc ca trực {short_team(team_name)} {span(shift.starts_at, shift.ends_at)}, còn {minutes} phút."
+            f" Vào ca: {_base_url()}/duty/")
+
+
+def crossed(column, offsets: list[timedelta], since: Optional[datetime], now: datetime):
+    """SQL: `column + offset` passed into (since, now] for some offset — the rows whose moment came
+    since the previous tick. Without `since` (first tick after a start) nothing is filtered."""
+    if since is None:
+        return sa.true()
+    return sa.or_(*[sa.and_(column > since - off, column <= now - off) for off in offsets])
+
+
+def _queue_reminders(now: datetime, minutes: tuple[int, ...], since: Optional[datetime] = None) -> int:
+    """Queue the reminders that fell due; already-queued ones are found in one query and the new
+    ones inserted in one executemany (a tick stays cheap with thousands of shifts a day)."""
+    rows = db.session.execute(
+        sa.select(ShiftAssignment.id, Shift, Person, Team.name).join(Shift, Shift.id == ShiftAssignment.shift_id)
+        .join(Person, Person.id == ShiftAssignment.person_id).join(Team, Team.id == Shift.team_id)
+        .where(Shift.starts_at > now, Shift.starts_at <= now + timedelta(minutes=max(minutes)),
+               crossed(Shift.starts_at, [-timedelta(minutes=m) for m in minutes], since, now),
+               Person.consent_sms.is_(True), Person.sms_capable.is_(True))).all()
+    due = []
+    for assignment_id, shift, person, team_name in rows:
+        # Only the nearest due reminder: after a restart there is no burst of stale ones.
+        m = next((m for m in sorted(minutes) if reminder_due(shift.starts_at, now, m)), None)
+        if m is not None:
+            due.append((f"reminder/{assignment_id}/{m}", m, shift, person, team_name))
+    if not due:
+        return 0
+    known = set(db.session.scalars(sa.select(Message.dedupe_key).where(Message.dedupe_key.in_([d[0] for d in due]))))
+    new = [dict(person_id=person.id, to_phone=person.phone, purpose="reminder", urgent=False, dedupe_key=key,
+                body=for_recipient(reminder_text(team_name, shift, m), person.sms_ascii),
+                province_code=shift.province_code, shift_id=shift.id, status="queued", attempts=0,
+                next_attempt_at=now, created_at=now, updated_at=now)
+           for key, m, shift, person, team_name in due if key not in known]
+    if new:
+        db.session.execute(sa.insert(Message), new)
+    return len(new)
+
+
+def escalation_targets(shift: Shift, step: int, backup: Optional[Person]) -> list[Person]:
+    """Who a step alerts, among people who accept duty SMS on a number SMS can reach."""
+    if step == BACKUP_STEP:
+        return [backup] if backup and backup.consent_sms and backup.sms_capable else []
+    if step == COMMUNE_STEP:
+        team_id, roles = shift.team_id, (LEAD,)
+    else:
+        team_id = db.session.scalar(sa.select(Team.id).where(Team.level == PROVINCE,
+                                                             Team.province_code == shift.province_code))
+        roles = LEADING_ROLES
+    return list(db.session.scalars(sa.select(Person).join(Membership).where(
+        Membership.team_id == team_id, Membership.role.in_(roles), Membership.end_date.is_(None),
+        Person.consent_sms.is_(True), Person.sms_capable.is_(True))))
+
+
+def _queue_escalations(now: datetime, wait: timedelta, since: Optional[datetime] = None,
+                       nudge: timedelta = NUDGE_WAIT) -> int:
+    """Shifts running for at least `nudge` whose primary has not checked in and nobody acknowledged:
+    two queries, whatever the number of shifts. With `since`, only shifts that crossed a step
+    boundary (start + nudge, then 1, 2, 3 × wait) since then."""
+    nudge = min(nudge, wait / 2)
+    primary = sa.orm.aliased(ShiftAssignment)
+    acknowledged = sa.select(Message.id).where(Message.shift_id == Shift.id,
+                                               Message.acknowledged_at.is_not(None)).exists()
+    rows = db.session.execute(
+        sa.select(Shift, Person, Team.name).join(primary, sa.and_(primary.shift_id == Shift.id, primary.role == PRIMARY))
+        .join(Person, Person.id == primary.person_id).join(Team, Team.id == Shift.team_id)
+        .where(Shift.starts_at <= now - nudge, Shift.ends_at > now, ~acknowledged,
+               crossed(Shift.starts_at, [nudge] + [wait * k for k in (BACKUP_STEP, COMMUNE_STEP, PROVINCE_STEP)],
+                       since, now))).all()
+    if not rows:
+        return 0
+    running = [(shift, person) for shift, person, _name in rows]
+    team_names = {shift.id: short_team(name) for shift, _person, name in rows}
+    sessions: dict[int, list[datetime]] = {}
+    for person_id, started in db.session.execute(sa.select(DutySession.person_id, DutySession.started_at).where(
+            DutySession.person_id.in_({p.id for _s, p in running}),
+            DutySession.started_at >= min(s.starts_at for s, _p in running) - timedelta(hours=1))):
+        sessions.setdefault(person_id, []).append(started)
+    late = [(shift, person) for shift, person in running
+            if not any(shift.starts_at - timedelta(hours=1) <= t < shift.ends_at for t in sessions.get(person.id, []))]
+    if not late:
+        return 0
+    # Steps already taken, from the dedupe keys "escalation/<shift>/<step>/<person>" (the nudge is
+    # step 0): in steady state a tick does no per-shift work at all.
+    done = {tuple(key.split("/")[1:3]) for key in db.session.scalars(sa.select(Message.dedupe_key).where(
+        Message.shift_id.in_([s.id for s, _p in late]), Message.dedupe_key.like("escalation/%")))}
+    queued, nudges = 0, []
+    for shift, primary_person in late:
+        steps = [s for s in due_steps(shift.starts_at, shift.ends_at, now, wait, nudge)
+                 if (str(shift.id), str(s)) not in done]
+        if steps[:1] == [NUDGE_STEP]:
+            steps = steps[1:]
+            if primary_person.consent_sms and primary_person.sms_capable:
+                nudges.append(_nudge_row(shift, primary_person, team_names[shift.id], now))
+        if not steps:
+            continue
+        backup = db.session.scalar(sa.select(Person).join(ShiftAssignment).where(
+            ShiftAssignment.shift_id == shift.id, ShiftAssignment.role == BACKUP))
+        for s in steps:
+            for person in escalation_targets(shift, s, backup):
+                try:
+                    if queue_alert(shift, s, person, now, primary_person, team_names[shift.id]):
+                        queued += 1
+                except Exception:  # noqa: BLE001 - one recipient never blocks the others
+                    log.exception("escalation for shift %s to person %s", shift.id, person.id)
+    if nudges:  # one executemany, as for reminders: at a national shift change they are thousands
+        db.session.execute(sa.insert(Message), nudges)
+    return queued + len(nudges)
+
+
+def _team_name(shift: Shift) -> str:
+    team = db.session.get(Team, shift.team_id)  # one query per team a tick, then the identity map
+    return short_team(team.name if team else "")
+
+
+def _nudge_row(shift: Shift, person: Person, team_name: str, now: datetime) -> dict:
+    """The absent primary's own nudge (an outbox row), with a link to the duty app: a reminder, so
+    it has no acknowledgement link and a reply cannot stop the escalation."""
+    text = f"[TCN] Bạn chưa vào ca trực {team_name} {span(shift.starts_at, shift.ends_at)} — bấm để vào ca: " \
+           f"{_base_url()}/duty/"
+    return dict(person_id=person.id, to_phone=person.phone, purpose="reminder", urgent=True,
+                dedupe_key=f"escalation/{shift.id}/{NUDGE_STEP}/{person.id}", body=for_recipient(text, person.sms_ascii),
+                province_code=shift.province_code, shift_id=shift.id, status="queued", attempts=0,
+                next_attempt_at=now, created_at=now, updated_at=now)
+
+
+def queue_alert(shift: Shift, step: int, person: Person, now: datetime, primary: Optional[Person] = None,
+                 team_name: Optional[str] = None) -> bool:
+    """Queue one escalation SMS with its acknowledgement link; False if it was queued before. It
+    names the absent primary and their phone, so the recipient can call them first."""
+    message = outbox.enqueue(person, "", "escalation", urgent=True,
+                             dedupe_key=f"escalation/{shift.id}/{step}/{person.id}",
+                             province_code=shift.province_code, shift_id=shift.id, now=now)
+    if message is None:
+        return False
+    primary = primary or db.session.scalar(sa.select(Person).join(ShiftAssignment).where(
+        ShiftAssignment.shift_id == shift.id, ShiftAssignment.role == PRIMARY))
+    link = f"{_base_url()}/a/{ack_token(message.id)}"
+    who = f"{primary.full_name} ({national(primary.phone)})" if primary else "Người trực chính"
+    text = f"[TCN] {who} chưa vào ca trực {team_name or _team_name(shift)} {span(shift.starts_at, shift.ends_at)}. " \
+           f"Bấm để nhận xử lý: {link}"
+    message.body = for_recipient(text, person.sms_ascii)
+    return True
+
+
+def tick(now: Optional[datetime] = None, since: Optional[datetime] = None) -> dict[str, int]:
+    """One scheduler tick: reminders, escalations, handoff digests, closing stale check-ins. Commits.
+    `since` (the previous tick's time, minus a margin) limits the work to moments that came since
+    then; without it every due item is considered (the first tick after a start). Dedupe keys make
+    both give the same messages."""
+    now = now or utcnow()
+    minutes = tuple(current_app.config.get("ALERT_REMINDER_MINUTES", REMINDER_MINUTES))
+    wait = timedelta(minutes=current_app.config.get("ALERT_ESCALATION_MINUTES", 10))
+    nudge = timedelta(minutes=current_app.config.get("ALERT_NUDGE_MINUTES", 5))
+    counts = {"reminders": _queue_reminders(now, minutes, since),
+              "escalations": _queue_escalations(now, wait, since, nudge),
+              "handoffs": queue_handoffs(now, since), "closed": close_stale_sessions(now)}
+    db.session.commit()
+    return counts
+
+
+class Ticker:
+    """The scheduler's job: remembers when it last ran, so a steady tick only looks at what came
+    due since (with a minute of overlap); the first run after a start looks at everything."""
+    OVERLAP = timedelta(minutes=1)
+
+    def __init__(self):
+        self.last: Optional[datetime] = None
+        self.__name__ = "alerts.tick"
+
+    def __call__(self, now: Optional[datetime] = None) -> dict[str, int]:
+        now = now or utcnow()
+        since = None if self.last is None else min(self.last, now) - self.OVERLAP
+        counts = tick(now, since)
+        self.last = now
+        return counts

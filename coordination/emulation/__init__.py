@@ -1,0 +1,1 @@
+"""Thi đua (emulation movements): targets, the leaderboard, commendations."""

@@ -1,0 +1,143 @@
+"""Commendation proposals (đề xuất khen thưởng): proposed → reviewed → approved / rejected.
+
+Evidence is gathered from the platform's data when the proposal is made (the last 90 days): hours
+on duty, shifts covered, tasks done and how fast alerts were acknowledged — nobody types it in.
+Who may do what:
+- propose: whoever manages the team (its commune lead, the province's leads, the ministry);
+- review, then approve or reject: a lead of the province or the ministry, never the proposer
+  (rejecting needs a reason; approving needs a review first).
+Approved commendations appear on the public recognition page with names and team, never phones.
+"""
+from __future__ import annotations
+
+import statistics
+from datetime import timedelta
+from typing import Optional
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from models import Commendation, DutySession, Membership, Message, Person, Shift, ShiftAssignment, Task, Team, db
+from models.emulation import APPROVED, PROPOSED, REJECTED, REVIEWED
+from models.tasks import DONE
+
+from coordination.core import audit, permissions
+from coordination.duty.queries import hours_on_duty
+from coordination.core.errors import Conflict, NotFound, ValidationError
+from coordination.core.text import clean_line
+from coordination.clock import utcnow
+
+EVIDENCE_DAYS = 90
+
+
+def evidence(team: Team, person: Optional[Person], now=None) -> dict:
+    """What the platform knows about the team's (or the person's) work in the last 90 days."""
+    now = now or utcnow()
+    start = now - timedelta(days=EVIDENCE_DAYS)
+    if person is not None:
+        hours = hours_on_duty(start, now, person_id=person.id, now=now).get(person.id, 0.0)
+        shifts = db.session.scalar(sa.select(sa.func.count(sa.distinct(ShiftAssignment.shift_id)))
+                                   .join(Shift, Shift.id == ShiftAssignment.shift_id)
+                                   .where(ShiftAssignment.person_id == person.id, Shift.starts_at >= start,
+                                          Shift.starts_at < now))
+        covered = db.session.scalar(sa.select(sa.func.count(sa.distinct(DutySession.shift_id))).where(
+            DutySession.person_id == person.id, DutySession.shift_id.is_not(None), DutySession.started_at >= start))
+        tasks = sa.select(sa.func.count()).select_from(Task).where(Task.assignee_person_id == person.id)
+        alerts = sa.select(Message.created_at, Message.acknowledged_at).where(Message.person_id == person.id)
+    else:
+        hours = hours_on_duty(start, now, team_id=team.id, by="team", now=now).get(team.id, 0.0)
+        shifts = db.session.scalar(sa.select(sa.func.count()).select_from(Shift).where(
+            Shift.team_id == team.id, Shift.starts_at >= start, Shift.starts_at < now))
+        covered = db.session.scalar(sa.select(sa.func.count(sa.distinct(DutySession.shift_id))).where(
+            DutySession.team_id == team.id, DutySession.shift_id.is_not(None), DutySession.started_at >= start))
+        tasks = sa.select(sa.func.count()).select_from(Task).where(Task.team_id == team.id)
+        alerts = (sa.select(Message.created_at, Message.acknowledged_at).join(Shift, Shift.id == Message.shift_id)
+                  .where(Shift.team_id == team.id))
+    done = db.session.scalar(tasks.where(Task.status == DONE, Task.completed_at >= start))
+    waits = [(acked - sent).total_seconds() / 60 for sent, acked in db.session.execute(
+        alerts.where(Message.created_at >= start, Message.acknowledged_at.is_not(None)))]
+    return {"days": EVIDENCE_DAYS, "hours_on_duty": round(hours, 1), "shifts": int(shifts or 0),
+            "shifts_covered": int(covered or 0), "tasks_done": int(done or 0), "acknowledged": len(waits),
+            "median_ack_minutes": round(statistics.median(waits), 1) if waits else None}
+
+
+def _clean_reason(text: Optional[str], field: str, required: bool = True) -> Optional[str]:
+    text = clean_line(text, field, _l("Reason"))
+    if required and len(text) < 10:
+        raise ValidationError(_l("Write the reason (at least 10 characters)."), field=field)
+    if len(text) > 1000:
+        raise ValidationError(_l("The reason is too long (at most %(n)d characters).", n=1000), field=field)
+    return text or None
+
+
+def propose(scope: permissions.Scope, actor_user_id: int, team: Team, person: Optional[Person], reason: str,
+            now=None) -> Commendation:
+    if team.level != "commune" or not permissions.can_manage_team(scope, team):
+        raise NotFound(_l("Not found, or not in your area."))
+    if person is not None and not db.session.scalar(sa.select(Membership.id).where(
+            Membership.team_id == team.id, Membership.person_id == person.id, Membership.end_date.is_(None)).limit(1)):
+        raise ValidationError(_l("%(name)s is not a member of this team.", name=person.full_name), field="person")
+    commendation = Commendation(province_code=team.province_code, team_id=team.id,
+                                person_id=person.id if person else None,
+                                reason=_clean_reason(reason, "reason"), evidence=evidence(team, person, now),
+                                status=PROPOSED, proposed_by_id=actor_user_id)
+    db.session.add(commendation)
+    db.session.flush()
+    audit.record(actor_user_id, "propose", "commendation", commendation.id, province_code=team.province_code,
+                 team_id=team.id, after={"person_id": commendation.person_id, "reason": commendation.reason})
+    return commendation
+
+
+def can_decide(scope: permissions.Scope, commendation: Commendation, actor_user_id: int) -> bool:
+    return ((scope.national or commendation.province_code in scope.provinces)
+            and commendation.proposed_by_id != actor_user_id)
+
+
+def _move(scope, commendation: Commendation, actor_user_id: int, allowed_from: tuple, to: str) -> str:
+    if not (scope.national or commendation.province_code in scope.provinces):
+        raise NotFound(_l("Not found, or not in your area."))
+    if commendation.proposed_by_id == actor_user_id:
+        raise ValidationError(_l("Someone other than the proposer must review and decide."), field="status")
+    before = commendation.status
+    if before not in allowed_from:
+        raise Conflict(_l("This proposal is already %(status)s.", status=STATUS_LABELS[before]), field="status")
+    commendation.status = to
+    return before
+
+
+def review(scope, commendation: Commendation, actor_user_id: int) -> Commendation:
+    before = _move(scope, commendation, actor_user_id, (PROPOSED,), REVIEWED)
+    commendation.reviewed_by_id, commendation.reviewed_at = actor_user_id, utcnow()
+    audit.record(actor_user_id, "review", "commendation", commendation.id, province_code=commendation.province_code,
+                 team_id=commendation.team_id, before={"status": before}, after={"status": REVIEWED})
+    return commendation
+
+
+def decide(scope, commendation: Commendation, actor_user_id: int, approve: bool,
+           reason: Optional[str] = None) -> Commendation:
+    reason = _clean_reason(reason, "decision_reason", required=not approve)
+    before = _move(scope, commendation, actor_user_id, (REVIEWED,) if approve else (PROPOSED, REVIEWED),
+                   APPROVED if approve else REJECTED)
+    commendation.decided_by_id, commendation.decided_at = actor_user_id, utcnow()
+    commendation.decision_reason = reason
+    audit.record(actor_user_id, "approve" if approve else "reject", "commendation", commendation.id,
+                 province_code=commendation.province_code, team_id=commendation.team_id,
+                 before={"status": before}, after={"status": commendation.status, "reason": reason})
+    return commendation
+
+
+def can_view(scope, commendation: Commendation) -> bool:
+    return (scope.national or commendation.province_code in scope.provinces
+            or commendation.team_id in scope.led_teams)
+
+
+def visible_clause(scope):
+    """The SQL form of can_view, for lists."""
+    if scope.national:
+        return sa.true()
+    return sa.or_(Commendation.province_code.in_(scope.provinces or [""]),
+                  Commendation.team_id.in_(scope.led_teams or [0]))
+
+
+STATUS_LABELS = {PROPOSED: _l("proposed"), REVIEWED: _l("reviewed"), APPROVED: _l("approved"),
+                 REJECTED: _l("rejected")}

@@ -1,0 +1,1 @@
+"""The outbox and its SMS gateway: every message to a person goes through here."""

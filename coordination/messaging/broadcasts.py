@@ -1,0 +1,135 @@
+"""Urgent broadcasts: write once, queue one SMS per recipient in one INSERT … SELECT.
+
+Audiences: everyone in the province's teams, chosen commune teams, everyone on duty now, or the
+on-call list (people on a shift running now). Non-urgent broadcasts respect quiet hours (sent at
+06:00) and a per-person limit (at most 5 non-urgent SMS per 15 minutes; the rest wait 15 minutes).
+Nothing is dropped: a limited message is deferred, never skipped."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Optional
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from models import Broadcast, DutySession, Membership, Message, Person, Shift, ShiftAssignment, Team, db
+from models.teams import VILLAGE
+
+from coordination.core import audit
+from coordination.clock import local_to_utc, to_local, utcnow
+from coordination.core.errors import ValidationError
+from coordination.messaging.sms import Segments, for_recipient, segments
+
+AUDIENCES = ("province", "communes", "on_duty", "on_call")
+MAX_BODY = 480
+QUIET_START, QUIET_END = time(22, 0), time(6, 0)
+LIMIT_COUNT, LIMIT_WINDOW = 5, timedelta(minutes=15)
+
+
+def in_audience(province_code: str, audience: str, team_ids: Optional[list[int]] = None, now=None,
+                reachable_only: bool = True):
+    """A condition on Person: in the audience, accepting duty SMS and (unless `reachable_only` is
+    False) on a number SMS can reach — a fixed line is never queued to fail (a WHERE clause, so
+    the callers read `people` once rather than joining it to a list of its own ids)."""
+    now = now or utcnow()
+    in_province = (lambda col: col == province_code) if province_code else (lambda col: sa.true())  # None: nationwide
+    if audience == "province":
+        people = (sa.select(Membership.person_id).join(Team, Team.id == Membership.team_id)
+                  .where(in_province(Team.province_code), Membership.end_date.is_(None)))
+    elif audience == "communes":
+        ids = [int(t) for t in (team_ids or [])]
+        if not ids:
+            raise ValidationError(_l("Choose at least one commune."), field="communes")
+        people = (sa.select(Membership.person_id).join(Team, Team.id == Membership.team_id)
+                  .where(in_province(Team.province_code), Membership.end_date.is_(None),
+                         sa.or_(Team.id.in_(ids), sa.and_(Team.level == VILLAGE, Team.parent_id.in_(ids)))))
+    elif audience == "on_duty":
+        people = sa.select(DutySession.person_id).where(in_province(DutySession.province_code),
+                                                        DutySession.ended_at.is_(None))
+    elif audience == "on_call":
+        people = (sa.select(ShiftAssignment.person_id).join(Shift, Shift.id == ShiftAssignment.shift_id)
+                  .where(in_province(Shift.province_code), Shift.starts_at <= now, Shift.ends_at > now))
+    else:
+        raise ValidationError(_l("Choose who receives the message."), field="audience")
+    condition = sa.and_(Person.id.in_(people), Person.consent_sms.is_(True))
+    return sa.and_(condition, Person.sms_capable.is_(True)) if reachable_only else condition
+
+
+def clean_body(body: str) -> str:
+    text = (body or "").strip()
+    if not text:
+        raise ValidationError(_l("Write the message."), field="body")
+    if len(text) > MAX_BODY:
+        raise ValidationError(_l("The message is too long (at most %(n)d characters).", n=MAX_BODY), field="body")
+    return text
+
+
+@dataclass
+class Preview:
+    recipients: int
+    ascii_recipients: int  # people who asked for SMS without diacritics
+    no_sms: int  # in the audience, but on a fixed-line number: not sent
+    accented: Segments
+    unaccented: Segments
+    unaccented_text: str
+
+
+def preview(province_code: str, audience: str, team_ids, body: str) -> Preview:
+    text = clean_body(body)
+    reachable = Person.sms_capable.is_(True)
+    total, ascii_count, no_sms = db.session.execute(
+        sa.select(sa.func.count().filter(reachable), sa.func.count().filter(reachable, Person.sms_ascii.is_(True)),
+                  sa.func.count().filter(Person.sms_capable.is_(False)))
+        .select_from(Person).where(in_audience(province_code, audience, team_ids, reachable_only=False))).one()
+    plain = for_recipient(text, True)
+    return Preview(total or 0, ascii_count or 0, no_sms or 0, segments(text), segments(plain), plain)
+
+
+def in_quiet_hours(moment: datetime) -> bool:
+    local = to_local(moment).time()
+    return local >= QUIET_START or local < QUIET_END
+
+
+def after_quiet_hours(moment: datetime) -> datetime:
+    """The next 06:00 in Vietnam after a moment in quiet hours."""
+    local = to_local(moment)
+    day = local.date() if local.time() < QUIET_END else local.date() + timedelta(days=1)
+    return local_to_utc(day, QUIET_END)
+
+
+def send(actor_user_id: Optional[int], province_code: str, audience: str, team_ids, body: str, urgent: bool,
+         now: Optional[datetime] = None) -> Broadcast:
+    """Queue the broadcast for everyone in the audience with one INSERT … SELECT. The caller commits."""
+    now = now or utcnow()
+    text = clean_body(body)
+    audience_filter = in_audience(province_code, audience, team_ids, now)
+    broadcast = Broadcast(created_by_id=actor_user_id, province_code=province_code, audience=audience, body=text,
+                          urgent=urgent)
+    db.session.add(broadcast)
+    db.session.flush()
+    start = after_quiet_hours(now) if not urgent and in_quiet_hours(now) else now
+    due = sa.literal(start, Message.next_attempt_at.type)
+    if not urgent:  # people who already got 5 non-urgent SMS in 15 minutes wait 15 more minutes
+        recent = (sa.select(Message.person_id, sa.func.count().label("n"))
+                  .where(Message.urgent.is_(False), Message.created_at > now - LIMIT_WINDOW,
+                         Message.person_id.in_(sa.select(Person.id).where(audience_filter)))
+                  .group_by(Message.person_id).subquery())
+        due = sa.case((sa.func.coalesce(recent.c.n, 0) >= LIMIT_COUNT,
+                       sa.literal(start + LIMIT_WINDOW, Message.next_attempt_at.type)), else_=due)
+    rows = (sa.select(Person.id, Person.phone,
+                      sa.case((Person.sms_ascii.is_(True), sa.literal(for_recipient(text, True))), else_=sa.literal(text)),
+                      sa.literal("broadcast"), sa.literal(urgent), sa.literal(province_code), sa.literal("queued"),
+                      sa.literal(0), due, sa.literal(broadcast.id), sa.literal(now, Message.created_at.type),
+                      sa.literal(now, Message.updated_at.type))
+            .where(audience_filter))
+    if not urgent:
+        rows = rows.outerjoin(recent, recent.c.person_id == Person.id)
+    db.session.execute(sa.insert(Message).from_select(
+        ["person_id", "to_phone", "body", "purpose", "urgent", "province_code", "status", "attempts",
+         "next_attempt_at", "broadcast_id", "created_at", "updated_at"], rows))
+    broadcast.recipients = db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
+        Message.broadcast_id == broadcast.id))  # rowcount of INSERT … SELECT is not reliable on SQLite
+    audit.record(actor_user_id, "broadcast", "broadcast", broadcast.id, province_code=province_code,
+                 after={"audience": audience, "recipients": broadcast.recipients, "urgent": urgent})
+    return broadcast

@@ -1,0 +1,1 @@
+"""Importing members from a spreadsheet."""

@@ -1,0 +1,1 @@
+"""Teams, people, accounts: who belongs where, who may log in."""

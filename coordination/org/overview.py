@@ -1,0 +1,131 @@
+"""Read models for pages and the API: aggregates computed in SQL, never by loading every row."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import sqlalchemy as sa
+
+from models import AdminUnit, Membership, Person, Team, db
+from models.geography import COMMUNE as COMMUNE_UNIT
+from models.geography import PROVINCE as PROVINCE_UNIT
+from models.teams import COMMUNE, LEAD, PROVINCE, PROVINCE_REQUIRED_ROLES
+
+from coordination.org.teams import Completeness, province_completeness, province_team
+
+
+def member_counts(team_ids) -> dict[int, int]:
+    """team id -> number of active memberships, counted in SQL for just these teams."""
+    ids = list(team_ids)
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Membership.team_id, sa.func.count()).where(Membership.team_id.in_(ids),
+                                                             Membership.end_date.is_(None))
+        .group_by(Membership.team_id))
+    return dict(rows.all())
+
+
+@dataclass
+class CommuneTeamRow:
+    team_id: int
+    unit_code: str
+    unit_name: str
+    unit_type: str
+    members: int
+    lead_name: Optional[str]
+
+
+@dataclass
+class ProvinceOverview:
+    province: AdminUnit
+    team: Optional[Team]
+    completeness: Completeness
+    province_members: list[Membership]
+    commune_teams: list[CommuneTeamRow]
+    communes_total: int
+    communes_without_team: list[AdminUnit]
+    people_total: int
+
+
+def province_overview(province_code: str) -> Optional[ProvinceOverview]:
+    province = db.session.get(AdminUnit, province_code)
+    if province is None or province.level != PROVINCE_UNIT:
+        return None
+    team = province_team(province.code)
+    members = []
+    if team is not None:
+        members = list(db.session.scalars(
+            sa.select(Membership).join(Person).where(Membership.team_id == team.id, Membership.end_date.is_(None))
+            .options(sa.orm.contains_eager(Membership.person)).order_by(Membership.role, Person.full_name)))
+    lead = sa.orm.aliased(Membership)
+    lead_person = sa.orm.aliased(Person)
+    rows = db.session.execute(
+        sa.select(Team.id, AdminUnit.code, AdminUnit.name, AdminUnit.unit_type, lead_person.full_name)
+        .join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
+        .outerjoin(lead, sa.and_(lead.team_id == Team.id, lead.role == LEAD, lead.end_date.is_(None)))
+        .outerjoin(lead_person, lead_person.id == lead.person_id)
+        .where(Team.level == COMMUNE, Team.province_code == province.code)
+        .order_by(AdminUnit.name)).all()
+    counts = member_counts(r[0] for r in rows)
+    commune_teams = [CommuneTeamRow(tid, code, name, utype, counts.get(tid, 0), lead_name)
+                     for tid, code, name, utype, lead_name in rows]
+    has_team = sa.select(Team.id).where(Team.level == COMMUNE, Team.admin_unit_code == AdminUnit.code).exists()
+    without = list(db.session.scalars(
+        sa.select(AdminUnit).where(AdminUnit.level == COMMUNE_UNIT, AdminUnit.province_code == province.code, ~has_team)
+        .order_by(AdminUnit.name)))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(AdminUnit).where(
+        AdminUnit.level == COMMUNE_UNIT, AdminUnit.province_code == province.code))
+    people = db.session.scalar(
+        sa.select(sa.func.count(sa.distinct(Membership.person_id))).join(Team, Team.id == Membership.team_id)
+        .where(Team.province_code == province.code, Membership.end_date.is_(None)))
+    return ProvinceOverview(province, team, province_completeness(team), members, commune_teams, total, without,
+                            people or 0)
+
+
+@dataclass
+class ProvinceSummary:
+    code: str
+    name: str
+    communes: int
+    commune_teams: int
+    people: int
+    complete: bool
+    has_team: bool
+
+
+def national_summary() -> list[ProvinceSummary]:
+    """One row per province: communes, commune teams, active people, province team completeness."""
+    communes = (sa.select(AdminUnit.province_code.label("code"), sa.func.count().label("n"))
+                .where(AdminUnit.level == COMMUNE_UNIT).group_by(AdminUnit.province_code).subquery())
+    teams = (sa.select(Team.province_code.label("code"), sa.func.count().label("n"))
+             .where(Team.level == COMMUNE).group_by(Team.province_code).subquery())
+    people = (sa.select(Team.province_code.label("code"),
+                        sa.func.count(sa.distinct(Membership.person_id)).label("n"))
+              .join(Team, Team.id == Membership.team_id).where(Membership.end_date.is_(None))
+              .group_by(Team.province_code).subquery())
+    roles = (sa.select(Team.province_code.label("code"), sa.func.count(sa.distinct(Membership.role)).label("n"))
+             .join(Team, Team.id == Membership.team_id)
+             .where(Team.level == PROVINCE, Membership.end_date.is_(None),
+                    Membership.role.in_(PROVINCE_REQUIRED_ROLES))
+             .group_by(Team.province_code).subquery())
+    pteam = (sa.select(Team.province_code.label("code")).where(Team.level == PROVINCE).subquery())
+    rows = db.session.execute(
+        sa.select(AdminUnit.code, AdminUnit.name, sa.func.coalesce(communes.c.n, 0), sa.func.coalesce(teams.c.n, 0),
+                  sa.func.coalesce(people.c.n, 0), sa.func.coalesce(roles.c.n, 0), pteam.c.code)
+        .outerjoin(communes, communes.c.code == AdminUnit.code)
+        .outerjoin(teams, teams.c.code == AdminUnit.code)
+        .outerjoin(people, people.c.code == AdminUnit.code)
+        .outerjoin(roles, roles.c.code == AdminUnit.code)
+        .outerjoin(pteam, pteam.c.code == AdminUnit.code)
+        .where(AdminUnit.level == PROVINCE_UNIT).order_by(AdminUnit.name))
+    return [ProvinceSummary(code, name, c, t, p, r == len(PROVINCE_REQUIRED_ROLES), has is not None)
+            for code, name, c, t, p, r, has in rows]
+
+
+def team_members(team_id: int, include_ended: bool = False) -> list[Membership]:
+    q = (sa.select(Membership).join(Person).where(Membership.team_id == team_id)
+         .options(sa.orm.contains_eager(Membership.person)))
+    if not include_ended:
+        q = q.where(Membership.end_date.is_(None))
+    return list(db.session.scalars(q.order_by(Membership.end_date.is_not(None), Membership.role, Person.full_name)))

@@ -1,0 +1,1 @@
+"""Monthly reports and the national coverage figures."""

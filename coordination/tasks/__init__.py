@@ -1,0 +1,1 @@
+"""Tasks: the rules, the board, assignment to many communes at once."""

@@ -1,0 +1,147 @@
+"""Reading tasks: the province board, per-commune counts, a team's list, "my tasks", exports.
+Counts are SQL aggregates; pages fetch one page of rows."""
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date
+from typing import Iterator, Optional
+
+import sqlalchemy as sa
+
+from models import AdminUnit, Membership, Person, Task, Team, db
+from models.tasks import ACTIVE_STATUSES, DONE, STATUSES
+
+from coordination.core import exports
+from coordination.clock import local_today
+
+
+@dataclass
+class BoardFilter:
+    status: Optional[str] = None  # a status, or "active"
+    kind: Optional[str] = None
+    team_id: Optional[int] = None
+    overdue: bool = False
+
+    def clauses(self, today: date) -> list:
+        out = []
+        if self.status == "active":
+            out.append(Task.status.in_(ACTIVE_STATUSES))
+        elif self.status in STATUSES:
+            out.append(Task.status == self.status)
+        if self.kind:
+            out.append(Task.kind == self.kind)
+        if self.team_id:
+            out.append(Task.team_id == self.team_id)
+        if self.overdue:
+            out += [Task.due_date < today, Task.status.in_(ACTIVE_STATUSES)]
+        return out
+
+
+@dataclass
+class BoardRow:
+    task: Task
+    commune_name: str
+    assignee_name: Optional[str]
+
+
+@dataclass
+class CommuneCounts:
+    team_id: int
+    commune_name: str
+    active: int
+    done: int
+    overdue: int
+
+
+def _board_query(where: list):
+    return (sa.select(Task, AdminUnit.name, Person.full_name)
+            .join(Team, Team.id == Task.team_id)
+            .join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
+            .outerjoin(Person, Person.id == Task.assignee_person_id)
+            .where(*where))
+
+
+BOARD_ORDER = (Task.due_date.asc().nulls_last(), Task.id)  # earliest due first; matches ix_tasks_province_due
+
+
+def province_board(province_code: str, f: BoardFilter, page: int = 1, size: int = 50) -> tuple[list[BoardRow], int]:
+    """One page of the province's tasks, earliest due first (no due date last), and the total.
+    The page is chosen on `tasks` alone (an index walk), then joined to names."""
+    today = local_today()
+    where = [Task.province_code == province_code] + f.clauses(today)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Task).where(*where))
+    page_ids = (sa.select(Task.id).where(*where).order_by(*BOARD_ORDER)
+                .limit(size).offset((page - 1) * size).scalar_subquery())
+    rows = db.session.execute(_board_query([Task.id.in_(page_ids)]).order_by(*BOARD_ORDER)).all()
+    return [BoardRow(t, name, assignee) for t, name, assignee in rows], total
+
+
+def commune_counts(province_code: str) -> list[CommuneCounts]:
+    """Per commune team: active, done and overdue tasks; one GROUP BY on `tasks`, then names."""
+    today = local_today()
+    active = Task.status.in_(ACTIVE_STATUSES)
+    counts = (sa.select(Task.team_id.label("team_id"),
+                        sa.func.count().filter(active).label("active"),
+                        sa.func.count().filter(Task.status == DONE).label("done"),
+                        sa.func.count().filter(active, Task.due_date < today).label("overdue"))
+              .where(Task.province_code == province_code).group_by(Task.team_id).subquery())
+    rows = db.session.execute(
+        sa.select(counts.c.team_id, AdminUnit.name, counts.c.active, counts.c.done, counts.c.overdue)
+        .join(Team, Team.id == counts.c.team_id).join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
+        .order_by(counts.c.overdue.desc(), AdminUnit.name))
+    return [CommuneCounts(*row) for row in rows]
+
+
+def team_tasks(team_id: int, include_finished: bool = False, limit: int = 100) -> list[BoardRow]:
+    where = [Task.team_id == team_id]
+    if not include_finished:
+        where.append(Task.status.in_(ACTIVE_STATUSES))
+    rows = db.session.execute(_board_query(where).order_by(*BOARD_ORDER).limit(limit)).all()
+    return [BoardRow(t, name, assignee) for t, name, assignee in rows]
+
+
+def my_tasks(person_id: int, limit: int = 100, offset: int = 0) -> list[BoardRow]:
+    """Active tasks handed to me, then my teams' tasks nobody has taken yet."""
+    my_teams = sa.select(Membership.team_id).where(Membership.person_id == person_id, Membership.end_date.is_(None))
+    where = [Task.status.in_(ACTIVE_STATUSES),
+             sa.or_(Task.assignee_person_id == person_id,
+                    sa.and_(Task.assignee_person_id.is_(None), Task.team_id.in_(my_teams)))]
+    rows = db.session.execute(_board_query(where).order_by(
+        (Task.assignee_person_id == person_id).desc(), *BOARD_ORDER)
+        .limit(limit).offset(offset)).all()
+    return [BoardRow(t, name, assignee) for t, name, assignee in rows]
+
+
+EXPORT_HEADER = ["id", "commune", "kind", "title", "status", "priority", "due_date", "target", "unit", "done",
+                 "percent", "assignee", "blocked_reason", "created_at"]
+
+
+def export_rows(province_code: str, f: BoardFilter, batch_size: int = 2000) -> Iterator[list]:
+    """Every task of the filtered board, in board order, streamed in batches."""
+    where = [Task.province_code == province_code] + f.clauses(local_today())
+    query = _board_query(where).order_by(*BOARD_ORDER)
+    result = db.session.execute(query.execution_options(yield_per=batch_size))
+    for task, commune, assignee in result:
+        yield [task.id, commune, task.kind, task.title, task.status, task.priority,
+               task.due_date.isoformat() if task.due_date else "", task.target_count or "", task.target_unit or "",
+               task.done_count, task.percent if task.percent is not None else "", assignee or "",
+               task.blocked_reason or "", task.created_at.isoformat(timespec="seconds")]
+
+
+def to_csv(rows: Iterator[list], header: list = EXPORT_HEADER) -> Iterator[str]:
+    """The board's CSV (with a BOM, in chunks; formula-safe cells: see coordination.core.exports)."""
+    return exports.to_csv(rows, header)
+
+
+def to_xlsx(rows: Iterator[list]) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("tasks")
+    exports.xlsx_append(sheet, EXPORT_HEADER)
+    for row in rows:
+        exports.xlsx_append(sheet, row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

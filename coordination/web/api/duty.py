@@ -1,0 +1,142 @@
+"""/api/v1 duty endpoints: my duty state, check-in batches, who is on duty now, hours, shifts."""
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+import sqlalchemy as sa
+from flask import abort, current_app, g, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from models import Membership, Team, db
+
+from coordination.duty import checkins, queries as duty
+from coordination.core import permissions
+from coordination.web.login import current_scope
+from coordination.clock import local_now, local_to_utc, local_today, to_local
+from coordination.core.errors import Unprocessable, ValidationError
+from coordination.web.api.core import bp, not_signed_in
+from coordination.web.api.json_input import json_body, query_int
+
+
+def _shift(s) -> dict:
+    return {"id": s.id, "team_id": s.team_id, "starts_at": s.starts_at.isoformat(), "ends_at": s.ends_at.isoformat(),
+            "local": f"{to_local(s.starts_at):%d/%m %H:%M}–{to_local(s.ends_at):%H:%M}", "required": s.required}
+
+
+@bp.get("/api/v1/duty/me")
+def duty_me():
+    """Everything the check-in app shows: my open session, current and next shifts, open shifts."""
+    person_id = current_user.person_id
+    team_ids = list(db.session.scalars(sa.select(Membership.team_id).where(
+        Membership.person_id == person_id, Membership.end_date.is_(None))))
+    mine = duty.person_duty(person_id, team_ids)
+    names = duty.team_names({s.team_id for s in mine.current + mine.upcoming} |
+                            {r.shift.team_id for r in mine.open_shifts})
+    session = mine.open_session
+    return jsonify(
+        person={"id": person_id, "full_name": current_user.person.full_name},
+        on_duty=session is not None,
+        session=None if session is None else {"id": session.id, "started_at": session.started_at.isoformat(),
+                                              "local": f"{to_local(session.started_at):%d/%m %H:%M}",
+                                              "shift_id": session.shift_id},
+        current=[dict(_shift(s), team=names.get(s.team_id)) for s in mine.current],
+        upcoming=[dict(_shift(s), team=names.get(s.team_id)) for s in mine.upcoming],
+        open_shifts=[dict(_shift(r.shift), team=names.get(r.shift.team_id), staffed=r.staffed)
+                     for r in mine.open_shifts],
+        csrf_token=generate_csrf(), server_time=local_now().isoformat())
+
+
+@bp.post("/api/v1/checkins")
+def post_checkins():
+    """A batch of my check-ins/outs (1–500). Answers per item; idempotent on client_uuid."""
+    data = json_body()
+    items = data.get("items")
+    if not isinstance(items, list) or not items:
+        raise ValidationError(_("Send “items”: a list of 1 to %(n)d check-ins.", n=checkins.MAX_BATCH), field="items")
+    if len(items) > checkins.MAX_BATCH:
+        raise ValidationError(_("At most %(n)d items per batch.", n=checkins.MAX_BATCH), field="items")
+    try:
+        results = checkins.submit(g.get("session_user_id") or current_user.id, items,
+                                  far_km=current_app.config.get("CHECKIN_FAR_KM", checkins.DEFAULT_FAR_KM),
+                                  session_version=g.get("session_version", -1),
+                                  min_session=timedelta(seconds=current_app.config.get(
+                                      "CHECKOUT_MIN_SECONDS", checkins.MIN_SESSION.total_seconds())))
+    except checkins.NotSignedIn:
+        return not_signed_in()
+    body = [r.as_dict() for r in results]
+    counts = {k: sum(1 for r in body if r["status"] == k)
+              for k in (checkins.ACCEPTED, checkins.DUPLICATE, checkins.REJECTED)}
+    return jsonify(results=body, **counts)
+
+
+@bp.get("/api/v1/duty/now")
+def duty_now():
+    """People on duty now: per province (ministry), or per commune team of one province."""
+    scope = current_scope()
+    province = request.args.get("province")
+    if province:
+        if not permissions.can_view_province(scope, province):
+            abort(404)
+        return jsonify(province=province, teams={str(k): v for k, v in duty.on_duty_by_team(province).items()})
+    if not scope.national:
+        abort(404)
+    return jsonify(provinces=duty.on_duty_by_province())
+
+
+MAX_RANGE_DAYS = 366
+WINDOW = timedelta(days=3653)  # dates more than ten years from today name no shift
+
+
+def _local_day(key: str, default: date) -> date:
+    raw = request.args.get(key)
+    if raw is None:
+        return default
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError(_("Use a date like 2026-12-31."), field=key) from None
+    today = local_today()
+    if not today - WINDOW <= day <= today + WINDOW:
+        raise Unprocessable(_("Choose a date within ten years of today."), field=key)
+    return day
+
+
+def _local_days(default_first: date, default_last) -> tuple[date, date]:
+    """?from= and ?to= (local dates, inclusive): in order, near today, at most MAX_RANGE_DAYS apart."""
+    first = _local_day("from", default_first)
+    last = _local_day("to", default_last(first))
+    if last < first:
+        raise Unprocessable(_("The last day is before the first day."), field="to")
+    if (last - first).days >= MAX_RANGE_DAYS:
+        raise Unprocessable(_("At most %(n)d days at a time.", n=MAX_RANGE_DAYS), field="to")
+    return first, last
+
+
+@bp.get("/api/v1/duty/hours")
+def duty_hours():
+    """Hours on duty per person of a team, between two local dates (inclusive)."""
+    team = db.session.get(Team, query_int("team", 0, low=0) or 0)
+    if team is None or not permissions.can_view_team(current_scope(), team):
+        abort(404)
+    first, last = _local_days(local_today().replace(day=1), lambda _first: local_today())
+    start, end = local_to_utc(first, time(0)), local_to_utc(last + timedelta(days=1), time(0))
+    hours = duty.hours_on_duty(start, end, team_id=team.id)
+    if not permissions.can_manage_team(current_scope(), team):  # a member sees their own figure
+        hours = {k: v for k, v in hours.items() if k == current_user.person_id}
+    return jsonify(team_id=team.id, first_day=first.isoformat(), last_day=last.isoformat(),
+                   hours={str(k): v for k, v in hours.items()}, total=round(sum(hours.values()), 2))
+
+
+@bp.get("/api/v1/teams/<int:team_id>/shifts")
+def team_shifts(team_id: int):
+    team = db.session.get(Team, team_id)
+    if team is None or not permissions.can_view_team(current_scope(), team):
+        abort(404)
+    first, last = _local_days(local_today(), lambda first: first + timedelta(days=7))
+    rows = duty.team_shifts(team.id, local_to_utc(first, time(0)), local_to_utc(last + timedelta(days=1), time(0)))
+    staffing = duty.assignments_for([r.shift.id for r in rows])
+    return jsonify(items=[dict(_shift(r.shift), staffed=r.staffed, gap=r.gap, people=[
+        {"assignment_id": a.id, "person_id": a.person_id, "name": name, "role": a.role}
+        for a, name in staffing[r.shift.id]]) for r in rows])
