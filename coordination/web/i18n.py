@@ -42,7 +42,7 @@ def num(value: int | float | None) -> str:
 
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=get_locale, timezone_selector=get_timezone,
-          default_translation_directories=str(Path(__file__).resolve().parent.parent / "translations"))
+          default_translation_directories=str(Path(__file__).resolve().parents[2] / "translations"))
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["num"] = num
     app.jinja_env.globals["get_locale"] = get_locale
