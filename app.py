@@ -4,14 +4,19 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import Flask
+from sqlalchemy import event
 
-from config import Config
-from coordination.web import login as auth, i18n
+from config import DEFAULT_SECRET_KEYS, Config, _secret_key
 from coordination import cli
-from coordination.web import register_blueprints, register_error_handlers, security
+from coordination.web import i18n, login as auth, security
+from coordination.web.blueprints import register_blueprints
 from coordination.web.converters import BoundedIntConverter
+from coordination.web.errors import register_error_handlers
+from coordination.web.extensions import compress, csrf, migrate
 from models import db
+from models.driver import replace_dead_connections
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -36,8 +41,6 @@ def create_app(config: dict | None = None) -> Flask:
 
 def check_secret_key(app: Flask) -> None:
     """Outside debug/testing a real SECRET_KEY is required: it signs sessions and SMS acknowledgement links."""
-    from config import DEFAULT_SECRET_KEYS, _secret_key
-
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key()  # the instance file may have been written since import
     if app.debug or app.testing:
@@ -52,25 +55,16 @@ def check_secret_key(app: Flask) -> None:
 
 
 def configure_extensions(app: Flask) -> None:
-    from flask_compress import Compress
-    from flask_migrate import Migrate
-    from flask_wtf.csrf import CSRFProtect
-    import sqlalchemy as sa
-    from sqlalchemy import event
-
     db.init_app(app)
-    Migrate(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
-    csrf = CSRFProtect(app)
-    app.extensions["csrf_protect"] = csrf
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
     i18n.init_app(app)
     auth.init_app(app)
     security.init_app(app)  # headers on every response
-    Compress(app)  # gzip/brotli/zstd for pages and JSON; the national map is ~0.6 MB of GeoJSON before
+    compress.init_app(app)
 
     sa.orm.configure_mappers()  # now, not in the first request of every worker
     with app.app_context():
-        from models.driver import replace_dead_connections
-
         replace_dead_connections(db.engine)  # PostgreSQL restarted: fresh connections, no failed request
         if db.engine.dialect.name == "sqlite":
             @event.listens_for(db.engine, "connect")

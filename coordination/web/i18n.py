@@ -5,8 +5,10 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import Flask, current_app, request
-from flask_babel import Babel, format_datetime, format_decimal
+from flask_babel import format_datetime, format_decimal
 from flask_login import current_user
+
+from coordination.web.extensions import babel
 
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "translations"
 
@@ -42,8 +44,8 @@ def num(value: int | float | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    Babel(app, locale_selector=get_locale, timezone_selector=get_timezone,
-          default_translation_directories=str(TRANSLATIONS))
+    babel.init_app(app, locale_selector=get_locale, timezone_selector=get_timezone,
+                   default_translation_directories=str(TRANSLATIONS))
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["num"] = num
     app.jinja_env.globals["get_locale"] = get_locale

@@ -12,6 +12,7 @@ from typing import Optional
 from urllib.parse import urlsplit
 
 from flask import Flask
+from flask_talisman import Talisman
 
 SELF = "'self'"
 
@@ -47,8 +48,8 @@ def policy(tiles_url: Optional[str] = None) -> dict[str, str]:
 
 
 def init_app(app: Flask) -> None:
-    from flask_talisman import Talisman
-
+    """One Talisman per app (not a module-level object as in coordination/web/extensions.py): Flask-Talisman
+    1.1 keeps these options on the instance, so a shared one would give every app the last one's policy."""
     https = app.config["PUBLIC_BASE_URL"].startswith("https://")
     Talisman(
         app,

@@ -22,6 +22,7 @@ from coordination.geography.search import search_communes
 from coordination.web.api import serializers as ser
 from coordination.web.api.json_input import flag, json_body, page_of, paging, query_choice, text, whole
 from coordination.web.api.openapi import openapi_document
+from coordination.web.extensions import csrf
 from coordination.web.people import people_query, refused_over
 
 bp = Blueprint("api", __name__)
@@ -46,7 +47,7 @@ def _authenticate():
         return not_signed_in()
     if (request.method not in ("GET", "HEAD", "OPTIONS") and not g.get("via_token")
             and current_app.config.get("WTF_CSRF_ENABLED", True)):
-        current_app.extensions["csrf_protect"].protect()  # cookie sessions send X-CSRFToken
+        csrf.protect()  # cookie sessions send X-CSRFToken
     return None
 
 
