@@ -108,6 +108,10 @@ class Membership(TimestampMixin, db.Model):
     __table_args__ = (
         sa.CheckConstraint(f"role IN {ROLES}", name="role"),
         sa.Index("ix_memberships_team_active", "team_id", "end_date"),
+        # Active members by team and role, person included: province boards count people and find
+        # commune leads from the index alone (no scan of every membership in the country).
+        sa.Index("ix_memberships_active_team_role_person", "team_id", "role", "person_id",
+                 **partial("end_date IS NULL")),
     )
 
     @property

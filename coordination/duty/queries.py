@@ -38,9 +38,11 @@ def on_duty_people(team_id: int) -> list[tuple[Person, DutySession]]:
         .where(DutySession.team_id == team_id, DutySession.ended_at.is_(None)).order_by(DutySession.started_at)).all())
 
 
-def _assigned_counts():
-    return (sa.select(ShiftAssignment.shift_id, sa.func.count().label("n"))
-            .group_by(ShiftAssignment.shift_id).subquery())
+def _assigned():
+    """People assigned to the outer query's shift: a correlated count read from the (shift_id, person_id)
+    index for just the shifts selected, not a GROUP BY over every assignment in the country."""
+    return (sa.select(sa.func.count()).select_from(ShiftAssignment).where(ShiftAssignment.shift_id == Shift.id)
+            .correlate(Shift).scalar_subquery())
 
 
 @dataclass
@@ -54,10 +56,9 @@ class ShiftRow:
 
 
 def team_shifts(team_id: int, start: datetime, end: datetime) -> list[ShiftRow]:
-    counts = _assigned_counts()
     rows = db.session.execute(
-        sa.select(Shift, sa.func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.shift_id == Shift.id)
-        .where(Shift.team_id == team_id, Shift.ends_at > start, Shift.starts_at < end).order_by(Shift.starts_at))
+        sa.select(Shift, _assigned()).where(Shift.team_id == team_id, Shift.ends_at > start, Shift.starts_at < end)
+        .order_by(Shift.starts_at))
     return [ShiftRow(s, n) for s, n in rows]
 
 
@@ -76,11 +77,9 @@ def province_gaps(province_code: str, now: Optional[datetime] = None, days: int 
     """Commune team id -> understaffed shifts in the next `days` days (one GROUP BY); with
     `team_id`, that team only."""
     now = now or utcnow()
-    counts = _assigned_counts()
     query = (sa.select(Shift.team_id, sa.func.count())
-             .outerjoin(counts, counts.c.shift_id == Shift.id)
              .where(Shift.province_code == province_code, Shift.ends_at > now,
-                    Shift.starts_at < now + timedelta(days=days), sa.func.coalesce(counts.c.n, 0) < Shift.required)
+                    Shift.starts_at < now + timedelta(days=days), _assigned() < Shift.required)
              .group_by(Shift.team_id))
     if team_id is not None:
         query = query.where(Shift.team_id == team_id)
@@ -105,12 +104,12 @@ def person_duty(person_id: int, team_ids: list[int], now: Optional[datetime] = N
                              .limit(upcoming)).all()
     open_session = db.session.scalar(sa.select(DutySession).where(DutySession.person_id == person_id,
                                                                   DutySession.ended_at.is_(None)))
-    counts = _assigned_counts()
+    assigned = _assigned()
     mine_ids = sa.select(ShiftAssignment.shift_id).where(ShiftAssignment.person_id == person_id)
     claimable = db.session.execute(
-        sa.select(Shift, sa.func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.shift_id == Shift.id)
+        sa.select(Shift, assigned)
         .where(Shift.team_id.in_(team_ids), Shift.starts_at > now, Shift.starts_at < now + timedelta(days=7),
-               sa.func.coalesce(counts.c.n, 0) < Shift.required, Shift.id.not_in(mine_ids))
+               assigned < Shift.required, Shift.id.not_in(mine_ids))
         .order_by(Shift.starts_at).limit(10)).all() if team_ids else []
     return MyDuty(open_session, list(current), list(nxt), [ShiftRow(s, n) for s, n in claimable])
 
