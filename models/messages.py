@@ -10,7 +10,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from coordination.clock import utcnow
 from models.base import TimestampMixin, UTCDateTime, db, partial
 
-PURPOSES = ("reminder", "escalation", "handoff", "broadcast", "ack_request", "invitation", "other")
+# Why a message is sent (messages.purpose): a reminder before a shift (also the absent primary's
+# nudge), an escalation with an acknowledgement link, the shift's handoff digest, a broadcast, an
+# invitation or password-reset link.
+REMINDER, ESCALATION, HANDOFF, BROADCAST, ACK_REQUEST, INVITATION, OTHER = (
+    "reminder", "escalation", "handoff", "broadcast", "ack_request", "invitation", "other")
+PURPOSES = (REMINDER, ESCALATION, HANDOFF, BROADCAST, ACK_REQUEST, INVITATION, OTHER)
 QUEUED, SENDING, SENT, DELIVERED, FAILED, UNDELIVERED, NOT_SENT = (
     "queued", "sending", "sent", "delivered", "failed", "undelivered", "not_sent")
 STATUSES = (QUEUED, SENDING, SENT, DELIVERED, FAILED, UNDELIVERED, NOT_SENT)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -29,13 +30,16 @@ def test_reminder_windows():
 
 @pytest.mark.parametrize("minutes, step", [(5, 0), (9, 0), (10, 1), (19, 1), (20, 2), (30, 3), (200, 3), (480, 0)])
 def test_escalation_steps_follow_the_clock(minutes, step):
-    assert alerts.escalation_step(T, T + timedelta(hours=8), T + timedelta(minutes=minutes), False, False) == step
+    assert alerts.escalation_step(T, T + timedelta(hours=8), T + timedelta(minutes=minutes)) == step
 
 
-def test_escalation_stops_when_the_primary_shows_up_or_someone_acknowledges():
-    later = T + timedelta(minutes=25)
-    assert alerts.escalation_step(T, T + timedelta(hours=8), later, True, False) == 0
-    assert alerts.escalation_step(T, T + timedelta(hours=8), later, False, True) == 0
+def test_a_session_started_up_to_an_hour_before_the_shift_counts_as_showing_up():
+    """The same hour that lets an early check-in count for its shift (checkins.EARLY); the rule
+    that a check-in or an acknowledgement stops escalation is tested through the scheduler below."""
+    shift = SimpleNamespace(starts_at=T, ends_at=T + timedelta(hours=8))
+    assert alerts.showed_up(shift, T - timedelta(minutes=60)) and alerts.showed_up(shift, T + timedelta(hours=7))
+    assert not alerts.showed_up(shift, T - timedelta(minutes=61))
+    assert not alerts.showed_up(shift, T + timedelta(hours=8))
 
 
 def test_the_scheduler_ticks_every_15_seconds_sweeps_receipts_every_minute_and_prunes_login_counters_hourly():
@@ -196,6 +200,9 @@ def test_inbound_stop_opts_out_and_unknown_senders_get_a_polite_reply(world, sta
     assert backup.consent_sms is False
     reply = _signed_post(client, {"From": "+84911000999", "Body": "ai day?", "MessageSid": "SM4"})
     assert "chưa đăng ký" in reply.get_data(as_text=True)
+    # a sender that is no phone number at all (a short code, an alphanumeric id) is unknown too
+    reply = _signed_post(client, {"From": "VIETTEL", "Body": "OK", "MessageSid": "SM5"})
+    assert reply.status_code == 200 and "chưa đăng ký" in reply.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("headers", [{}, {"X-Twilio-Signature": "bad"}])

@@ -2,6 +2,7 @@
 retries with backoff, permanent failures, "not configured", signed status callbacks, dedupe."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -381,3 +382,14 @@ def test_leads_read_in_vietnamese_that_an_outcome_is_unknown(world, client, auth
     auth.as_user(world.lead_a)
     html = client.get("/messages?status=problems").get_data(as_text=True)
     assert "Không rõ kết quả: tin này có thể đã đến máy người nhận" in html and "Gửi lại" in html
+
+
+def test_every_message_row_is_built_by_the_outbox_constructor():
+    """One way into the outbox (issue 17): a new channel or purpose plugs in at outbox.Outgoing /
+    put / put_many / put_select, so no other module inserts into messages itself."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "coordination"
+    writers = sorted(str(p.relative_to(root)) for p in root.rglob("*.py")
+                     if p.name != "outbox.py" and re.search(r"insert\(Message\)|\bMessage\(", p.read_text()))
+    assert writers == []

@@ -18,10 +18,12 @@ from flask import current_app
 
 from models import DutySession, Membership, Message, Person, Shift, ShiftAssignment, Team, db
 from models.base import MAX_ID
+from models.messages import ESCALATION, REMINDER
 from models.shifts import BACKUP, PRIMARY
 from models.teams import LEAD, LEADING_ROLES, PROVINCE
 
 from coordination.messaging import outbox
+from coordination.duty.checkins import EARLY
 from coordination.duty.queries import close_stale_sessions
 from coordination.clock import utcnow
 from coordination.duty.handoff import queue_handoffs
@@ -42,11 +44,17 @@ def reminder_due(starts_at: datetime, now: datetime, minutes_before: int) -> boo
     return starts_at - timedelta(minutes=minutes_before) <= now < starts_at
 
 
-def escalation_step(starts_at: datetime, ends_at: datetime, now: datetime, primary_checked_in: bool,
-                    acknowledged: bool, wait: timedelta = ESCALATION_WAIT) -> int:
-    """How far escalation has gone: 0 nothing, 1 backup, 2 commune lead, 3 the province's leads.
-    One step per `wait` after the start; stops once the primary checks in or anyone acknowledges."""
-    if primary_checked_in or acknowledged or now >= ends_at or now < starts_at + wait:
+def showed_up(shift: Shift, started_at: datetime) -> bool:
+    """A duty session started from EARLY before the shift until its end means the primary came:
+    their shift is not escalated (the same EARLY that lets a check-in count for a shift)."""
+    return shift.starts_at - EARLY <= started_at < shift.ends_at
+
+
+def escalation_step(starts_at: datetime, ends_at: datetime, now: datetime, wait: timedelta = ESCALATION_WAIT) -> int:
+    """How far a no-show's escalation has gone by the clock: 0 nothing, 1 backup, 2 commune lead,
+    3 the province's leads; one step per `wait` after the start. (Whether it is a no-show — nobody
+    showed up, nobody acknowledged — is the query's part: `_queue_escalations`.)"""
+    if now >= ends_at or now < starts_at + wait:
         return 0
     return min(PROVINCE_STEP, int((now - starts_at) / wait))
 
@@ -58,7 +66,7 @@ def due_steps(starts_at: datetime, ends_at: datetime, now: datetime, wait: timed
     nudge = min(nudge, wait / 2)
     if not starts_at + nudge <= now < ends_at:
         return []
-    return [NUDGE_STEP] + list(range(BACKUP_STEP, escalation_step(starts_at, ends_at, now, False, False, wait) + 1))
+    return [NUDGE_STEP] + list(range(BACKUP_STEP, escalation_step(starts_at, ends_at, now, wait) + 1))
 
 
 # --- acknowledgement links -----------------------------------------------------------------
@@ -200,15 +208,9 @@ def _queue_reminders(now: datetime, minutes: tuple[int, ...], since: Optional[da
             due.append((f"reminder/{assignment_id}/{m}", m, shift, person, team_name))
     if not due:
         return 0
-    known = set(db.session.scalars(sa.select(Message.dedupe_key).where(Message.dedupe_key.in_([d[0] for d in due]))))
-    new = [dict(person_id=person.id, to_phone=person.phone, purpose="reminder", urgent=False, dedupe_key=key,
-                body=for_recipient(reminder_text(team_name, shift, m), person.sms_ascii),
-                province_code=shift.province_code, shift_id=shift.id, status="queued", attempts=0,
-                next_attempt_at=now, created_at=now, updated_at=now)
-           for key, m, shift, person, team_name in due if key not in known]
-    if new:
-        db.session.execute(sa.insert(Message), new)
-    return len(new)
+    return outbox.put_many([outbox.to(person, reminder_text(team_name, shift, m), REMINDER, dedupe_key=key,
+                                      province_code=shift.province_code, shift_id=shift.id)
+                            for key, m, shift, person, team_name in due], now)
 
 
 def escalation_targets(shift: Shift, step: int, backup: Optional[Person]) -> list[Person]:
@@ -248,10 +250,10 @@ def _queue_escalations(now: datetime, wait: timedelta, since: Optional[datetime]
     sessions: dict[int, list[datetime]] = {}
     for person_id, started in db.session.execute(sa.select(DutySession.person_id, DutySession.started_at).where(
             DutySession.person_id.in_({p.id for _s, p in running}),
-            DutySession.started_at >= min(s.starts_at for s, _p in running) - timedelta(hours=1))):
+            DutySession.started_at >= min(s.starts_at for s, _p in running) - EARLY)):
         sessions.setdefault(person_id, []).append(started)
     late = [(shift, person) for shift, person in running
-            if not any(shift.starts_at - timedelta(hours=1) <= t < shift.ends_at for t in sessions.get(person.id, []))]
+            if not any(showed_up(shift, t) for t in sessions.get(person.id, []))]
     if not late:
         return 0
     # Steps already taken, from the dedupe keys "escalation/<shift>/<step>/<person>" (the nudge is
@@ -265,7 +267,7 @@ def _queue_escalations(now: datetime, wait: timedelta, since: Optional[datetime]
         if steps[:1] == [NUDGE_STEP]:
             steps = steps[1:]
             if primary_person.consent_sms and primary_person.sms_capable:
-                nudges.append(_nudge_row(shift, primary_person, team_names[shift.id], now))
+                nudges.append(_nudge(shift, primary_person, team_names[shift.id]))
         if not steps:
             continue
         backup = db.session.scalar(sa.select(Person).join(ShiftAssignment).where(
@@ -277,9 +279,8 @@ def _queue_escalations(now: datetime, wait: timedelta, since: Optional[datetime]
                         queued += 1
                 except Exception:  # noqa: BLE001 - one recipient never blocks the others
                     log.exception("escalation for shift %s to person %s", shift.id, person.id)
-    if nudges:  # one executemany, as for reminders: at a national shift change they are thousands
-        db.session.execute(sa.insert(Message), nudges)
-    return queued + len(nudges)
+    # one executemany, as for reminders: at a national shift change they are thousands
+    return queued + outbox.put_many(nudges, now)
 
 
 def _team_name(shift: Shift) -> str:
@@ -287,23 +288,21 @@ def _team_name(shift: Shift) -> str:
     return short_team(team.name if team else "")
 
 
-def _nudge_row(shift: Shift, person: Person, team_name: str, now: datetime) -> dict:
+def _nudge(shift: Shift, person: Person, team_name: str) -> outbox.Outgoing:
     """The absent primary's own nudge (an outbox row), with a link to the duty app: a reminder, so
     it has no acknowledgement link and a reply cannot stop the escalation."""
     text = f"[TCN] Bạn chưa vào ca trực {team_name} {span(shift.starts_at, shift.ends_at)} — bấm để vào ca: " \
            f"{_base_url()}/duty/"
-    return dict(person_id=person.id, to_phone=person.phone, purpose="reminder", urgent=True,
-                dedupe_key=f"escalation/{shift.id}/{NUDGE_STEP}/{person.id}", body=for_recipient(text, person.sms_ascii),
-                province_code=shift.province_code, shift_id=shift.id, status="queued", attempts=0,
-                next_attempt_at=now, created_at=now, updated_at=now)
+    return outbox.to(person, text, REMINDER, urgent=True, dedupe_key=f"escalation/{shift.id}/{NUDGE_STEP}/{person.id}",
+                     province_code=shift.province_code, shift_id=shift.id)
 
 
 def queue_alert(shift: Shift, step: int, person: Person, now: datetime, primary: Optional[Person] = None,
                  team_name: Optional[str] = None) -> bool:
     """Queue one escalation SMS with its acknowledgement link; False if it was queued before. It
     names the absent primary and their phone, so the recipient can call them first."""
-    message = outbox.enqueue(person, "", "escalation", urgent=True,
-                             dedupe_key=f"escalation/{shift.id}/{step}/{person.id}",
+    # Queued first with an empty text: the acknowledgement link in the text needs the row's id.
+    message = outbox.enqueue(person, "", ESCALATION, urgent=True, dedupe_key=f"escalation/{shift.id}/{step}/{person.id}",
                              province_code=shift.province_code, shift_id=shift.id, now=now)
     if message is None:
         return False

@@ -10,10 +10,12 @@ from typing import Optional
 import sqlalchemy as sa
 
 from models import DutySession, Message, Person, Shift, ShiftAssignment, Task, Team, db
+from models.messages import HANDOFF
 from models.shifts import PRIMARY
 from models.tasks import ACTIVE_STATUSES
 
 from coordination.clock import local_today
+from coordination.messaging import outbox
 from coordination.messaging.sms import for_recipient, segments, short_team, span
 
 WINDOW = timedelta(minutes=15)  # a digest is still worth sending this long after the start
@@ -115,9 +117,6 @@ def queue_handoffs(now: datetime, since: Optional[datetime] = None) -> int:
     for shift_id, team_id, province, starts, ends, team_name, person_id, phone, ascii_only, previous in fresh:
         text = digest_text(team_name, starts, ends, previous, on_duty.get(team_id, []), open_tasks.get(team_id, 0),
                            overdue.get(team_id, 0), gaps.get(team_id, 0), ascii_only)
-        values.append(dict(person_id=person_id, to_phone=phone, purpose="handoff", urgent=False,
-                           dedupe_key=f"handoff/{shift_id}/{person_id}", body=text,
-                           province_code=province, shift_id=shift_id, status="queued", attempts=0,
-                           next_attempt_at=now, created_at=now, updated_at=now))
-    db.session.execute(sa.insert(Message), values)
-    return len(values)
+        values.append(outbox.Outgoing(person_id, phone, text, HANDOFF, dedupe_key=f"handoff/{shift_id}/{person_id}",
+                                      province_code=province, shift_id=shift_id))
+    return outbox.put_many(values, now)

@@ -15,6 +15,7 @@ from models.shifts import BACKUP
 from coordination.duty.alerts import ACK_TTL, PROVINCE_STEP, escalation_targets, queue_alert, acknowledge, taken_by
 from coordination.clock import to_local, utcnow
 from coordination.org.people import normalise_phone
+from coordination.core.errors import ValidationError
 from coordination.core.text import unaccent
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ def handle_reply(phone: str, text: str, now: Optional[datetime] = None) -> tuple
     now = now or utcnow()
     try:
         person = db.session.scalar(sa.select(Person).where(Person.phone == normalise_phone(phone)))
-    except Exception:  # noqa: BLE001 - an unparseable sender is an unknown sender
+    except ValidationError:  # an unparseable sender is an unknown sender
         person = None
     if person is None:
         log.warning("SMS from unknown sender %s: %r", phone, (text or "")[:160])

@@ -14,10 +14,12 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from models import Broadcast, DutySession, Membership, Message, Person, Shift, ShiftAssignment, Team, db
+from models.messages import BROADCAST
 from models.teams import VILLAGE
 
 from coordination.core import audit
 from coordination.clock import local_to_utc, to_local, utcnow
+from coordination.messaging import outbox
 from coordination.core.errors import ValidationError
 from coordination.messaging.sms import Segments, for_recipient, segments
 
@@ -117,17 +119,16 @@ def send(actor_user_id: Optional[int], province_code: str, audience: str, team_i
                   .group_by(Message.person_id).subquery())
         due = sa.case((sa.func.coalesce(recent.c.n, 0) >= LIMIT_COUNT,
                        sa.literal(start + LIMIT_WINDOW, Message.next_attempt_at.type)), else_=due)
-    rows = (sa.select(Person.id, Person.phone,
-                      sa.case((Person.sms_ascii.is_(True), sa.literal(for_recipient(text, True))), else_=sa.literal(text)),
-                      sa.literal("broadcast"), sa.literal(urgent), sa.literal(province_code), sa.literal("queued"),
-                      sa.literal(0), due, sa.literal(broadcast.id), sa.literal(now, Message.created_at.type),
-                      sa.literal(now, Message.updated_at.type))
-            .where(audience_filter))
+    recipients = (sa.select(Person.id.label("person_id"), Person.phone.label("to_phone"),
+                            sa.case((Person.sms_ascii.is_(True), sa.literal(for_recipient(text, True))),
+                                    else_=sa.literal(text)).label("body"),
+                            sa.literal(BROADCAST).label("purpose"), sa.literal(urgent).label("urgent"),
+                            sa.literal(province_code).label("province_code"), due.label("next_attempt_at"),
+                            sa.literal(broadcast.id).label("broadcast_id"))
+                  .where(audience_filter))
     if not urgent:
-        rows = rows.outerjoin(recent, recent.c.person_id == Person.id)
-    db.session.execute(sa.insert(Message).from_select(
-        ["person_id", "to_phone", "body", "purpose", "urgent", "province_code", "status", "attempts",
-         "next_attempt_at", "broadcast_id", "created_at", "updated_at"], rows))
+        recipients = recipients.outerjoin(recent, recent.c.person_id == Person.id)
+    outbox.put_select(recipients, now)
     broadcast.recipients = db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
         Message.broadcast_id == broadcast.id))  # rowcount of INSERT … SELECT is not reliable on SQLite
     audit.record(actor_user_id, "broadcast", "broadcast", broadcast.id, province_code=province_code,

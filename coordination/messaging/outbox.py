@@ -15,6 +15,7 @@ from typing import NamedTuple, Optional
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from models import Message, Person, db
 from models.driver import DriverStatements, autocommit_statements
@@ -22,6 +23,7 @@ from models.messages import FAILED, NOT_SENT, QUEUED, SENDING, SENT, UNDELIVERED
 
 from coordination.messaging import receipts
 from coordination.clock import utcnow
+from coordination.core.errors import ValidationError
 from coordination.messaging.sms import REQUEST_TIMEOUT, NotConfigured, SendError, for_recipient
 
 log = logging.getLogger(__name__)
@@ -39,19 +41,70 @@ def backoff(attempts: int) -> timedelta:
     return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
 
 
-def enqueue(person: Person, body: str, purpose: str, *, urgent: bool = False, dedupe_key: Optional[str] = None,
-            province_code: Optional[str] = None, shift_id: Optional[int] = None,
-            now: Optional[datetime] = None) -> Optional[Message]:
-    """Add one SMS to the outbox (the caller commits). With a dedupe key, the same decision taken
-    twice (a restarted scheduler) queues nothing the second time: returns None."""
-    if dedupe_key and db.session.scalar(sa.select(Message.id).where(Message.dedupe_key == dedupe_key)):
+# --- the one way in: every queued row is built here ----------------------------------------
+
+class Outgoing(NamedTuple):
+    """One message as its caller decided it: to whom, the text as this recipient gets it, why."""
+    person_id: Optional[int]
+    to_phone: str
+    body: str
+    purpose: str
+    urgent: bool = False
+    dedupe_key: Optional[str] = None  # the same decision taken twice (a restarted scheduler) queues once
+    province_code: Optional[str] = None
+    shift_id: Optional[int] = None
+
+
+def to(person: Person, text: str, purpose: str, **extra) -> Outgoing:
+    """A message to a person, in the form they asked for (without diacritics if sms_ascii)."""
+    return Outgoing(person.id, person.phone, for_recipient(text, person.sms_ascii), purpose, **extra)
+
+
+def queued(now: datetime, due: Optional[datetime] = None) -> dict:
+    """What every new row starts with: queued, never tried, due now (or at `due`)."""
+    return dict(status=QUEUED, attempts=0, next_attempt_at=due or now, created_at=now, updated_at=now)
+
+
+def put(message: Outgoing, now: Optional[datetime] = None) -> Optional[Message]:
+    """Queue one message (the caller commits); None if its dedupe key was queued before."""
+    if message.dedupe_key and db.session.scalar(sa.select(Message.id).where(Message.dedupe_key == message.dedupe_key)):
         return None
-    message = Message(person_id=person.id, to_phone=person.phone, body=for_recipient(body, person.sms_ascii),
-                      purpose=purpose, urgent=urgent, dedupe_key=dedupe_key, province_code=province_code,
-                      shift_id=shift_id, status=QUEUED, next_attempt_at=now or utcnow(), created_at=now or utcnow())
-    db.session.add(message)
+    row = Message(**message._asdict(), **queued(now or utcnow()))
+    db.session.add(row)
     db.session.flush()
-    return message
+    return row
+
+
+def enqueue(person: Person, body: str, purpose: str, *, now: Optional[datetime] = None, **extra) -> Optional[Message]:
+    """Queue one message to a person (the caller commits): `put(to(person, body, purpose, …))`."""
+    return put(to(person, body, purpose, **extra), now)
+
+
+def put_many(messages: list[Outgoing], now: datetime) -> int:
+    """Queue many messages with one executemany, leaving out those whose dedupe key is known (one
+    query): a scheduler tick at a national shift change queues thousands. Returns how many."""
+    keys = [m.dedupe_key for m in messages if m.dedupe_key]
+    known = set(db.session.scalars(sa.select(Message.dedupe_key).where(Message.dedupe_key.in_(keys)))) if keys else set()
+    rows, seen = [], set()
+    for m in messages:
+        if m.dedupe_key and (m.dedupe_key in known or m.dedupe_key in seen):
+            continue
+        seen.add(m.dedupe_key)
+        rows.append(dict(m._asdict(), **queued(now)))
+    if rows:
+        db.session.execute(sa.insert(Message), rows)
+    return len(rows)
+
+
+def put_select(recipients: sa.Select, now: datetime) -> None:
+    """Queue one message per row of a SELECT with one INSERT … SELECT (a broadcast's 100,000
+    recipients): its columns are labelled with Message's column names (at least person_id,
+    to_phone, body, purpose); the defaults of `queued` fill those it leaves out."""
+    given = set(recipients.selected_columns.keys())
+    defaults = {name: sa.literal(value, getattr(Message, name).type)
+                for name, value in queued(now).items() if name not in given}
+    rows = recipients.add_columns(*[value.label(name) for name, value in defaults.items()])
+    db.session.execute(sa.insert(Message).from_select(list(rows.selected_columns.keys()), rows))
 
 
 class Claimed(NamedTuple):
@@ -251,13 +304,6 @@ def _send_one(conn, gateway, m: Claimed, now: datetime, counts: dict, pending: _
 def resend(message: Message, now: Optional[datetime] = None) -> Message:
     """Queue a failed message again as a new row (the failed one stays, with its error)."""
     if message.status not in (FAILED, UNDELIVERED, NOT_SENT):
-        from flask_babel import lazy_gettext as _l
-
-        from coordination.core.errors import ValidationError
         raise ValidationError(_l("Only failed or unsent messages can be sent again."), field="status")
-    copy = Message(person_id=message.person_id, to_phone=message.to_phone, body=message.body,
-                   purpose=message.purpose, urgent=message.urgent, province_code=message.province_code,
-                   shift_id=message.shift_id, status=QUEUED, next_attempt_at=now or utcnow())
-    db.session.add(copy)
-    db.session.flush()
-    return copy
+    return put(Outgoing(message.person_id, message.to_phone, message.body, message.purpose, message.urgent,
+                        province_code=message.province_code, shift_id=message.shift_id), now)
