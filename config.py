@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,8 +32,6 @@ def _secret_key() -> str:
 
 def ensure_secret_key_file() -> None:
     """For `make run` / `make bench`: a random key in instance/secret_key (0600), kept across runs."""
-    import secrets
-
     if not SECRET_KEY_FILE.is_file():
         SECRET_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(SECRET_KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

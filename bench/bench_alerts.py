@@ -6,22 +6,34 @@
     DATABASE_URL=postgresql://… .venv/bin/python bench/bench_alerts.py"""
 from __future__ import annotations
 
+import multiprocessing as mp
+import os
+import re
 import statistics
+import subprocess
 import sys
 import time
+import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
 
+from app import create_app  # noqa: E402
+from bench import cpu  # noqa: E402
 from coordination.clock import utcnow  # noqa: E402
+from coordination.duty import alerts, rota  # noqa: E402
+from coordination.messaging import broadcasts, outbox, sms  # noqa: E402
+from coordination.org.people import PersonInput, create_person  # noqa: E402
+from coordination.org.teams import add_member  # noqa: E402
+from dev.sms_sandbox import ACCOUNT_SID, AUTH_TOKEN  # noqa: E402
+from models import Membership, Message, Person, ShiftAssignment, Team, db  # noqa: E402
 
 
 def _seed_shifts(app) -> int:
     """~20,000 shifts today: six 4-hour shifts per commune team, staggered, primary + backup."""
-    from models import db
-
     with app.app_context():
         db.session.execute(sa.text("DELETE FROM messages; DELETE FROM broadcasts; DELETE FROM shift_assignments; "
                                    "DELETE FROM shifts"))
@@ -46,12 +58,6 @@ def _seed_shifts(app) -> int:
 
 
 def _ticks(app) -> dict:
-    from coordination.duty import alerts
-    from models import Message, db
-
-    from datetime import timedelta
-
-
     with app.app_context():
         ticker = alerts.Ticker()  # as in the scheduler process
         t = time.perf_counter()
@@ -74,9 +80,6 @@ def _ticks(app) -> dict:
 
 
 def _broadcast(app) -> dict:
-    from coordination.messaging import broadcasts
-    from models import Team, db
-
     with app.app_context():
         team_ids = db.session.scalars(sa.select(Team.id).where(Team.level == "commune").order_by(Team.id)
                                       .limit(667)).all()
@@ -91,13 +94,7 @@ def _dispatch_process(database_url: str, api_base: str, totals, done, may_exit) 
     """One dispatcher process: a fresh app, sending until nothing is due. Adds to `totals`: wall and
     CPU seconds inside dispatch_due, and inside the twilio client's call. Then it says `done` and
     keeps its database connections until `may_exit`, so their CPU time can still be read."""
-    import os
-    import time as _time
-
     os.environ["DATABASE_URL"] = database_url
-    from app import create_app
-    from coordination.messaging import outbox, sms
-    from dev.sms_sandbox import ACCOUNT_SID, AUTH_TOKEN
 
     app = create_app({"TWILIO_ACCOUNT_SID": ACCOUNT_SID, "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
                       "TWILIO_FROM": "+15005550006", "TWILIO_API_BASE": api_base})
@@ -108,19 +105,19 @@ def _dispatch_process(database_url: str, api_base: str, totals, done, may_exit) 
             self.inner = sms.gateway_from_config(app.config)
 
         def send(self, to, body, message_id=None):
-            t, c = _time.perf_counter(), _time.process_time()
+            t, c = time.perf_counter(), time.process_time()
             try:
                 return self.inner.send(to, body, message_id)
             finally:
-                mine[2] += _time.perf_counter() - t
-                mine[3] += _time.process_time() - c
+                mine[2] += time.perf_counter() - t
+                mine[3] += time.process_time() - c
 
     with app.app_context():
         while True:
-            t, c = _time.perf_counter(), _time.process_time()
+            t, c = time.perf_counter(), time.process_time()
             n = outbox.dispatch_due(Timed, limit=50)["sent"]  # `dispatcher run`'s default batch
-            mine[0] += _time.perf_counter() - t
-            mine[1] += _time.process_time() - c
+            mine[0] += time.perf_counter() - t
+            mine[1] += time.process_time() - c
             if not n:
                 break
     with totals.get_lock():
@@ -132,13 +129,6 @@ def _dispatch_process(database_url: str, api_base: str, totals, done, may_exit) 
 
 def _dispatch(app, messages: int = 2000, dispatchers: int = 4) -> dict:
     """Separate processes, as in production: a fake Twilio server and 4 dispatchers."""
-    import multiprocessing as mp
-    import os
-    import subprocess
-
-    from bench import cpu
-    from models import Message, db
-
     with app.app_context():  # exactly `messages` queued rows (from the tick and the broadcast), the rest aside
         db.session.execute(sa.update(Message).where(Message.status == "queued").values(status="not_sent"))
         pick = (sa.select(Message.id).where(Message.status == "not_sent", Message.provider_sid.is_(None))
@@ -207,8 +197,6 @@ def run(app, log=print) -> dict:
 
 
 def main() -> None:
-    from app import create_app
-
     run(create_app())
 
 
@@ -219,18 +207,6 @@ if __name__ == "__main__":
 def due_to_request(app, samples: int = 3) -> list[float]:
     """Seconds from an escalation's due time to the SMS request reaching the (fake) Twilio server,
     with the real processes: `scheduler run` (15 s ticks), `dispatcher run` (2 s polls), the sandbox."""
-    import os
-    import re
-    import subprocess
-    import urllib.request
-    from datetime import timedelta
-
-    from coordination.duty import rota
-    from coordination.org.people import PersonInput, create_person
-    from dev.sms_sandbox import ACCOUNT_SID, AUTH_TOKEN
-    from coordination.org.teams import add_member
-    from models import Membership, Person, ShiftAssignment, Team, db
-
     root = Path(__file__).resolve().parent.parent
     env = dict(os.environ, TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN, TWILIO_FROM="+15005550006",
                TWILIO_API_BASE="http://127.0.0.1:8197")

@@ -14,6 +14,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -21,9 +22,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_pages import login_id  # noqa: E402
-
 import sqlalchemy as sa  # noqa: E402
+
+from app import create_app  # noqa: E402
+from bench import bare_app, cpu  # noqa: E402
+from bench.bench_pages import login_id  # noqa: E402
+from coordination.duty import checkins, queries as duty  # noqa: E402
+from coordination.org.accounts import ensure_user, set_password  # noqa: E402
+from models import CheckIn, DutySession, Membership, Person, User, db  # noqa: E402
+from models.driver import autocommit_statements  # noqa: E402
 
 USERS = 400
 NTHREADS = 2
@@ -32,9 +39,6 @@ WRK = ["wrk", f"-t{NTHREADS}", "-c32", "-d15s", "--latency"]
 
 def _volunteers(app, n: int) -> list[int]:
     """n commune members who are not on duty now, with logins."""
-    from coordination.org.accounts import ensure_user, set_password
-    from models import DutySession, Membership, Person, db
-
     with app.app_context():
         on_duty = sa.select(DutySession.person_id).where(DutySession.ended_at.is_(None))
         people = db.session.scalars(sa.select(Person).join(Membership).where(
@@ -83,8 +87,6 @@ def batch_of_500(app, user_id: int, runs: int = 10) -> dict[str, float]:
 
 
 def on_duty(app, runs: int = 30) -> dict[str, float]:
-    from coordination.duty import queries as duty
-
     with app.app_context():
         duty.on_duty_by_province()
         samples = []
@@ -102,8 +104,6 @@ def _warm_up(url: str, script: Path) -> None:
 
 def _wrk(url: str, script: Path) -> dict[str, float]:
     """The run's rate, p99 and errors, and the CPU the web workers and PostgreSQL spent per request."""
-    from bench import cpu
-
     before = cpu.snapshot()
     out = subprocess.run(WRK + ["-s", str(script), url], capture_output=True, text=True, check=True).stdout
     used = cpu.spent(before, cpu.snapshot())
@@ -121,7 +121,6 @@ def _serve(target: str, port: int, env: dict) -> subprocess.Popen:
                              "warning", target], cwd=ROOT, env=env)
     for _ in range(100):
         try:
-            import urllib.request
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
             return proc
         except Exception:  # noqa: BLE001 - not up yet
@@ -133,8 +132,6 @@ def _serve(target: str, port: int, env: dict) -> subprocess.Popen:
 def _off_duty(app, user_ids: list[int]) -> None:
     """End the bench volunteers' open sessions, so the measured run starts from the state the
     script expects (its first tap for each person is a check-in)."""
-    from models import DutySession, User, db
-
     with app.app_context():
         db.session.execute(sa.update(DutySession).where(
             DutySession.ended_at.is_(None),
@@ -147,7 +144,6 @@ def single_checkins(app, user_ids: list[int], log=print) -> dict[str, dict]:
     if shutil.which("wrk") is None:
         log("  wrk is missing: apt-get install wrk")
         return {}
-    from models import CheckIn, db
 
     script = ROOT / "bench" / ".checkin-run.lua"
     users = ",\n".join(f'{{cookie="{c}", csrf="{t}"}}' for c, t in _sessions(app, user_ids))
@@ -187,10 +183,6 @@ def statement_costs(app, user_ids: list[int], runs: int = 3000) -> dict[str, dic
     """PostgreSQL's own CPU per statement on one connection, no HTTP and no other load: the bare
     endpoint's INSERT beside a tap's context read and a whole tap (read + the check-in/session
     write). Read from the backend's /proc entry, so only that connection's work is counted."""
-    from bench import bare_app
-    from coordination.duty import checkins
-    from models.driver import autocommit_statements
-
     def backend_cpu(pid: int) -> float:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -236,8 +228,6 @@ def statement_costs(app, user_ids: list[int], runs: int = 3000) -> dict[str, dic
 
 def _vacuum(app) -> None:
     """What autovacuum does in time: earlier runs leave dead rows and stale statistics behind."""
-    from models import db
-
     with app.app_context(), db.engine.connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         for table in ("checkins", "duty_sessions"):
@@ -270,8 +260,6 @@ def run(app, log=print) -> dict:
 
 
 def main() -> None:
-    from app import create_app
-
     run(create_app())
 
 

@@ -14,17 +14,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from flask_migrate import upgrade  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+
+from app import create_app  # noqa: E402
+from dev.demo import load_demo  # noqa: E402
+
 SLOW_3G = {"offline": False, "latency": 400, "downloadThroughput": 400 * 1024 / 8, "uploadThroughput": 400 * 1024 / 8}
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 
 def _server():
-    from flask_migrate import upgrade
-    from werkzeug.serving import make_server
-
-    from app import create_app
-    from dev.demo import load_demo
-
     db_path = Path(tempfile.mkdtemp()) / "demo.db"
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}"})
     with app.app_context():
@@ -36,7 +36,7 @@ def _server():
 
 
 def measure(base: str, runs: int = 3) -> dict:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # lazy: a test requirement; only this browser run needs it
 
     first, usable, repeat = [], [], []
     with sync_playwright() as p:

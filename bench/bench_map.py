@@ -17,14 +17,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_pages import login_id  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+
+from app import create_app  # noqa: E402
+from bench.bench_pages import login_id, ministry_user  # noqa: E402
+from coordination.reports import coverage  # noqa: E402
 
 RUNS = 15
 
 
 def _ministry_client(app):
-    from bench.bench_pages import ministry_user
-
     user_id = ministry_user(app)
     client = app.test_client()
     with client.session_transaction() as session:
@@ -43,8 +45,6 @@ def _median(fn, runs: int = RUNS) -> float:
 
 
 def server_times(app, client) -> dict:
-    from coordination.reports import coverage
-
     def cold():
         coverage.clear_cache()
         assert client.get("/map").status_code == 200
@@ -67,8 +67,7 @@ def server_times(app, client) -> dict:
 
 def draw_time(app) -> float:
     """Median ms from navigation start until every province and commune shape is in the DOM and painted."""
-    from playwright.sync_api import sync_playwright
-    from werkzeug.serving import make_server
+    from playwright.sync_api import sync_playwright  # lazy: a test requirement; only this browser run needs it
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -108,8 +107,6 @@ def run(app, log=print) -> dict:
 
 
 def main() -> None:
-    from app import create_app
-
     run(create_app())
 
 

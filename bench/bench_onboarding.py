@@ -12,17 +12,29 @@
 from __future__ import annotations
 
 import io
+import random
 import statistics
-from datetime import date, timedelta
 import sys
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from openpyxl import Workbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_pages import login_id  # noqa: E402
+from bench.bench_pages import login_id, ministry_user  # noqa: E402
+from coordination.clock import local_today  # noqa: E402
+from coordination.core.names import full_name, phone  # noqa: E402
+from coordination.core.permissions import scope_for_person  # noqa: E402
+from coordination.emulation import targets as emulation  # noqa: E402
+from coordination.onboarding import member_import  # noqa: E402
+from coordination.onboarding.member_import import TEMPLATE_HEADER  # noqa: E402
+from coordination.org.accounts import ensure_user  # noqa: E402
+from coordination.reports import monthly as monthly_report  # noqa: E402
+from coordination.tasks.board import to_csv  # noqa: E402
+from models import AdminUnit, AuditEvent, ImportBatch, Person, Team, User, db  # noqa: E402
 
 ROWS = 10_000
 RUNS = 5
@@ -48,11 +60,6 @@ def _client(app, user_id: int):
 
 def members_file(app, kind: str) -> bytes:
     """10,000 new members, one commune after another across the country, codes and names mixed."""
-    from coordination.onboarding.member_import import TEMPLATE_HEADER
-    from coordination.core.names import full_name, phone
-    from models import AdminUnit, db
-    import random
-
     rng = random.Random(8)
     with app.app_context():
         communes = db.session.execute(sa.select(AdminUnit.code, AdminUnit.name, AdminUnit.province_code)
@@ -67,10 +74,8 @@ def members_file(app, kind: str) -> bytes:
         rows.append([full_name(rng), phone(2_000_000 + i)] + where +
                     [affiliation, "Viettel" if affiliation == "Doanh nghiệp" else "", "Thành viên"])
     if kind == "csv":  # as the platform's own exports write it: UTF-8 with a BOM
-        from coordination.tasks.board import to_csv
 
         return "".join(to_csv(rows, header=TEMPLATE_HEADER)).encode("utf-8")
-    from openpyxl import Workbook
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet()
@@ -83,10 +88,6 @@ def members_file(app, kind: str) -> bytes:
 
 
 def bench_import(app, user_id: int, log=print) -> dict:
-    from coordination.onboarding import member_import
-    from coordination.core.permissions import scope_for_person
-    from models import ImportBatch, User, db
-
     results = {}
     client = _client(app, user_id)
     for kind in ("csv", "xlsx"):
@@ -117,10 +118,6 @@ def bench_import(app, user_id: int, log=print) -> dict:
 
 
 def bench_report(app, user_id: int, log=print) -> dict:
-    from coordination.reports import monthly as monthly_report
-    from coordination.clock import local_today
-    from models import db
-
     first = local_today().replace(day=1)
     results = {}
     with app.app_context():
@@ -149,8 +146,6 @@ AUDIT_EVENTS = 1_000_000
 def bench_audit(app, user_id: int, log=print) -> dict:
     """The trail is append-only, so a national one is large: 1,000,000 events over a year, spread over
     the provinces and commune teams, are added once (generate_series) if the bench database has fewer."""
-    from models import AuditEvent, db
-
     with app.app_context():
         events = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
         if events < AUDIT_EVENTS:
@@ -167,8 +162,6 @@ def bench_audit(app, user_id: int, log=print) -> dict:
             db.session.execute(sa.text("ANALYZE audit_events"))
             db.session.commit()
             events = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
-        from coordination.org.accounts import ensure_user
-        from models import Person
 
         lead_person = db.session.execute(sa.text(
             "SELECT m.person_id FROM memberships m JOIN teams t ON t.id = m.team_id WHERE t.level = 'province' "
@@ -196,10 +189,6 @@ def bench_audit(app, user_id: int, log=print) -> dict:
 def bench_leaderboard(app, user_id: int, log=print) -> dict:
     """Targets for every commune team this month (rolled back afterwards), then the national and a
     province's leaderboard: progress from task updates, shifts and duty sessions in four GROUP BYs."""
-    from coordination.emulation import targets as emulation
-    from coordination.clock import local_today
-    from models import Team, db
-
     first = local_today().replace(day=1)
     last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     results = {}
@@ -218,8 +207,6 @@ def bench_leaderboard(app, user_id: int, log=print) -> dict:
 
 
 def run(app, log=print) -> dict:
-    from bench.bench_pages import ministry_user
-
     user_id = ministry_user(app)
     return dict(imports=bench_import(app, user_id, log), report=bench_report(app, user_id, log),
                 audit=bench_audit(app, user_id, log), leaderboard=bench_leaderboard(app, user_id, log))

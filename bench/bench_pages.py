@@ -15,6 +15,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
 
+from app import create_app  # noqa: E402
+from coordination.org.accounts import ensure_user, set_password  # noqa: E402
+from coordination.org.people import PersonInput, create_person  # noqa: E402
+from coordination.org.teams import add_member  # noqa: E402
+from models import Membership, Person, Team, User, db  # noqa: E402
+
 RUNS = 30
 
 
@@ -34,19 +40,12 @@ def timed(client, path: str, runs: int = RUNS) -> dict[str, float]:
 
 def login_id(app, user_id: int) -> str:
     """What flask-login keeps under "_user_id" for this user: "id:session_version" (User.get_id)."""
-    from models import User, db
-
     with app.app_context():
         return db.session.get(User, user_id).get_id()
 
 
 def ministry_user(app) -> int:
     """The id of a ministry login (a lead of the national team), made on first use."""
-    from coordination.org.accounts import ensure_user
-    from coordination.org.people import PersonInput, create_person
-    from coordination.org.teams import add_member
-    from models import Person, Team, db
-
     with app.app_context():
         minister = db.session.scalar(sa.select(Person).where(Person.email == "bench@bo.vn"))
         if minister is None:
@@ -59,9 +58,6 @@ def ministry_user(app) -> int:
 
 
 def run(app, log=print) -> dict[str, dict]:
-    from coordination.org.accounts import ensure_user, set_password
-    from models import Membership, Person, Team, db
-
     results = {}
     with app.app_context():
         largest = db.session.execute(sa.text(
@@ -98,8 +94,6 @@ def run(app, log=print) -> dict[str, dict]:
 
 
 def main() -> None:
-    from app import create_app
-
     app = create_app()
     run(app)
 

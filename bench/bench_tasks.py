@@ -14,15 +14,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
 
+from app import create_app  # noqa: E402
 from bench.bench_pages import login_id, timed  # noqa: E402
+from coordination.tasks import assignment, rules as tasks  # noqa: E402
+from models import Task, db  # noqa: E402
 
 BOARD_TASKS = 50_000
 
 
 def _assign_times(app, province: str, runs: int = 3) -> dict[str, float]:
-    from coordination.tasks import assignment, rules as tasks
-    from models import Task, db
-
     spec = tasks.TaskSpec(kind="vaccination_drive", title="Chiến dịch tiêm chủng (bench)", target_count=100,
                           target_unit="người dân")
     out = {}
@@ -43,8 +43,6 @@ def _assign_times(app, province: str, runs: int = 3) -> dict[str, float]:
 
 def _seed_board(app, province: str, n: int) -> None:
     """n tasks in the province: all kinds and statuses, due dates around today, some progress."""
-    from models import db
-
     with app.app_context():
         db.session.execute(sa.text("DELETE FROM task_updates; DELETE FROM tasks"))
         db.session.execute(sa.text("""
@@ -67,8 +65,6 @@ def _seed_board(app, province: str, n: int) -> None:
 
 
 def run(app, log=print) -> dict:
-    from models import db
-
     with app.app_context():
         province, communes = db.session.execute(sa.text(
             "SELECT province_code, count(*) FROM admin_units WHERE level = 'commune' "
@@ -101,8 +97,6 @@ def run(app, log=print) -> dict:
 
 
 def main() -> None:
-    from app import create_app
-
     run(create_app())
 
 

@@ -1,22 +1,24 @@
 """Run every benchmark on the PostgreSQL database in DATABASE_URL (`make bench`) and print the figures."""
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from flask_migrate import upgrade  # noqa: E402
+
+import config  # noqa: E402
+from app import create_app  # noqa: E402
+from bench import (bench_alerts, bench_duty, bench_duty_page, bench_map, bench_onboarding, bench_pages,  # noqa: E402
+    bench_tasks, seed_national, soak)
+from coordination.geography.units import load_geography  # noqa: E402
+from models import db  # noqa: E402
+
 
 def main() -> None:
-    from flask_migrate import upgrade
-
-    import config
-    from app import create_app
-    from bench import bench_alerts, bench_duty, bench_pages, bench_tasks, seed_national
-    from coordination.geography.units import load_geography
-    from models import db
-
     config.ensure_secret_key_file()  # production refuses to start without a key; `make bench` writes it too
     app = create_app()
     with app.app_context():
@@ -37,16 +39,11 @@ def main() -> None:
     print("alerts:")
     bench_alerts.run(app)
     print("coverage map:")
-    from bench import bench_map
     bench_map.run(app)
-    from bench import bench_duty_page
     bench_duty_page.main()
     print("import, monthly report, audit trail:")
-    from bench import bench_onboarding
     bench_onboarding.run(app)
-    import os
 
-    from bench import soak  # last: it restarts PostgreSQL once (SOAK_PG_RESTART=0 to skip)
     print("soak: a national shift change under faults")
     argv = ["--seconds", os.environ.get("SOAK_SECONDS", "300")]
     if os.environ.get("SOAK_PG_RESTART", "1") == "0":

@@ -14,8 +14,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
 
+from app import create_app  # noqa: E402
 from coordination.core import names  # noqa: E402
+from coordination.geography.units import load_geography  # noqa: E402
+from models import db  # noqa: E402
 
 KEEP = {"admin_units", "legacy_units", "alembic_version"}
 
@@ -25,8 +29,6 @@ def _sql_array(values: list[str]) -> str:
 
 
 def seed(engine, people: int = 500_000, checkins: int = 1_000_000, log=print) -> dict[str, float]:
-    from models import db
-
     timings: dict[str, float] = {}
     started = time.perf_counter()
 
@@ -120,11 +122,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=500_000)
     parser.add_argument("--checkins", type=int, default=1_000_000)
     args = parser.parse_args()
-    from flask_migrate import upgrade
 
-    from app import create_app
-    from coordination.geography.units import load_geography
-    from models import db
 
     app = create_app()
     with app.app_context():

@@ -28,12 +28,19 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
+from flask import session  # noqa: E402
+from flask_wtf.csrf import generate_csrf  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
+
+from bench import cpu, soak_load  # noqa: E402
+from dev.sms_sandbox import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio  # noqa: E402
 
 WEB, TWILIO, FLOOR, OURS, HOOKS, TAPS = 5106, 5107, 5108, 5109, 5110, 5111
 PG_CLUSTER = os.environ.get("PG_CLUSTER", "15 main")
@@ -46,10 +53,6 @@ BACKGROUND = ["nice", "-n", "10"]
 def serve_twilio(port: int, log_path: str, mode: str, transient: float, seed: int) -> None:
     """FakeTwilio with the soak's faults; on SIGTERM it writes what it accepted and every callback
     it posted (with our app's answer) to `log_path`, the ground truth the soak checks against."""
-    from werkzeug.serving import make_server
-
-    from dev.sms_sandbox import FakeTwilio
-
     fake = FakeTwilio(callback_mode=mode, transient_rate=transient, callback_seed=seed)
     server = make_server("127.0.0.1", port, fake._app, threaded=True)
 
@@ -70,9 +73,6 @@ def serve_twilio(port: int, log_path: str, mode: str, transient: float, seed: in
 # --- set-up ---------------------------------------------------------------------------------
 def _cookie(app, user_id: int, version: int) -> dict:
     """A signed-in phone's session cookie and CSRF token, as flask-login and Flask-WTF make them."""
-    from flask import session
-    from flask_wtf.csrf import generate_csrf
-
     with app.test_request_context():
         session["_user_id"], session["_fresh"] = f"{user_id}:{version}", True
         csrf = generate_csrf()
@@ -82,7 +82,7 @@ def _cookie(app, user_id: int, version: int) -> dict:
 
 def _logins(app, person_sql: str, limit: int) -> list[tuple[int, int, int]]:
     """(user id, session version, person id) for people chosen by `person_sql`, accounts made in one statement."""
-    from models import db
+    from models import db  # lazy: as in prepare()
 
     with app.app_context():
         chosen = f"SELECT id FROM ({person_sql}) chosen LIMIT {int(limit)}"
@@ -97,6 +97,7 @@ def _logins(app, person_sql: str, limit: int) -> list[tuple[int, int, int]]:
 
 def prepare(app, volunteers: int, leads: int, log=print) -> dict:
     """National data (seeded if empty), shifts for the scheduler, the broadcast, the logins."""
+    # lazy: the fake Twilio process (`python -m bench.soak twilio`) imports this module without the app
     from flask_migrate import upgrade
 
     from bench import bench_alerts, seed_national
@@ -182,8 +183,6 @@ class Processes:
 
 
 def _wait_http(url: str, seconds: float = 30) -> None:
-    import urllib.request
-
     deadline = time.monotonic() + seconds
     while True:
         try:
@@ -264,10 +263,10 @@ def main(argv=None) -> int:
     parser.add_argument("--json", default=str(ROOT / "bench" / ".soak-result.json"))
     args = parser.parse_args(argv)
 
+    # lazy: the fake Twilio process (`python -m bench.soak twilio`) imports this module without the app
     import config
     from app import create_app
     from bench import soak_report
-    from dev.sms_sandbox import ACCOUNT_SID, AUTH_TOKEN
 
     config.ensure_secret_key_file()
     app = create_app()
@@ -301,8 +300,6 @@ def main(argv=None) -> int:
         procs.start("scheduler", [str(ROOT / ".venv/bin/flask"), "--app", "app", "scheduler", "run"])
         for n in range(1, args.dispatchers + 1):
             procs.dispatcher(n)
-        from bench import cpu, soak_load
-
         load_before, cpu_before, machine_before = os.getloadavg()[0], cpu.snapshot(), cpu.machine()
         record = asyncio.run(soak_load.run(f"http://127.0.0.1:{WEB}", data["volunteers"], data["leads"],
                                            data["ministry"], args.seconds, args.rate, think=args.think,

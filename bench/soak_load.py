@@ -134,7 +134,7 @@ async def run(base: str, volunteers: list[dict], leads: list[dict], ministry: di
               tap_base: str | None = None) -> Record:
     """Everything at once for `seconds`; `events(record)` is awaited beside the load (the faults).
     Taps go to `tap_base` when given (the duty API on workers of its own), else to `base`."""
-    import aiohttp
+    import aiohttp  # lazy: not in requirements*.txt; only the soak's load generator needs it
 
     record = Record()
     timeout = aiohttp.ClientTimeout(total=15)

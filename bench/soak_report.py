@@ -8,12 +8,15 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from bench import bench_duty
+from bench.soak import _cookie
+from coordination.messaging import receipts
+from models import User, db
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _taps(record) -> dict:
-    from models import db
-
     answers = Counter(record.taps.values())
     uuids = list(record.taps)
     stored = set(db.session.scalars(sa.text("SELECT client_uuid FROM checkins WHERE client_uuid = ANY(:u)"),
@@ -30,8 +33,6 @@ def _taps(record) -> dict:
 
 
 def _messages(fake: dict) -> dict:
-    from models import db
-
     by_status = dict(db.session.execute(sa.text("SELECT status, count(*) FROM messages GROUP BY status")).all())
     rows = db.session.execute(sa.text("SELECT id, to_phone, body, status, provider_sid, error_message, "
                                       "in_flight_since IS NOT NULL FROM messages WHERE provider_sid IS NOT NULL "
@@ -75,8 +76,6 @@ def _messages(fake: dict) -> dict:
 
 
 def account(app, record, fake: dict, recipients: int) -> dict:
-    from coordination.messaging import receipts
-
     with app.app_context():
         receipts.sweep()  # what the scheduler does each minute: kept receipts whose SID is now known
         return {"taps": _taps(record), "messages": dict(_messages(fake), broadcast=recipients),
@@ -86,10 +85,6 @@ def account(app, record, fake: dict, recipients: int) -> dict:
 def floor_vs_ours(app, floor_port: int, ours_port: int, rounds: int = 1) -> dict:
     """bench_duty's single-tap measurement (wrk, 4 sync workers each) on the soak's ports, `rounds`
     times interleaved (floor, ours, floor, ours…): on a shared machine the ratio of one pair swings."""
-    from bench import bench_duty
-    from bench.soak import _cookie
-    from models import User, db
-
     users = bench_duty._volunteers(app, bench_duty.USERS)
     with app.app_context():
         versions = dict(db.session.execute(sa.select(User.id, User.session_version).where(User.id.in_(users))).all())

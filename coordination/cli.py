@@ -1,11 +1,20 @@
 """Command line: `flask --app app geo load`, `flask --app app demo load`."""
 from __future__ import annotations
 
+import signal
+import threading
 import time
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
+
+from models import db
+
+from coordination.duty.queries import close_stale_sessions
+from coordination.geography.units import load_geography, unit_counts
+from coordination.jobs import JOBS, dispatch_forever, run_forever
+from dev.demo import DEMO_PASSWORD, load_demo
 
 geo_cli = AppGroup("geo", help="Vietnam's administrative units.")
 demo_cli = AppGroup("demo", help="Demo data.")
@@ -14,8 +23,6 @@ demo_cli = AppGroup("demo", help="Demo data.")
 @geo_cli.command("load")
 def geo_load() -> None:
     """Load 34 provinces, 3,321 communes and the legacy structure (idempotent, offline)."""
-    from coordination.geography.units import load_geography, unit_counts
-
     started = time.perf_counter()
     result = load_geography()
     counts = unit_counts()
@@ -28,14 +35,10 @@ def geo_load() -> None:
 @demo_cli.command("load")
 def demo_load() -> None:
     """Fill several provinces with teams and people, and create one demo login per role."""
-    from dev.demo import DEMO_PASSWORD, load_demo
-
     logins = load_demo()
     click.echo("Demo logins (password for all: %s):" % DEMO_PASSWORD)
     for role, identifier, name in logins:
         click.echo(f"  {role:<44} {identifier:<26} {name}")
-
-
 
 
 duty_cli = AppGroup("duty", help="24/7 duty.")
@@ -44,10 +47,6 @@ duty_cli = AppGroup("duty", help="24/7 duty.")
 @duty_cli.command("close-stale")
 def duty_close_stale() -> None:
     """Close check-ins left open 2 hours after their shift ended (the scheduler runs this too)."""
-    from models import db
-
-    from coordination.duty.queries import close_stale_sessions
-
     closed = close_stale_sessions()
     db.session.commit()
     click.echo(f"closed {closed} stale duty sessions")
@@ -62,13 +61,6 @@ dispatcher_cli = AppGroup("dispatcher", help="SMS outbox dispatcher.")
 @click.option("--batch", default=50, show_default=True, help="Rows claimed per poll.")
 def dispatcher_run(once: bool, interval: float, batch: int) -> None:
     """Send queued SMS through Twilio with retries. Run one or several (PostgreSQL: SKIP LOCKED)."""
-    from flask import current_app
-
-    import signal
-    import threading
-
-    from coordination.jobs import dispatch_forever
-
     stop = threading.Event()  # SIGTERM (systemd, a deploy): finish the batch in hand, then exit
     signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
     dispatch_forever(current_app._get_current_object(), interval, batch, 1 if once else None, echo=click.echo,
@@ -82,10 +74,6 @@ scheduler_cli = AppGroup("scheduler", help="Periodic jobs (reminders, escalation
 @click.option("--once", is_flag=True, help="Run every job once, then stop.")
 def scheduler_run(once: bool) -> None:
     """Run the job list of coordination/jobs.py. Run exactly one scheduler process."""
-    from flask import current_app
-
-    from coordination.jobs import JOBS, run_forever
-
     if once:
         for job in JOBS:
             click.echo(f"{job['id']}: {job['func']()}")

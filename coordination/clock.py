@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Optional
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from flask import current_app, has_app_context
 
 DEFAULT_TZ = "Asia/Ho_Chi_Minh"
@@ -65,8 +66,6 @@ def to_local(moment: datetime) -> datetime:
 
 def local_date_sql(column, dialect: str):
     """SQL for the local calendar date of a stored UTC time, for GROUP BY day."""
-    import sqlalchemy as sa
-
     if dialect == "postgresql":
         return sa.cast(sa.func.timezone(local_zone().key, column), sa.Date)
     offset = local_now().utcoffset()  # SQLite: the zone's current offset (Vietnam has no DST)

@@ -6,24 +6,23 @@ import time
 from typing import Callable, Optional
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
+
+from models import db
 
 from coordination.duty import alerts
 from coordination.org import login_throttle
 from coordination.messaging import receipts
+from coordination.messaging.outbox import dispatch_due
+from coordination.messaging.sms import gateway_from_config
 
 log = logging.getLogger(__name__)
 # What a database that is down or restarting raises (refused connection, terminated session).
 DATABASE_DOWN = (sa.exc.OperationalError, sa.exc.InterfaceError)
 
 
-
 def reconcile_receipts() -> dict[str, int]:
     """Ask Twilio about SMS without a final receipt (receipts.reconcile), SMS_RECONCILE_LIMIT a run."""
-    from flask import current_app
-
-    from coordination.messaging.sms import gateway_from_config
-
     config = current_app.config
     return receipts.reconcile(lambda: gateway_from_config(config), limit=int(config.get("SMS_RECONCILE_LIMIT", 200)))
 
@@ -38,11 +37,9 @@ JOBS = [
 
 def run_forever(app: Flask) -> None:
     """Block and run JOBS; each run in its own app context. A slow run is skipped, not stacked."""
-    import logging
-
+    # lazy: only `scheduler run` needs APScheduler; web workers and the dispatcher skip its ~20 ms import
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    log = logging.getLogger(__name__)
     scheduler = BlockingScheduler(timezone="UTC")
 
     def wrap(func, job_name):
@@ -53,8 +50,6 @@ def run_forever(app: Flask) -> None:
                     if result and any(result.values()):
                         log.info("%s: %s", job_name, result)
                 except DATABASE_DOWN as err:  # PostgreSQL restarting: the next run reconnects
-                    from models import db
-
                     db.session.rollback()
                     log.warning("job %s: database unavailable: %s", job_name, str(err).splitlines()[0][:200])
                 except Exception:  # noqa: BLE001 - a failing run must not stop the scheduler
@@ -73,11 +68,6 @@ def dispatch_forever(app: Flask, interval: float = 2.0, batch: int = 50, polls: 
     `interval` s). A database that is down or restarting is logged and waited out, never the end of
     the process; `polls` bounds the loop (tests, `--once`), `stop()` ends it between batches.
     Returns how many polls found the database unavailable."""
-    from models import db
-
-    from coordination.messaging.outbox import dispatch_due
-    from coordination.messaging.sms import gateway_from_config
-
     done = unavailable = 0
     while (polls is None or done < polls) and not stop():
         done += 1

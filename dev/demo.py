@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from models import AdminUnit, Person, Team, db
+from models import AdminUnit, Membership, Person, Shift, ShiftAssignment, Task, Team, db
 from models.geography import COMMUNE as COMMUNE_UNIT
 from models.geography import PROVINCE as PROVINCE_UNIT
 from models.teams import (CO_CHAIR_HEALTH, CO_CHAIR_ICT, ENTERPRISE, GOVERNMENT, HEALTH_STATION, LEAD,
@@ -16,11 +16,16 @@ from models.teams import (CO_CHAIR_HEALTH, CO_CHAIR_ICT, ENTERPRISE, GOVERNMENT,
 
 from coordination.core import names
 from coordination.clock import local_today, utcnow
+from coordination.core.errors import DomainError
+from coordination.core.permissions import scope_for_person
+from coordination.duty import checkins, rota
+from coordination.emulation import commendations, targets as emulation
 from coordination.org.accounts import ensure_user, set_password
 from coordination.geography.units import load_geography
 from coordination.org.people import PersonInput, create_person, find_by_phone
 from coordination.org.teams import (add_member, create_commune_team, create_national_team,
     create_province_team, end_membership)
+from coordination.tasks import assignment, rules as tasks
 
 DEMO_PASSWORD = "demo12345"
 # (role, login) of the demo accounts; the volunteer logs in with a phone number.
@@ -129,10 +134,6 @@ def load_demo() -> list[tuple[str, str, str]]:
 
 def _demo_tasks(rng: random.Random) -> None:
     """A national campaign, two Hà Nội assignments with progress, one overdue, one blocked."""
-    from models import Membership, Task
-
-    from coordination.tasks import assignment, rules as tasks
-
     ministry = ensure_user(_person("bo@tocongnghe.vn"))
     hanoi = ensure_user(_person("hanoi@tocongnghe.vn"))
     today = local_today()
@@ -167,9 +168,6 @@ def _demo_tasks(rng: random.Random) -> None:
 
 def _demo_emulation() -> None:
     """This month's targets for Hà Nội's commune teams, an approved commendation and a pending one."""
-    from coordination.emulation import commendations, targets as emulation
-    from coordination.core.permissions import scope_for_person
-
     hanoi, commune_lead = _person("hanoi@tocongnghe.vn"), _person("xa@tocongnghe.vn")
     first = local_today().replace(day=1)
     last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
@@ -195,10 +193,6 @@ def _person(email: str):
 def _demo_duty() -> None:
     """24/7 cover for Phường Ba Đình: three 8-hour shifts a day for two weeks, the volunteer on the
     shift running now with someone checked in, and the demo team's lead as backup."""
-    from models import Membership, Shift
-
-    from coordination.duty import checkins, rota
-
     team = db.session.scalar(sa.select(Team).join(Membership, Membership.team_id == Team.id).join(Person).where(
         Person.email == "xa@tocongnghe.vn", Team.level == "commune"))
     rota.generate(team, rota.RotaSpec(name="Trực 24/7", first_start="06:00", shift_hours=8, shifts_per_day=3,
@@ -225,11 +219,6 @@ def _demo_alerts() -> None:
     volunteer starts in 9 minutes (the 10-minute reminder is due at once), and one that started
     9 minutes ago whose primary has not shown up (backup in a minute, then the commune lead with an
     acknowledgement link, then the province's leads)."""
-    from models import Membership, Shift, ShiftAssignment
-
-    from coordination.duty import rota
-    from coordination.core.errors import DomainError
-
     team = db.session.scalar(sa.select(Team).join(Membership, Membership.team_id == Team.id).join(Person).where(
         Person.email == "xa@tocongnghe.vn", Team.level == "commune"))
     volunteer, lead = find_by_phone("0987654321"), _person("xa@tocongnghe.vn")
@@ -261,9 +250,6 @@ def _demo_alerts() -> None:
 
 def _try_assign(shift, person, role: str) -> bool:
     """Assign if the person is free then (no overlapping shift); False otherwise."""
-    from coordination.duty import rota
-    from coordination.core.errors import DomainError
-
     try:
         with db.session.begin_nested():
             rota.assign(shift, person, role)

@@ -17,6 +17,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from coordination.core.text import fold  # noqa: E402 - after the path: run as a script
+from coordination.geography.units import package_data_dir  # noqa: E402
+from maps.geojson import rounded  # noqa: E402
+
 SOURCE = ROOT / "maps" / "source" / "vietnamLow.json"
 OUTPUT = ROOT / "maps" / "data" / "provinces.geojson"
 RENAMED = {"hatay": "hanoi", "thuathienhue": "hue"}  # amCharts short key -> the package's old short key
@@ -24,15 +28,11 @@ PRECISION = 4  # decimal places of a degree: about 11 m, as precise as the sourc
 
 
 def _short_key(name: str) -> str:
-    from coordination.core.text import fold
-
     return "".join(ch for ch in fold(name) if ch.isalnum())
 
 
 def old_to_new_codes() -> dict[str, str]:
     """Old province short key (e.g. 'hagiang') -> new province code (e.g. '08')."""
-    from coordination.geography.units import package_data_dir
-
     data = package_data_dir()
     con = sqlite3.connect(data / "dataset.db")
     try:
@@ -47,9 +47,7 @@ def old_to_new_codes() -> dict[str, str]:
 
 def build():
     """GeoDataFrame of the 34 new provinces: code, name, geometry (dissolved old provinces)."""
-    import geopandas as gpd
-
-    from coordination.geography.units import package_data_dir
+    import geopandas as gpd  # lazy: tests import OUTPUT from here; only a rebuild needs geopandas (~0.8 s cold)
 
     mapping = old_to_new_codes()
     old = gpd.read_file(SOURCE)
@@ -71,8 +69,6 @@ def build():
 def main() -> None:
     provinces = build()
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
-    from maps.geojson import rounded
-
     collection = rounded(json.loads(provinces.to_json(drop_id=True)), PRECISION)
     collection["attribution"] = "Boundaries: amCharts (vietnamLow), dissolved into the 2025 provinces"
     OUTPUT.write_text(json.dumps(collection, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")

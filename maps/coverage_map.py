@@ -77,7 +77,7 @@ def colour_for(value: Optional[float], bins) -> str:
 
 @functools.cache
 def _shapes(tolerance: float) -> dict:
-    import geopandas as gpd
+    import geopandas as gpd  # lazy: +50-120 ms at start-up (shapely, pyogrio); read once per tolerance (cached)
 
     frame = gpd.read_file(BOUNDARIES)
     if tolerance:

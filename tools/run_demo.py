@@ -13,13 +13,15 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import config  # noqa: E402 - after the path: run as a script
+from dev.sms_sandbox import ACCOUNT_SID, AUTH_TOKEN  # noqa: E402
+
 WEB_PORT, SANDBOX_PORT = 5000, 5055
 
 
 def main() -> None:
-    import config
-    from dev.sms_sandbox import ACCOUNT_SID, AUTH_TOKEN
-
     config.ensure_secret_key_file()  # the children read it (config._secret_key) unless SECRET_KEY is set
     env = dict(os.environ)
     env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{WEB_PORT}")
@@ -56,5 +58,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     main()

@@ -46,7 +46,7 @@ def to_csv(rows: Iterable[list], header: list) -> Iterator[str]:
 
 def xlsx_append(sheet, row: Iterable[Any]) -> None:
     """Append a row to an openpyxl sheet (normal or write-only) with every text cell a string cell."""
-    from openpyxl.cell import Cell, WriteOnlyCell
+    from openpyxl.cell import Cell, WriteOnlyCell  # lazy: openpyxl adds ~70 ms at start-up; only .xlsx files use it
 
     cells = []
     for value in safe_row(row):

@@ -22,7 +22,7 @@ WARD = "ward"
 
 
 def package_data_dir() -> Path:
-    import vietnamadminunits
+    import vietnamadminunits  # lazy: ~0.5 s to import; only `geo load` and maps/ read its data
 
     return Path(vietnamadminunits.__file__).parent / "data"
 

@@ -26,12 +26,14 @@ from datetime import datetime, timedelta
 from typing import Optional
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from models import Message, db
 from models.messages import DELIVERED, FAILED, NOT_SENT, QUEUED, SENDING, SENT, UNDELIVERED, EarlyReceipt
 
 from coordination.clock import utcnow
+from coordination.messaging.sms import NotConfigured, SendError
 
 log = logging.getLogger(__name__)
 RANK = {QUEUED: 0, SENDING: 1, SENT: 2, DELIVERED: 3, UNDELIVERED: 3, FAILED: 3, NOT_SENT: 3}
@@ -206,8 +208,6 @@ CHECKED = (sa.update(Message).where(Message.id == _param("c_mid", sa.Integer()),
 
 
 def _settings() -> tuple[timedelta, timedelta]:
-    from flask import current_app
-
     return (timedelta(minutes=float(current_app.config.get("SMS_RECEIPT_WAIT_MINUTES", 15))),
             timedelta(hours=float(current_app.config.get("SMS_RECEIPT_GIVE_UP_HOURS", 72))))
 
@@ -230,8 +230,6 @@ def reconcile(gateway_factory, now: Optional[datetime] = None, limit: int = 200)
     next run. Still not final after SMS_RECEIPT_GIVE_UP_HOURS since it was sent: failed visibly
     ("no delivery receipt within 72 h"). One message's error never stops the others. Commits
     after each message (a callback may arrive at the same time)."""
-    from coordination.messaging.sms import NotConfigured, SendError
-
     now = now or utcnow()
     _, give_up = _settings()
     counts = {"asked": 0, "settled": 0, "unknown_sid": 0, "timed_out": 0, "unanswered": 0}

@@ -9,6 +9,13 @@ import math
 from dataclasses import dataclass
 from typing import Optional
 
+import phonenumbers
+import requests
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+from urllib3.exceptions import NameResolutionError, NewConnectionError
+
 from coordination.clock import to_local
 from coordination.core.text import unaccent
 
@@ -84,8 +91,6 @@ def short_team(name: str) -> str:
 
 def national(phone: str) -> str:
     """'+84912345678' -> '0912 345 678' (as people dial it); other numbers unchanged."""
-    import phonenumbers
-
     try:
         number = phonenumbers.parse(phone, "VN")
     except phonenumbers.NumberParseException:
@@ -103,9 +108,6 @@ OUTCOME_UNKNOWN = "outcome unknown: no answer from Twilio; check before resendin
 
 def _never_sent(exc: Exception) -> bool:
     """Did the request certainly not reach Twilio? (No connection could be made.)"""
-    import requests
-    from urllib3.exceptions import NameResolutionError, NewConnectionError
-
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return True
     reason = getattr(exc.args[0], "reason", None) if exc.args else None
@@ -128,9 +130,6 @@ class TwilioGateway:
 
     def __init__(self, account_sid: str, auth_token: str, from_: Optional[str], messaging_service_sid: Optional[str],
                  status_callback: Optional[str], api_base: Optional[str] = None, timeout: float = REQUEST_TIMEOUT):
-        from twilio.http.http_client import TwilioHttpClient
-        from twilio.rest import Client
-
         if not account_sid or not auth_token or not (from_ or messaging_service_sid):
             raise NotConfigured("SMS not configured")
         self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
@@ -141,8 +140,6 @@ class TwilioGateway:
     def send(self, to: str, body: str, message_id: Optional[int] = None) -> str:
         """Returns the provider's message SID; raises SendError. The status callback URL names our
         message (`?m=<id>`): a receipt for a message whose SID we never learnt still finds it."""
-        from twilio.base.exceptions import TwilioRestException
-
         kwargs = {"to": to, "body": body}
         if self.service:
             kwargs["messaging_service_sid"] = self.service
@@ -165,8 +162,6 @@ class TwilioGateway:
     def status(self, sid: str) -> Optional[tuple[str, Optional[str]]]:
         """What Twilio says of message `sid` now: (its status, its error code), or None when Twilio
         does not know the SID (404). Raises SendError (transient) when Twilio cannot answer."""
-        from twilio.base.exceptions import TwilioRestException
-
         try:
             message = self.client.messages(sid).fetch()
         except TwilioRestException as exc:

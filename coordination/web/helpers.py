@@ -7,11 +7,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, request
+from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from models import AdminUnit, Team, db
 from models.geography import PROVINCE
 
+from coordination.core import audit
 from coordination.core.errors import DomainError
 from coordination.web.converters import MAX_ID
 
@@ -45,9 +47,6 @@ def refuse_unless(allowed: bool, action: str, entity: str, entity_id, province_c
     trail with the actor ("refused"), and the user sees the same bare 404 (or 403) as for a missing id."""
     if allowed:
         return
-    from flask_login import current_user
-
-    from coordination.core import audit
     audit.refused(getattr(current_user, "id", None), action, entity, entity_id, province_code, team_id)
     abort(status)
 

@@ -1,12 +1,19 @@
 """Twilio webhooks (signed): delivery status callbacks."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
 
 from models import db
 
+from coordination.core import audit
+from coordination.duty.alerts import (ack_contacts, acknowledge as record, alert_over, message_for_token,
+    taken_by)
+from coordination.duty.replies import already_handled, handle_reply
 from coordination.messaging import receipts
+from coordination.messaging.sms import national
+from coordination.web.forms import ActionForm
 
 bp = Blueprint("sms", __name__)
 
@@ -39,13 +46,6 @@ def acknowledge(token: str):
     someone else already took this escalation: then every link says who, and when. The page offers
     calls to the absent primary and the commune lead (the holder is on the escalation chain) —
     while the shift runs: after it, the link says so and shows neither."""
-    from flask import render_template
-
-    from coordination.duty.alerts import (ack_contacts, acknowledge as record, alert_over, message_for_token,
-        taken_by)
-    from coordination.messaging.sms import national
-    from coordination.web.forms import ActionForm
-
     message = message_for_token(token)
     if message is None:
         return render_template("ack.html", message=None), 404
@@ -65,17 +65,11 @@ def acknowledge(token: str):
 def inbound():
     """Replies where the number supports them: OK/1/CO acknowledge, HUY declines (escalate now),
     STOP opts out. Answers with TwiML; unknown senders get a polite reply and are logged."""
-    from flask import Response
-    from twilio.twiml.messaging_response import MessagingResponse
-
-    from coordination.duty.replies import already_handled, handle_reply
-
     if not _signed():
         abort(403)
     if already_handled(request.form.get("MessageSid")):  # a retry or a replay: answered once, acted on once
         return Response(str(MessagingResponse()), mimetype="application/xml")
     outcome, reply = handle_reply(request.form.get("From", ""), request.form.get("Body", ""))
-    from coordination.core import audit
     audit.record(None, f"sms_{outcome}", "sms", request.form.get("MessageSid"),
                  after={"from": request.form.get("From", "")[:20], "body": request.form.get("Body", "")[:160]})
     db.session.commit()

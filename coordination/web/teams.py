@@ -20,6 +20,7 @@ from coordination.core.errors import DomainError, NotFound
 from coordination.org.people import PersonInput, create_person, find_by_phone
 from coordination.web.forms import (ActionForm, EndMembershipForm, ExistingMemberForm, MemberForm, VillageTeamForm,
                                     member_forms)
+from coordination.web.people import refused_over
 from coordination.web.provinces import render_province
 from coordination.web.helpers import form_error, get_or_404, require, saved
 
@@ -151,7 +152,6 @@ def reset_password(person_id: int):
 
 
 def _send_link(person_id: int, purpose: str):
-    from coordination.web.people import refused_over
     person = get_or_404(Person, person_id)
     refused_over(person, purpose, permissions.can_invite(current_scope(), person))
     if not ActionForm().validate_on_submit():
