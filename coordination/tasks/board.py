@@ -9,8 +9,9 @@ from typing import Iterator, Optional
 
 import sqlalchemy as sa
 
-from models import AdminUnit, Membership, Person, Task, Team, db
+from models import AdminUnit, Membership, Person, Task, TaskUpdate, Team, db
 from models.tasks import ACTIVE_STATUSES, DONE, STATUSES
+from models.teams import COMMUNE
 
 from coordination.core import exports
 from coordination.clock import local_today
@@ -111,6 +112,39 @@ def my_tasks(person_id: int, limit: int = 100, offset: int = 0) -> list[BoardRow
         (Task.assignee_person_id == person_id).desc(), *BOARD_ORDER)
         .limit(limit).offset(offset)).all()
     return [BoardRow(t, name, assignee) for t, name, assignee in rows]
+
+
+def commune_teams(province_code: str) -> list:
+    """(team id, commune name) of the province's commune teams, by name: the board's team filter."""
+    return db.session.execute(sa.select(Team.id, AdminUnit.name).join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
+                              .where(Team.level == COMMUNE, Team.province_code == province_code)
+                              .order_by(AdminUnit.name)).all()
+
+
+def communes_with_team(province_code: str) -> list:
+    """(code, name) of the province's communes that have a commune team, by name: who a task can go to."""
+    return db.session.execute(
+        sa.select(AdminUnit.code, AdminUnit.name).join(Team, sa.and_(Team.admin_unit_code == AdminUnit.code,
+                                                                     Team.level == COMMUNE))
+        .where(AdminUnit.province_code == province_code).order_by(AdminUnit.name)).all()
+
+
+def recent_updates(task_id: int, limit: int = 100) -> list:
+    """(TaskUpdate, author's name or None) of a task, newest first: the task page's history."""
+    return db.session.execute(
+        sa.select(TaskUpdate, Person.full_name).outerjoin(Person, Person.id == TaskUpdate.person_id)
+        .where(TaskUpdate.task_id == task_id).order_by(TaskUpdate.at.desc(), TaskUpdate.id.desc()).limit(limit)).all()
+
+
+def updates(task_id: int) -> list[TaskUpdate]:
+    """Every update of a task, oldest first (the API's history)."""
+    return list(db.session.scalars(sa.select(TaskUpdate).where(TaskUpdate.task_id == task_id).order_by(TaskUpdate.id)))
+
+
+def assignable_members(team_id: int) -> list:
+    """(person id, name) of the team's active members, by name: who a task can be handed to."""
+    return db.session.execute(sa.select(Person.id, Person.full_name).join(Membership).where(
+        Membership.team_id == team_id, Membership.end_date.is_(None)).order_by(Person.full_name)).all()
 
 
 EXPORT_HEADER = ["id", "commune", "kind", "title", "status", "priority", "due_date", "target", "unit", "done",
