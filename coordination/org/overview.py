@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from models import AdminUnit, Membership, Person, Team, db
 from models.geography import COMMUNE as COMMUNE_UNIT
 from models.geography import PROVINCE as PROVINCE_UNIT
-from models.teams import COMMUNE, LEAD, PROVINCE, PROVINCE_REQUIRED_ROLES
+from models.teams import COMMUNE, LEAD, PROVINCE, PROVINCE_REQUIRED_ROLES, VILLAGE
 
 from coordination.org.teams import Completeness, province_completeness, province_team
 
@@ -129,3 +129,11 @@ def team_members(team_id: int, include_ended: bool = False) -> list[Membership]:
     if not include_ended:
         q = q.where(Membership.end_date.is_(None))
     return list(db.session.scalars(q.order_by(Membership.end_date.is_not(None), Membership.role, Person.full_name)))
+
+
+def village_teams(commune_team_id: int) -> list[tuple[Team, int]]:
+    """A commune team's village teams by name, each with its number of active members."""
+    villages = db.session.scalars(sa.select(Team).where(Team.parent_id == commune_team_id, Team.level == VILLAGE)
+                                  .order_by(Team.name)).all()
+    counts = member_counts(v.id for v in villages)
+    return [(v, counts.get(v.id, 0)) for v in villages]

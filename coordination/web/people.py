@@ -11,7 +11,7 @@ from models import Membership, Person, Team, User, db
 from coordination.core import audit, permissions
 from coordination.web.login import current_scope
 from coordination.core.errors import DomainError
-from coordination.org.people import PersonInput, update_person
+from coordination.org.people import update_person
 from coordination.web.forms import ActionForm, PersonForm
 from coordination.web.helpers import form_error, get_or_404, page_arg, refuse_unless, require
 
@@ -70,19 +70,12 @@ def edit(person_id: int):
     person = get_or_404(Person, person_id)
     refused_over(person, "edit", permissions.can_edit_person(current_scope(), person))
     form = PersonForm(obj=person)
-    status = 200
     if form.validate_on_submit():
         try:
-            update_person(person, PersonInput(
-                full_name=form.full_name.data, phone=form.phone.data, email=form.email.data,
-                affiliation=form.affiliation.data, organisation=form.organisation.data,
-                sms_ascii=form.sms_ascii.data, consent_sms=form.consent_sms.data), actor_id=current_user.id)
+            update_person(person, form.person_input(), actor_id=current_user.id)
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("people.show", person_id=person.id))
         except DomainError as err:
             form_error(form, err)
-            status = 400
-    elif form.is_submitted():
-        status = 400
-    return render_template("person_edit.html", form=form, person=person), status
+    return render_template("person_edit.html", form=form, person=person), 400 if form.is_submitted() else 200
