@@ -137,3 +137,10 @@ def village_teams(commune_team_id: int) -> list[tuple[Team, int]]:
                                   .order_by(Team.name)).all()
     counts = member_counts(v.id for v in villages)
     return [(v, counts.get(v.id, 0)) for v in villages]
+
+
+def commune_teams(province_code: str) -> list:
+    """(team id, commune name) of the province's commune teams, by name (filters, audiences)."""
+    return db.session.execute(sa.select(Team.id, AdminUnit.name).join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
+                              .where(Team.level == COMMUNE, Team.province_code == province_code)
+                              .order_by(AdminUnit.name)).all()

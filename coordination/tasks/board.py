@@ -114,13 +114,6 @@ def my_tasks(person_id: int, limit: int = 100, offset: int = 0) -> list[BoardRow
     return [BoardRow(t, name, assignee) for t, name, assignee in rows]
 
 
-def commune_teams(province_code: str) -> list:
-    """(team id, commune name) of the province's commune teams, by name: the board's team filter."""
-    return db.session.execute(sa.select(Team.id, AdminUnit.name).join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
-                              .where(Team.level == COMMUNE, Team.province_code == province_code)
-                              .order_by(AdminUnit.name)).all()
-
-
 def communes_with_team(province_code: str) -> list:
     """(code, name) of the province's communes that have a commune team, by name: who a task can go to."""
     return db.session.execute(

@@ -11,6 +11,7 @@ from models.tasks import CANCELLED, KINDS, STATUSES
 
 from coordination.tasks import assignment, board as task_board, rules as tasks
 from coordination.core import permissions
+from coordination.org import overview
 from coordination.web.login import current_scope
 from coordination.clock import local_today
 from coordination.core.errors import DomainError
@@ -44,7 +45,7 @@ def board(code: str):
     page, size = page_arg(), current_app.config["PAGE_SIZE"]
     rows, total = task_board.province_board(code, f, page, size)
     return render_template("tasks/board.html", province=province, rows=rows, total=total, page=page, size=size,
-                           f=f, teams=task_board.commune_teams(code), counts=task_board.commune_counts(code), today=local_today(),
+                           f=f, teams=overview.commune_teams(code), counts=task_board.commune_counts(code), today=local_today(),
                            can_create=permissions.can_create_tasks(current_scope(), code),
                            args={k: v for k, v in request.args.items() if k != "page"})
 

@@ -150,32 +150,41 @@ def get_team(team_id: int):
     return jsonify(body)
 
 
+def _new_province_team(data: dict, scope) -> Team:
+    code = text(data, "province_code", required=True, max_len=8)
+    if not permissions.can_create_province_team(scope):
+        abort(404)
+    return teams.create_province_team(code, actor_id=current_user.id)
+
+
+def _new_commune_team(data: dict, scope) -> Team:
+    code = text(data, "commune_code", required=True, max_len=8)
+    unit = db.session.get(AdminUnit, code)
+    if unit is None or unit.level != COMMUNE_UNIT:
+        teams.get_unit(code, COMMUNE_UNIT)  # raises the "unknown commune" error
+    if not permissions.can_create_commune_team(scope, unit.province_code):
+        abort(404)
+    return teams.create_commune_team(code, whole(data, "parent_team_id"), actor_id=current_user.id)
+
+
+def _new_village_team(data: dict, scope) -> Team:
+    parent = _visible_team(whole(data, "parent_team_id", required=True) or 0)
+    if not permissions.can_create_village_team(scope, parent):
+        abort(404)
+    return teams.create_village_team(parent, text(data, "name", required=True, max_len=200) or "",
+                                     actor_id=current_user.id)
+
+
+NEW_TEAM = {"province": _new_province_team, "commune": _new_commune_team, "village": _new_village_team}
+
+
 @bp.post("/api/v1/teams")
 def create_team():
     data = json_body()
-    scope = current_scope()
-    level = text(data, "level", required=True, max_len=10)
-    if level == "province":
-        code = text(data, "province_code", required=True, max_len=8)
-        if not permissions.can_create_province_team(scope):
-            abort(404)
-        team = teams.create_province_team(code, actor_id=current_user.id)
-    elif level == "commune":
-        code = text(data, "commune_code", required=True, max_len=8)
-        unit = db.session.get(AdminUnit, code)
-        if unit is None or unit.level != COMMUNE_UNIT:
-            teams.get_unit(code, COMMUNE_UNIT)  # raises the "unknown commune" error
-        if not permissions.can_create_commune_team(scope, unit.province_code):
-            abort(404)
-        team = teams.create_commune_team(code, whole(data, "parent_team_id"), actor_id=current_user.id)
-    elif level == "village":
-        parent = _visible_team(whole(data, "parent_team_id", required=True) or 0)
-        if not permissions.can_create_village_team(scope, parent):
-            abort(404)
-        team = teams.create_village_team(parent, text(data, "name", required=True, max_len=200) or "",
-                                         actor_id=current_user.id)
-    else:
+    create = NEW_TEAM.get(text(data, "level", required=True, max_len=10))
+    if create is None:
         raise ValidationError(_("level must be province, commune or village."), field="level")
+    team = create(data, current_scope())
     db.session.commit()
     return jsonify(ser.team(team, members=0)), 201
 
