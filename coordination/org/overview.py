@@ -144,3 +144,9 @@ def commune_teams(province_code: str) -> list:
     return db.session.execute(sa.select(Team.id, AdminUnit.name).join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
                               .where(Team.level == COMMUNE, Team.province_code == province_code)
                               .order_by(AdminUnit.name)).all()
+
+
+def member_choices(team_id: int) -> list:
+    """(person id, name) of the team's active members, by name (who a task or a commendation can name)."""
+    return db.session.execute(sa.select(Person.id, Person.full_name).join(Membership).where(
+        Membership.team_id == team_id, Membership.end_date.is_(None)).order_by(Person.full_name)).all()

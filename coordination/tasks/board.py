@@ -134,12 +134,6 @@ def updates(task_id: int) -> list[TaskUpdate]:
     return list(db.session.scalars(sa.select(TaskUpdate).where(TaskUpdate.task_id == task_id).order_by(TaskUpdate.id)))
 
 
-def assignable_members(team_id: int) -> list:
-    """(person id, name) of the team's active members, by name: who a task can be handed to."""
-    return db.session.execute(sa.select(Person.id, Person.full_name).join(Membership).where(
-        Membership.team_id == team_id, Membership.end_date.is_(None)).order_by(Person.full_name)).all()
-
-
 EXPORT_HEADER = ["id", "commune", "kind", "title", "status", "priority", "due_date", "target", "unit", "done",
                  "percent", "assignee", "blocked_reason", "created_at"]
 

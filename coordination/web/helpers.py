@@ -118,6 +118,12 @@ def small_int(raw) -> Optional[int]:
     return value if value <= MAX_ID else None
 
 
+def typed_row(model: type[T], raw) -> Optional[T]:
+    """The row whose id was typed or picked (`raw`, read by small_int), or None: empty, unreadable, unknown."""
+    ident = small_int(raw)
+    return db.session.get(model, ident) if ident is not None else None
+
+
 def page_arg() -> int:
     """?page= for the pages: anything unreadable is page 1, anything huge the last page we serve."""
     raw = request.args.get("page", "")

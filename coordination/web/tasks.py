@@ -16,7 +16,7 @@ from coordination.web.login import current_scope
 from coordination.clock import local_today
 from coordination.core.errors import DomainError
 from coordination.web.helpers import (form_error, get_or_404, page_arg, province_or_404, refuse_unless,
-    require, safe_next, saved, small_int)
+    require, safe_next, saved, small_int, typed_row)
 from coordination.web.task_forms import AssignForm, CancelForm, ProgressForm, StatusForm, TaskForm
 
 bp = Blueprint("tasks", __name__)
@@ -127,7 +127,7 @@ def _render_task(task: Task, status_form=None, progress_form=None, assign_form=N
     scope = current_scope()
     updates = task_board.recent_updates(task.id)
     assign_form = assign_form or AssignForm()
-    members = task_board.assignable_members(task.team_id)
+    members = overview.member_choices(task.team_id)
     assign_form.person_id.choices = [("", "—")] + [(str(i), n) for i, n in members]
     if assign_form.person_id.data is None:
         assign_form.person_id.data = str(task.assignee_person_id or "")
@@ -182,7 +182,7 @@ def progress(task_id: int):
 
 def _chosen_person(raw: str | None) -> Person | None:
     """The member picked in the assign form ("" takes the task back), or a form error."""
-    person = db.session.get(Person, small_int(raw)) if small_int(raw) is not None else None
+    person = typed_row(Person, raw)
     if raw and person is None:
         raise DomainError(_("Choose a member of the team."), field="person_id")
     return person
