@@ -213,3 +213,9 @@ def unit_counts() -> dict[str, int]:
     ):
         counts[f"type:{unit_type}"] = n
     return counts
+
+
+def unit_names(codes) -> dict[str, str]:
+    """{code: name} of these administrative units (unknown codes are left out)."""
+    rows = db.session.execute(sa.select(AdminUnit.code, AdminUnit.name).where(AdminUnit.code.in_(list(codes))))
+    return dict(rows.all())
