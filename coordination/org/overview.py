@@ -150,3 +150,9 @@ def member_choices(team_id: int) -> list:
     """(person id, name) of the team's active members, by name (who a task or a commendation can name)."""
     return db.session.execute(sa.select(Person.id, Person.full_name).join(Membership).where(
         Membership.team_id == team_id, Membership.end_date.is_(None)).order_by(Person.full_name)).all()
+
+
+def active_team_ids(person_id: int) -> list[int]:
+    """The teams the person is an active member of."""
+    return list(db.session.scalars(sa.select(Membership.team_id).where(
+        Membership.person_id == person_id, Membership.end_date.is_(None))))
