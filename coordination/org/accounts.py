@@ -193,6 +193,12 @@ def issue_api_token(user: User, name: str) -> tuple[ApiToken, str]:
     return token, raw
 
 
+def api_tokens(user_id: int) -> list[ApiToken]:
+    """The user's API tokens, newest first (revoked ones too: the page shows them as such)."""
+    return list(db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == user_id)
+                                   .order_by(ApiToken.created_at.desc())))
+
+
 def revoke_api_token(user: User, token_id: int) -> ApiToken:
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:

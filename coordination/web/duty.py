@@ -68,10 +68,7 @@ def generate(team_id: int):
     form = RotaForm()
     if form.validate_on_submit():
         try:
-            spec = rota.RotaSpec(name=form.name.data, first_start=form.first_start.data,
-                                 shift_hours=form.shift_hours.data, shifts_per_day=form.shifts_per_day.data,
-                                 required=form.required.data, weekdays="".join(form.weekdays.data or []))
-            _rota, created, skipped = rota.generate(team, spec, form.first_day.data, form.last_day.data,
+            _rota, created, skipped = rota.generate(team, form.rota_spec(), form.first_day.data, form.last_day.data,
                                                     current_user.id)
             db.session.commit()
             flash(_("%(n)d shifts created (%(m)d already existed).", n=created, m=skipped), "success")

@@ -134,14 +134,19 @@ def proposals():
     return render_template("emulation/proposals.html", rows=commendations.visible_list(scope))
 
 
+def _proposal_form(team: Team) -> ProposalForm:
+    form = ProposalForm()
+    form.person.choices = [("", _("The whole team"))] + [(str(i), n) for i, n in overview.member_choices(team.id)]
+    return form
+
+
 @bp.route("/thi-dua/commendations/new", methods=["GET", "POST"])
 @login_required
 def propose():
     team = get_or_404(Team, small_int(request.args.get("team")) or 0)
     scope = current_scope()
     require(team.level == COMMUNE and permissions.can_manage_team(scope, team))
-    form = ProposalForm()
-    form.person.choices = [("", _("The whole team"))] + [(str(i), n) for i, n in overview.member_choices(team.id)]
+    form = _proposal_form(team)
     if form.validate_on_submit():
         try:
             c = commendations.propose(scope, current_user.id, team, typed_row(Person, form.person.data),

@@ -40,19 +40,25 @@ def _visible_task(task_id: int) -> Task:
     return task
 
 
+def _board_filter() -> task_board.BoardFilter:
+    return task_board.BoardFilter(status=query_choice("status", STATUSES + ("active",)),
+                                  kind=query_choice("kind", KINDS), team_id=query_int("team"), overdue=query_choice("overdue", ("0", "1")) == "1")
+
+
+def _my_tasks(page: int, per_page: int):
+    rows = task_board.my_tasks(current_user.person_id, limit=per_page + 1, offset=(page - 1) * per_page)
+    return jsonify({"items": [ser.task(r.task, r.commune_name) for r in rows[:per_page]], "page": page,
+                    "per_page": per_page, "has_next": len(rows) > per_page})
+
+
 @bp.get("/api/v1/tasks")
 def list_tasks():
     """A province's board (province=…), or my tasks (mine=1)."""
     page, per_page = paging()
     mine = query_choice("mine", ("0", "1")) == "1"
-    status = query_choice("status", STATUSES + ("active",))
-    kind = query_choice("kind", KINDS)
-    f = task_board.BoardFilter(status=status, kind=kind, team_id=query_int("team"),
-                               overdue=query_choice("overdue", ("0", "1")) == "1")
+    f = _board_filter()
     if mine:
-        rows = task_board.my_tasks(current_user.person_id, limit=per_page + 1, offset=(page - 1) * per_page)
-        return jsonify({"items": [ser.task(r.task, r.commune_name) for r in rows[:per_page]], "page": page,
-                        "per_page": per_page, "has_next": len(rows) > per_page})
+        return _my_tasks(page, per_page)
     province = request.args.get("province", "")
     if not permissions.can_view_province(current_scope(), province):
         abort(404)
@@ -156,6 +162,21 @@ def update_task(task_id: int):
     return jsonify(ser.task(task, None))
 
 
+def _report_once(task: Task, delta, note, client_uuid, at) -> tuple[Task, bool]:
+    """Report progress and commit; the same queued report sent twice at once counts once (the
+    other request's row wins the unique client_uuid: report again, which finds it)."""
+    task_id = task.id
+    try:
+        counted = tasks.report_progress(task, delta, current_user.id, current_user.person_id, note, client_uuid, at)
+        db.session.commit()
+    except sa.exc.IntegrityError:  # the same report, sent twice at once: the other one counted
+        db.session.rollback()
+        task = db.session.get(Task, task_id)
+        counted = tasks.report_progress(task, delta, current_user.id, current_user.person_id, note, client_uuid, at)
+        db.session.commit()
+    return task, counted
+
+
 @bp.post("/api/v1/tasks/<int:task_id>/progress")
 def task_progress(task_id: int):
     task = _visible_task(task_id)
@@ -166,12 +187,5 @@ def task_progress(task_id: int):
     queued = data.get("client_uuid") is not None  # sent from a phone's queue: once, at the phone's time
     client_uuid = device.client_uuid(data["client_uuid"]) if queued else None
     at = device.device_time(data.get("occurred_at"), utcnow()) if queued else None
-    try:
-        counted = tasks.report_progress(task, delta, current_user.id, current_user.person_id, note, client_uuid, at)
-        db.session.commit()
-    except sa.exc.IntegrityError:  # the same report, sent twice at once: the other one counted
-        db.session.rollback()
-        task = db.session.get(Task, task_id)
-        counted = tasks.report_progress(task, delta, current_user.id, current_user.person_id, note, client_uuid, at)
-        db.session.commit()
+    task, counted = _report_once(task, delta, note, client_uuid, at)
     return jsonify(ser.task(task, None) | {"counted": counted})
