@@ -193,6 +193,11 @@ def issue_api_token(user: User, name: str) -> tuple[ApiToken, str]:
     return token, raw
 
 
+def user_of(person_id: int) -> Optional[User]:
+    """The person's account, if they have one."""
+    return db.session.scalar(sa.select(User).where(User.person_id == person_id))
+
+
 def api_tokens(user_id: int) -> list[ApiToken]:
     """The user's API tokens, newest first (revoked ones too: the page shows them as such)."""
     return list(db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == user_id)

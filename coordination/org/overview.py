@@ -156,3 +156,11 @@ def active_team_ids(person_id: int) -> list[int]:
     """The teams the person is an active member of."""
     return list(db.session.scalars(sa.select(Membership.team_id).where(
         Membership.person_id == person_id, Membership.end_date.is_(None))))
+
+
+def person_memberships(person_id: int) -> list[Membership]:
+    """Every membership of the person, with its team loaded: current ones first, newest first."""
+    return list(db.session.scalars(
+        sa.select(Membership).join(Team).where(Membership.person_id == person_id)
+        .options(sa.orm.contains_eager(Membership.team))
+        .order_by(Membership.end_date.is_not(None), Membership.start_date.desc())))

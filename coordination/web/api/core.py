@@ -17,13 +17,13 @@ from coordination.org import overview, teams
 from coordination.core import permissions
 from coordination.web.login import current_scope
 from coordination.core.errors import DomainError, NotFound, ValidationError
-from coordination.org.people import PersonInput, create_person, update_person
+from coordination.org.people import PersonInput, create_person, directory, update_person
 from coordination.geography.search import search_communes
 from coordination.web.api import serializers as ser
 from coordination.web.api.json_input import flag, json_body, page_of, paging, query_choice, text, whole
 from coordination.web.api.openapi import openapi_document
 from coordination.web.extensions import csrf
-from coordination.web.people import people_query, refused_over
+from coordination.web.people import refused_over
 
 bp = Blueprint("api", __name__)
 
@@ -220,8 +220,7 @@ def end_membership(membership_id: int):
 @bp.get("/api/v1/people")
 def list_people():
     page, per_page = paging()
-    rows = db.session.scalars(people_query(current_scope(), request.args.get("q", ""))
-                              .limit(per_page + 1).offset((page - 1) * per_page)).all()
+    rows = directory(current_scope(), request.args.get("q", ""), limit=per_page + 1, offset=(page - 1) * per_page)
     return jsonify(page_of(rows, page, per_page, ser.person))
 
 
