@@ -11,6 +11,7 @@ from models.geography import COMMUNE as COMMUNE_UNIT
 from models.geography import PROVINCE as PROVINCE_UNIT
 from models.teams import COMMUNE, LEAD, PROVINCE, PROVINCE_REQUIRED_ROLES, VILLAGE
 
+from coordination.core import permissions
 from coordination.org.teams import Completeness, province_completeness, province_team
 
 
@@ -158,9 +159,23 @@ def active_team_ids(person_id: int) -> list[int]:
         Membership.person_id == person_id, Membership.end_date.is_(None))))
 
 
-def person_memberships(person_id: int) -> list[Membership]:
-    """Every membership of the person, with its team loaded: current ones first, newest first."""
+def person_memberships(person_id: int, current_first: bool = True) -> list[Membership]:
+    """Every membership of the person, with its team loaded: current ones first, newest first (the
+    pages), or simply in the order they started (current_first=False: the API)."""
+    order = ((Membership.end_date.is_not(None), Membership.start_date.desc()) if current_first
+             else (Membership.start_date, Membership.id))
     return list(db.session.scalars(
         sa.select(Membership).join(Team).where(Membership.person_id == person_id)
-        .options(sa.orm.contains_eager(Membership.team))
-        .order_by(Membership.end_date.is_not(None), Membership.start_date.desc())))
+        .options(sa.orm.contains_eager(Membership.team)).order_by(*order)))
+
+
+def visible_teams(scope, province_code: Optional[str] = None, level: Optional[str] = None, limit: int = 50,
+                  offset: int = 0) -> list[Team]:
+    """Teams the scope may see (of one province, of one level, if given), by province, level and name."""
+    query = sa.select(Team).where(permissions.visible_teams_clause(scope))
+    if province_code:
+        query = query.where(Team.province_code == province_code)
+    if level:
+        query = query.where(Team.level == level)
+    return list(db.session.scalars(query.order_by(Team.province_code, Team.level, Team.name, Team.id)
+                                   .limit(limit).offset(offset)))

@@ -19,6 +19,7 @@ from coordination.web.login import current_scope
 from coordination.core.errors import DomainError, NotFound, ValidationError
 from coordination.org.people import PersonInput, create_person, directory, update_person
 from coordination.geography.search import search_communes
+from coordination.geography.units import units_page
 from coordination.web.api import serializers as ser
 from coordination.web.api.json_input import flag, json_body, page_of, paging, query_choice, text, whole
 from coordination.web.api.openapi import openapi_document
@@ -101,10 +102,7 @@ def admin_units():
     q = (request.args.get("q") or "").strip()
     if q:
         return jsonify(page_of([m for m in search_communes(q, limit=per_page + 1)], 1, per_page, ser.unit_match))
-    query = sa.select(AdminUnit).where(AdminUnit.level == level)
-    if request.args.get("province"):
-        query = query.where(AdminUnit.province_code == request.args["province"])
-    rows = db.session.scalars(query.order_by(AdminUnit.code).limit(per_page + 1).offset((page - 1) * per_page)).all()
+    rows = units_page(level, request.args.get("province"), limit=per_page + 1, offset=(page - 1) * per_page)
     return jsonify(page_of(rows, page, per_page, ser.unit))
 
 
@@ -120,14 +118,8 @@ def admin_unit(code: str):
 def list_teams():
     scope = current_scope()
     page, per_page = paging()
-    query = sa.select(Team).where(permissions.visible_teams_clause(scope))
-    if request.args.get("province"):
-        query = query.where(Team.province_code == request.args["province"])
-    level = query_choice("level", TEAM_LEVELS)
-    if level:
-        query = query.where(Team.level == level)
-    rows = db.session.scalars(query.order_by(Team.province_code, Team.level, Team.name, Team.id)
-                              .limit(per_page + 1).offset((page - 1) * per_page)).all()
+    rows = overview.visible_teams(scope, request.args.get("province"), query_choice("level", TEAM_LEVELS),
+                                  limit=per_page + 1, offset=(page - 1) * per_page)
     counts = overview.member_counts(t.id for t in rows[:per_page])
     return jsonify(page_of(rows, page, per_page, lambda t: ser.team(t, members=counts.get(t.id, 0))))
 
@@ -235,8 +227,8 @@ def _visible_person(person_id: int) -> Person:
 def get_person(person_id: int):
     person = _visible_person(person_id)
     body = ser.person(person)
-    body["memberships"] = [ser.membership(m, with_person=False) for m in db.session.scalars(
-        sa.select(Membership).where(Membership.person_id == person.id).order_by(Membership.start_date))]
+    body["memberships"] = [ser.membership(m, with_person=False)
+                           for m in overview.person_memberships(person.id, current_first=False)]
     return jsonify(body)
 
 
