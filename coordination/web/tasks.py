@@ -66,32 +66,27 @@ def export(code: str, fmt: str):
     abort(404)
 
 
+def _assigned(spec: tasks.TaskSpec, targeting: assignment.Targeting, province: AdminUnit | None):
+    _batch, n = assignment.assign(spec, targeting, current_user.id)
+    db.session.commit()
+    flash(_("Task assigned to %(n)d commune teams.", n=n), "success")
+    return redirect(url_for("tasks.board", code=province.code) if province else url_for("main.home"))
+
+
 def _new_task(province: AdminUnit | None):
-    scope = current_scope()
+    """The task form: preview how many teams it reaches; assign once confirmed for that same number."""
     form = TaskForm()
-    communes = task_board.communes_with_team(province.code) if province else []
-    form.communes.choices = [(c, n) for c, n in communes]
+    form.communes.choices = [(c, n) for c, n in task_board.communes_with_team(province.code)] if province else []
     preview, status = None, 200
     if form.validate_on_submit():
-        spec = tasks.TaskSpec(kind=form.kind.data, title=form.title.data, description=form.description.data,
-                              due_date=form.due_date.data, priority=form.priority.data,
-                              target_count=form.target_count.data, target_unit=form.target_unit.data)
-        targeting = assignment.Targeting(
-            province_code=province.code if province else None,
-            mode=form.mode.data if province else assignment.ALL, commune_codes=form.communes.data or [],
-            unit_type=form.unit_type.data or None, skip_with_open_task=form.skip_open.data)
+        spec, targeting = form.task_spec(), form.targeting(province.code if province else None)
         try:
             preview = assignment.checked_preview(spec, targeting)
             confirmed = request.form.get("action") == "confirm"
-            if confirmed and form.expected.data != str(preview.count):
+            if confirmed and form.expected.data == str(preview.count):
+                return _assigned(spec, targeting, province)
+            if confirmed:
                 flash(_("The number of teams changed since the preview; check and confirm again."), "error")
-            elif confirmed:
-                batch, n = assignment.assign(spec, targeting, current_user.id)
-                db.session.commit()
-                flash(_("Task assigned to %(n)d commune teams.", n=n), "success")
-                if province:
-                    return redirect(url_for("tasks.board", code=province.code))
-                return redirect(url_for("main.home"))
             form.expected.data = str(preview.count)
         except DomainError as err:
             form_error(form, err, "communes" if err.field in ("mode", "unit_type") else None)
@@ -99,7 +94,7 @@ def _new_task(province: AdminUnit | None):
     elif form.is_submitted():
         status = 400
     return render_template("tasks/new.html", form=form, province=province, preview=preview,
-                           national=province is None and scope.national), status
+                           national=province is None and current_scope().national), status
 
 
 @bp.route("/provinces/<code>/tasks/new", methods=["GET", "POST"])
