@@ -227,3 +227,9 @@ def units_page(level: str, province_code: str | None = None, limit: int = 50, of
     if province_code:
         query = query.where(AdminUnit.province_code == province_code)
     return list(db.session.scalars(query.order_by(AdminUnit.code).limit(limit).offset(offset)))
+
+
+def province_choices() -> list[tuple[str, str]]:
+    """(code, name) of the 34 provinces by name, for filters."""
+    return list(db.session.execute(sa.select(AdminUnit.code, AdminUnit.name).where(AdminUnit.level == PROVINCE)
+                                   .order_by(AdminUnit.name)).all())

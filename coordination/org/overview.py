@@ -179,3 +179,13 @@ def visible_teams(scope, province_code: Optional[str] = None, level: Optional[st
         query = query.where(Team.level == level)
     return list(db.session.scalars(query.order_by(Team.province_code, Team.level, Team.name, Team.id)
                                    .limit(limit).offset(offset)))
+
+
+def home_province(scope) -> Optional[str]:
+    """Where a non-ministry user lands: the province they lead, else their team's province."""
+    if len(scope.provinces) == 1:
+        return next(iter(scope.provinces))
+    if scope.member_teams and not scope.provinces:
+        return db.session.scalar(sa.select(Team.province_code).where(Team.id.in_(scope.member_teams),
+                                                                     Team.province_code.is_not(None)).limit(1))
+    return None

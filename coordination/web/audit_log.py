@@ -8,9 +8,9 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from coordination.core import audit
-from coordination.geography.units import unit_names
+from coordination.geography.units import province_choices, unit_names
 from coordination.web.login import current_scope
-from coordination.web.helpers import province_choices, require, small_int
+from coordination.web.helpers import require, small_int
 
 bp = Blueprint("audit_log", __name__, url_prefix="/audit")
 PAGE = 50

@@ -21,7 +21,9 @@ from coordination.web.login import current_scope
 from coordination.clock import local_today
 from coordination.core.errors import DomainError
 from coordination.web.forms import ActionForm, FlaskForm
-from coordination.web.helpers import (form_error, get_or_404, home_province, province_choices, province_or_404,
+from coordination.geography.units import province_choices
+from coordination.org.overview import home_province
+from coordination.web.helpers import (form_error, get_or_404, province_or_404,
     require, safe_next, saved, small_int, typed_row)
 
 bp = Blueprint("emulation", __name__)
