@@ -36,6 +36,31 @@ def test_safe_next_keeps_own_paths(app, target):
         assert safe_next("http://localhost" + target, "/home") == target  # a Referer on our own host
 
 
+def test_safe_next_named_cases(app):
+    """Issue 17 §4: another site and a scheme-relative URL give the default; a path here is kept."""
+    with app.test_request_context("/", base_url="http://localhost"):
+        assert safe_next("https://evil.example", "/home") == "/home"
+        assert safe_next("//evil.example", "/home") == "/home"
+        assert safe_next("/duty/", "/home") == "/duty/"
+
+
+def test_every_request_supplied_target_goes_through_safe_next():
+    """The one check: wherever a view reads `next` or the Referer, it is inside safe_next(...)."""
+    import re
+    from pathlib import Path
+
+    web = Path(__file__).resolve().parent.parent / "coordination" / "web"
+    reads = re.compile(r"""request\.(?:args|form|values)\.get\(\s*["']next["']|request\.(?:args|form|values)\[\s*["']next["']"""
+                       r"|request\.referrer")
+    found = 0
+    for path in web.rglob("*.py"):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if reads.search(line):
+                found += 1
+                assert "safe_next(" in line, f"{path.name}:{number}: {line.strip()}"
+    assert found >= 5  # login, language, progress, duty, resend, remote: the scan sees them
+
+
 def _location(response) -> str:
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     return response.headers["Location"]

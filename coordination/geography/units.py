@@ -213,3 +213,23 @@ def unit_counts() -> dict[str, int]:
     ):
         counts[f"type:{unit_type}"] = n
     return counts
+
+
+def unit_names(codes) -> dict[str, str]:
+    """{code: name} of these administrative units (unknown codes are left out)."""
+    rows = db.session.execute(sa.select(AdminUnit.code, AdminUnit.name).where(AdminUnit.code.in_(list(codes))))
+    return dict(rows.all())
+
+
+def units_page(level: str, province_code: str | None = None, limit: int = 50, offset: int = 0) -> list[AdminUnit]:
+    """Units of one level (of one province, if given), by code."""
+    query = sa.select(AdminUnit).where(AdminUnit.level == level)
+    if province_code:
+        query = query.where(AdminUnit.province_code == province_code)
+    return list(db.session.scalars(query.order_by(AdminUnit.code).limit(limit).offset(offset)))
+
+
+def province_choices() -> list[tuple[str, str]]:
+    """(code, name) of the 34 provinces by name, for filters."""
+    return list(db.session.execute(sa.select(AdminUnit.code, AdminUnit.name).where(AdminUnit.level == PROVINCE)
+                                   .order_by(AdminUnit.name)).all())

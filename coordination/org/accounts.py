@@ -4,16 +4,17 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
-from typing import Optional
+from typing import Callable, Optional
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models import ApiToken, Invitation, LoginAttempt, Person, User, db
+from models import ApiToken, Invitation, LoginAttempt, Membership, Person, Team, User, db
 
 from coordination.core import audit
+from coordination.messaging import outbox
 from coordination.org import login_throttle
 from coordination.core.errors import Conflict, NotFound, RateLimited, ValidationError
 from coordination.core.text import clean_line
@@ -143,6 +144,22 @@ def create_invitation(person: Person, actor_id: Optional[int], ttl_hours: int = 
     return invitation, raw
 
 
+def send_invitation(person: Person, actor_id: Optional[int], link_for: Callable[[str], str], ttl_hours: int = 72,
+                    purpose: str = INVITE) -> str:
+    """Create the invitation (or reset) link and queue its SMS; returns the link, which the lead sees
+    once. A fixed line never gets an SMS queued to fail: the lead passes the link on. `link_for`
+    turns the raw token into the public URL."""
+    invitation, raw = create_invitation(person, actor_id, ttl_hours, purpose)
+    link = link_for(raw)
+    province = db.session.scalar(sa.select(Team.province_code).join(Membership).where(
+        Membership.person_id == person.id, Membership.end_date.is_(None), Team.province_code.is_not(None)).limit(1))
+    what = "dat lai mat khau" if purpose == RESET else "dat mat khau"  # SMS text is unaccented
+    if person.sms_capable:
+        outbox.enqueue(person, f"To cong nghe cong dong: {what} tai {link}", "invitation",
+                       dedupe_key=f"invitation/{invitation.id}", province_code=province)
+    return link
+
+
 def find_invitation(raw: str) -> Invitation:
     """The usable invitation for a token; expired, used or unknown ones are not found."""
     invitation = db.session.scalar(sa.select(Invitation).where(Invitation.token_hash == _digest(raw or "")))
@@ -174,6 +191,17 @@ def issue_api_token(user: User, name: str) -> tuple[ApiToken, str]:
     db.session.flush()
     audit.record(user.id, "create", "api_token", token.id, after={"name": name})
     return token, raw
+
+
+def user_of(person_id: int) -> Optional[User]:
+    """The person's account, if they have one."""
+    return db.session.scalar(sa.select(User).where(User.person_id == person_id))
+
+
+def api_tokens(user_id: int) -> list[ApiToken]:
+    """The user's API tokens, newest first (revoked ones too: the page shows them as such)."""
+    return list(db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == user_id)
+                                   .order_by(ApiToken.created_at.desc())))
 
 
 def revoke_api_token(user: User, token_id: int) -> ApiToken:

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from models import AdminUnit, Membership, Person, Team, db
 from models.geography import COMMUNE as COMMUNE_UNIT
 from models.geography import PROVINCE as PROVINCE_UNIT
-from models.teams import COMMUNE, LEAD, PROVINCE, PROVINCE_REQUIRED_ROLES
+from models.teams import COMMUNE, LEAD, PROVINCE, PROVINCE_REQUIRED_ROLES, VILLAGE
 
+from coordination.core import permissions
 from coordination.org.teams import Completeness, province_completeness, province_team
 
 
@@ -129,3 +130,62 @@ def team_members(team_id: int, include_ended: bool = False) -> list[Membership]:
     if not include_ended:
         q = q.where(Membership.end_date.is_(None))
     return list(db.session.scalars(q.order_by(Membership.end_date.is_not(None), Membership.role, Person.full_name)))
+
+
+def village_teams(commune_team_id: int) -> list[tuple[Team, int]]:
+    """A commune team's village teams by name, each with its number of active members."""
+    villages = db.session.scalars(sa.select(Team).where(Team.parent_id == commune_team_id, Team.level == VILLAGE)
+                                  .order_by(Team.name)).all()
+    counts = member_counts(v.id for v in villages)
+    return [(v, counts.get(v.id, 0)) for v in villages]
+
+
+def commune_teams(province_code: str) -> list:
+    """(team id, commune name) of the province's commune teams, by name (filters, audiences)."""
+    return db.session.execute(sa.select(Team.id, AdminUnit.name).join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
+                              .where(Team.level == COMMUNE, Team.province_code == province_code)
+                              .order_by(AdminUnit.name)).all()
+
+
+def member_choices(team_id: int) -> list:
+    """(person id, name) of the team's active members, by name (who a task or a commendation can name)."""
+    return db.session.execute(sa.select(Person.id, Person.full_name).join(Membership).where(
+        Membership.team_id == team_id, Membership.end_date.is_(None)).order_by(Person.full_name)).all()
+
+
+def active_team_ids(person_id: int) -> list[int]:
+    """The teams the person is an active member of."""
+    return list(db.session.scalars(sa.select(Membership.team_id).where(
+        Membership.person_id == person_id, Membership.end_date.is_(None))))
+
+
+def person_memberships(person_id: int, current_first: bool = True) -> list[Membership]:
+    """Every membership of the person, with its team loaded: current ones first, newest first (the
+    pages), or simply in the order they started (current_first=False: the API)."""
+    order = ((Membership.end_date.is_not(None), Membership.start_date.desc()) if current_first
+             else (Membership.start_date, Membership.id))
+    return list(db.session.scalars(
+        sa.select(Membership).join(Team).where(Membership.person_id == person_id)
+        .options(sa.orm.contains_eager(Membership.team)).order_by(*order)))
+
+
+def visible_teams(scope, province_code: Optional[str] = None, level: Optional[str] = None, limit: int = 50,
+                  offset: int = 0) -> list[Team]:
+    """Teams the scope may see (of one province, of one level, if given), by province, level and name."""
+    query = sa.select(Team).where(permissions.visible_teams_clause(scope))
+    if province_code:
+        query = query.where(Team.province_code == province_code)
+    if level:
+        query = query.where(Team.level == level)
+    return list(db.session.scalars(query.order_by(Team.province_code, Team.level, Team.name, Team.id)
+                                   .limit(limit).offset(offset)))
+
+
+def home_province(scope) -> Optional[str]:
+    """Where a non-ministry user lands: the province they lead, else their team's province."""
+    if len(scope.provinces) == 1:
+        return next(iter(scope.provinces))
+    if scope.member_teams and not scope.provinces:
+        return db.session.scalar(sa.select(Team.province_code).where(Team.id.in_(scope.member_teams),
+                                                                     Team.province_code.is_not(None)).limit(1))
+    return None

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from models import Person, db
 from models.teams import AFFILIATIONS, ENTERPRISE
 
-from coordination.core import audit
+from coordination.core import audit, permissions
 from coordination.core.errors import Conflict, Unprocessable, ValidationError
 from coordination.core.text import clean_line
 
@@ -142,3 +142,16 @@ def update_person(person: Person, data: PersonInput, actor_id: Optional[int] = N
         audit.record(actor_id, "update", "person", person.id, before=changed_before,
                      after={k: values[k] for k in changed_before}, province_code=province, team_id=team)
     return person
+
+
+def directory(scope: permissions.Scope, q: str = "", limit: int = 50, offset: int = 0) -> list[Person]:
+    """People visible to the scope, by name, optionally filtered by name or phone (3+ digits)."""
+    query = sa.select(Person).where(permissions.visible_people_clause(scope))
+    q = (q or "").strip()[:120]
+    if q:
+        digits = "".join(ch for ch in q if ch.isdigit())
+        conditions = [Person.full_name.ilike(f"%{q}%")]
+        if len(digits) >= 3:
+            conditions.append(Person.phone.like(f"%{digits.lstrip('0')}%"))
+        query = query.where(sa.or_(*conditions))
+    return list(db.session.scalars(query.order_by(Person.full_name, Person.id).limit(limit).offset(offset)))

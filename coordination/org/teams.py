@@ -17,6 +17,7 @@ from models.teams import (COMMUNE, LEAD, LEADING_ROLES, MEMBER, NATIONAL, PROVIN
 from coordination.core import audit
 from coordination.core.errors import Conflict, NotFound, Unprocessable, ValidationError
 from coordination.core.text import clean_line
+from coordination.org.people import PersonInput, create_person, find_by_phone
 from coordination.clock import local_today, utcnow
 
 SINGLE_HOLDER_ROLES = LEADING_ROLES  # one active holder each per team
@@ -154,6 +155,22 @@ def add_member(team: Team, person: Person, role: str = MEMBER, start: Optional[d
                  team_id=team.id,
                  after={"person_id": person.id, "team_id": team.id, "role": role})
     return membership
+
+
+def add_new_person(team: Team, data: PersonInput, role: str = MEMBER, actor_id: Optional[int] = None) -> Person:
+    """Register someone new and give them `role` in `team` (one transaction: both or neither)."""
+    person = create_person(data, actor_id=actor_id)
+    add_member(team, person, role, actor_id=actor_id)
+    return person
+
+
+def add_by_phone(team: Team, phone: str, role: str = MEMBER, actor_id: Optional[int] = None) -> Person:
+    """Give `role` in `team` to the person already registered with this phone."""
+    person = find_by_phone(phone)
+    if person is None:
+        raise NotFound(_l("Nobody is registered with this phone yet: add them as a new person."), field="phone")
+    add_member(team, person, role, actor_id=actor_id)
+    return person
 
 
 def end_membership(membership: Membership, end: Optional[date] = None, actor_id: Optional[int] = None) -> Membership:

@@ -96,6 +96,12 @@ def preview(targeting: Targeting, kind: str) -> Preview:
                    without_team=len(rows) - len(team_ids), already_open=len(already))
 
 
+def checked_preview(spec: TaskSpec, targeting: Targeting) -> Preview:
+    """Check the task (clean_spec raises on a bad field), then count who would receive it."""
+    clean_spec(spec)
+    return preview(targeting, spec.kind)
+
+
 def assign(spec: TaskSpec, targeting: Targeting, actor_user_id: Optional[int]) -> tuple[str, int]:
     """Create one task per targeted commune team in the caller's transaction.
     Returns (batch id, number of tasks). Nothing is written when anything is invalid."""

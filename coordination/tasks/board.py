@@ -9,8 +9,9 @@ from typing import Iterator, Optional
 
 import sqlalchemy as sa
 
-from models import AdminUnit, Membership, Person, Task, Team, db
+from models import AdminUnit, Membership, Person, Task, TaskUpdate, Team, db
 from models.tasks import ACTIVE_STATUSES, DONE, STATUSES
+from models.teams import COMMUNE
 
 from coordination.core import exports
 from coordination.clock import local_today
@@ -111,6 +112,26 @@ def my_tasks(person_id: int, limit: int = 100, offset: int = 0) -> list[BoardRow
         (Task.assignee_person_id == person_id).desc(), *BOARD_ORDER)
         .limit(limit).offset(offset)).all()
     return [BoardRow(t, name, assignee) for t, name, assignee in rows]
+
+
+def communes_with_team(province_code: str) -> list:
+    """(code, name) of the province's communes that have a commune team, by name: who a task can go to."""
+    return db.session.execute(
+        sa.select(AdminUnit.code, AdminUnit.name).join(Team, sa.and_(Team.admin_unit_code == AdminUnit.code,
+                                                                     Team.level == COMMUNE))
+        .where(AdminUnit.province_code == province_code).order_by(AdminUnit.name)).all()
+
+
+def recent_updates(task_id: int, limit: int = 100) -> list:
+    """(TaskUpdate, author's name or None) of a task, newest first: the task page's history."""
+    return db.session.execute(
+        sa.select(TaskUpdate, Person.full_name).outerjoin(Person, Person.id == TaskUpdate.person_id)
+        .where(TaskUpdate.task_id == task_id).order_by(TaskUpdate.at.desc(), TaskUpdate.id.desc()).limit(limit)).all()
+
+
+def updates(task_id: int) -> list[TaskUpdate]:
+    """Every update of a task, oldest first (the API's history)."""
+    return list(db.session.scalars(sa.select(TaskUpdate).where(TaskUpdate.task_id == task_id).order_by(TaskUpdate.id)))
 
 
 EXPORT_HEADER = ["id", "commune", "kind", "title", "status", "priority", "due_date", "target", "unit", "done",

@@ -3,16 +3,14 @@ from __future__ import annotations
 
 from datetime import date
 
-import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from models import AdminUnit, db
-
 from coordination.core import audit
+from coordination.geography.units import province_choices, unit_names
 from coordination.web.login import current_scope
-from coordination.web.helpers import province_choices, require, small_int
+from coordination.web.helpers import require, small_int
 
 bp = Blueprint("audit_log", __name__, url_prefix="/audit")
 PAGE = 50
@@ -29,26 +27,31 @@ def _date(name: str, errors: list):
         return None
 
 
+def _filters(scope, errors: list) -> audit.Filters:
+    """The query string's filters; what cannot be read is dropped and explained in `errors`."""
+    entity = request.args.get("entity", "")
+    if entity and entity not in audit.ENTITIES:
+        errors.append(_("Choose a kind from the list."))
+        entity = ""
+    filters = audit.Filters(actor=request.args.get("actor", ""), entity=entity,
+                            province=request.args.get("province", "") if scope.national else "",
+                            since=_date("since", errors), until=_date("until", errors),
+                            before_id=small_int(request.args.get("before")) or None)
+    if filters.since and filters.until and filters.until < filters.since:
+        errors.append(_("The end date is before the start date."))
+    return filters
+
+
 @bp.get("")
 @login_required
 def index():
     scope = current_scope()
     require(audit.can_read(scope))
     errors: list[str] = []
-    entity = request.args.get("entity", "")
-    if entity and entity not in audit.ENTITIES:
-        errors.append(_("Choose a kind from the list."))
-        entity = ""
-    before = small_int(request.args.get("before")) or None
-    filters = audit.Filters(actor=request.args.get("actor", ""), entity=entity,
-                            province=request.args.get("province", "") if scope.national else "",
-                            since=_date("since", errors), until=_date("until", errors), before_id=before)
-    if filters.since and filters.until and filters.until < filters.since:
-        errors.append(_("The end date is before the start date."))
+    filters = _filters(scope, errors)
     rows = audit.search(scope, filters, limit=PAGE + 1)
     provinces = province_choices() if scope.national else []
-    names = dict(provinces) if provinces else dict(db.session.execute(
-        sa.select(AdminUnit.code, AdminUnit.name).where(AdminUnit.code.in_(scope.provinces))).all())
+    names = dict(provinces) if provinces else unit_names(scope.provinces)
     args = {k: v for k, v in request.args.items() if k != "before" and v}
     return render_template("audit.html", rows=rows[:PAGE], has_more=len(rows) > PAGE, filters=filters,
                            errors=errors, provinces=provinces, province_names=names, args=args,

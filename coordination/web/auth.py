@@ -1,12 +1,11 @@
 """Log in and out, accept an invitation, choose a language, manage personal API tokens."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from models import ApiToken, db
+from models import db
 
 from coordination.org import accounts
 from coordination.core.errors import DomainError, RateLimited
@@ -17,8 +16,10 @@ from coordination.web.helpers import client_ip, form_error, safe_next
 bp = Blueprint("auth", __name__)
 
 
-def _safe_next(target: str | None) -> str:
-    return safe_next(target, url_for("main.home"))
+def _login_limits() -> tuple[int, int, int]:
+    """Failures per account, the window in minutes, failures per address (accounts.authenticate)."""
+    config = current_app.config
+    return config["LOGIN_MAX_FAILURES"], config["LOGIN_WINDOW_MINUTES"], config["LOGIN_MAX_FAILURES_PER_IP"]
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -29,16 +30,12 @@ def login():
     status = 200
     if form.validate_on_submit():
         try:
-            user = accounts.authenticate(form.identifier.data, form.password.data, client_ip(),
-                                         current_app.config["LOGIN_MAX_FAILURES"],
-                                         current_app.config["LOGIN_WINDOW_MINUTES"],
-                                         current_app.config["LOGIN_MAX_FAILURES_PER_IP"])
+            user = accounts.authenticate(form.identifier.data, form.password.data, client_ip(), *_login_limits())
+            login_user(user, remember=bool(form.remember.data))
+            return redirect(safe_next(request.args.get("next"), url_for("main.home")))
         except DomainError as err:
             form_error(form, err, "password")
             status = 429 if isinstance(err, RateLimited) else 200
-        else:
-            login_user(user, remember=bool(form.remember.data))
-            return redirect(_safe_next(request.args.get("next")))
     return render_template("login.html", form=form), status
 
 
@@ -67,6 +64,14 @@ def _end_sessions() -> None:
     logout_user()
 
 
+def _accepted(token: str, password: str, reset: bool):
+    user = accounts.accept_invitation(token, password)
+    db.session.commit()
+    login_user(user)
+    flash(_("Your new password is set.") if reset else _("Your password is set. Welcome!"), "success")
+    return redirect(url_for("main.home"))
+
+
 @bp.route("/invite/<token>", methods=["GET", "POST"])
 def invitation(token: str):
     try:
@@ -77,14 +82,9 @@ def invitation(token: str):
     form = SetPasswordForm()
     if form.validate_on_submit():
         try:
-            user = accounts.accept_invitation(token, form.password.data)
-            db.session.commit()
+            return _accepted(token, form.password.data, reset)
         except DomainError as err:
             form_error(form, err, "password")
-        else:
-            login_user(user)
-            flash(_("Your new password is set.") if reset else _("Your password is set. Welcome!"), "success")
-            return redirect(url_for("main.home"))
     return render_template("invitation.html", form=form, person=invite.user.person, reset=reset)
 
 
@@ -96,7 +96,7 @@ def set_language(code: str):
     if current_user.is_authenticated:
         current_user.locale = code
         db.session.commit()
-    response = redirect(_safe_next(request.form.get("next")))
+    response = redirect(safe_next(request.form.get("next"), url_for("main.home")))
     response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax")
     return response
 
@@ -112,9 +112,8 @@ def account():
             db.session.commit()
         except DomainError as err:
             form_error(form, err, "name")
-    tokens = db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == current_user.id)
-                                .order_by(ApiToken.created_at.desc())).all()
-    return render_template("account.html", form=form, tokens=tokens, new_token=new_token, action=ActionForm())
+    return render_template("account.html", form=form, tokens=accounts.api_tokens(current_user.id), new_token=new_token,
+                           action=ActionForm())
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")

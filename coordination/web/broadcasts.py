@@ -1,22 +1,21 @@
 """The broadcast composer: audience, text, recipient and segment counts before sending."""
 from __future__ import annotations
 
-import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import BooleanField, RadioField, SelectMultipleField, TextAreaField, widgets
 
-from models import AdminUnit, Team, db
-from models.teams import COMMUNE
+from models import AdminUnit, db
 
 from coordination.messaging import broadcasts
 from coordination.core import permissions
+from coordination.org import overview
 from coordination.web.login import current_scope
 from coordination.core.errors import DomainError
 from coordination.web.forms import FlaskForm
-from coordination.web.helpers import form_error, require
+from coordination.web.helpers import form_error, get_or_404, require
 
 bp = Blueprint("broadcasts", __name__)
 
@@ -31,26 +30,26 @@ class BroadcastForm(FlaskForm):
     urgent = BooleanField(_l("Urgent (sent at once, even at night)"), default=True)
 
 
+def _send(code: str, form: BroadcastForm):
+    sent = broadcasts.send(current_user.id, code, form.audience.data, form.communes.data, form.body.data,
+                           form.urgent.data)
+    db.session.commit()
+    flash(_("Queued for %(n)d people.", n=sent.recipients), "success")
+    return redirect(url_for("messages.index", broadcast=sent.id))
+
+
 @bp.route("/provinces/<code>/broadcast", methods=["GET", "POST"])
 @login_required
 def compose(code: str):
     require(permissions.can_broadcast(current_scope(), code))
-    province = db.session.get(AdminUnit, code)
-    if province is None:
-        abort(404)
+    province = get_or_404(AdminUnit, code)
     form = BroadcastForm()
-    form.communes.choices = [(str(i), n) for i, n in db.session.execute(
-        sa.select(Team.id, AdminUnit.name).join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
-        .where(Team.level == COMMUNE, Team.province_code == code).order_by(AdminUnit.name))]
+    form.communes.choices = [(str(i), n) for i, n in overview.commune_teams(code)]
     preview, status = None, 200
     if form.validate_on_submit():
         try:
             if request.form.get("action") == "send":
-                sent = broadcasts.send(current_user.id, code, form.audience.data, form.communes.data,
-                                       form.body.data, form.urgent.data)
-                db.session.commit()
-                flash(_("Queued for %(n)d people.", n=sent.recipients), "success")
-                return redirect(url_for("messages.index", broadcast=sent.id))
+                return _send(code, form)
             preview = broadcasts.preview(code, form.audience.data, form.communes.data, form.body.data)
         except DomainError as err:
             form_error(form, err, "body")

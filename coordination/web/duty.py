@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import sqlalchemy as sa
 from flask import (Blueprint, Response, current_app, flash, redirect, render_template, request,
                    send_from_directory, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from models import Membership, Person, Shift, ShiftAssignment, Team, db
+from models import Person, Shift, ShiftAssignment, Team, db
 
 from coordination.duty import queries as duty, rota
 from coordination.core import permissions
+from coordination.org import overview
 from coordination.web.login import current_scope
 from coordination.clock import local_today, to_local, utcnow
 from coordination.core.errors import DomainError
@@ -38,8 +38,7 @@ def _render_rota(team: Team, rota_form=None, shift_form=None, status: int = 200)
     days = min(max(request.args.get("days", 7, type=int), 1), 31)
     rows = duty.team_shifts(team.id, now, now + timedelta(days=days))
     staffing = duty.assignments_for([r.shift.id for r in rows])
-    members = db.session.execute(sa.select(Person.id, Person.full_name).join(Membership).where(
-        Membership.team_id == team.id, Membership.end_date.is_(None)).order_by(Person.full_name)).all()
+    members = overview.member_choices(team.id)
     assign_form = AssignShiftForm()
     assign_form.person_id.choices = [(str(i), n) for i, n in members]
     swap_form = SwapForm()
@@ -68,10 +67,7 @@ def generate(team_id: int):
     form = RotaForm()
     if form.validate_on_submit():
         try:
-            spec = rota.RotaSpec(name=form.name.data, first_start=form.first_start.data,
-                                 shift_hours=form.shift_hours.data, shifts_per_day=form.shifts_per_day.data,
-                                 required=form.required.data, weekdays="".join(form.weekdays.data or []))
-            _rota, created, skipped = rota.generate(team, spec, form.first_day.data, form.last_day.data,
+            _rota, created, skipped = rota.generate(team, form.rota_spec(), form.first_day.data, form.last_day.data,
                                                     current_user.id)
             db.session.commit()
             flash(_("%(n)d shifts created (%(m)d already existed).", n=created, m=skipped), "success")

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, widgets
 from wtforms.validators import InputRequired, Optional
 
+from coordination.duty import rota
 from coordination.web.forms import REQUIRED, FlaskForm
 from coordination.web.task_forms import WholeNumberField
 
@@ -24,6 +25,12 @@ class RotaForm(FlaskForm):
                                    option_widget=widgets.CheckboxInput())
     first_day = DateField(_l("From"), validators=[InputRequired(REQUIRED)])
     last_day = DateField(_l("To"), validators=[InputRequired(REQUIRED)])
+
+    def rota_spec(self) -> rota.RotaSpec:
+        """What was typed, for rota.generate."""
+        return rota.RotaSpec(name=self.name.data, first_start=self.first_start.data, shift_hours=self.shift_hours.data,
+                             shifts_per_day=self.shifts_per_day.data, required=self.required.data,
+                             weekdays="".join(self.weekdays.data or []))
 
 
 class ShiftForm(FlaskForm):

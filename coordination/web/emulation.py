@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,18 +10,21 @@ from flask_login import current_user, login_required
 from wtforms import DateField, FloatField, SelectField, TextAreaField
 from wtforms.validators import Optional as OptionalValue
 
-from models import AdminUnit, Commendation, Membership, Person, Team, db
-from models.emulation import APPROVED, METRICS
+from models import AdminUnit, Commendation, Person, Team, db
+from models.emulation import METRICS
 from models.teams import COMMUNE
 
 from coordination.emulation import commendations, targets as emulation
 from coordination.core import permissions
+from coordination.org import overview
 from coordination.web.login import current_scope
 from coordination.clock import local_today
 from coordination.core.errors import DomainError
 from coordination.web.forms import ActionForm, FlaskForm
-from coordination.web.helpers import (form_error, get_or_404, home_province, province_choices, province_or_404,
-    require, safe_next, saved, small_int)
+from coordination.geography.units import province_choices
+from coordination.org.overview import home_province
+from coordination.web.helpers import (form_error, get_or_404, province_or_404,
+    require, safe_next, saved, small_int, typed_row)
 
 bp = Blueprint("emulation", __name__)
 
@@ -73,10 +75,29 @@ def leaderboard():
 
 
 def _team_choices(province_code: str) -> list[tuple[str, str]]:
-    rows = db.session.execute(sa.select(Team.id, AdminUnit.name).join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
-                              .where(Team.level == COMMUNE, Team.province_code == province_code)
-                              .order_by(AdminUnit.name)).all()
-    return [("all", _("Every commune team of the province"))] + [(str(i), n) for i, n in rows]
+    return [("all", _("Every commune team of the province"))] + [(str(i), n)
+                                                                  for i, n in overview.commune_teams(province_code)]
+
+
+def _this_month(form: TargetForm) -> None:
+    first = local_today().replace(day=1)
+    form.period_start.data = first
+    form.period_end.data = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+
+def _target_team_ids(form: TargetForm) -> list[int]:
+    if form.team.data == "all":
+        return [int(v) for v, _n in form.team.choices[1:]]
+    return [small_int(form.team.data)] if small_int(form.team.data) is not None else []
+
+
+def _set_targets(province_code: str, form: TargetForm):
+    n = emulation.set_targets(province_code, _target_team_ids(form), {m: form[m].data for m in METRICS},
+                              form.period_start.data, form.period_end.data, current_user.id)
+    db.session.commit()
+    flash(_("Saved %(n)d targets.", n=n), "success")
+    return redirect(url_for("emulation.leaderboard", province=province_code,
+                            period=f"{form.period_start.data}_{form.period_end.data}"))
 
 
 @bp.route("/thi-dua/targets", methods=["GET", "POST"])
@@ -87,19 +108,10 @@ def targets():
     form = TargetForm()
     form.team.choices = _team_choices(province.code)
     if not form.is_submitted():  # default: this month
-        first = local_today().replace(day=1)
-        form.period_start.data = first
-        form.period_end.data = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        _this_month(form)
     if form.validate_on_submit():
-        ids = [int(v) for v, _n in form.team.choices[1:]] if form.team.data == "all" else (
-            [small_int(form.team.data)] if small_int(form.team.data) is not None else [])
         try:
-            n = emulation.set_targets(province.code, ids, {m: form[m].data for m in METRICS},
-                                      form.period_start.data, form.period_end.data, current_user.id)
-            db.session.commit()
-            flash(_("Saved %(n)d targets.", n=n), "success")
-            return redirect(url_for("emulation.leaderboard", province=province.code,
-                                    period=f"{form.period_start.data}_{form.period_end.data}"))
+            return _set_targets(province.code, form)
         except DomainError as err:
             form_error(form, err)
     return render_template("emulation/targets.html", form=form, province=province), 400 if form.errors or \
@@ -121,12 +133,13 @@ def mark_remote(team_id: int):
 def proposals():
     scope = current_scope()
     require(scope.national or bool(scope.provinces) or bool(scope.led_teams))
-    rows = db.session.execute(
-        sa.select(Commendation, AdminUnit.name, Person.full_name)
-        .join(Team, Team.id == Commendation.team_id).join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
-        .outerjoin(Person, Person.id == Commendation.person_id)
-        .where(commendations.visible_clause(scope)).order_by(Commendation.id.desc()).limit(200)).all()
-    return render_template("emulation/proposals.html", rows=rows)
+    return render_template("emulation/proposals.html", rows=commendations.visible_list(scope))
+
+
+def _proposal_form(team: Team) -> ProposalForm:
+    form = ProposalForm()
+    form.person.choices = [("", _("The whole team"))] + [(str(i), n) for i, n in overview.member_choices(team.id)]
+    return form
 
 
 @bp.route("/thi-dua/commendations/new", methods=["GET", "POST"])
@@ -135,15 +148,11 @@ def propose():
     team = get_or_404(Team, small_int(request.args.get("team")) or 0)
     scope = current_scope()
     require(team.level == COMMUNE and permissions.can_manage_team(scope, team))
-    form = ProposalForm()
-    members = db.session.execute(sa.select(Person.id, Person.full_name).join(Membership).where(
-        Membership.team_id == team.id, Membership.end_date.is_(None)).order_by(Person.full_name)).all()
-    form.person.choices = [("", _("The whole team"))] + [(str(i), n) for i, n in members]
+    form = _proposal_form(team)
     if form.validate_on_submit():
-        person_id = small_int(form.person.data)
-        person = db.session.get(Person, person_id) if person_id is not None else None
         try:
-            c = commendations.propose(scope, current_user.id, team, person, form.reason.data)
+            c = commendations.propose(scope, current_user.id, team, typed_row(Person, form.person.data),
+                                      form.reason.data)
             db.session.commit()
             flash(_("Proposal sent. The evidence below was gathered from the platform's data."), "success")
             return redirect(url_for("emulation.proposal", commendation_id=c.id))
@@ -182,15 +191,6 @@ def recognition():
     """Public: approved commendations with names and team, never phone numbers."""
     code = request.args.get("province") or None
     remote = request.args.get("remote") == "1"
-    q = (sa.select(Commendation.decided_at, Commendation.reason, Person.full_name, AdminUnit.name,
-                   AdminUnit.province_code, emulation.is_remote_clause())
-         .join(Team, Team.id == Commendation.team_id).join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
-         .outerjoin(Person, Person.id == Commendation.person_id)
-         .where(Commendation.status == APPROVED).order_by(Commendation.decided_at.desc()).limit(500))
-    if code:
-        q = q.where(Commendation.province_code == code)
-    if remote:
-        q = q.where(emulation.is_remote_clause())
     provinces = province_choices()
-    return render_template("emulation/recognition.html", rows=db.session.execute(q).all(), provinces=provinces,
-                           province=code, remote=remote, names=dict(provinces))
+    return render_template("emulation/recognition.html", rows=commendations.recognised(code, remote),
+                           provinces=provinces, province=code, remote=remote, names=dict(provinces))

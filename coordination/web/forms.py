@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 from models import Team
 from models.teams import YOUTH_UNION
 
+from coordination.org.people import PersonInput
 from coordination.org.teams import ROLES_BY_LEVEL
 
 from coordination.web import labels
@@ -64,6 +65,12 @@ class PersonForm(FlaskForm):
                                render_kw={"maxlength": 120})
     sms_ascii = BooleanField(_l("SMS without diacritics"))
     consent_sms = BooleanField(_l("Agrees to receive duty SMS"), default=True)
+
+    def person_input(self) -> PersonInput:
+        """What was typed, for the rules (coordination.org.people)."""
+        return PersonInput(full_name=self.full_name.data, phone=self.phone.data, email=self.email.data,
+                           affiliation=self.affiliation.data, organisation=self.organisation.data,
+                           sms_ascii=self.sms_ascii.data, consent_sms=self.consent_sms.data)
 
 
 class MemberForm(PersonForm):

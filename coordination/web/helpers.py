@@ -5,12 +5,11 @@ from contextlib import contextmanager
 from typing import Iterator, Optional, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-import sqlalchemy as sa
 from flask import abort, current_app, flash, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from models import AdminUnit, Team, db
+from models import AdminUnit, db
 from models.geography import PROVINCE
 
 from coordination.core import audit
@@ -59,22 +58,6 @@ def province_or_404(code: str):
     return unit
 
 
-def home_province(scope) -> Optional[str]:
-    """Where a non-ministry user lands: the province they lead, else their team's province."""
-    if len(scope.provinces) == 1:
-        return next(iter(scope.provinces))
-    if scope.member_teams and not scope.provinces:
-        return db.session.scalar(sa.select(Team.province_code).where(Team.id.in_(scope.member_teams),
-                                                                     Team.province_code.is_not(None)).limit(1))
-    return None
-
-
-def province_choices() -> list[tuple[str, str]]:
-    """(code, name) of the 34 provinces by name, for filters."""
-    return list(db.session.execute(sa.select(AdminUnit.code, AdminUnit.name).where(AdminUnit.level == PROVINCE)
-                                   .order_by(AdminUnit.name)).all())
-
-
 def require(allowed: bool) -> None:
     """Out of scope looks exactly like not found."""
     if not allowed:
@@ -115,6 +98,12 @@ def small_int(raw) -> Optional[int]:
         return None
     value = int(raw)
     return value if value <= MAX_ID else None
+
+
+def typed_row(model: type[T], raw) -> Optional[T]:
+    """The row whose id was typed or picked (`raw`, read by small_int), or None: empty, unreadable, unknown."""
+    ident = small_int(raw)
+    return db.session.get(model, ident) if ident is not None else None
 
 
 def page_arg() -> int:

@@ -1,8 +1,6 @@
 """Import members from a spreadsheet: upload → preview with every problem → confirm → result."""
 from __future__ import annotations
 
-import io
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,10 +10,10 @@ from wtforms import RadioField
 
 from models import ImportBatch, db
 
-from coordination.onboarding import member_import
+from coordination.onboarding import files, member_import
 from coordination.web.login import current_scope
-from coordination.core.errors import DomainError
-from coordination.core.exports import to_csv, xlsx_append
+from coordination.core.errors import DomainError, ValidationError
+from coordination.core.exports import to_csv
 from coordination.core.spreadsheet import MAX_BYTES, MAX_ROWS
 from coordination.web.forms import REQUIRED, FlaskForm
 from coordination.web.helpers import form_error, get_or_404, refuse_unless, require, saved
@@ -45,29 +43,29 @@ def _confirm_form() -> ConfirmForm:
     return form
 
 
+def _uploaded() -> tuple[str, bytes]:
+    """The uploaded file's name and its first MAX_BYTES + 1 bytes (the rule refuses a bigger file)."""
+    upload = request.files.get("file")
+    if not upload or not upload.filename:
+        raise ValidationError(REQUIRED, field="file")
+    return upload.filename, upload.read(MAX_BYTES + 1)
+
+
 @bp.route("", methods=["GET", "POST"])
 @login_required
 def upload():
     require(_may_import())
     form = UploadForm()
     if form.validate_on_submit():
-        upload = request.files.get("file")
-        if not upload or not upload.filename:
-            form.file.errors = [str(REQUIRED)]
-        else:
-            try:
-                batch = member_import.preview(current_user.id, upload.filename, upload.read(MAX_BYTES + 1),
-                                              current_scope())
-                db.session.commit()
-                return redirect(url_for("imports.show", batch_id=batch.id))
-            except DomainError as err:
-                form_error(form, err, default_field="file")
-    status = 400 if form.is_submitted() else 200
-    recent = db.session.scalars(db.select(ImportBatch).where(ImportBatch.user_id == current_user.id)
-                                .order_by(ImportBatch.id.desc()).limit(10)).all()
-    return render_template("imports/upload.html", form=form, recent=recent,
-                           max_mb=MAX_BYTES // 1048576, max_rows=f"{MAX_ROWS:,}"
-                           .replace(",", ".")), status
+        try:
+            batch = member_import.preview(current_user.id, *_uploaded(), current_scope())
+            db.session.commit()
+            return redirect(url_for("imports.show", batch_id=batch.id))
+        except DomainError as err:
+            form_error(form, err, default_field="file")
+    return render_template("imports/upload.html", form=form, recent=files.recent_batches(current_user.id),
+                           max_mb=MAX_BYTES // 1048576, max_rows=f"{MAX_ROWS:,}".replace(",", ".")), \
+        400 if form.is_submitted() else 200
 
 
 def _own_batch(batch_id: int) -> ImportBatch:
@@ -112,29 +110,16 @@ def problems_csv(batch_id: int):
                     headers={"Content-Disposition": f"attachment; filename=import-{batch.id}-problems.csv"})
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 @bp.get("/template.<ext>")
 @login_required
 def template(ext: str):
-    header, examples = member_import.TEMPLATE_HEADER, member_import.TEMPLATE_EXAMPLES
     if ext == "csv":
-        return Response(to_csv(examples, header=header), mimetype="text/csv",
+        return Response(files.template_csv(), mimetype="text/csv",
                         headers={"Content-Disposition": "attachment; filename=mau-nhap-thanh-vien.csv"})
     if ext != "xlsx":
         abort(404)
-    from openpyxl import Workbook  # lazy: openpyxl adds ~70 ms at start-up; only the .xlsx template uses it
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Thành viên"
-    for row in [header, *examples]:
-        xlsx_append(sheet, row)
-    for column, width in zip("ABCDEFG", (24, 16, 26, 26, 18, 22, 14)):
-        sheet.column_dimensions[column].width = width
-    sheet.column_dimensions["B"].number_format = "@"
-    guide = book.create_sheet("Hướng dẫn")
-    for line in member_import.TEMPLATE_GUIDE:
-        xlsx_append(guide, [line])
-    out = io.BytesIO()
-    book.save(out)
-    return Response(out.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return Response(files.template_xlsx(), mimetype=XLSX,
                     headers={"Content-Disposition": "attachment; filename=mau-nhap-thanh-vien.xlsx"})

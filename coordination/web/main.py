@@ -1,11 +1,8 @@
 """Home (by role) and commune search."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-
-from models import Membership, Team, db
 
 from coordination.duty import queries as duty
 from coordination.org import overview
@@ -28,10 +25,7 @@ def home():
         return redirect(url_for("provinces.show", code=next(iter(scope.provinces))))
     if len(scope.led_teams) == 1 and not scope.provinces:
         return redirect(url_for("teams.show", team_id=next(iter(scope.led_teams))))
-    memberships = db.session.scalars(
-        sa.select(Membership).join(Team).where(Membership.person_id == current_user.person_id)
-        .options(sa.orm.contains_eager(Membership.team)).order_by(Membership.end_date.is_not(None),
-                                                                   Membership.start_date.desc())).all()
+    memberships = overview.person_memberships(current_user.person_id)
     provinces = sorted(scope.provinces)
     return render_template("me.html", memberships=memberships, provinces=provinces)
 

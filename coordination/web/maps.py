@@ -15,7 +15,8 @@ from coordination.reports import coverage
 from coordination.web.login import current_scope
 from coordination.clock import local_today
 from coordination.core.exports import to_csv
-from coordination.web.helpers import home_province, province_or_404
+from coordination.org.overview import home_province
+from coordination.web.helpers import province_or_404
 
 bp = Blueprint("maps", __name__, url_prefix="/map")
 

@@ -1,34 +1,21 @@
 """People: a scoped directory, a person's page, editing."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from models import Membership, Person, Team, User, db
+from models import Person, db
 
 from coordination.core import audit, permissions
 from coordination.web.login import current_scope
 from coordination.core.errors import DomainError
-from coordination.org.people import PersonInput, update_person
+from coordination.org import accounts, overview
+from coordination.org.people import directory, update_person
 from coordination.web.forms import ActionForm, PersonForm
 from coordination.web.helpers import form_error, get_or_404, page_arg, refuse_unless, require
 
 bp = Blueprint("people", __name__, url_prefix="/people")
-
-
-def people_query(scope: permissions.Scope, q: str = ""):
-    """People visible to the scope, optionally filtered by name or phone."""
-    query = sa.select(Person).where(permissions.visible_people_clause(scope))
-    q = (q or "").strip()[:120]
-    if q:
-        digits = "".join(ch for ch in q if ch.isdigit())
-        conditions = [Person.full_name.ilike(f"%{q}%")]
-        if len(digits) >= 3:
-            conditions.append(Person.phone.like(f"%{digits.lstrip('0')}%"))
-        query = query.where(sa.or_(*conditions))
-    return query.order_by(Person.full_name, Person.id)
 
 
 @bp.get("")
@@ -38,7 +25,7 @@ def index():
     q = request.args.get("q", "")
     page = page_arg()
     size = current_app.config["PAGE_SIZE"]
-    rows = db.session.scalars(people_query(scope, q).limit(size + 1).offset((page - 1) * size)).all()
+    rows = directory(scope, q, limit=size + 1, offset=(page - 1) * size)
     return render_template("people.html", people=rows[:size], q=q, page=page, has_next=len(rows) > size)
 
 
@@ -48,11 +35,8 @@ def show(person_id: int):
     person = get_or_404(Person, person_id)
     scope = current_scope()
     require(permissions.can_view_person(scope, person))
-    memberships = db.session.scalars(
-        sa.select(Membership).join(Team).where(Membership.person_id == person.id)
-        .options(sa.orm.contains_eager(Membership.team))
-        .order_by(Membership.end_date.is_not(None), Membership.start_date.desc())).all()
-    user = db.session.scalar(sa.select(User).where(User.person_id == person.id))
+    memberships = overview.person_memberships(person.id)
+    user = accounts.user_of(person.id)
     return render_template("person.html", person=person, memberships=memberships, user=user,
                            can_edit=permissions.can_edit_person(scope, person),
                            can_invite=permissions.can_invite(scope, person), action=ActionForm())
@@ -70,19 +54,12 @@ def edit(person_id: int):
     person = get_or_404(Person, person_id)
     refused_over(person, "edit", permissions.can_edit_person(current_scope(), person))
     form = PersonForm(obj=person)
-    status = 200
     if form.validate_on_submit():
         try:
-            update_person(person, PersonInput(
-                full_name=form.full_name.data, phone=form.phone.data, email=form.email.data,
-                affiliation=form.affiliation.data, organisation=form.organisation.data,
-                sms_ascii=form.sms_ascii.data, consent_sms=form.consent_sms.data), actor_id=current_user.id)
+            update_person(person, form.person_input(), actor_id=current_user.id)
             db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("people.show", person_id=person.id))
         except DomainError as err:
             form_error(form, err)
-            status = 400
-    elif form.is_submitted():
-        status = 400
-    return render_template("person_edit.html", form=form, person=person), status
+    return render_template("person_edit.html", form=form, person=person), 400 if form.is_submitted() else 200

@@ -8,8 +8,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from models import db
 
 from coordination.core import audit
-from coordination.duty.alerts import (ack_contacts, acknowledge as record, alert_over, message_for_token,
-    taken_by)
+from coordination.duty.alerts import ack_contacts, acknowledge as record, alert_over, message_for_token, taken_by
 from coordination.duty.replies import already_handled, handle_reply
 from coordination.messaging import receipts
 from coordination.messaging.sms import national
@@ -39,13 +38,18 @@ def status_callback():
     return "", 204
 
 
+def _taken_by_other(message):
+    """(person, when) of whoever else already took this escalation, or None."""
+    taken = taken_by(message.shift_id) if message.shift_id else None
+    return taken if taken and taken[0] != message.person_id else None
+
+
 @bp.route("/a/<token>", methods=["GET", "POST"])
 def acknowledge(token: str):
-    """One-tap acknowledgement from an SMS link: no login; the signed token names one message.
-    GET only shows the button (link previewers must not acknowledge); POST records it — unless
-    someone else already took this escalation: then every link says who, and when. The page offers
-    calls to the absent primary and the commune lead (the holder is on the escalation chain) —
-    while the shift runs: after it, the link says so and shows neither."""
+    """One-tap acknowledgement from an SMS link: no login; the signed token names one message. GET only shows
+    the button (link previewers must not acknowledge); POST records it — unless someone else already took this
+    escalation: then every link says who, and when. The page offers calls to the absent primary and the commune
+    lead while the shift runs: after it, the link says so and shows neither."""
     message = message_for_token(token)
     if message is None:
         return render_template("ack.html", message=None), 404
@@ -54,11 +58,8 @@ def acknowledge(token: str):
     form = ActionForm()
     if form.validate_on_submit() and record(message):
         db.session.commit()
-    taken = taken_by(message.shift_id) if message.shift_id else None
-    done = message.acknowledged_at is not None
-    other = taken if taken and taken[0] != message.person_id else None
-    return render_template("ack.html", message=message, form=form, done=done, taken=other,
-                           contacts=ack_contacts(message), national=national)
+    return render_template("ack.html", message=message, form=form, done=message.acknowledged_at is not None,
+                           taken=_taken_by_other(message), contacts=ack_contacts(message), national=national)
 
 
 @bp.post("/sms/inbound")

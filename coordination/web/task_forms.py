@@ -6,7 +6,8 @@ from wtforms import (BooleanField, DateField, HiddenField, IntegerField, RadioFi
                      SelectMultipleField, StringField, TextAreaField, widgets)
 from wtforms.validators import DataRequired, InputRequired, Optional
 
-from coordination.tasks.assignment import ALL, ONE, SELECTED
+from coordination.tasks.assignment import ALL, ONE, SELECTED, Targeting
+from coordination.tasks.rules import TaskSpec
 from coordination.web import labels
 from coordination.web.forms import REQUIRED, FlaskForm
 
@@ -50,6 +51,18 @@ class TaskForm(FlaskForm):
     skip_open = BooleanField(_l("Skip teams that already have an open task of this kind"))
     communes = CheckboxList(_l("Communes"), choices=[], validate_choice=False)
     expected = HiddenField()
+
+    def task_spec(self) -> TaskSpec:
+        """The task that was described, for the rules (tasks.clean_spec checks it)."""
+        return TaskSpec(kind=self.kind.data, title=self.title.data, description=self.description.data,
+                        due_date=self.due_date.data, priority=self.priority.data,
+                        target_count=self.target_count.data, target_unit=self.target_unit.data)
+
+    def targeting(self, province_code: str | None) -> Targeting:
+        """Who receives it: nationwide (province_code None) every commune team, else as chosen."""
+        return Targeting(province_code=province_code, mode=self.mode.data if province_code else ALL,
+                         commune_codes=self.communes.data or [], unit_type=self.unit_type.data or None,
+                         skip_with_open_task=self.skip_open.data)
 
 
 class StatusForm(FlaskForm):

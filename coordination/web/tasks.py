@@ -1,23 +1,22 @@
 """Task pages: the province board (and exports), creating and bulk-assigning, a task, my tasks."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
                    stream_with_context, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from models import AdminUnit, Membership, Person, Task, TaskUpdate, Team, db
+from models import AdminUnit, Person, Task, db
 from models.tasks import CANCELLED, KINDS, STATUSES
-from models.teams import COMMUNE
 
 from coordination.tasks import assignment, board as task_board, rules as tasks
 from coordination.core import permissions
+from coordination.org import overview
 from coordination.web.login import current_scope
 from coordination.clock import local_today
 from coordination.core.errors import DomainError
 from coordination.web.helpers import (form_error, get_or_404, page_arg, province_or_404, refuse_unless,
-    require, safe_next, saved, small_int)
+    require, safe_next, saved, small_int, typed_row)
 from coordination.web.task_forms import AssignForm, CancelForm, ProgressForm, StatusForm, TaskForm
 
 bp = Blueprint("tasks", __name__)
@@ -45,10 +44,8 @@ def board(code: str):
     f = _board_filter()
     page, size = page_arg(), current_app.config["PAGE_SIZE"]
     rows, total = task_board.province_board(code, f, page, size)
-    teams = db.session.execute(sa.select(Team.id, AdminUnit.name).join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
-                               .where(Team.level == COMMUNE, Team.province_code == code).order_by(AdminUnit.name)).all()
     return render_template("tasks/board.html", province=province, rows=rows, total=total, page=page, size=size,
-                           f=f, teams=teams, counts=task_board.commune_counts(code), today=local_today(),
+                           f=f, teams=overview.commune_teams(code), counts=task_board.commune_counts(code), today=local_today(),
                            can_create=permissions.can_create_tasks(current_scope(), code),
                            args={k: v for k, v in request.args.items() if k != "page"})
 
@@ -69,36 +66,27 @@ def export(code: str, fmt: str):
     abort(404)
 
 
+def _assigned(spec: tasks.TaskSpec, targeting: assignment.Targeting, province: AdminUnit | None):
+    _batch, n = assignment.assign(spec, targeting, current_user.id)
+    db.session.commit()
+    flash(_("Task assigned to %(n)d commune teams.", n=n), "success")
+    return redirect(url_for("tasks.board", code=province.code) if province else url_for("main.home"))
+
+
 def _new_task(province: AdminUnit | None):
-    scope = current_scope()
+    """The task form: preview how many teams it reaches; assign once confirmed for that same number."""
     form = TaskForm()
-    communes = db.session.execute(
-        sa.select(AdminUnit.code, AdminUnit.name).join(Team, sa.and_(Team.admin_unit_code == AdminUnit.code,
-                                                                     Team.level == COMMUNE))
-        .where(AdminUnit.province_code == province.code).order_by(AdminUnit.name)).all() if province else []
-    form.communes.choices = [(c, n) for c, n in communes]
+    form.communes.choices = [(c, n) for c, n in task_board.communes_with_team(province.code)] if province else []
     preview, status = None, 200
     if form.validate_on_submit():
-        spec = tasks.TaskSpec(kind=form.kind.data, title=form.title.data, description=form.description.data,
-                              due_date=form.due_date.data, priority=form.priority.data,
-                              target_count=form.target_count.data, target_unit=form.target_unit.data)
-        targeting = assignment.Targeting(
-            province_code=province.code if province else None,
-            mode=form.mode.data if province else assignment.ALL, commune_codes=form.communes.data or [],
-            unit_type=form.unit_type.data or None, skip_with_open_task=form.skip_open.data)
+        spec, targeting = form.task_spec(), form.targeting(province.code if province else None)
         try:
-            tasks.clean_spec(spec)
-            preview = assignment.preview(targeting, spec.kind)
+            preview = assignment.checked_preview(spec, targeting)
             confirmed = request.form.get("action") == "confirm"
-            if confirmed and form.expected.data != str(preview.count):
+            if confirmed and form.expected.data == str(preview.count):
+                return _assigned(spec, targeting, province)
+            if confirmed:
                 flash(_("The number of teams changed since the preview; check and confirm again."), "error")
-            elif confirmed:
-                batch, n = assignment.assign(spec, targeting, current_user.id)
-                db.session.commit()
-                flash(_("Task assigned to %(n)d commune teams.", n=n), "success")
-                if province:
-                    return redirect(url_for("tasks.board", code=province.code))
-                return redirect(url_for("main.home"))
             form.expected.data = str(preview.count)
         except DomainError as err:
             form_error(form, err, "communes" if err.field in ("mode", "unit_type") else None)
@@ -106,7 +94,7 @@ def _new_task(province: AdminUnit | None):
     elif form.is_submitted():
         status = 400
     return render_template("tasks/new.html", form=form, province=province, preview=preview,
-                           national=province is None and scope.national), status
+                           national=province is None and current_scope().national), status
 
 
 @bp.route("/provinces/<code>/tasks/new", methods=["GET", "POST"])
@@ -132,12 +120,9 @@ def _task(task_id: int) -> Task:
 
 def _render_task(task: Task, status_form=None, progress_form=None, assign_form=None, status: int = 200):
     scope = current_scope()
-    updates = db.session.execute(
-        sa.select(TaskUpdate, Person.full_name).outerjoin(Person, Person.id == TaskUpdate.person_id)
-        .where(TaskUpdate.task_id == task.id).order_by(TaskUpdate.at.desc(), TaskUpdate.id.desc()).limit(100)).all()
+    updates = task_board.recent_updates(task.id)
     assign_form = assign_form or AssignForm()
-    members = db.session.execute(sa.select(Person.id, Person.full_name).join(Membership).where(
-        Membership.team_id == task.team_id, Membership.end_date.is_(None)).order_by(Person.full_name)).all()
+    members = overview.member_choices(task.team_id)
     assign_form.person_id.choices = [("", "—")] + [(str(i), n) for i, n in members]
     if assign_form.person_id.data is None:
         assign_form.person_id.data = str(task.assignee_person_id or "")
@@ -190,6 +175,14 @@ def progress(task_id: int):
     return _render_task(db.session.get(Task, task_id), progress_form=form, status=400)
 
 
+def _chosen_person(raw: str | None) -> Person | None:
+    """The member picked in the assign form ("" takes the task back), or a form error."""
+    person = typed_row(Person, raw)
+    if raw and person is None:
+        raise DomainError(_("Choose a member of the team."), field="person_id")
+    return person
+
+
 @bp.post("/tasks/<int:task_id>/assign")
 @login_required
 def assign_person(task_id: int):
@@ -201,11 +194,7 @@ def assign_person(task_id: int):
     form.person_id.choices = []
     if form.validate_on_submit():
         try:
-            raw = form.person_id.data or ""
-            person = db.session.get(Person, small_int(raw)) if small_int(raw) is not None else None
-            if raw and person is None:
-                raise DomainError(_("Choose a member of the team."), field="person_id")
-            tasks.assign_person(task, person, current_user.id, current_user.person_id)
+            tasks.assign_person(task, _chosen_person(form.person_id.data), current_user.id, current_user.person_id)
             db.session.commit()
             return redirect(url_for("tasks.show", task_id=task.id))
         except DomainError as err:

@@ -1,23 +1,20 @@
 """Team pages: members (with history), adding and ending memberships, village teams, invitations."""
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from models import Membership, Person, Team, db
-from models.teams import COMMUNE, PROVINCE, VILLAGE
+from models.teams import COMMUNE, PROVINCE
 
 from coordination.org import accounts, overview, teams
 from coordination.duty import queries as duty
-from coordination.messaging import outbox
 from coordination.core import permissions
 from coordination.tasks import board as task_board
 from coordination.web.login import current_scope
 from coordination.clock import local_today
-from coordination.core.errors import DomainError, NotFound
-from coordination.org.people import PersonInput, create_person, find_by_phone
+from coordination.core.errors import DomainError
 from coordination.web.forms import (ActionForm, EndMembershipForm, ExistingMemberForm, MemberForm, VillageTeamForm,
                                     member_forms)
 from coordination.web.people import refused_over
@@ -32,12 +29,7 @@ def _render(team: Team, new_form=None, existing_form=None, village_form=None, st
         return render_province(team.province_code, new_form=new_form, existing_form=existing_form, status=status)
     scope = current_scope()
     new_form, existing_form = member_forms(team, new_form, existing_form)
-    villages = []
-    if team.level == COMMUNE:
-        village_teams = db.session.scalars(
-            sa.select(Team).where(Team.parent_id == team.id, Team.level == VILLAGE).order_by(Team.name)).all()
-        counts = overview.member_counts(v.id for v in village_teams)
-        villages = [(v, counts.get(v.id, 0)) for v in village_teams]
+    villages = overview.village_teams(team.id) if team.level == COMMUNE else []
     return render_template(
         "team.html", team=team, memberships=overview.team_members(team.id, include_ended=True),
         villages=villages, new_form=new_form, existing_form=existing_form,
@@ -67,6 +59,12 @@ def show(team_id: int):
     return _render(team)
 
 
+def _added(team: Team, person: Person):
+    db.session.commit()
+    flash(_("%(name)s added.", name=person.full_name), "success")
+    return redirect(url_for("teams.show", team_id=team.id) + "#members")
+
+
 @bp.post("/teams/<int:team_id>/members")
 @login_required
 def add_new_member(team_id: int):
@@ -74,14 +72,7 @@ def add_new_member(team_id: int):
     form, _existing = member_forms(team, MemberForm(prefix="new"))
     if form.validate_on_submit():
         try:
-            person = create_person(PersonInput(
-                full_name=form.full_name.data, phone=form.phone.data, email=form.email.data,
-                affiliation=form.affiliation.data, organisation=form.organisation.data,
-                sms_ascii=form.sms_ascii.data, consent_sms=form.consent_sms.data), actor_id=current_user.id)
-            teams.add_member(team, person, form.role.data, actor_id=current_user.id)
-            db.session.commit()
-            flash(_("%(name)s added.", name=person.full_name), "success")
-            return redirect(url_for("teams.show", team_id=team.id) + "#members")
+            return _added(team, teams.add_new_person(team, form.person_input(), form.role.data, current_user.id))
         except DomainError as err:
             form_error(form, err)
     return _render(team, new_form=form, status=400)
@@ -94,14 +85,7 @@ def add_existing_member(team_id: int):
     _new, form = member_forms(team, existing_form=ExistingMemberForm(prefix="existing"))
     if form.validate_on_submit():
         try:
-            person = find_by_phone(form.phone.data)
-            if person is None:
-                raise NotFound(_("Nobody is registered with this phone yet: add them as a new person."),
-                               field="phone")
-            teams.add_member(team, person, form.role.data, actor_id=current_user.id)
-            db.session.commit()
-            flash(_("%(name)s added.", name=person.full_name), "success")
-            return redirect(url_for("teams.show", team_id=team.id) + "#members")
+            return _added(team, teams.add_by_phone(team, form.phone.data, form.role.data, current_user.id))
         except DomainError as err:
             form_error(form, err, "phone")
     return _render(team, existing_form=form, status=400)
@@ -156,20 +140,14 @@ def _send_link(person_id: int, purpose: str):
     refused_over(person, purpose, permissions.can_invite(current_scope(), person))
     if not ActionForm().validate_on_submit():
         return redirect(url_for("people.show", person_id=person.id))
+    hours = current_app.config["INVITATION_TTL_HOURS"]
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     try:
-        invitation, raw = accounts.create_invitation(person, current_user.id,
-                                                     current_app.config["INVITATION_TTL_HOURS"], purpose)
+        link = accounts.send_invitation(person, current_user.id, lambda raw: base + url_for("auth.invitation", token=raw),
+                                        hours, purpose)
     except DomainError as err:
         db.session.rollback()
         flash(str(err), "error")
         return redirect(url_for("people.show", person_id=person.id))
-    link = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("auth.invitation", token=raw)
-    province = db.session.scalar(sa.select(Team.province_code).join(Membership).where(
-        Membership.person_id == person.id, Membership.end_date.is_(None), Team.province_code.is_not(None)).limit(1))
-    what = "dat lai mat khau" if purpose == accounts.RESET else "dat mat khau"  # SMS text is unaccented
-    if person.sms_capable:  # a fixed line never gets an SMS queued to fail: the lead passes the link on
-        outbox.enqueue(person, f"To cong nghe cong dong: {what} tai {link}", "invitation",
-                       dedupe_key=f"invitation/{invitation.id}", province_code=province)
     db.session.commit()
-    return render_template("invited.html", person=person, link=link, reset=purpose == accounts.RESET,
-                           hours=current_app.config["INVITATION_TTL_HOURS"])
+    return render_template("invited.html", person=person, link=link, reset=purpose == accounts.RESET, hours=hours)

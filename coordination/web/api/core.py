@@ -17,13 +17,14 @@ from coordination.org import overview, teams
 from coordination.core import permissions
 from coordination.web.login import current_scope
 from coordination.core.errors import DomainError, NotFound, ValidationError
-from coordination.org.people import PersonInput, create_person, update_person
+from coordination.org.people import PersonInput, create_person, directory, update_person
 from coordination.geography.search import search_communes
+from coordination.geography.units import units_page
 from coordination.web.api import serializers as ser
 from coordination.web.api.json_input import flag, json_body, page_of, paging, query_choice, text, whole
 from coordination.web.api.openapi import openapi_document
 from coordination.web.extensions import csrf
-from coordination.web.people import people_query, refused_over
+from coordination.web.people import refused_over
 
 bp = Blueprint("api", __name__)
 
@@ -101,10 +102,7 @@ def admin_units():
     q = (request.args.get("q") or "").strip()
     if q:
         return jsonify(page_of([m for m in search_communes(q, limit=per_page + 1)], 1, per_page, ser.unit_match))
-    query = sa.select(AdminUnit).where(AdminUnit.level == level)
-    if request.args.get("province"):
-        query = query.where(AdminUnit.province_code == request.args["province"])
-    rows = db.session.scalars(query.order_by(AdminUnit.code).limit(per_page + 1).offset((page - 1) * per_page)).all()
+    rows = units_page(level, request.args.get("province"), limit=per_page + 1, offset=(page - 1) * per_page)
     return jsonify(page_of(rows, page, per_page, ser.unit))
 
 
@@ -120,14 +118,8 @@ def admin_unit(code: str):
 def list_teams():
     scope = current_scope()
     page, per_page = paging()
-    query = sa.select(Team).where(permissions.visible_teams_clause(scope))
-    if request.args.get("province"):
-        query = query.where(Team.province_code == request.args["province"])
-    level = query_choice("level", TEAM_LEVELS)
-    if level:
-        query = query.where(Team.level == level)
-    rows = db.session.scalars(query.order_by(Team.province_code, Team.level, Team.name, Team.id)
-                              .limit(per_page + 1).offset((page - 1) * per_page)).all()
+    rows = overview.visible_teams(scope, request.args.get("province"), query_choice("level", TEAM_LEVELS),
+                                  limit=per_page + 1, offset=(page - 1) * per_page)
     counts = overview.member_counts(t.id for t in rows[:per_page])
     return jsonify(page_of(rows, page, per_page, lambda t: ser.team(t, members=counts.get(t.id, 0))))
 
@@ -150,32 +142,41 @@ def get_team(team_id: int):
     return jsonify(body)
 
 
+def _new_province_team(data: dict, scope) -> Team:
+    code = text(data, "province_code", required=True, max_len=8)
+    if not permissions.can_create_province_team(scope):
+        abort(404)
+    return teams.create_province_team(code, actor_id=current_user.id)
+
+
+def _new_commune_team(data: dict, scope) -> Team:
+    code = text(data, "commune_code", required=True, max_len=8)
+    unit = db.session.get(AdminUnit, code)
+    if unit is None or unit.level != COMMUNE_UNIT:
+        teams.get_unit(code, COMMUNE_UNIT)  # raises the "unknown commune" error
+    if not permissions.can_create_commune_team(scope, unit.province_code):
+        abort(404)
+    return teams.create_commune_team(code, whole(data, "parent_team_id"), actor_id=current_user.id)
+
+
+def _new_village_team(data: dict, scope) -> Team:
+    parent = _visible_team(whole(data, "parent_team_id", required=True) or 0)
+    if not permissions.can_create_village_team(scope, parent):
+        abort(404)
+    return teams.create_village_team(parent, text(data, "name", required=True, max_len=200) or "",
+                                     actor_id=current_user.id)
+
+
+NEW_TEAM = {"province": _new_province_team, "commune": _new_commune_team, "village": _new_village_team}
+
+
 @bp.post("/api/v1/teams")
 def create_team():
     data = json_body()
-    scope = current_scope()
-    level = text(data, "level", required=True, max_len=10)
-    if level == "province":
-        code = text(data, "province_code", required=True, max_len=8)
-        if not permissions.can_create_province_team(scope):
-            abort(404)
-        team = teams.create_province_team(code, actor_id=current_user.id)
-    elif level == "commune":
-        code = text(data, "commune_code", required=True, max_len=8)
-        unit = db.session.get(AdminUnit, code)
-        if unit is None or unit.level != COMMUNE_UNIT:
-            teams.get_unit(code, COMMUNE_UNIT)  # raises the "unknown commune" error
-        if not permissions.can_create_commune_team(scope, unit.province_code):
-            abort(404)
-        team = teams.create_commune_team(code, whole(data, "parent_team_id"), actor_id=current_user.id)
-    elif level == "village":
-        parent = _visible_team(whole(data, "parent_team_id", required=True) or 0)
-        if not permissions.can_create_village_team(scope, parent):
-            abort(404)
-        team = teams.create_village_team(parent, text(data, "name", required=True, max_len=200) or "",
-                                         actor_id=current_user.id)
-    else:
+    create = NEW_TEAM.get(text(data, "level", required=True, max_len=10))
+    if create is None:
         raise ValidationError(_("level must be province, commune or village."), field="level")
+    team = create(data, current_scope())
     db.session.commit()
     return jsonify(ser.team(team, members=0)), 201
 
@@ -211,8 +212,7 @@ def end_membership(membership_id: int):
 @bp.get("/api/v1/people")
 def list_people():
     page, per_page = paging()
-    rows = db.session.scalars(people_query(current_scope(), request.args.get("q", ""))
-                              .limit(per_page + 1).offset((page - 1) * per_page)).all()
+    rows = directory(current_scope(), request.args.get("q", ""), limit=per_page + 1, offset=(page - 1) * per_page)
     return jsonify(page_of(rows, page, per_page, ser.person))
 
 
@@ -227,8 +227,8 @@ def _visible_person(person_id: int) -> Person:
 def get_person(person_id: int):
     person = _visible_person(person_id)
     body = ser.person(person)
-    body["memberships"] = [ser.membership(m, with_person=False) for m in db.session.scalars(
-        sa.select(Membership).where(Membership.person_id == person.id).order_by(Membership.start_date))]
+    body["memberships"] = [ser.membership(m, with_person=False)
+                           for m in overview.person_memberships(person.id, current_first=False)]
     return jsonify(body)
 
 

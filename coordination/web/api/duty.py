@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 
-import sqlalchemy as sa
 from flask import abort, current_app, g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from models import Membership, Team, db
+from models import Team, db
 
 from coordination.duty import checkins, queries as duty
 from coordination.core import permissions
+from coordination.org import overview
 from coordination.web.login import current_scope
 from coordination.clock import local_now, local_to_utc, local_today, to_local
 from coordination.core.errors import Unprocessable, ValidationError
@@ -25,22 +25,23 @@ def _shift(s) -> dict:
             "local": f"{to_local(s.starts_at):%d/%m %H:%M}–{to_local(s.ends_at):%H:%M}", "required": s.required}
 
 
+def _session(session) -> dict | None:
+    if session is None:
+        return None
+    return {"id": session.id, "started_at": session.started_at.isoformat(),
+            "local": f"{to_local(session.started_at):%d/%m %H:%M}", "shift_id": session.shift_id}
+
+
 @bp.get("/api/v1/duty/me")
 def duty_me():
     """Everything the check-in app shows: my open session, current and next shifts, open shifts."""
     person_id = current_user.person_id
-    team_ids = list(db.session.scalars(sa.select(Membership.team_id).where(
-        Membership.person_id == person_id, Membership.end_date.is_(None))))
-    mine = duty.person_duty(person_id, team_ids)
+    mine = duty.person_duty(person_id, overview.active_team_ids(person_id))
     names = duty.team_names({s.team_id for s in mine.current + mine.upcoming} |
                             {r.shift.team_id for r in mine.open_shifts})
-    session = mine.open_session
     return jsonify(
         person={"id": person_id, "full_name": current_user.person.full_name},
-        on_duty=session is not None,
-        session=None if session is None else {"id": session.id, "started_at": session.started_at.isoformat(),
-                                              "local": f"{to_local(session.started_at):%d/%m %H:%M}",
-                                              "shift_id": session.shift_id},
+        on_duty=mine.open_session is not None, session=_session(mine.open_session),
         current=[dict(_shift(s), team=names.get(s.team_id)) for s in mine.current],
         upcoming=[dict(_shift(s), team=names.get(s.team_id)) for s in mine.upcoming],
         open_shifts=[dict(_shift(r.shift), team=names.get(r.shift.team_id), staffed=r.staffed)
@@ -48,21 +49,30 @@ def duty_me():
         csrf_token=generate_csrf(), server_time=local_now().isoformat())
 
 
-@bp.post("/api/v1/checkins")
-def post_checkins():
-    """A batch of my check-ins/outs (1–500). Answers per item; idempotent on client_uuid."""
-    data = json_body()
+def _items(data: dict) -> list:
+    """The batch's "items": a list of 1 to MAX_BATCH (each item is read by the rule)."""
     items = data.get("items")
     if not isinstance(items, list) or not items:
         raise ValidationError(_("Send “items”: a list of 1 to %(n)d check-ins.", n=checkins.MAX_BATCH), field="items")
     if len(items) > checkins.MAX_BATCH:
         raise ValidationError(_("At most %(n)d items per batch.", n=checkins.MAX_BATCH), field="items")
+    return items
+
+
+def _checkin_settings() -> dict:
+    """The deployment's check-in limits and this login's session version, for checkins.submit."""
+    return {"far_km": current_app.config.get("CHECKIN_FAR_KM", checkins.DEFAULT_FAR_KM),
+            "session_version": g.get("session_version", -1),
+            "min_session": timedelta(seconds=current_app.config.get("CHECKOUT_MIN_SECONDS",
+                                                                    checkins.MIN_SESSION.total_seconds()))}
+
+
+@bp.post("/api/v1/checkins")
+def post_checkins():
+    """A batch of my check-ins/outs (1–500). Answers per item; idempotent on client_uuid."""
+    items = _items(json_body())
     try:
-        results = checkins.submit(g.get("session_user_id") or current_user.id, items,
-                                  far_km=current_app.config.get("CHECKIN_FAR_KM", checkins.DEFAULT_FAR_KM),
-                                  session_version=g.get("session_version", -1),
-                                  min_session=timedelta(seconds=current_app.config.get(
-                                      "CHECKOUT_MIN_SECONDS", checkins.MIN_SESSION.total_seconds())))
+        results = checkins.submit(g.get("session_user_id") or current_user.id, items, **_checkin_settings())
     except checkins.NotSignedIn:
         return not_signed_in()
     body = [r.as_dict() for r in results]

@@ -9,7 +9,7 @@ from flask import abort, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from models import Person, Task, TaskUpdate, db
+from models import Person, Task, db
 from models.tasks import KINDS, STATUSES
 
 from coordination.tasks import assignment, board as task_board, rules as tasks
@@ -40,19 +40,25 @@ def _visible_task(task_id: int) -> Task:
     return task
 
 
+def _board_filter() -> task_board.BoardFilter:
+    return task_board.BoardFilter(status=query_choice("status", STATUSES + ("active",)),
+                                  kind=query_choice("kind", KINDS), team_id=query_int("team"), overdue=query_choice("overdue", ("0", "1")) == "1")
+
+
+def _my_tasks(page: int, per_page: int):
+    rows = task_board.my_tasks(current_user.person_id, limit=per_page + 1, offset=(page - 1) * per_page)
+    return jsonify({"items": [ser.task(r.task, r.commune_name) for r in rows[:per_page]], "page": page,
+                    "per_page": per_page, "has_next": len(rows) > per_page})
+
+
 @bp.get("/api/v1/tasks")
 def list_tasks():
     """A province's board (province=…), or my tasks (mine=1)."""
     page, per_page = paging()
     mine = query_choice("mine", ("0", "1")) == "1"
-    status = query_choice("status", STATUSES + ("active",))
-    kind = query_choice("kind", KINDS)
-    f = task_board.BoardFilter(status=status, kind=kind, team_id=query_int("team"),
-                               overdue=query_choice("overdue", ("0", "1")) == "1")
+    f = _board_filter()
     if mine:
-        rows = task_board.my_tasks(current_user.person_id, limit=per_page + 1, offset=(page - 1) * per_page)
-        return jsonify({"items": [ser.task(r.task, r.commune_name) for r in rows[:per_page]], "page": page,
-                        "per_page": per_page, "has_next": len(rows) > per_page})
+        return _my_tasks(page, per_page)
     province = request.args.get("province", "")
     if not permissions.can_view_province(current_scope(), province):
         abort(404)
@@ -61,30 +67,47 @@ def list_tasks():
                     "per_page": per_page, "total": total, "has_next": page * per_page < total})
 
 
-@bp.post("/api/v1/tasks")
-def create_tasks():
-    """Create one task per targeted commune team. With "dry_run": true, only count them."""
-    data = json_body()
+def _creatable_province(data: dict) -> str | None:
+    """The province the tasks go to (None: nationwide), if this user may create tasks there."""
     scope = current_scope()
     province = text(data, "province_code", max_len=8)
     if province is None and not permissions.can_create_national_tasks(scope):  # the nation is outside their scope
         raise NotFound(_("Name a province: only the ministry assigns tasks nationwide."), field="province_code")
     if province is not None and not permissions.can_create_tasks(scope, province):
         abort(404)
+    return province
+
+
+def _commune_codes(data: dict) -> list:
     codes = data.get("commune_codes") or []
     if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
         raise ValidationError(_("Must be a list of commune codes."), field="commune_codes")
-    spec = tasks.TaskSpec(kind=text(data, "kind", required=True, max_len=40) or "",
+    return codes
+
+
+def _spec(data: dict) -> tasks.TaskSpec:
+    return tasks.TaskSpec(kind=text(data, "kind", required=True, max_len=40) or "",
                           title=text(data, "title", required=True, max_len=200) or "",
                           description=text(data, "description", max_len=5000), due_date=_date(data, "due_date"),
                           priority=text(data, "priority", max_len=10) or "normal",
                           target_count=whole(data, "target_count"), target_unit=text(data, "target_unit", max_len=60))
-    targeting = assignment.Targeting(
+
+
+def _targeting(data: dict, province: str | None, codes: list) -> assignment.Targeting:
+    return assignment.Targeting(
         province_code=province, mode=text(data, "mode", max_len=10) or (assignment.SELECTED if codes else assignment.ALL),
         commune_codes=codes, unit_type=text(data, "unit_type", max_len=10),
         skip_with_open_task=flag(data, "skip_with_open_task", False))
-    tasks.clean_spec(spec)
-    preview = assignment.preview(targeting, spec.kind)
+
+
+@bp.post("/api/v1/tasks")
+def create_tasks():
+    """Create one task per targeted commune team. With "dry_run": true, only count them."""
+    data = json_body()
+    province, codes = _creatable_province(data), _commune_codes(data)
+    spec = _spec(data)
+    targeting = _targeting(data, province, codes)
+    preview = assignment.checked_preview(spec, targeting)
     body = {"teams": preview.count, "communes": preview.communes, "without_team": preview.without_team,
             "already_open": preview.already_open}
     if flag(data, "dry_run", False):
@@ -98,37 +121,60 @@ def create_tasks():
 def get_task(task_id: int):
     task = _visible_task(task_id)
     body = ser.task(task, task.team.admin_unit.name if task.team.admin_unit else None)
-    body["updates"] = [ser.task_update(u) for u in db.session.scalars(
-        sa.select(TaskUpdate).where(TaskUpdate.task_id == task.id).order_by(TaskUpdate.id))]
+    body["updates"] = [ser.task_update(u) for u in task_board.updates(task.id)]
     return jsonify(body)
+
+
+def _assignee(data: dict) -> Person | None:
+    """The person named by "assignee_person_id" (null takes the task back)."""
+    person_id = whole(data, "assignee_person_id")
+    person = db.session.get(Person, person_id) if person_id is not None else None
+    if person_id is not None and person is None:
+        raise NotFound(_("Unknown person."), field="assignee_person_id")
+    return person
+
+
+def _apply_status(task: Task, scope, data: dict, status: str) -> None:
+    """Cancel the task, or move it to `status`, if this user may."""
+    if status == "cancelled":
+        if not permissions.can_cancel_task(scope, task, current_user.id):
+            abort(404)
+        tasks.cancel(task, current_user.id, current_user.person_id, text(data, "note", max_len=1000))
+    else:
+        if not permissions.can_work_on_task(scope, task):
+            abort(404)
+        tasks.change_status(task, status, current_user.id, current_user.person_id,
+                            reason=text(data, "blocked_reason", max_len=500), note=text(data, "note", max_len=1000))
 
 
 @bp.patch("/api/v1/tasks/<int:task_id>")
 def update_task(task_id: int):
     """Change status (with blocked_reason), hand to a member (assignee_person_id), or cancel."""
-    task = _visible_task(task_id)
-    scope = current_scope()
-    data = json_body()
+    task, scope, data = _visible_task(task_id), current_scope(), json_body()
     status = text(data, "status", max_len=12)
     if "assignee_person_id" in data:
         refuse_unless(permissions.can_assign_task(scope, task), "assign", "task", task.id, task.province_code,
                       task.team_id)
-        person_id = whole(data, "assignee_person_id")
-        person = db.session.get(Person, person_id) if person_id is not None else None
-        if person_id is not None and person is None:
-            raise NotFound(_("Unknown person."), field="assignee_person_id")
-        tasks.assign_person(task, person, current_user.id, current_user.person_id)
-    if status == "cancelled":
-        if not permissions.can_cancel_task(scope, task, current_user.id):
-            abort(404)
-        tasks.cancel(task, current_user.id, current_user.person_id, text(data, "note", max_len=1000))
-    elif status is not None:
-        if not permissions.can_work_on_task(scope, task):
-            abort(404)
-        tasks.change_status(task, status, current_user.id, current_user.person_id,
-                            reason=text(data, "blocked_reason", max_len=500), note=text(data, "note", max_len=1000))
+        tasks.assign_person(task, _assignee(data), current_user.id, current_user.person_id)
+    if status is not None:
+        _apply_status(task, scope, data, status)
     db.session.commit()
     return jsonify(ser.task(task, None))
+
+
+def _report_once(task: Task, delta, note, client_uuid, at) -> tuple[Task, bool]:
+    """Report progress and commit; the same queued report sent twice at once counts once (the
+    other request's row wins the unique client_uuid: report again, which finds it)."""
+    task_id = task.id
+    try:
+        counted = tasks.report_progress(task, delta, current_user.id, current_user.person_id, note, client_uuid, at)
+        db.session.commit()
+    except sa.exc.IntegrityError:  # the same report, sent twice at once: the other one counted
+        db.session.rollback()
+        task = db.session.get(Task, task_id)
+        counted = tasks.report_progress(task, delta, current_user.id, current_user.person_id, note, client_uuid, at)
+        db.session.commit()
+    return task, counted
 
 
 @bp.post("/api/v1/tasks/<int:task_id>/progress")
@@ -141,12 +187,5 @@ def task_progress(task_id: int):
     queued = data.get("client_uuid") is not None  # sent from a phone's queue: once, at the phone's time
     client_uuid = device.client_uuid(data["client_uuid"]) if queued else None
     at = device.device_time(data.get("occurred_at"), utcnow()) if queued else None
-    try:
-        counted = tasks.report_progress(task, delta, current_user.id, current_user.person_id, note, client_uuid, at)
-        db.session.commit()
-    except sa.exc.IntegrityError:  # the same report, sent twice at once: the other one counted
-        db.session.rollback()
-        task = db.session.get(Task, task_id)
-        counted = tasks.report_progress(task, delta, current_user.id, current_user.person_id, note, client_uuid, at)
-        db.session.commit()
+    task, counted = _report_once(task, delta, note, client_uuid, at)
     return jsonify(ser.task(task, None) | {"counted": counted})
