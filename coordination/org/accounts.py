@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import ApiToken, Invitation, LoginAttempt, Membership, Person, Team, User, db
+from models.messages import INVITATION
 
 from coordination.core import audit
 from coordination.messaging import outbox
@@ -155,7 +156,7 @@ def send_invitation(person: Person, actor_id: Optional[int], link_for: Callable[
         Membership.person_id == person.id, Membership.end_date.is_(None), Team.province_code.is_not(None)).limit(1))
     what = "dat lai mat khau" if purpose == RESET else "dat mat khau"  # SMS text is unaccented
     if person.sms_capable:
-        outbox.enqueue(person, f"To cong nghe cong dong: {what} tai {link}", "invitation",
+        outbox.enqueue(person, f"To cong nghe cong dong: {what} tai {link}", INVITATION,
                        dedupe_key=f"invitation/{invitation.id}", province_code=province)
     return link
 
