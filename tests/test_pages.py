@@ -100,7 +100,7 @@ def test_national_page_counts_teams_per_province(world, client, auth):
 def test_counts_are_written_as_the_reader_writes_them(world, client, auth, app):
     from flask_babel import force_locale
 
-    from coordination.web.i18n import num
+    from coordination.core.text import num
 
     auth.as_user(world.ministry)
     world.ministry.locale = "en"

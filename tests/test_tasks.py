@@ -211,3 +211,14 @@ def test_national_campaign_reaches_every_province(world):
     db.session.commit()
     provinces = set(db.session.scalars(sa.select(Task.province_code).where(Task.batch == batch)))
     assert n == 2 and provinces == {HANOI, HCM}
+
+
+def test_limits_in_messages_are_written_as_a_vietnamese_reader_writes_numbers(world, app):
+    """10.000.000, not 10,000,000: a count in a rule's message is grouped like every count on the pages."""
+    from flask_babel import force_locale
+
+    task = _task(world)
+    with app.test_request_context("/"), force_locale("vi"):
+        with pytest.raises(ValidationError) as too_big:
+            tasks.report_progress(task, 2_000_000, world.volunteer.id, None)
+        assert "1.000.000" in str(too_big.value)

@@ -18,6 +18,7 @@ from pathlib import PurePath
 from flask_babel import lazy_gettext as _l
 
 from coordination.core.errors import ValidationError
+from coordination.core.text import num
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -82,7 +83,7 @@ def _limited(rows) -> list[list[str]]:
         out.append(cells)
         if len(out) > MAX_ROWS + 1:
             raise _file_error(_l("The file has more than %(n)s rows. Split it into smaller files.",
-                                 n=f"{MAX_ROWS:,}".replace(",", ".")))
+                                 n=num(MAX_ROWS)))
     return out
 
 

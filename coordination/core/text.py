@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import format_decimal, lazy_gettext as _l
 
 from coordination.core.errors import ValidationError
 
@@ -56,3 +56,12 @@ def clean_line(raw: str | None, field: str, label) -> str:
                                  "without copying from elsewhere.", field=label), field=field)
     text = "".join(ch for ch in text if ch not in INVISIBLE)
     return unicodedata.normalize("NFC", " ".join(text.split()))
+
+
+def num(value: int | float | None) -> str:
+    """A count as its reader writes it: 100.066 in Vietnamese, 100,066 in English; a share or an
+    average (a float or Decimal) with one decimal (12,5 / 12.5). Pages (the `num` filter) and the
+    rules' messages use it alike."""
+    if value is None:
+        return ""
+    return format_decimal(value, "#,##0" if isinstance(value, int) else "#,##0.0")

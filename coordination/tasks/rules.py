@@ -17,7 +17,7 @@ from models.tasks import BLOCKED, CANCELLED, DONE, IN_PROGRESS, KINDS, OPEN, PRI
 from coordination.core import audit
 from coordination.clock import local_today, utcnow
 from coordination.core.errors import Conflict, Unprocessable, ValidationError
-from coordination.core.text import clean_line
+from coordination.core.text import clean_line, num
 
 MAX_TARGET = 10_000_000
 MAX_DELTA = 1_000_000
@@ -64,7 +64,7 @@ def clean_spec(spec: TaskSpec, today: Optional[date] = None) -> dict:
     if target is not None and (isinstance(target, bool) or not isinstance(target, int)):
         raise ValidationError(_l("The target must be a whole number."), field="target_count")
     if target is not None and not 0 < target <= MAX_TARGET:
-        raise ValidationError(_l("The target must be between 1 and %(n)s.", n=f"{MAX_TARGET:,}"),
+        raise ValidationError(_l("The target must be between 1 and %(n)s.", n=num(MAX_TARGET)),
                               field="target_count")
     unit = clean_line(spec.target_unit, "target_unit", _l("Unit")) or None
     if unit and len(unit) > 60:
@@ -145,7 +145,7 @@ def report_progress(task: Task, delta: int, user_id: Optional[int], person_id: O
     if delta < 1:
         raise ValidationError(_l("Progress must be at least 1."), field="delta")
     if delta > MAX_DELTA:
-        raise ValidationError(_l("Progress is too large (at most %(n)s at once).", n=f"{MAX_DELTA:,}"), field="delta")
+        raise ValidationError(_l("Progress is too large (at most %(n)s at once).", n=num(MAX_DELTA)), field="delta")
     note = _clean_note(note)
     if client_uuid is not None:
         stored = db.session.scalar(sa.select(TaskUpdate.task_id).where(TaskUpdate.client_uuid == client_uuid))

@@ -5,10 +5,11 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import Flask, current_app, request
-from flask_babel import format_datetime, format_decimal
+from flask_babel import format_datetime
 from flask_login import current_user
 
 from coordination.web.extensions import babel
+from coordination.core.text import num
 
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "translations"
 
@@ -35,17 +36,9 @@ def local_time(value: datetime | None, fmt: str = "dd/MM/yyyy HH:mm") -> str:
     return format_datetime(value, fmt) if value else ""
 
 
-def num(value: int | float | None) -> str:
-    """A count as its reader writes it: 100.066 in Vietnamese, 100,066 in English; a share or an
-    average (a float or Decimal) with one decimal (12,5 / 12.5)."""
-    if value is None:
-        return ""
-    return format_decimal(value, "#,##0" if isinstance(value, int) else "#,##0.0")
-
-
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=get_locale, timezone_selector=get_timezone,
                    default_translation_directories=str(TRANSLATIONS))
     app.jinja_env.filters["local_time"] = local_time
-    app.jinja_env.filters["num"] = num
+    app.jinja_env.filters["num"] = num  # coordination.core.text.num: rules write counts the same way
     app.jinja_env.globals["get_locale"] = get_locale

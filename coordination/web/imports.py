@@ -15,6 +15,7 @@ from coordination.web.login import current_scope
 from coordination.core.errors import DomainError, ValidationError
 from coordination.core.exports import to_csv
 from coordination.core.spreadsheet import MAX_BYTES, MAX_ROWS
+from coordination.core.text import num
 from coordination.web.forms import REQUIRED, FlaskForm
 from coordination.web.helpers import form_error, get_or_404, refuse_unless, require, saved
 
@@ -64,7 +65,7 @@ def upload():
         except DomainError as err:
             form_error(form, err, default_field="file")
     return render_template("imports/upload.html", form=form, recent=files.recent_batches(current_user.id),
-                           max_mb=MAX_BYTES // 1048576, max_rows=f"{MAX_ROWS:,}".replace(",", ".")), \
+                           max_mb=MAX_BYTES // 1048576, max_rows=num(MAX_ROWS)), \
         400 if form.is_submitted() else 200
 
 

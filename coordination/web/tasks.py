@@ -15,6 +15,7 @@ from coordination.org import overview
 from coordination.web.login import current_scope
 from coordination.clock import local_today
 from coordination.core.errors import DomainError
+from coordination.core.text import num
 from coordination.web.helpers import (form_error, get_or_404, page_arg, province_or_404, refuse_unless,
     require, safe_next, saved, small_int, typed_row)
 from coordination.web.task_forms import AssignForm, CancelForm, ProgressForm, StatusForm, TaskForm
@@ -168,7 +169,7 @@ def progress(task_id: int):
         try:
             tasks.report_progress(task, form.delta.data, current_user.id, current_user.person_id, form.note.data)
             db.session.commit()
-            flash(_("Progress saved: %(done)s done.", done=f"{task.done_count:,}"), "success")
+            flash(_("Progress saved: %(done)s done.", done=num(task.done_count)), "success")
             return redirect(safe_next(request.form.get("next"), url_for("tasks.show", task_id=task.id)))
         except DomainError as err:
             form_error(form, err, "delta")
