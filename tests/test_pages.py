@@ -95,6 +95,8 @@ def test_national_page_counts_teams_per_province(world, client, auth):
     html = client.get("/").get_data(as_text=True)
     assert "<b>34</b> tỉnh/thành" in html
     assert "<b>2</b> / 3.321 xã/phường đã có tổ" in html  # Vietnamese groups thousands with a dot
+    hanoi = re.search(r'<a href="/provinces/01">.*?</tr>', html, re.S).group(0)
+    assert "Thiếu thành phần" in hanoi and "Còn thiếu: Đồng tổ trưởng (Sở Y tế), Lãnh đạo tỉnh phụ trách" in hanoi
 
 
 def test_counts_are_written_as_the_reader_writes_them(world, client, auth, app):

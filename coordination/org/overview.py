@@ -91,8 +91,12 @@ class ProvinceSummary:
     communes: int
     commune_teams: int
     people: int
-    complete: bool
+    missing: tuple[str, ...]  # the province team's required roles nobody holds (all three without a team)
     has_team: bool
+
+    @property
+    def complete(self) -> bool:
+        return self.has_team and not self.missing
 
 
 def national_summary() -> list[ProvinceSummary]:
@@ -105,23 +109,23 @@ def national_summary() -> list[ProvinceSummary]:
                         sa.func.count(sa.distinct(Membership.person_id)).label("n"))
               .join(Team, Team.id == Membership.team_id).where(Membership.end_date.is_(None))
               .group_by(Team.province_code).subquery())
-    roles = (sa.select(Team.province_code.label("code"), sa.func.count(sa.distinct(Membership.role)).label("n"))
-             .join(Team, Team.id == Membership.team_id)
-             .where(Team.level == PROVINCE, Membership.end_date.is_(None),
-                    Membership.role.in_(PROVINCE_REQUIRED_ROLES))
-             .group_by(Team.province_code).subquery())
+    held: dict[str, set[str]] = {}
+    for code, role in db.session.execute(
+            sa.select(Team.province_code, Membership.role).distinct().join(Team, Team.id == Membership.team_id)
+            .where(Team.level == PROVINCE, Membership.end_date.is_(None), Membership.role.in_(PROVINCE_REQUIRED_ROLES))):
+        held.setdefault(code, set()).add(role)
     pteam = (sa.select(Team.province_code.label("code")).where(Team.level == PROVINCE).subquery())
     rows = db.session.execute(
         sa.select(AdminUnit.code, AdminUnit.name, sa.func.coalesce(communes.c.n, 0), sa.func.coalesce(teams.c.n, 0),
-                  sa.func.coalesce(people.c.n, 0), sa.func.coalesce(roles.c.n, 0), pteam.c.code)
+                  sa.func.coalesce(people.c.n, 0), pteam.c.code)
         .outerjoin(communes, communes.c.code == AdminUnit.code)
         .outerjoin(teams, teams.c.code == AdminUnit.code)
         .outerjoin(people, people.c.code == AdminUnit.code)
-        .outerjoin(roles, roles.c.code == AdminUnit.code)
         .outerjoin(pteam, pteam.c.code == AdminUnit.code)
         .where(AdminUnit.level == PROVINCE_UNIT).order_by(AdminUnit.name))
-    return [ProvinceSummary(code, name, c, t, p, r == len(PROVINCE_REQUIRED_ROLES), has is not None)
-            for code, name, c, t, p, r, has in rows]
+    return [ProvinceSummary(code, name, c, t, p, tuple(r for r in PROVINCE_REQUIRED_ROLES if r not in held.get(code, ())),
+                            has is not None)
+            for code, name, c, t, p, has in rows]
 
 
 def team_members(team_id: int, include_ended: bool = False) -> list[Membership]:

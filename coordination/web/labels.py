@@ -20,6 +20,13 @@ ROLE = {
     LEAD: _l("Team lead"),
     MEMBER: _l("Member"),
 }
+
+
+def roles(codes) -> str:
+    """Roles named in the reader's language, in order: 'Co-chair (Department of ICT), Provincial leader in charge'."""
+    return ", ".join(str(ROLE[code]) for code in codes)
+
+
 KIND = {
     "support_health_declaration": _l("Help residents: health declaration"),
     "support_qr_checkin": _l("Help residents: QR check-in"),
