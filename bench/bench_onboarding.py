@@ -30,7 +30,7 @@ from coordination.core.names import full_name, phone  # noqa: E402
 from coordination.core.permissions import scope_for_person  # noqa: E402
 from coordination.emulation import targets as emulation  # noqa: E402
 from coordination.onboarding import member_import  # noqa: E402
-from coordination.onboarding.member_import import TEMPLATE_HEADER  # noqa: E402
+from coordination.onboarding.columns import TEMPLATE_HEADER  # noqa: E402
 from coordination.org.accounts import ensure_user  # noqa: E402
 from coordination.reports import monthly as monthly_report  # noqa: E402
 from coordination.tasks.board import to_csv  # noqa: E402

@@ -250,3 +250,41 @@ def test_confirmation_sees_what_changed_since_the_preview(world):
     db.session.commit()
     assert (result["created"], result["skipped"]) == (2, 1)
     assert db.session.scalar(sa.select(Person.full_name).where(Person.phone == "+84912345002")) == "Đăng Ký Trước"
+
+
+# --- spreadsheets as people make them (issue 18 §7) ---------------------------------------
+
+def test_the_unit_headings_people_use_and_organisation_names_say_the_affiliation(world):
+    """No Lực lượng column: the organisation says it (Đoàn TN → youth union, VNPT → enterprise);
+    'Đơn vị', 'Cơ quan' or 'Đơn vị công tác' is the organisation, whichever the file uses."""
+    rows = ["Nguyễn Thị Hường,0912 345 001,Phường Hoàn Kiếm,Đoàn TN phường Hoàn Kiếm",
+            "Trần Văn Đức,0912345002,00070,VNPT Hà Nội",
+            "Lê Thị Hoa,0912345003,Phường Hàng Bạc,Trạm Y tế phường Hàng Bạc",
+            "Phạm Văn Nam,0912345004,Phường Hàng Bạc,"]
+    for heading in ("Đơn vị", "Cơ quan", "Đơn vị công tác", "Tổ chức"):
+        with db.session.no_autoflush:
+            plan = member_import.check("m.csv", csv_bytes(rows, f"Họ và tên,Số điện thoại,Xã/phường,{heading}\n"),
+                                       lead_scope(world))
+        assert plan.problems == [] and plan.unused_columns == []
+        assert [(r.affiliation, r.organisation) for r in plan.rows] == [
+            ("youth_union", "Đoàn TN phường Hoàn Kiếm"), ("enterprise", "VNPT Hà Nội"),
+            ("health_station", "Trạm Y tế phường Hàng Bạc"), ("other", None)], heading
+
+
+def test_a_written_affiliation_wins_over_the_organisations_name(world):
+    rows = ["Nguyễn Thị Hường,0912 345 001,Phường Hoàn Kiếm,,Chính quyền,Viettel,"]
+    with db.session.no_autoflush:
+        plan = member_import.check("m.csv", csv_bytes(rows), lead_scope(world))
+    assert [(r.affiliation, r.organisation) for r in plan.rows] == [("government", "Viettel")]
+
+
+def test_columns_the_import_does_not_read_are_named_in_the_preview(world, client, auth):
+    header = "STT,Họ và tên,Số điện thoại,Ngày sinh,Xã/phường,Ghi chú\n"
+    rows = ["1,Nguyễn Thị Hường,0912 345 001,01/02/2000,Phường Hoàn Kiếm,trực tối thứ 7"]
+    with db.session.no_autoflush:
+        plan = member_import.check("m.csv", csv_bytes(rows, header), lead_scope(world))
+    assert plan.unused_columns == ["STT", "Ngày sinh", "Ghi chú"] and len(plan.rows) == 1
+    auth.as_user(world.lead_a)
+    page = client.post("/imports", data={"file": (io.BytesIO(csv_bytes(rows, header)), "m.csv")},
+                       content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
+    assert "Cột không dùng: STT, Ngày sinh, Ghi chú" in page

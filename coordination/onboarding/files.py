@@ -11,7 +11,7 @@ from models.imports import ImportBatch
 from models import db
 
 from coordination.core.exports import to_csv, xlsx_append
-from coordination.onboarding.member_import import TEMPLATE_EXAMPLES, TEMPLATE_GUIDE, TEMPLATE_HEADER
+from coordination.onboarding.columns import TEMPLATE_EXAMPLES, TEMPLATE_GUIDE, TEMPLATE_HEADER
 
 COLUMN_WIDTHS = (24, 16, 26, 26, 18, 22, 14)  # columns A to G of the template
 

@@ -21,7 +21,7 @@ from models.base import insert_many
 from models.geography import COMMUNE as COMMUNE_UNIT
 from models.geography import PROVINCE as PROVINCE_UNIT
 from models.imports import IMPORTED, PREVIEWED, ImportBatch
-from models.teams import COMMUNE, ENTERPRISE, GOVERNMENT, HEALTH_STATION, LEAD, MEMBER, OTHER, YOUTH_UNION
+from models.teams import COMMUNE, LEAD, OTHER
 
 from coordination.core import audit
 from coordination.clock import local_today, utcnow
@@ -31,59 +31,11 @@ from coordination.core.permissions import Scope, people_outside_authority
 from coordination.core.spreadsheet import read_table
 from coordination.org.teams import create_commune_team
 from coordination.core.text import fold
+from coordination.onboarding.columns import AFFILIATIONS_BY_WORD, COLUMN_LABELS, ROLES_BY_WORD, affiliation_of, columns
 
 SKIP, UPDATE = "skip", "update"
 OUTSIDE_NOTE = _l("registered in another area — not updated")
 DUPLICATE_MODES = (SKIP, UPDATE)
-
-# Column -> accepted header spellings (compared folded: no accents, case, spaces or punctuation).
-COLUMNS = {
-    "full_name": ("họ và tên", "họ tên", "tên", "full name", "name"),
-    "phone": ("số điện thoại", "điện thoại", "sđt", "sdt", "phone", "phone number", "mobile"),
-    "commune": ("xã/phường", "xã phường", "xã", "phường", "mã xã", "đơn vị hành chính", "commune", "commune code",
-                "ward"),
-    "province": ("tỉnh/thành phố", "tỉnh thành phố", "tỉnh", "province"),
-    "affiliation": ("lực lượng", "thành phần", "affiliation"),
-    "organisation": ("tổ chức/doanh nghiệp", "tổ chức", "doanh nghiệp", "đơn vị công tác", "organisation",
-                     "organization"),
-    "role": ("vai trò", "chức vụ", "role"),
-}
-REQUIRED = ("full_name", "phone", "commune")
-COLUMN_LABELS = {
-    "full_name": _l("Full name"), "phone": _l("Phone"), "commune": _l("Commune"), "province": _l("Province"),
-    "affiliation": _l("Affiliation"), "organisation": _l("Organisation"), "role": _l("Role"), "file": _l("File"),
-}
-TEMPLATE_HEADER = ["Họ và tên", "Số điện thoại", "Xã/phường", "Tỉnh/thành phố", "Lực lượng",
-                   "Tổ chức/doanh nghiệp", "Vai trò"]
-TEMPLATE_EXAMPLES = [
-    ["Nguyễn Văn An", "0912 345 678", "Phường Sài Gòn", "Thành phố Hồ Chí Minh", "Đoàn thanh niên", "", "Thành viên"],
-    ["Trần Thị Bình", "0987654321", "26734", "", "Doanh nghiệp", "Viettel", "Tổ trưởng"],
-]
-TEMPLATE_GUIDE = [
-    "Mỗi dòng là một người. Dòng đầu tiên giữ nguyên tên cột.",
-    "Bắt buộc: Họ và tên, Số điện thoại, Xã/phường (tên hoặc mã; tên cũ trước 1/7/2025 cũng được).",
-    "Nếu tên xã trùng ở nhiều tỉnh, điền cột Tỉnh/thành phố hoặc dùng mã xã.",
-    "Lực lượng: Đoàn thanh niên, Doanh nghiệp, Trạm y tế, Chính quyền hoặc Khác (bỏ trống = Khác).",
-    "Doanh nghiệp: điền tên doanh nghiệp (Viettel, VNPT, MobiFone, FPT…).",
-    "Vai trò: Thành viên (mặc định) hoặc Tổ trưởng (mỗi tổ một người).",
-    "Số điện thoại đã có trên hệ thống: khi xác nhận, chọn bỏ qua hoặc cập nhật.",
-]
-AFFILIATION_WORDS = {
-    YOUTH_UNION: ("đoàn thanh niên", "thanh niên", "đoàn viên", "youth union", "youth_union"),
-    ENTERPRISE: ("doanh nghiệp", "enterprise"),
-    HEALTH_STATION: ("trạm y tế", "y tế", "health station", "health_station"),
-    GOVERNMENT: ("chính quyền", "cán bộ", "công an", "government"),
-    OTHER: ("khác", "other", ""),
-}
-ROLE_WORDS = {MEMBER: ("thành viên", "member", ""), LEAD: ("tổ trưởng", "trưởng tổ", "lead", "team lead")}
-
-
-def _lookup(words: dict) -> dict[str, str]:
-    return {fold(w): key for key, spellings in words.items() for w in spellings}
-
-
-HEADERS, AFFILIATIONS_BY_WORD, ROLES_BY_WORD = _lookup(COLUMNS), _lookup(AFFILIATION_WORDS), _lookup(ROLE_WORDS)
-
 
 @dataclass
 class Problem:
@@ -113,6 +65,7 @@ class Plan:
     total: int = 0  # data rows in the file
     communes_without_team: set[str] = field(default_factory=set)
     file_rows: list[Row] = field(default_factory=list)  # valid as far as the file goes
+    unused_columns: list[str] = field(default_factory=list)  # headings the import does not read
 
     @property
     def existing(self) -> int:
@@ -188,19 +141,6 @@ class Communes:
                                  name=parts[0], n=len(matches)), field="commune")
 
 
-def _columns(header: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for index, title in enumerate(header):
-        key = HEADERS.get(fold(title))
-        if key and key not in found:
-            found[key] = index
-    missing = [k for k in REQUIRED if k not in found]
-    if missing:
-        raise ValidationError(_l("Missing columns: %(columns)s. The first row must name the columns, as in the template.",
-                                 columns=", ".join(str(COLUMN_LABELS[k]) for k in missing)), field="file")
-    return found
-
-
 def _allowed(scope: Scope, province_code: str, commune_code: str, team_units: dict[int, str]) -> bool:
     if scope.national or province_code in scope.provinces:
         return True
@@ -228,10 +168,10 @@ def _team_units(scope: Scope) -> dict[int, str]:
 def check(filename: str, data: bytes, scope: Scope) -> Plan:
     """Every problem of the file, and the rows that can go in. Writes nothing."""
     table = read_table(filename, data)
-    cols = _columns(table[0])
+    cols, unused = columns(table[0])
     lookup = communes()
     team_units = _team_units(scope)
-    plan, seen_phones, lead_rows = Plan(total=len(table) - 1), {}, {}
+    plan, seen_phones, lead_rows = Plan(total=len(table) - 1, unused_columns=unused), {}, {}
 
     def cell(values: list[str], key: str) -> str:
         i = cols.get(key)
@@ -253,7 +193,9 @@ def check(filename: str, data: bytes, scope: Scope) -> Plan:
         if code and not _allowed(scope, lookup.units[code][1], code, team_units):
             problems.append(Problem(number, "commune", str(_l("%(unit)s is outside the area you lead.",
                                                               unit=lookup.units[code][0]))))
-        affiliation = AFFILIATIONS_BY_WORD.get(fold(cell(values, "affiliation")))
+        written = cell(values, "affiliation")  # when empty, the organisation's name may say it (Viettel, Đoàn TN…)
+        affiliation = AFFILIATIONS_BY_WORD.get(fold(written)) if written else \
+            affiliation_of(cell(values, "organisation")) or OTHER
         if affiliation is None:
             problems.append(Problem(number, "affiliation", str(_l(
                 "Unknown affiliation “%(value)s”: write Đoàn thanh niên, Doanh nghiệp, Trạm y tế, Chính quyền or Khác.",
@@ -320,7 +262,7 @@ def summary(plan: Plan, limit: int = 1000) -> dict:
     """What the preview page shows, stored with the batch (problems beyond `limit` are counted)."""
     return dict(total=plan.total, valid=len(plan.rows), new=plan.new, existing=plan.existing,
                 rows_with_problems=plan.rows_with_problems, problem_count=len(plan.problems),
-                new_teams=len(plan.communes_without_team),
+                new_teams=len(plan.communes_without_team), unused_columns=plan.unused_columns,
                 problems=[[p.row, p.column, p.message] for p in plan.problems[:limit]],
                 existing_rows=[[r.row, r.phone, r.existing_name] for r in plan.rows if r.existing_person_id][:limit],
                 no_sms_rows=[[r.row, r.phone, r.full_name] for r in plan.rows if not can_receive_sms(r.phone)][:limit])

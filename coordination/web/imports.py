@@ -11,6 +11,7 @@ from wtforms import RadioField
 from models import ImportBatch, db
 
 from coordination.onboarding import files, member_import
+from coordination.onboarding.columns import COLUMN_LABELS
 from coordination.web.login import current_scope
 from coordination.core.errors import DomainError, ValidationError
 from coordination.core.exports import to_csv
@@ -80,7 +81,7 @@ def _own_batch(batch_id: int) -> ImportBatch:
 def show(batch_id: int):
     batch = _own_batch(batch_id)
     return render_template("imports/preview.html", batch=batch, s=batch.summary or {}, form=_confirm_form(),
-                           labels_by_column=member_import.COLUMN_LABELS)
+                           labels_by_column=COLUMN_LABELS)
 
 
 @bp.post("/<int:batch_id>/confirm")
@@ -104,7 +105,7 @@ def confirm(batch_id: int):
 @login_required
 def problems_csv(batch_id: int):
     batch = _own_batch(batch_id)
-    labels = member_import.COLUMN_LABELS
+    labels = COLUMN_LABELS
     rows = [[row, str(labels.get(column, column)), message] for row, column, message in
             (batch.summary or {}).get("problems", [])]
     return Response(to_csv(rows, header=[_("Row"), _("Column"), _("Problem")]), mimetype="text/csv",
