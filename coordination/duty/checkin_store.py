@@ -90,8 +90,18 @@ def connection_for(n_items: int) -> Iterator:
         with autocommit_statements() as conn:
             yield conn
         return
-    yield SessionStatements(db.session.connection())
+    yield session_connection()
     db.session.commit()
+
+
+def session_connection() -> SessionStatements:
+    """The session's connection, in its transaction (the caller commits)."""
+    return SessionStatements(db.session.connection())
+
+
+def rollback() -> None:
+    """Give up the session's transaction (a lost race: the batch is answered again)."""
+    db.session.rollback()
 
 
 @functools.cache
@@ -115,8 +125,9 @@ def _context_statement(dialect: str):
     def columns(row_kind, id_, team_id=int_null, starts_at=time_null, ends_at=time_null, province_code=text_null,
                 lat=float_null, lon=float_null, client_uuid=text_null):  # row_kind: written into the SQL
         return [sa.literal_column(f"'{row_kind}'", sa.String).label("row_kind"), id_.label("id"),
-                team_id.label("team_id"), starts_at.label("starts_at"), ends_at.label("ends_at"), province_code.label("province_code"),
-                lat.label("lat"), lon.label("lon"), client_uuid.label("client_uuid")]
+                team_id.label("team_id"), starts_at.label("starts_at"), ends_at.label("ends_at"),
+                province_code.label("province_code"), lat.label("lat"), lon.label("lon"),
+                client_uuid.label("client_uuid")]
 
     me = sa.select(*columns("me", account.c.person_id))
     shifts = (sa.select(*columns("shift", Shift.id, Shift.team_id, Shift.starts_at, Shift.ends_at,

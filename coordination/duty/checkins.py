@@ -13,9 +13,7 @@ from typing import Any, Optional
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from models import db
 from models.base import MAX_ID
-from models.driver import SessionStatements
 from models.shifts import CHECK_IN, CHECK_OUT
 
 from coordination.core import device
@@ -128,7 +126,7 @@ def record_checkins(user_id: int, raw_items: list, now: Optional[datetime] = Non
     `session_version` (a cookie session's) is not the account's (the session was ended).
     Runs on `conn` (see checkin_store; default: the session's transaction, which the caller commits)."""
     now = now or utcnow()
-    conn = SessionStatements(db.session.connection()) if conn is None else conn
+    conn = store.session_connection() if conn is None else conn
     results: list[Optional[Result]] = [None] * len(raw_items)
     parsed: list[tuple[int, Item]] = []
     for i, raw in enumerate(raw_items):
@@ -165,7 +163,7 @@ def submit(user_id: int, raw_items: list, far_km: float = DEFAULT_FAR_KM, sessio
             return record_checkins(user_id, raw_items, far_km=far_km, conn=conn, session_version=session_version,
                                    min_session=min_session)
     except sa.exc.IntegrityError:
-        db.session.rollback()
+        store.rollback()
         with store.connection_for(len(raw_items)) as conn:
             return record_checkins(user_id, raw_items, far_km=far_km, conn=conn, session_version=session_version,
                                    min_session=min_session)
