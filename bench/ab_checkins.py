@@ -11,7 +11,8 @@ whole server side, and much less disturbed by other work on a shared machine tha
 clock; on PostgreSQL without the server's share).
 
     .venv/bin/python bench/ab_checkins.py [--rounds 5] [--base main] [--database-url postgresql://…]
-(with --database-url, B uses that database and A the same name with the suffix _a; both are wiped)"""
+(with --database-url, B uses that database and A one of the same name with the suffix _a, which must
+exist: `createdb -O tcn NAME_a`; both are wiped)"""
 from __future__ import annotations
 
 import argparse
