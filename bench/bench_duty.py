@@ -27,7 +27,7 @@ import sqlalchemy as sa  # noqa: E402
 from app import create_app  # noqa: E402
 from bench import bare_app, cpu  # noqa: E402
 from bench.bench_pages import login_id  # noqa: E402
-from coordination.duty import checkins, queries as duty  # noqa: E402
+from coordination.duty import checkin_store, checkins, queries as duty  # noqa: E402
 from coordination.org.accounts import ensure_user, set_password  # noqa: E402
 from models import CheckIn, DutySession, Membership, Person, User, db  # noqa: E402
 from models.driver import autocommit_statements  # noqa: E402
@@ -201,8 +201,8 @@ def statement_costs(app, user_ids: list[int], runs: int = 3000) -> dict[str, dic
                                       "RETURNING id", (str(uuid.uuid4()), "in", now()), prepare=True).fetchone()
 
         def read(k):
-            checkins._load_context(driver, user_ids[k % len(user_ids)],
-                                   [checkins.Item(str(uuid.uuid4()), "in", now())], now())
+            at = now()
+            checkin_store.load_context(driver, user_ids[k % len(user_ids)], [str(uuid.uuid4())], [at], at)
 
         def tap(k):  # each volunteer checks in, then (a round later) out
             kind = "in" if (k // len(user_ids)) % 2 == 0 else "out"

@@ -87,17 +87,21 @@ def _unnest_statement(table: sa.Table, keys: tuple, returning: tuple):
 
 
 def insert_rows(conn, model, rows: list[dict], *returning: str) -> list:
-    """Many rows on `conn`, returning the named columns (in no particular order). On PostgreSQL one
-    INSERT … SELECT FROM unnest(one array per column): one parameter per column whatever the number
-    of rows, so it is parsed and planned as quickly for 500 rows as for 5 (a 500-row VALUES list has
-    6,500 parameters). Elsewhere (SQLite) an executemany. Every row must have the same keys."""
+    """Many rows on `conn` (models.driver's DriverStatements or SessionStatements), returning the
+    named columns (in no particular order). On PostgreSQL one INSERT … SELECT FROM unnest(one array
+    per column): one parameter per column whatever the number of rows, so it is parsed and planned
+    as quickly for 500 rows as for 5 (a 500-row VALUES list has 6,500 parameters). Elsewhere
+    (SQLite) an executemany. Every row must have the same keys."""
     if not rows:
         return []
     table = model.__table__
     if conn.dialect.name == "postgresql":
         keys = tuple(rows[0])
-        result = conn.execute(_unnest_statement(table, keys, returning), {k: [row[k] for row in rows] for k in keys})
+        statement, params = _unnest_statement(table, keys, returning), {k: [row[k] for row in rows] for k in keys}
     else:
-        statement = sa.insert(table)
-        result = conn.execute(statement.returning(*(table.c[n] for n in returning)) if returning else statement, rows)
-    return result.all() if returning else []
+        statement, params = sa.insert(table), rows
+        statement = statement.returning(*(table.c[n] for n in returning)) if returning else statement
+    if returning:
+        return conn.rows(statement, params)
+    conn.execute(statement, params)
+    return []

@@ -20,7 +20,8 @@ from models.base import db
 
 
 class DriverStatements:
-    """Runs Core statements on one DB-API connection; `rows(stmt, params)` answers tuples."""
+    """Runs Core statements on one DB-API connection; `rows(stmt, params)` answers tuples. One
+    parameter set per statement: lists go in as PostgreSQL arrays."""
 
     _compiled: dict = {}  # (statement, dialect name) -> (compiled, bind processors); statements are built once
 
@@ -45,6 +46,25 @@ class DriverStatements:
         except (self.connection.OperationalError, self.connection.InterfaceError) as err:  # the server went away
             raise sa.exc.OperationalError(compiled.string, values, err,
                                           connection_invalidated=self.connection.broken) from err
+
+    def execute(self, statement, params: dict) -> None:
+        """Run a statement for its effect."""
+        self.rows(statement, params)
+
+
+class SessionStatements:
+    """The same interface as DriverStatements on a SQLAlchemy connection (in the session's
+    transaction), so code written against `.dialect`, `.rows` and `.execute` runs on either.
+    `params` may also be a list of dicts: an executemany."""
+
+    def __init__(self, connection: sa.Connection):
+        self.connection, self.dialect = connection, connection.dialect
+
+    def rows(self, statement, params) -> list:
+        return self.connection.execute(statement, params).all()
+
+    def execute(self, statement, params) -> None:
+        self.connection.execute(statement, params)
 
 
 def replace_dead_connections(engine: sa.Engine) -> None:

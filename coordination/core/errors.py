@@ -17,7 +17,12 @@ class DomainError(Exception):
 
 
 class ValidationError(DomainError):
-    """Input that cannot be accepted as it is."""
+    """Input that cannot be accepted as it is. `code`, if any, says why in a word a program can
+    act on (the duty app's "already_checked_in", "unconfirmed_check_out", …)."""
+
+    def __init__(self, message, field: str | None = None, code: str | None = None):
+        super().__init__(message, field)
+        self.code = code
 
 
 class Unprocessable(ValidationError):
