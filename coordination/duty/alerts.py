@@ -16,13 +16,13 @@ from typing import Optional
 import sqlalchemy as sa
 from flask import current_app
 
-from models import DutySession, Membership, Message, Person, Shift, ShiftAssignment, Team, db
+from models import Message, Person, Shift, Team, db
 from models.base import MAX_ID
 from models.messages import ESCALATION, REMINDER
-from models.shifts import BACKUP, PRIMARY
-from models.teams import LEAD, LEADING_ROLES, PROVINCE
+from models.teams import LEAD, LEADING_ROLES
 
 from coordination.messaging import outbox
+from coordination.duty import alert_store as store
 from coordination.duty.checkins import EARLY
 from coordination.duty.queries import close_stale_sessions
 from coordination.clock import utcnow
@@ -118,40 +118,21 @@ def alert_over(message: Message, now: Optional[datetime] = None) -> bool:
     page offers no acknowledgement and no phone numbers (an old or forwarded link)."""
     if message.shift_id is None:
         return False
-    ends_at = db.session.scalar(sa.select(Shift.ends_at).where(Shift.id == message.shift_id))
+    ends_at = store.shift_end(message.shift_id)
     return ends_at is None or ends_at <= (now or utcnow())
 
 
 def taken_by(shift_id: Optional[int]) -> Optional[tuple[int, str, datetime]]:
     """Who acknowledged this shift's escalation first, and when: (person id, name, moment) or None."""
-    if shift_id is None:
-        return None
-    row = db.session.execute(sa.select(Message.person_id, Person.full_name, Message.acknowledged_at)
-                             .join(Person, Person.id == Message.person_id)
-                             .where(Message.shift_id == shift_id, Message.purpose == "escalation",
-                                    Message.acknowledged_at.is_not(None))
-                             .order_by(Message.acknowledged_at, Message.id).limit(1)).first()
-    return tuple(row) if row else None
+    return None if shift_id is None else store.first_acknowledgement(shift_id)
 
 
 def acknowledge(message: Message, now: Optional[datetime] = None) -> bool:
     """Record the acknowledgement — once, and only while nobody else has taken this escalation.
-    Returns False if it was already recorded or someone else took it. Two taps on two links at
-    the same moment: the shift's row is locked first (PostgreSQL), then one conditional UPDATE
-    (atomic on SQLite) writes it only if no other link of the shift is acknowledged."""
+    Returns False if it was already recorded or someone else took it (two taps on two links at
+    the same moment record one: `store.mark_acknowledged`)."""
     now = now or utcnow()
-    if message.acknowledged_at is not None:
-        return False
-    unclaimed = sa.true()
-    if message.shift_id is not None:
-        db.session.execute(sa.select(Shift.id).where(Shift.id == message.shift_id).with_for_update())
-        other = sa.orm.aliased(Message)
-        unclaimed = ~sa.select(other.id).where(other.shift_id == message.shift_id, other.purpose == "escalation",
-                                               other.acknowledged_at.is_not(None)).exists()
-    done = db.session.execute(sa.update(Message).where(Message.id == message.id, Message.acknowledged_at.is_(None),
-                                                       unclaimed).values(acknowledged_at=now)
-                              .execution_options(synchronize_session=False))
-    if done.rowcount != 1:
+    if message.acknowledged_at is not None or not store.mark_acknowledged(message.id, message.shift_id, now):
         return False
     sa.orm.attributes.set_committed_value(message, "acknowledged_at", now)
     return True
@@ -163,11 +144,7 @@ def ack_contacts(message: Message) -> list[tuple[str, Person]]:
     shift = db.session.get(Shift, message.shift_id) if message.shift_id else None
     if shift is None:
         return []
-    primary = db.session.scalar(sa.select(Person).join(ShiftAssignment).where(
-        ShiftAssignment.shift_id == shift.id, ShiftAssignment.role == PRIMARY))
-    leads = db.session.scalars(sa.select(Person).join(Membership).where(
-        Membership.team_id == shift.team_id, Membership.role == LEAD, Membership.end_date.is_(None))
-        .order_by(Person.full_name))
+    primary, leads = store.primary_of(shift.id), store.commune_leads(shift.team_id)
     found = ([("primary", primary)] if primary else []) + [("lead", p) for p in leads]
     return [(kind, p) for kind, p in found if p.id != message.person_id]
 
@@ -183,25 +160,12 @@ def reminder_text(team_name: str, shift: Shift, minutes: int) -> str:
             f" Vào ca: {_base_url()}/duty/")
 
 
-def crossed(column, offsets: list[timedelta], since: Optional[datetime], now: datetime):
-    """SQL: `column + offset` passed into (since, now] for some offset — the rows whose moment came
-    since the previous tick. Without `since` (first tick after a start) nothing is filtered."""
-    if since is None:
-        return sa.true()
-    return sa.or_(*[sa.and_(column > since - off, column <= now - off) for off in offsets])
-
-
 def _queue_reminders(now: datetime, minutes: tuple[int, ...], since: Optional[datetime] = None) -> int:
     """Queue the reminders that fell due; already-queued ones are found in one query and the new
     ones inserted in one executemany (a tick stays cheap with thousands of shifts a day)."""
-    rows = db.session.execute(
-        sa.select(ShiftAssignment.id, Shift, Person, Team.name).join(Shift, Shift.id == ShiftAssignment.shift_id)
-        .join(Person, Person.id == ShiftAssignment.person_id).join(Team, Team.id == Shift.team_id)
-        .where(Shift.starts_at > now, Shift.starts_at <= now + timedelta(minutes=max(minutes)),
-               crossed(Shift.starts_at, [-timedelta(minutes=m) for m in minutes], since, now),
-               Person.consent_sms.is_(True), Person.sms_capable.is_(True))).all()
     due = []
-    for assignment_id, shift, person, team_name in rows:
+    for assignment_id, shift, person, team_name in store.starting_soon(
+            now, timedelta(minutes=max(minutes)), [timedelta(minutes=m) for m in minutes], since):
         # Only the nearest due reminder: after a restart there is no burst of stale ones.
         m = next((m for m in sorted(minutes) if reminder_due(shift.starts_at, now, m)), None)
         if m is not None:
@@ -218,60 +182,37 @@ def escalation_targets(shift: Shift, step: int, backup: Optional[Person]) -> lis
     if step == BACKUP_STEP:
         return [backup] if backup and backup.consent_sms and backup.sms_capable else []
     if step == COMMUNE_STEP:
-        team_id, roles = shift.team_id, (LEAD,)
-    else:
-        team_id = db.session.scalar(sa.select(Team.id).where(Team.level == PROVINCE,
-                                                             Team.province_code == shift.province_code))
-        roles = LEADING_ROLES
-    return list(db.session.scalars(sa.select(Person).join(Membership).where(
-        Membership.team_id == team_id, Membership.role.in_(roles), Membership.end_date.is_(None),
-        Person.consent_sms.is_(True), Person.sms_capable.is_(True))))
+        return store.holders(shift.team_id, (LEAD,))
+    return store.holders(store.province_team_id(shift.province_code), LEADING_ROLES)
 
 
 def _queue_escalations(now: datetime, wait: timedelta, since: Optional[datetime] = None,
                        nudge: timedelta = NUDGE_WAIT) -> int:
     """Shifts running for at least `nudge` whose primary has not checked in and nobody acknowledged:
-    two queries, whatever the number of shifts. With `since`, only shifts that crossed a step
+    three queries, whatever the number of shifts. With `since`, only shifts that crossed a step
     boundary (start + nudge, then 1, 2, 3 × wait) since then."""
     nudge = min(nudge, wait / 2)
-    primary = sa.orm.aliased(ShiftAssignment)
-    acknowledged = sa.select(Message.id).where(Message.shift_id == Shift.id,
-                                               Message.acknowledged_at.is_not(None)).exists()
-    rows = db.session.execute(
-        sa.select(Shift, Person, Team.name).join(primary, sa.and_(primary.shift_id == Shift.id, primary.role == PRIMARY))
-        .join(Person, Person.id == primary.person_id).join(Team, Team.id == Shift.team_id)
-        .where(Shift.starts_at <= now - nudge, Shift.ends_at > now, ~acknowledged,
-               crossed(Shift.starts_at, [nudge] + [wait * k for k in (BACKUP_STEP, COMMUNE_STEP, PROVINCE_STEP)],
-                       since, now))).all()
+    rows = store.running_unacknowledged(now, now - nudge, [nudge] + [wait * k for k in (BACKUP_STEP, COMMUNE_STEP,
+                                                                                        PROVINCE_STEP)], since)
     if not rows:
         return 0
-    running = [(shift, person) for shift, person, _name in rows]
-    team_names = {shift.id: short_team(name) for shift, _person, name in rows}
-    sessions: dict[int, list[datetime]] = {}
-    for person_id, started in db.session.execute(sa.select(DutySession.person_id, DutySession.started_at).where(
-            DutySession.person_id.in_({p.id for _s, p in running}),
-            DutySession.started_at >= min(s.starts_at for s, _p in running) - EARLY)):
-        sessions.setdefault(person_id, []).append(started)
-    late = [(shift, person) for shift, person in running
-            if not any(showed_up(shift, t) for t in sessions.get(person.id, []))]
+    team_names = {r.shift.id: short_team(r.team_name) for r in rows}
+    sessions = store.session_starts({r.primary.id for r in rows}, min(r.shift.starts_at for r in rows) - EARLY)
+    late = [(r.shift, r.primary) for r in rows if not any(showed_up(r.shift, t) for t in sessions.get(r.primary.id, []))]
     if not late:
         return 0
-    # Steps already taken, from the dedupe keys "escalation/<shift>/<step>/<person>" (the nudge is
-    # step 0): in steady state a tick does no per-shift work at all.
-    done = {tuple(key.split("/")[1:3]) for key in db.session.scalars(sa.select(Message.dedupe_key).where(
-        Message.shift_id.in_([s.id for s, _p in late]), Message.dedupe_key.like("escalation/%")))}
+    done = store.escalation_steps_taken([s.id for s, _p in late])  # in steady state: no per-shift work at all
     queued, nudges = 0, []
     for shift, primary_person in late:
         steps = [s for s in due_steps(shift.starts_at, shift.ends_at, now, wait, nudge)
-                 if (str(shift.id), str(s)) not in done]
+                 if (shift.id, s) not in done]
         if steps[:1] == [NUDGE_STEP]:
             steps = steps[1:]
             if primary_person.consent_sms and primary_person.sms_capable:
                 nudges.append(_nudge(shift, primary_person, team_names[shift.id]))
         if not steps:
             continue
-        backup = db.session.scalar(sa.select(Person).join(ShiftAssignment).where(
-            ShiftAssignment.shift_id == shift.id, ShiftAssignment.role == BACKUP))
+        backup = store.backup_of(shift.id)
         for s in steps:
             for person in escalation_targets(shift, s, backup):
                 try:
@@ -306,8 +247,7 @@ def queue_alert(shift: Shift, step: int, person: Person, now: datetime, primary:
                              province_code=shift.province_code, shift_id=shift.id, now=now)
     if message is None:
         return False
-    primary = primary or db.session.scalar(sa.select(Person).join(ShiftAssignment).where(
-        ShiftAssignment.shift_id == shift.id, ShiftAssignment.role == PRIMARY))
+    primary = primary or store.primary_of(shift.id)
     link = f"{_base_url()}/a/{ack_token(message.id)}"
     who = f"{primary.full_name} ({national(primary.phone)})" if primary else "Người trực chính"
     text = f"[TCN] {who} chưa vào ca trực {team_name or _team_name(shift)} {span(shift.starts_at, shift.ends_at)}. " \
