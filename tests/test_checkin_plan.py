@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
+from coordination.core.errors import ValidationError
 from coordination.duty import checkins
 from coordination.duty.checkin_store import ClosedSession, Context, OpenSession, Place, SessionEnd
 
@@ -79,3 +82,11 @@ def test_an_unconfirmed_check_out_seconds_after_the_check_in_is_a_double_tap():
     assert checkins.plan(context(), taps, T).results[1].code == checkins.TOO_SOON
     taps[1].confirmed = True
     assert checkins.plan(context(), taps, T).results[1].status == checkins.ACCEPTED
+
+
+def test_a_batch_is_a_list_of_1_to_500_items():
+    for bad in (None, {}, [], "x", [{}] * (checkins.MAX_BATCH + 1)):
+        with pytest.raises(ValidationError) as err:
+            checkins.check_batch(bad)
+        assert err.value.field == "items"
+    assert checkins.check_batch([{}] * checkins.MAX_BATCH) == [{}] * checkins.MAX_BATCH

@@ -152,12 +152,22 @@ def record_checkins(user_id: int, raw_items: list, now: Optional[datetime] = Non
     return results  # type: ignore[return-value]
 
 
+def check_batch(items: Any) -> list:
+    """A batch is a list of 1 to MAX_BATCH items (each item is read by parse_item)."""
+    if not isinstance(items, list) or not items:
+        raise ValidationError(_l("Send “items”: a list of 1 to %(n)d check-ins.", n=MAX_BATCH), field="items")
+    if len(items) > MAX_BATCH:
+        raise ValidationError(_l("At most %(n)d items per batch.", n=MAX_BATCH), field="items")
+    return items
+
+
 def submit(user_id: int, raw_items: list, far_km: float = DEFAULT_FAR_KM, session_version: int = -1,
            min_session: timedelta = MIN_SESSION) -> list[Result]:
     """The API's way in: record and commit, on the connection checkin_store.connection_for picks
     (one tap on PostgreSQL skips the transaction). Two phones of one person racing (the same UUID,
     or two check-ins) meet a unique index: the loser is answered again from what the winner
     stored — duplicate, or already checked in."""
+    check_batch(raw_items)
     try:
         with store.connection_for(len(raw_items)) as conn:
             return record_checkins(user_id, raw_items, far_km=far_km, conn=conn, session_version=session_version,
