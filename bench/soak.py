@@ -35,8 +35,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
-from flask import session  # noqa: E402
-from flask_wtf.csrf import generate_csrf  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from bench import cpu, soak_load  # noqa: E402
@@ -71,15 +69,6 @@ def serve_twilio(port: int, log_path: str, mode: str, transient: float, seed: in
 
 
 # --- set-up ---------------------------------------------------------------------------------
-def _cookie(app, user_id: int, version: int) -> dict:
-    """A signed-in phone's session cookie and CSRF token, as flask-login and Flask-WTF make them."""
-    with app.test_request_context():
-        session["_user_id"], session["_fresh"] = f"{user_id}:{version}", True
-        csrf = generate_csrf()
-        value = app.session_interface.get_signing_serializer(app).dumps(dict(session))
-    return {"cookie": f"session={value}", "csrf": csrf}
-
-
 def _logins(app, person_sql: str, limit: int) -> list[tuple[int, int, int]]:
     """(user id, session version, person id) for people chosen by `person_sql`, accounts made in one statement."""
     from models import db  # lazy: as in prepare()
@@ -102,6 +91,7 @@ def prepare(app, volunteers: int, leads: int, log=print) -> dict:
 
     from bench import bench_alerts, seed_national
     from bench.bench_pages import ministry_user
+    from bench.soak_report import signed_in
     from coordination.messaging import broadcasts
     from coordination.geography.units import load_geography
     from models import Person, Team, User, db
@@ -145,10 +135,10 @@ def prepare(app, volunteers: int, leads: int, log=print) -> dict:
         minister = db.session.get(User, ministry_user(app))
         minister_id, minister_version = minister.id, minister.session_version
     return {
-        "volunteers": [_cookie(app, u, v) for u, v, _p in taps],
-        "leads": [dict(_cookie(app, u, v), path=where[p], route="province board" if "/provinces/" in where[p]
+        "volunteers": [signed_in(app, u, v) for u, v, _p in taps],
+        "leads": [dict(signed_in(app, u, v), path=where[p], route="province board" if "/provinces/" in where[p]
                        else "team page") for u, v, p in boards + commune_leads],
-        "ministry": _cookie(app, minister_id, minister_version), "recipients": sent.recipients}
+        "ministry": signed_in(app, minister_id, minister_version), "recipients": sent.recipients}
 
 
 # --- processes -------------------------------------------------------------------------------

@@ -7,13 +7,23 @@ from collections import Counter
 from pathlib import Path
 
 import sqlalchemy as sa
+from flask import session
+from flask_wtf.csrf import generate_csrf
 
 from bench import bench_duty
-from bench.soak import _cookie
 from coordination.messaging import receipts
 from models import User, db
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def signed_in(app, user_id: int, version: int) -> dict:
+    """A signed-in phone's session cookie and CSRF token, as flask-login and Flask-WTF make them."""
+    with app.test_request_context():
+        session["_user_id"], session["_fresh"] = f"{user_id}:{version}", True
+        csrf = generate_csrf()
+        value = app.session_interface.get_signing_serializer(app).dumps(dict(session))
+    return {"cookie": f"session={value}", "csrf": csrf}
 
 
 def _taps(record) -> dict:
@@ -89,7 +99,7 @@ def floor_vs_ours(app, floor_port: int, ours_port: int, rounds: int = 1) -> dict
     with app.app_context():
         versions = dict(db.session.execute(sa.select(User.id, User.session_version).where(User.id.in_(users))).all())
     script = ROOT / "bench" / ".soak-checkin.lua"
-    cookies = [_cookie(app, u, versions[u]) for u in users]
+    cookies = [signed_in(app, u, versions[u]) for u in users]
     sessions = ",\n".join(f'{{cookie="{c["cookie"]}", csrf="{c["csrf"]}"}}' for c in cookies)
     script.write_text(f"USERS = {{{sessions}}}\nNTHREADS = {bench_duty.NTHREADS}\n"
                       + (ROOT / "bench/checkin.lua").read_text())
