@@ -288,3 +288,12 @@ def test_columns_the_import_does_not_read_are_named_in_the_preview(world, client
     page = client.post("/imports", data={"file": (io.BytesIO(csv_bytes(rows, header)), "m.csv")},
                        content_type="multipart/form-data", follow_redirects=True).get_data(as_text=True)
     assert "Cột không dùng: STT, Ngày sinh, Ghi chú" in page
+
+
+def test_provinces_written_as_people_write_them(world):
+    rows = ["Nguyễn Thị Hường,0912 345 001,Phường Bến Nghé,TP HCM,,,",
+            "Trần Văn Đức,0912345002,Phường Bến Nghé,Sài Gòn,,,",
+            "Lê Thị Hoa,0912345003,Phường Bến Nghé,TP. Hồ Chí Minh,,,"]
+    with db.session.no_autoflush:
+        plan = member_import.check("m.csv", csv_bytes(rows), scope_for_person(world.ministry.person_id))
+    assert plan.problems == [] and {r.commune_code for r in plan.rows} == {"26740"}  # Phường Sài Gòn

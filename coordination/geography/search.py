@@ -3,6 +3,9 @@
 "Phường Bến Nghé, Quận 1" -> Phường Sài Gòn: the first comma-separated part names the
 ward (matched anywhere in its name), later parts must each match the old district or
 province exactly. Diacritics are optional: everything is compared as `fold()` keys.
+A later part may be written as people write it ("TP HCM", "TP. Hồ Chí Minh", "Sài Gòn",
+"Q.1", "Thừa Thiên Huế", "BR-VT"): `context_keys`. A later part that names nothing the data
+knows is left out rather than returning nothing (`search_communes`).
 """
 from __future__ import annotations
 
@@ -28,16 +31,57 @@ class UnitMatch:
     exact: bool = False
 
 
+# Unit types as people abbreviate them in front of a name ("TP HCM", "Q.1", "H. Đan Phượng", "TX Sơn Tây").
+PREFIXES = ("thanhpho", "tp", "tinh", "t", "quan", "q", "huyen", "h", "thixa", "tx", "thitran", "tt")
+# Names in common use that the package's keywords lack, folded: name as written -> a key the data has.
+ALIASES = {
+    "saigon": "hochiminh", "sg": "hochiminh", "tpsg": "hochiminh", "hcmc": "hochiminh",
+    "thuathienhue": "hue", "tthue": "hue",  # Thừa Thiên Huế became Thành phố Huế in January 2025
+    "brvt": "bariavungtau", "bariavt": "bariavungtau",
+}
+
+
+def context_keys(part: str) -> list[str]:
+    """The folded keys a later part of an address may stand for: as written, without a unit type
+    in front ('tphcm' -> 'hcm', 'q1' -> '1'), and through ALIASES ('saigon' -> 'hochiminh')."""
+    keys = {part}
+    keys |= {part[len(p):] for p in PREFIXES if part.startswith(p) and len(part) > len(p)}
+    keys |= {ALIASES[k] for k in list(keys) if k in ALIASES}
+    return sorted(keys)
+
+
+def _token_in(column, part: str):
+    return sa.or_(*[column.like(f"%|{k}|%") for k in context_keys(part)])
+
+
+def _known(part: str) -> bool:
+    """Does any province, old province or old district answer to this part?"""
+    return db.session.scalar(sa.select(sa.literal(1)).where(sa.or_(
+        sa.select(sa.literal(1)).select_from(AdminUnit).where(_token_in(AdminUnit.search_key, part)).exists(),
+        sa.select(sa.literal(1)).select_from(LegacyUnit).where(_token_in(LegacyUnit.search_key, part)).exists()))) \
+        is not None
+
+
 def _parts(query: str) -> list[str]:
     return [p for p in (fold(x) for x in (query or "").split(",")) if p]
 
 
 def search_communes(query: str, limit: int = 20, province_codes: Iterable[str] | None = None) -> list[UnitMatch]:
-    """Communes matching `query`, exact name matches first, current names before old ones."""
+    """Communes matching `query`, exact name matches first, current names before old ones. When
+    the later parts find nothing together, those that name nothing known are left out and the
+    search runs again on the parts that are (a misspelt or unheard-of district still finds the
+    ward in the province written after it)."""
     parts = _parts(query)
     if not parts or len(query) > 200:
         return []
-    head, context = parts[0], parts[1:]
+    found = _search(parts[0], parts[1:], limit, province_codes)
+    if found or len(parts) == 1:
+        return found
+    known = [c for c in parts[1:] if _known(c)]
+    return _search(parts[0], known, limit, province_codes) if len(known) < len(parts) - 1 else []
+
+
+def _search(head: str, context: list[str], limit: int, province_codes: Iterable[str] | None) -> list[UnitMatch]:
     province = aliased(AdminUnit)
     like = f"%{head}%"
     exact = f"%|{head}|%"
@@ -48,7 +92,7 @@ def search_communes(query: str, limit: int = 20, province_codes: Iterable[str] |
         .where(AdminUnit.level == COMMUNE, AdminUnit.search_key.like(like))
     )
     for c in context:
-        current_q = current_q.where(province.search_key.like(f"%|{c}|%"))
+        current_q = current_q.where(_token_in(province.search_key, c))
     legacy_q = (
         sa.select(LegacyUnit, AdminUnit, province)
         .join(AdminUnit, AdminUnit.code == LegacyUnit.new_unit_code)
@@ -56,7 +100,7 @@ def search_communes(query: str, limit: int = 20, province_codes: Iterable[str] |
         .where(LegacyUnit.level == WARD, LegacyUnit.search_key.like(like))
     )
     for c in context:
-        legacy_q = legacy_q.where(LegacyUnit.district_key.like(f"%|{c}|%"))
+        legacy_q = legacy_q.where(_token_in(LegacyUnit.district_key, c))
     if province_codes is not None:
         codes = list(province_codes)
         current_q = current_q.where(AdminUnit.province_code.in_(codes))

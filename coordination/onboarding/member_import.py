@@ -31,6 +31,7 @@ from coordination.core.permissions import Scope, people_outside_authority
 from coordination.core.spreadsheet import read_table
 from coordination.org.teams import create_commune_team
 from coordination.core.text import fold
+from coordination.geography.search import context_keys
 from coordination.onboarding.columns import AFFILIATIONS_BY_WORD, COLUMN_LABELS, ROLES_BY_WORD, affiliation_of, columns
 
 SKIP, UPDATE = "skip", "update"
@@ -96,9 +97,10 @@ class Communes:
                 self.by_spelling[spelling.lower()].add(code)
                 self.by_name[fold(spelling)].add(code)
         self.provinces: dict[str, str] = {}
-        for code, name, short in db.session.execute(sa.select(AdminUnit.code, AdminUnit.name, AdminUnit.short_name)
-                                                    .where(AdminUnit.level == PROVINCE_UNIT)):
-            self.provinces[fold(name)] = self.provinces[fold(short)] = code
+        for code, key in db.session.execute(sa.select(AdminUnit.code, AdminUnit.search_key)
+                                            .where(AdminUnit.level == PROVINCE_UNIT)):
+            for token in key.strip("|").split("|"):  # name, short name and keywords ("hcm", "hn")
+                self.provinces[token] = code
         self.legacy_codes: dict[str, str] = {}
         self.legacy_by_name: dict[str, set[tuple[str, str]]] = defaultdict(set)  # -> (new code, old province key)
         for code, name, short, province, new in db.session.execute(
@@ -109,7 +111,9 @@ class Communes:
                 self.legacy_by_name[key].add((new, fold(province)))
 
     def _province_matches(self, code: str, hint: str, old_province: str = "") -> bool:
-        return self.provinces.get(hint) == self.units[code][1] or (old_province and hint in old_province)
+        """Is the province written (folded; "TP HCM", "Sài Gòn", "BR-VT" too: context_keys) this commune's?"""
+        return any(self.provinces.get(k) == self.units[code][1] or (old_province and k in old_province)
+                   for k in context_keys(hint))
 
     def resolve(self, value: str, province_hint: str = "") -> str:
         """A commune code from a code or a name (current or pre-2025), or ValidationError."""
