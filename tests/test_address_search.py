@@ -75,3 +75,16 @@ def test_context_keys_strip_unit_types_and_know_common_names():
     assert set(context_keys("tphcm")) >= {"tphcm", "hcm"}
     assert "1" in context_keys("q1") and "hochiminh" in context_keys("saigon")
     assert "bariavungtau" in context_keys("brvt") and "hue" in context_keys("thuathienhue")
+
+
+@pytest.mark.parametrize("query, special_zone", [
+    ("Huyện Bạch Long Vĩ, Hải Phòng", "Đặc khu Bạch Long Vĩ"), ("H. Cồn Cỏ, Quảng Trị", "Đặc khu Cồn Cỏ"),
+    ("Huyện Côn Đảo, BR-VT", "Đặc khu Côn Đảo"),
+    ("Xã An Vĩnh, Huyện Lý Sơn, Quảng Ngãi", "Đặc khu Lý Sơn"),  # the package lists no commune of Lý Sơn
+])
+def test_island_districts_find_their_special_zone(ctx, query, special_zone):
+    assert search_communes(query)[0].unit.name == special_zone
+
+
+def test_an_unknown_commune_in_an_ordinary_district_finds_nothing_rather_than_a_guess(ctx):
+    assert search_communes("Xã Không Có, Huyện Đan Phượng, Hà Nội") == []

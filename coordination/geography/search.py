@@ -20,7 +20,7 @@ from models.geography import COMMUNE
 
 from coordination.core.text import fold
 
-WARD = "ward"
+WARD, DISTRICT = "ward", "district"
 
 
 @dataclass
@@ -78,10 +78,14 @@ def search_communes(query: str, limit: int = 20, province_codes: Iterable[str] |
     if found or len(parts) == 1:
         return found
     known = [c for c in parts[1:] if _known(c)]
-    return _search(parts[0], known, limit, province_codes) if len(known) < len(parts) - 1 else []
+    if len(known) < len(parts) - 1:
+        found = _search(parts[0], known, limit, province_codes)
+    # a ward the package does not list, in an old district that is one commune now ("Xã An Vĩnh, Huyện Lý Sơn")
+    return found or _search(parts[1], parts[2:], limit, province_codes, districts_only=True)
 
 
-def _search(head: str, context: list[str], limit: int, province_codes: Iterable[str] | None) -> list[UnitMatch]:
+def _search(head: str, context: list[str], limit: int, province_codes: Iterable[str] | None,
+            districts_only: bool = False) -> list[UnitMatch]:
     province = aliased(AdminUnit)
     like = f"%{head}%"
     exact = f"%|{head}|%"
@@ -107,15 +111,26 @@ def _search(head: str, context: list[str], limit: int, province_codes: Iterable[
         legacy_q = legacy_q.where(AdminUnit.province_code.in_(codes))
 
     order = sa.case((AdminUnit.search_key.like(exact), 0), else_=1)
-    matches: list[UnitMatch] = [
+    matches: list[UnitMatch] = [] if districts_only else [
         UnitMatch(unit=u, province=p, exact=f"|{head}|" in u.search_key)
         for u, p in db.session.execute(current_q.order_by(order, AdminUnit.name).limit(limit))
     ]
     legacy_order = sa.case((LegacyUnit.search_key.like(exact), 0), else_=1)
-    matches += [
+    matches += [] if districts_only else [
         UnitMatch(unit=u, province=p, legacy=old, exact=f"|{head}|" in old.search_key)
         for old, u, p in db.session.execute(legacy_q.order_by(legacy_order, LegacyUnit.name).limit(limit))
     ]
+    if not matches:  # an old district that is one commune now: the island districts (Côn Đảo, Bạch Long Vĩ…)
+        district_q = (sa.select(LegacyUnit, AdminUnit, province)
+                      .join(AdminUnit, sa.and_(AdminUnit.code == LegacyUnit.new_unit_code, AdminUnit.level == COMMUNE))
+                      .join(province, province.code == AdminUnit.province_code)
+                      .where(LegacyUnit.level == DISTRICT,
+                             sa.or_(LegacyUnit.search_key.like(like), _token_in(LegacyUnit.search_key, head)),
+                             *[_token_in(LegacyUnit.district_key, c) for c in context]))
+        if province_codes is not None:
+            district_q = district_q.where(AdminUnit.province_code.in_(list(province_codes)))
+        matches = [UnitMatch(unit=u, province=p, legacy=old, exact=f"|{head}|" in old.search_key)
+                   for old, u, p in db.session.execute(district_q.order_by(LegacyUnit.name).limit(limit))]
     matches.sort(key=lambda m: (not m.exact, m.legacy is not None))
     seen: set[str] = set()
     unique = []
