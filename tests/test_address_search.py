@@ -88,3 +88,18 @@ def test_island_districts_find_their_special_zone(ctx, query, special_zone):
 
 def test_an_unknown_commune_in_an_ordinary_district_finds_nothing_rather_than_a_guess(ctx):
     assert search_communes("Xã Không Có, Huyện Đan Phượng, Hà Nội") == []
+
+
+def test_a_commune_under_its_older_type_is_found(ctx):
+    """Old wards that were thị trấn before they became phường, written as "Thị trấn X" with their
+    district as a huyện (Sa Pa was Huyện Sa Pa until 2019): every 5th such ward of the package."""
+    wards = db.session.scalars(sa.select(LegacyUnit).where(
+        LegacyUnit.level == "ward", LegacyUnit.name.like("Phường %"), LegacyUnit.district_name.like("Thị xã %"),
+        LegacyUnit.new_unit_code.is_not(None)).order_by(LegacyUnit.code)).all()
+    wards = [w for w in wards if not w.short_name.isdigit() and not w.short_name.startswith("Phường")][::5]  # not "Phường 3"
+    assert len(wards) >= 30
+    hits = sum(w.new_unit_code in [m.unit.code for m in search_communes(
+        f"Thị trấn {w.short_name}, Huyện {w.district_name.removeprefix('Thị xã ')}, {w.province_name}")]
+               for w in wards)
+    print(f"\nthị trấn → phường: {hits} of {len(wards)} found")
+    assert hits / len(wards) >= 0.95

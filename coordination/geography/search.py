@@ -50,6 +50,19 @@ def context_keys(part: str) -> list[str]:
     return sorted(keys)
 
 
+# A commune's type as people write it, which may be an older one: a thị trấn that became a phường
+# before 2025 is still "Thị trấn X" on many lists ("TT X", "P. X", "X. X" too).
+UNIT_TYPES = ("thitran", "tt", "phuong", "p", "xa", "x", "dackhu")
+
+
+def _name_in(column, head: str):
+    """SQL: the first part of the address names this unit — anywhere in its names, or, with its
+    unit type (any, even an older one) left out, exactly one of them ('Thị trấn Gia Lộc' finds
+    'Phường Gia Lộc')."""
+    bare = {head[len(t):] for t in UNIT_TYPES if head.startswith(t) and len(head) - len(t) >= 2}
+    return sa.or_(column.like(f"%{head}%"), *[column.like(f"%|{b}|%") for b in bare])
+
+
 def _token_in(column, part: str):
     return sa.or_(*[column.like(f"%|{k}|%") for k in context_keys(part)])
 
@@ -70,7 +83,8 @@ def search_communes(query: str, limit: int = 20, province_codes: Iterable[str] |
     """Communes matching `query`, exact name matches first, current names before old ones. When
     the later parts find nothing together, those that name nothing known are left out and the
     search runs again on the parts that are (a misspelt or unheard-of district still finds the
-    ward in the province written after it)."""
+    ward in the province written after it); then, if still nothing, only the last (the province)
+    is kept: an old district the ward has since left."""
     parts = _parts(query)
     if not parts or len(query) > 200:
         return []
@@ -80,6 +94,8 @@ def search_communes(query: str, limit: int = 20, province_codes: Iterable[str] |
     known = [c for c in parts[1:] if _known(c)]
     if len(known) < len(parts) - 1:
         found = _search(parts[0], known, limit, province_codes)
+    if not found and len(known) > 1:  # an old district the ward left long ago (Kỳ Trinh: Huyện → Thị xã Kỳ Anh)
+        found = _search(parts[0], known[-1:], limit, province_codes)
     # a ward the package does not list, in an old district that is one commune now ("Xã An Vĩnh, Huyện Lý Sơn")
     return found or _search(parts[1], parts[2:], limit, province_codes, districts_only=True)
 
@@ -93,7 +109,7 @@ def _search(head: str, context: list[str], limit: int, province_codes: Iterable[
     current_q = (
         sa.select(AdminUnit, province)
         .join(province, province.code == AdminUnit.province_code)
-        .where(AdminUnit.level == COMMUNE, AdminUnit.search_key.like(like))
+        .where(AdminUnit.level == COMMUNE, _name_in(AdminUnit.search_key, head))
     )
     for c in context:
         current_q = current_q.where(_token_in(province.search_key, c))
@@ -101,7 +117,7 @@ def _search(head: str, context: list[str], limit: int, province_codes: Iterable[
         sa.select(LegacyUnit, AdminUnit, province)
         .join(AdminUnit, AdminUnit.code == LegacyUnit.new_unit_code)
         .join(province, province.code == AdminUnit.province_code)
-        .where(LegacyUnit.level == WARD, LegacyUnit.search_key.like(like))
+        .where(LegacyUnit.level == WARD, _name_in(LegacyUnit.search_key, head))
     )
     for c in context:
         legacy_q = legacy_q.where(_token_in(LegacyUnit.district_key, c))
