@@ -123,9 +123,13 @@ def communes_with_team(province_code: str) -> list:
 
 
 def recent_updates(task_id: int, limit: int = 100) -> list:
-    """(TaskUpdate, author's name or None) of a task, newest first: the task page's history."""
+    """(TaskUpdate, author's name or None, assignee's name or None) of a task, newest first: the task
+    page's history (who reported what, to whom it was handed)."""
+    assignee = sa.orm.aliased(Person)
     return db.session.execute(
-        sa.select(TaskUpdate, Person.full_name).outerjoin(Person, Person.id == TaskUpdate.person_id)
+        sa.select(TaskUpdate, Person.full_name, assignee.full_name)
+        .outerjoin(Person, Person.id == TaskUpdate.person_id)
+        .outerjoin(assignee, assignee.id == TaskUpdate.assignee_person_id)
         .where(TaskUpdate.task_id == task_id).order_by(TaskUpdate.at.desc(), TaskUpdate.id.desc()).limit(limit)).all()
 
 
