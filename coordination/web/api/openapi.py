@@ -281,7 +281,8 @@ def openapi_document() -> dict:
                 "parameters": _id_path(),
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["amount", "reason"], "properties": {
-                        "amount": {"type": "integer", "not": {"const": 0}}, "reason": _text(1000)}}}}},
+                        "amount": {"type": "integer", "minimum": -MAX_TARGET, "maximum": MAX_TARGET,
+                                   "not": {"const": 0}}, "reason": _text(1000, VISIBLE)}}}}},
                 "responses": _ok(_ref("Task"), status="201", description="Corrected",
                                  conflict="the count would go below 0")}},
             "/api/v1/duty/me": {"get": {
