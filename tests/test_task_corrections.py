@@ -144,3 +144,23 @@ def test_the_api_asks_confirms_and_corrects(world, task, client, auth):
     assert fixed.status_code == 201 and fixed.json["done_count"] == 76 and fixed.json["update"]["note"] == "Gõ nhầm"
     updates = client.get(f"/api/v1/tasks/{task.id}").json["updates"]
     assert updates[-1]["delta"] == -104_990 and not any(u["flagged"] for u in updates)
+
+
+@pytest.mark.browser
+def test_on_the_phone_a_typo_is_asked_about_then_queued_and_flagged(world, task, live_server, phone_page):
+    """With the offline queue on, a report above the bound is posted as a form, so the server can ask;
+    confirmed, it goes through the queue like any report and is stored flagged."""
+    from tests.factories import browser_login
+
+    browser_login(phone_page, live_server, "0987 654 321")
+    phone_page.goto(f"{live_server}/tasks/{task.id}")
+    phone_page.fill("#delta", "100000")
+    phone_page.click("#progress-form button.primary")
+    phone_page.wait_for_selector("#confirm")
+    assert TYPO in phone_page.locator("#progress").inner_text()
+    assert _done(task.id) == 66
+    phone_page.check("#confirm")
+    phone_page.click("#progress-form button.primary")
+    phone_page.wait_for_function("() => document.getElementById('progress').innerText.includes('100.066 / 200')")
+    assert _done(task.id) == 100_066 and _flagged(task.id) == [100_000]
+    assert db.session.scalar(sa.select(TaskUpdate.client_uuid).where(TaskUpdate.flagged.is_(True))) is not None
