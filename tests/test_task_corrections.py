@@ -11,7 +11,7 @@ from coordination.clock import utcnow
 from coordination.core.errors import Conflict, ValidationError
 from coordination.tasks import assignment, rules as tasks
 from models import AuditEvent, Task, TaskUpdate, db
-from tests.factories import HANOI
+from tests.factories import HANOI, ROLES
 
 SPEC = dict(kind="other", title="Tiêm chủng", target_count=200, target_unit="người")
 TYPO = "Bạn báo 100.000, nhiều hơn nhiều so với chỉ tiêu còn lại 134. Bấm xác nhận nếu đúng."
@@ -117,6 +117,21 @@ def test_a_lead_of_another_province_cannot_correct(world, task, client, auth):
     assert client.post(f"/tasks/{task.id}/correct", data={"amount": "-6", "reason": "Sai"}).status_code == 404
     assert client.post(f"/api/v1/tasks/{task.id}/corrections", json={"amount": -6, "reason": "Sai"}).status_code == 404
     assert _done(task.id) == 66
+
+
+@pytest.mark.parametrize("api", (False, True))
+@pytest.mark.parametrize("role", ROLES)
+def test_who_may_correct(world, task, auth, role, api):
+    """As handing a task over: the team's lead and those above; a volunteer and another province: 404."""
+    path, data = ((f"/api/v1/tasks/{task.id}/corrections", {"amount": -6, "reason": "Sai"}) if api
+                  else (f"/tasks/{task.id}/correct", {"amount": "-6", "reason": "Sai"}))
+    #                                        ministry lead_a lead_b c_lead vol anon
+    statuses = (201, 201, 404, 201, 404, 401) if api else (302, 302, 404, 302, 404, 302)
+    auth.check_route(world, role, ("POST", path, data, statuses))
+    assert _done(task.id) == (60 if statuses[ROLES.index(role)] in (201, 302) and role != "anonymous" else 66)
+    refused = db.session.scalar(sa.select(AuditEvent.after).where(AuditEvent.action == "refused"))
+    audited = ("volunteer",) if api else ("lead_b", "volunteer")  # as assigning: the API hides what lead_b cannot see
+    assert refused == ({"attempted": "correct_progress"} if role in audited else None)
 
 
 def test_the_history_names_the_assignee(world, task, client, auth):
