@@ -54,6 +54,10 @@ def test_an_implausible_report_is_refused_until_confirmed_then_flagged(world, ta
     tasks.report_progress(task, 100_000, world.volunteer.id, world.volunteer.person_id, confirmed=True)
     db.session.commit()
     assert _done(task.id) == 101_406 and _flagged(task.id) == [100_000]
+    with pytest.raises(tasks.NeedsConfirmation) as err:  # nothing left: more than the whole target is asked about
+        tasks.report_progress(task, 201, world.volunteer.id, world.volunteer.person_id)
+    assert str(err.value) == "Bạn báo 201, nhiều hơn cả chỉ tiêu 200 (đã đạt). Bấm xác nhận nếu đúng."
+    tasks.report_progress(task, 200, world.volunteer.id, world.volunteer.person_id)
 
 
 def test_a_queued_report_is_never_lost_it_is_stored_flagged(world, task):

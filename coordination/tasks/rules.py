@@ -153,10 +153,13 @@ def check_plausible(task: Task, delta: int, confirmed: bool) -> bool:
     bound = plausible_bound(task)
     if bound is None or delta <= bound:
         return False
-    if not confirmed:
-        remaining = max(task.target_count - (task.done_count or 0), 0)
+    remaining = max(task.target_count - (task.done_count or 0), 0)
+    if not confirmed and remaining:
         raise NeedsConfirmation(_l("You report %(n)s, far more than the %(left)s left to the target. "
-                                   "Confirm if it is right.", n=num(delta), left=num(remaining)),
+                                   "Confirm if it is right.", n=num(delta), left=num(remaining)), field="confirm")
+    if not confirmed:
+        raise NeedsConfirmation(_l("You report %(n)s, more than the whole target of %(target)s, which is already "
+                                   "reached. Confirm if it is right.", n=num(delta), target=num(task.target_count)),
                                 field="confirm")
     return True
 
