@@ -104,8 +104,11 @@ def test_the_web_form_asks_then_stores_flagged_and_a_lead_corrects_it(world, tas
     assert f'action="/tasks/{task.id}/correct"' not in html  # a volunteer cannot correct…
     refused = client.post(f"/tasks/{task.id}/correct", data={"amount": "-99990", "reason": "Sai"})
     assert refused.status_code == 404 and _done(task.id) == 100_066  # …nor post a correction
+    auth.as_user(world.lead_a)
+    assert 'class="badge warn flagged"' in client.get(f"/provinces/{HANOI}/tasks").get_data(as_text=True)
     auth.as_user(world.commune_lead)
     assert f'action="/tasks/{task.id}/correct"' in client.get(f"/tasks/{task.id}").get_data(as_text=True)
+    assert "cần kiểm tra" in client.get(f"/teams/{world.commune_team.id}").get_data(as_text=True)
     empty = client.post(f"/tasks/{task.id}/correct", data={"amount": "-99990", "reason": ""})
     assert empty.status_code == 400 and _done(task.id) == 100_066
     below = client.post(f"/tasks/{task.id}/correct", data={"amount": "-200000", "reason": "Sai"})
@@ -114,6 +117,7 @@ def test_the_web_form_asks_then_stores_flagged_and_a_lead_corrects_it(world, tas
     assert done.status_code == 302 and _done(task.id) == 76
     html = client.get(f"/tasks/{task.id}").get_data(as_text=True)
     assert "-99.990" in html and "Gõ nhầm" in html and "cần kiểm tra" not in html
+    assert "cần kiểm tra" not in client.get(f"/teams/{world.commune_team.id}").get_data(as_text=True)
 
 
 def test_a_lead_of_another_province_cannot_correct(world, task, client, auth):
