@@ -187,3 +187,19 @@ def test_on_the_phone_a_typo_is_asked_about_then_queued_and_flagged(world, task,
     phone_page.wait_for_function("() => document.getElementById('progress').innerText.includes('100.066 / 200')")
     assert _done(task.id) == 100_066 and _flagged(task.id) == [100_000]
     assert db.session.scalar(sa.select(TaskUpdate.client_uuid).where(TaskUpdate.flagged.is_(True))) is not None
+
+
+def test_the_leaderboard_counts_the_correction(world):
+    """The thi đua progress sums the history's deltas: a correction takes the typo back there too."""
+    from coordination.clock import local_today
+    from coordination.emulation import targets
+    from models.emulation import RESIDENTS_HELPED
+
+    spec = tasks.TaskSpec(kind="support_vaccination_registration", title="Hỗ trợ", target_count=200)
+    batch, _n = assignment.assign(spec, assignment.Targeting(HANOI), world.lead_a.id)
+    task = db.session.scalar(sa.select(Task).where(Task.batch == batch))
+    tasks.report_progress(task, 100_066, world.volunteer.id, world.volunteer.person_id, confirmed=True)
+    tasks.correct_progress(task, -99_990, "Gõ nhầm", world.lead_a.id, world.lead_a.person_id)
+    db.session.commit()
+    today = local_today()
+    assert targets.progress([task.team_id], today, today)[(task.team_id, RESIDENTS_HELPED)] == 76
