@@ -112,7 +112,7 @@ def test_the_web_form_asks_then_stores_flagged_and_a_lead_corrects_it(world, tas
     empty = client.post(f"/tasks/{task.id}/correct", data={"amount": "-99990", "reason": ""})
     assert empty.status_code == 400 and _done(task.id) == 100_066
     below = client.post(f"/tasks/{task.id}/correct", data={"amount": "-200000", "reason": "Sai"})
-    assert below.status_code == 400 and "không thể nhỏ hơn 0" in below.get_data(as_text=True)
+    assert below.status_code == 400 and "không thể nhỏ hơn 0 (hiện là 100.066)" in below.get_data(as_text=True)
     done = client.post(f"/tasks/{task.id}/correct", data={"amount": "-99.990", "reason": "Gõ nhầm"})
     assert done.status_code == 302 and _done(task.id) == 76
     html = client.get(f"/tasks/{task.id}").get_data(as_text=True)

@@ -226,7 +226,8 @@ def correct_progress(task: Task, amount: int, reason: Optional[str], user_id: Op
         .values(done_count=Task.done_count + amount, updated_at=utcnow())
         .returning(Task.done_count).execution_options(synchronize_session=False)).scalar()
     if done is None:
-        raise Conflict(_l("The count cannot go below 0 (it is %(n)s now).", n=num(task.done_count)), field="amount")
+        now_done = db.session.scalar(sa.select(Task.done_count).where(Task.id == task.id))  # as stored, not as loaded
+        raise Conflict(_l("The count cannot go below 0 (it is %(n)s now).", n=num(now_done)), field="amount")
     task.done_count = done
     db.session.execute(sa.update(TaskUpdate).where(TaskUpdate.task_id == task.id, TaskUpdate.flagged.is_(True))
                        .values(flagged=False).execution_options(synchronize_session=False))
