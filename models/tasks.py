@@ -99,5 +99,7 @@ class TaskUpdate(db.Model):
     note: Mapped[Optional[str]] = mapped_column(sa.String(1000))
     # A progress report queued on a phone carries the UUID the phone made: a resend is answered, not counted again.
     client_uuid: Mapped[Optional[str]] = mapped_column(sa.String(36), unique=True)
+    # A report far above what remained, stored on its reporter's word (or from a phone's queue): a lead checks it.
+    flagged: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False, server_default=sa.false())
 
     person: Mapped[Optional[Person]] = relationship(foreign_keys=[person_id])

@@ -219,6 +219,11 @@ def can_assign_task(scope: Scope, task) -> bool:
     return can_manage_team(scope, task.team)
 
 
+def can_correct_task(scope: Scope, task) -> bool:
+    """Correct a task's done count (take a wrong report back): the team's lead, and those above."""
+    return can_manage_team(scope, task.team)
+
+
 def can_cancel_task(scope: Scope, task, user_id: Optional[int]) -> bool:
     return (user_id is not None and task.created_by_id == user_id) or scope.national \
         or task.province_code in scope.provinces

@@ -44,6 +44,7 @@ class BoardRow:
     task: Task
     commune_name: str
     assignee_name: Optional[str]
+    flagged: bool = False  # a report waits for a lead's check (rules.check_plausible)
 
 
 @dataclass
@@ -56,7 +57,9 @@ class CommuneCounts:
 
 
 def _board_query(where: list):
-    return (sa.select(Task, AdminUnit.name, Person.full_name)
+    """(Task, commune name, assignee's name, has a flagged report) rows."""
+    flagged = sa.exists().where(TaskUpdate.task_id == Task.id, TaskUpdate.flagged.is_(True))
+    return (sa.select(Task, AdminUnit.name, Person.full_name, flagged.label("flagged"))
             .join(Team, Team.id == Task.team_id)
             .join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
             .outerjoin(Person, Person.id == Task.assignee_person_id)
@@ -75,7 +78,7 @@ def province_board(province_code: str, f: BoardFilter, page: int = 1, size: int 
     page_ids = (sa.select(Task.id).where(*where).order_by(*BOARD_ORDER)
                 .limit(size).offset((page - 1) * size).scalar_subquery())
     rows = db.session.execute(_board_query([Task.id.in_(page_ids)]).order_by(*BOARD_ORDER)).all()
-    return [BoardRow(t, name, assignee) for t, name, assignee in rows], total
+    return [BoardRow(*row) for row in rows], total
 
 
 def commune_counts(province_code: str) -> list[CommuneCounts]:
@@ -99,7 +102,7 @@ def team_tasks(team_id: int, include_finished: bool = False, limit: int = 100) -
     if not include_finished:
         where.append(Task.status.in_(ACTIVE_STATUSES))
     rows = db.session.execute(_board_query(where).order_by(*BOARD_ORDER).limit(limit)).all()
-    return [BoardRow(t, name, assignee) for t, name, assignee in rows]
+    return [BoardRow(*row) for row in rows]
 
 
 def my_tasks(person_id: int, limit: int = 100, offset: int = 0) -> list[BoardRow]:
@@ -111,7 +114,7 @@ def my_tasks(person_id: int, limit: int = 100, offset: int = 0) -> list[BoardRow
     rows = db.session.execute(_board_query(where).order_by(
         (Task.assignee_person_id == person_id).desc(), *BOARD_ORDER)
         .limit(limit).offset(offset)).all()
-    return [BoardRow(t, name, assignee) for t, name, assignee in rows]
+    return [BoardRow(*row) for row in rows]
 
 
 def communes_with_team(province_code: str) -> list:
@@ -123,9 +126,13 @@ def communes_with_team(province_code: str) -> list:
 
 
 def recent_updates(task_id: int, limit: int = 100) -> list:
-    """(TaskUpdate, author's name or None) of a task, newest first: the task page's history."""
+    """(TaskUpdate, author's name or None, assignee's name or None) of a task, newest first: the task
+    page's history (who reported what, to whom it was handed)."""
+    assignee = sa.orm.aliased(Person)
     return db.session.execute(
-        sa.select(TaskUpdate, Person.full_name).outerjoin(Person, Person.id == TaskUpdate.person_id)
+        sa.select(TaskUpdate, Person.full_name, assignee.full_name)
+        .outerjoin(Person, Person.id == TaskUpdate.person_id)
+        .outerjoin(assignee, assignee.id == TaskUpdate.assignee_person_id)
         .where(TaskUpdate.task_id == task_id).order_by(TaskUpdate.at.desc(), TaskUpdate.id.desc()).limit(limit)).all()
 
 
@@ -143,7 +150,7 @@ def export_rows(province_code: str, f: BoardFilter, batch_size: int = 2000) -> I
     where = [Task.province_code == province_code] + f.clauses(local_today())
     query = _board_query(where).order_by(*BOARD_ORDER)
     result = db.session.execute(query.execution_options(yield_per=batch_size))
-    for task, commune, assignee in result:
+    for task, commune, assignee, _flagged in result:
         yield [task.id, commune, task.kind, task.title, task.status, task.priority,
                task.due_date.isoformat() if task.due_date else "", task.target_count or "", task.target_unit or "",
                task.done_count, task.percent if task.percent is not None else "", assignee or "",

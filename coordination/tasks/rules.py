@@ -21,6 +21,8 @@ from coordination.core.text import clean_line, num
 
 MAX_TARGET = 10_000_000
 MAX_DELTA = 1_000_000
+PLAUSIBLE_FACTOR = 10  # a report more than 10× what remains to the target asks to be confirmed…
+PLAUSIBLE_FLOOR = 50  # …but a report of up to 50 never does
 
 # Allowed moves. Cancelling is separate (creator or province lead only).
 TRANSITIONS = {
@@ -131,15 +133,48 @@ def _clean_note(note: Optional[str]) -> Optional[str]:
     return note
 
 
+class NeedsConfirmation(Unprocessable):
+    """A progress report far above what remains: stored only once its reporter confirms it."""
+
+
+def plausible_bound(task: Task) -> Optional[int]:
+    """The largest report stored without asking: 10× what remains to the target, or the target itself
+    once nothing remains, and never less than 50. None: a task without a target has no bound (only
+    MAX_DELTA). A typo of 100.000 on a target of 200 is asked about; 30 more than the target is not."""
+    if task.target_count is None:
+        return None
+    remaining = max(task.target_count - (task.done_count or 0), 0)
+    return max(PLAUSIBLE_FACTOR * remaining if remaining else task.target_count, PLAUSIBLE_FLOOR)
+
+
+def check_plausible(task: Task, delta: int, confirmed: bool) -> bool:
+    """True when the report is to be flagged for a lead (above the bound, confirmed); raises
+    NeedsConfirmation when it is above the bound and not confirmed."""
+    bound = plausible_bound(task)
+    if bound is None or delta <= bound:
+        return False
+    remaining = max(task.target_count - (task.done_count or 0), 0)
+    if not confirmed and remaining:
+        raise NeedsConfirmation(_l("You report %(n)s, far more than the %(left)s left to the target. "
+                                   "Confirm if it is right.", n=num(delta), left=num(remaining)), field="confirm")
+    if not confirmed:
+        raise NeedsConfirmation(_l("You report %(n)s, more than the whole target of %(target)s, which is already "
+                                   "reached. Confirm if it is right.", n=num(delta), target=num(task.target_count)),
+                                field="confirm")
+    return True
+
+
 def report_progress(task: Task, delta: int, user_id: Optional[int], person_id: Optional[int],
                     note: Optional[str] = None, client_uuid: Optional[str] = None,
-                    at: Optional[datetime] = None) -> bool:
+                    at: Optional[datetime] = None, confirmed: bool = False) -> bool:
     """Add `delta` done items (e.g. 20 residents helped). Added in SQL: concurrent reports all count.
     An open task starts when its first progress comes in. A report queued on a phone carries the
     UUID the phone made and the phone's time (`at`, kept in the history, but never earlier than the
     task's creation: a wrong clock or a forged date): sent again, it changes
     nothing. Returns False for such a resend, True when the report counted. (Two resends racing
-    meet the unique client_uuid: the loser's transaction fails; the caller retries and gets False.)"""
+    meet the unique client_uuid: the loser's transaction fails; the caller retries and gets False.)
+    A report above `plausible_bound` needs `confirmed` and is then flagged for a lead; one from a
+    phone's queue (a client_uuid) is stored flagged without asking: it was sent, nobody can be asked."""
     if isinstance(delta, bool) or not isinstance(delta, int):
         raise ValidationError(_l("Progress must be a whole number."), field="delta")
     if delta < 1:
@@ -155,6 +190,7 @@ def report_progress(task: Task, delta: int, user_id: Optional[int], person_id: O
             raise Conflict(_l("This client_uuid belongs to another report."), field="client_uuid")
     if task.status not in (OPEN, IN_PROGRESS):
         raise Conflict(_l("Progress can only be reported on an open or ongoing task."), field="delta")
+    flagged = check_plausible(task, delta, confirmed or client_uuid is not None)
     if task.status == OPEN:
         change_status(task, IN_PROGRESS, user_id, person_id)
     done = db.session.execute(
@@ -166,9 +202,39 @@ def report_progress(task: Task, delta: int, user_id: Optional[int], person_id: O
     task.done_count = done
     at = max(at, task.created_at) if at and task.created_at else at  # never before the task existed
     _log(task, user_id, person_id, delta=delta, done_count_after=done, note=note, client_uuid=client_uuid,
-         at=at or utcnow())
-    _audit(task, user_id, "progress", before={"done_count": done - delta}, after={"done_count": done})
+         at=at or utcnow(), flagged=flagged)
+    _audit(task, user_id, "progress", before={"done_count": done - delta},
+           after={"done_count": done, **({"flagged": True} if flagged else {})})
     return True
+
+
+def correct_progress(task: Task, amount: int, reason: Optional[str], user_id: Optional[int],
+                     person_id: Optional[int]) -> TaskUpdate:
+    """A lead's correction of the done count: `amount` is added (negative takes a wrong report back),
+    with a required reason, kept in the history and the audit trail. The count never goes below 0.
+    Correcting clears the flags of the task's reports: a lead has looked at them. (Who may: the
+    caller checks permissions.can_correct_task.)"""
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0:
+        raise ValidationError(_l("Give the correction as a whole number other than 0, e.g. -99800."), field="amount")
+    if abs(amount) > MAX_TARGET:
+        raise ValidationError(_l("The correction is too large (at most %(n)s).", n=num(MAX_TARGET)), field="amount")
+    reason = _clean_note(clean_line(reason, "reason", _l("Reason")))
+    if not reason:
+        raise ValidationError(_l("Say why the count is corrected."), field="reason")
+    done = db.session.execute(
+        sa.update(Task).where(Task.id == task.id, Task.done_count + amount >= 0)
+        .values(done_count=Task.done_count + amount, updated_at=utcnow())
+        .returning(Task.done_count).execution_options(synchronize_session=False)).scalar()
+    if done is None:
+        now_done = db.session.scalar(sa.select(Task.done_count).where(Task.id == task.id))  # as stored, not as loaded
+        raise Conflict(_l("The count cannot go below 0 (it is %(n)s now).", n=num(now_done)), field="amount")
+    task.done_count = done
+    db.session.execute(sa.update(TaskUpdate).where(TaskUpdate.task_id == task.id, TaskUpdate.flagged.is_(True))
+                       .values(flagged=False).execution_options(synchronize_session=False))
+    update = _log(task, user_id, person_id, delta=amount, done_count_after=done, note=reason)
+    _audit(task, user_id, "correct_progress", before={"done_count": done - amount},
+           after={"done_count": done, "reason": reason})
+    return update
 
 
 def assign_person(task: Task, person: Optional[Person], user_id: Optional[int], person_id: Optional[int]) -> Task:

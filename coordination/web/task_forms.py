@@ -74,6 +74,13 @@ class ProgressForm(FlaskForm):
     delta = WholeNumberField(_l("How many more done?"), validators=[InputRequired(NOT_A_NUMBER)],
                              render_kw={"inputmode": "numeric", "min": 1})
     note = StringField(_l("Note (optional)"), validators=[Optional()], render_kw={"maxlength": 1000})
+    confirm = BooleanField(_l("Yes, this number is right"))  # shown when the rules ask (a report far above the target)
+
+
+class CorrectionForm(FlaskForm):
+    amount = WholeNumberField(_l("Add or take away (e.g. -99800)"), validators=[InputRequired(NOT_A_NUMBER)],
+                              render_kw={"inputmode": "numeric"})
+    reason = StringField(_l("Why?"), validators=[DataRequired(REQUIRED)], render_kw={"maxlength": 1000})
 
 
 class AssignForm(FlaskForm):

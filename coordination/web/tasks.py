@@ -18,7 +18,7 @@ from coordination.core.errors import DomainError
 from coordination.core.text import num
 from coordination.web.helpers import (form_error, get_or_404, page_arg, province_or_404, refuse_unless,
     require, safe_next, saved, small_int, typed_row)
-from coordination.web.task_forms import AssignForm, CancelForm, ProgressForm, StatusForm, TaskForm
+from coordination.web.task_forms import AssignForm, CancelForm, CorrectionForm, ProgressForm, StatusForm, TaskForm
 
 bp = Blueprint("tasks", __name__)
 
@@ -119,7 +119,8 @@ def _task(task_id: int) -> Task:
     return task
 
 
-def _render_task(task: Task, status_form=None, progress_form=None, assign_form=None, status: int = 200):
+def _render_task(task: Task, status_form=None, progress_form=None, assign_form=None, status: int = 200,
+                 correction_form=None):
     scope = current_scope()
     updates = task_board.recent_updates(task.id)
     assign_form = assign_form or AssignForm()
@@ -131,6 +132,8 @@ def _render_task(task: Task, status_form=None, progress_form=None, assign_form=N
         "tasks/show.html", task=task, updates=updates, today=local_today(),
         transitions=sorted(tasks.TRANSITIONS.get(task.status, ())), status_form=status_form or StatusForm(),
         progress_form=progress_form or ProgressForm(), assign_form=assign_form, cancel_form=CancelForm(),
+        correction_form=correction_form or CorrectionForm(), plausible_bound=tasks.plausible_bound(task),
+        can_correct=permissions.can_correct_task(scope, task),
         can_work=permissions.can_work_on_task(scope, task), can_assign=permissions.can_assign_task(scope, task),
         can_cancel=permissions.can_cancel_task(scope, task, current_user.id) and task.status not in ("done", CANCELLED),
         can_view_board=permissions.can_view_province(scope, task.province_code)), status
@@ -167,13 +170,38 @@ def progress(task_id: int):
     form = ProgressForm()
     if form.validate_on_submit():
         try:
-            tasks.report_progress(task, form.delta.data, current_user.id, current_user.person_id, form.note.data)
+            tasks.report_progress(task, form.delta.data, current_user.id, current_user.person_id, form.note.data,
+                                  confirmed=form.confirm.data)
             db.session.commit()
             flash(_("Progress saved: %(done)s done.", done=num(task.done_count)), "success")
             return redirect(safe_next(request.form.get("next"), url_for("tasks.show", task_id=task.id)))
         except DomainError as err:
             form_error(form, err, "delta")
     return _render_task(db.session.get(Task, task_id), progress_form=form, status=400)
+
+
+def _correctable(task_id: int) -> Task:
+    """The task, if this user may correct its count (a volunteer sees 404, and the refusal is audited)."""
+    task = get_or_404(Task, task_id)
+    scope = current_scope()
+    refuse_unless(permissions.can_view_task(scope, task) and permissions.can_correct_task(scope, task),
+                  "correct_progress", "task", task.id, task.province_code, task.team_id)
+    return task
+
+
+@bp.post("/tasks/<int:task_id>/correct")
+@login_required
+def correct(task_id: int):
+    task, form = _correctable(task_id), CorrectionForm()
+    if form.validate_on_submit():
+        try:
+            tasks.correct_progress(task, form.amount.data, form.reason.data, current_user.id, current_user.person_id)
+            db.session.commit()
+            flash(_("Count corrected: %(done)s done.", done=num(task.done_count)), "success")
+            return redirect(url_for("tasks.show", task_id=task.id) + "#history")
+        except DomainError as err:
+            form_error(form, err, "amount")
+    return _render_task(db.session.get(Task, task_id), correction_form=form, status=400)
 
 
 def _chosen_person(raw: str | None) -> Person | None:

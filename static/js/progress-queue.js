@@ -83,6 +83,8 @@
   form.addEventListener("submit", async (event) => {
     const delta = form.elements.delta.value.trim();
     if (!/^[0-9]{1,7}$/.test(delta) || Number(delta) < 1) return;  // let the server explain what is wrong
+    const bound = Number(form.dataset.bound), confirmed = form.elements.confirm && form.elements.confirm.checked;
+    if (bound && Number(delta) > bound && !confirmed) return;  // far above the target: the server asks to confirm
     event.preventDefault();
     const button = form.querySelector("button");
     button.disabled = true;  // one tap is one report

@@ -257,11 +257,15 @@ def openapi_document() -> dict:
             "/api/v1/tasks/{id}/progress": {"post": {
                 "summary": "Report progress: add delta done items (atomic; concurrent reports all count). A "
                            "report queued on a phone sends client_uuid (made by the phone) and occurred_at (the "
-                           "phone's time, kept in the history): sent again, it counts once (counted: false).",
+                           "phone's time, kept in the history): sent again, it counts once (counted: false). "
+                           "A delta above 10× what remains to the target (at least 50) is refused with 422 "
+                           "(field confirm) unless confirm is true; it is then stored flagged for a lead. A "
+                           "queued report (client_uuid) is never asked: it is stored flagged.",
                 "parameters": _id_path(),
                 "requestBody": {"required": True, "content": {"application/json": {"schema": {
                     "type": "object", "required": ["delta"], "properties": {
                         "delta": {"type": "integer", "minimum": 1, "maximum": MAX_DELTA}, "note": _text(1000),
+                        "confirm": {"type": "boolean", "description": "yes, this large number is right"},
                         "client_uuid": {"type": "string", "format": "uuid"},
                         "occurred_at": {"type": "string", "format": "date-time",
                                         "description": "required with client_uuid; at most 7 days old"}},
@@ -270,6 +274,17 @@ def openapi_document() -> dict:
                     "counted": {"type": "boolean", "description": "false: this client_uuid was already counted"}}}]},
                     conflict="the task is not open or ongoing, or changed meanwhile; or client_uuid belongs to "
                              "another report")}},
+            "/api/v1/tasks/{id}/corrections": {"post": {
+                "summary": "A lead of the task's team (or above) corrects the done count: amount is added "
+                           "(negative takes a wrong report back), reason is required; kept in the history and "
+                           "the audit trail, clears the task's flagged reports. A volunteer gets 404.",
+                "parameters": _id_path(),
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["amount", "reason"], "properties": {
+                        "amount": {"type": "integer", "minimum": -MAX_TARGET, "maximum": MAX_TARGET,
+                                   "not": {"const": 0}}, "reason": _text(1000, VISIBLE)}}}}},
+                "responses": _ok(_ref("Task"), status="201", description="Corrected",
+                                 conflict="the count would go below 0")}},
             "/api/v1/duty/me": {"get": {
                 "summary": "My duty: open session, current and next shifts, open shifts to claim, CSRF token",
                 "responses": _ok({"type": "object"})}},

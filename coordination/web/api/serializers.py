@@ -58,4 +58,5 @@ def task(t, commune_name: str | None) -> dict:
 def task_update(u) -> dict:
     return {"id": u.id, "at": u.at.isoformat(), "person_id": u.person_id, "from_status": u.from_status,
             "to_status": u.to_status, "delta": u.delta, "done_count_after": u.done_count_after,
-            "assignee_person_id": u.assignee_person_id, "note": u.note}
+            "assignee_person_id": u.assignee_person_id, "note": u.note,
+            "flagged": u.flagged}

@@ -162,17 +162,18 @@ def update_task(task_id: int):
     return jsonify(ser.task(task, None))
 
 
-def _report_once(task: Task, delta, note, client_uuid, at) -> tuple[Task, bool]:
+def _report_once(task: Task, delta, note, client_uuid, at, confirmed: bool) -> tuple[Task, bool]:
     """Report progress and commit; the same queued report sent twice at once counts once (the
     other request's row wins the unique client_uuid: report again, which finds it)."""
     task_id = task.id
+    args = (current_user.id, current_user.person_id, note, client_uuid, at, confirmed)
     try:
-        counted = tasks.report_progress(task, delta, current_user.id, current_user.person_id, note, client_uuid, at)
+        counted = tasks.report_progress(task, delta, *args)
         db.session.commit()
     except sa.exc.IntegrityError:  # the same report, sent twice at once: the other one counted
         db.session.rollback()
         task = db.session.get(Task, task_id)
-        counted = tasks.report_progress(task, delta, current_user.id, current_user.person_id, note, client_uuid, at)
+        counted = tasks.report_progress(task, delta, *args)
         db.session.commit()
     return task, counted
 
@@ -187,5 +188,17 @@ def task_progress(task_id: int):
     queued = data.get("client_uuid") is not None  # sent from a phone's queue: once, at the phone's time
     client_uuid = device.client_uuid(data["client_uuid"]) if queued else None
     at = device.device_time(data.get("occurred_at"), utcnow()) if queued else None
-    task, counted = _report_once(task, delta, note, client_uuid, at)
+    task, counted = _report_once(task, delta, note, client_uuid, at, flag(data, "confirm", False))
     return jsonify(ser.task(task, None) | {"counted": counted})
+
+
+@bp.post("/api/v1/tasks/<int:task_id>/corrections")
+def correct_task(task_id: int):
+    """A lead corrects the done count: {"amount": -99800, "reason": "…"} (a volunteer gets 404)."""
+    task, data = _visible_task(task_id), json_body()
+    refuse_unless(permissions.can_correct_task(current_scope(), task), "correct_progress", "task", task.id,
+                  task.province_code, task.team_id)
+    update = tasks.correct_progress(task, whole(data, "amount", required=True), text(data, "reason", max_len=1000),
+                                    current_user.id, current_user.person_id)
+    db.session.commit()
+    return jsonify(ser.task(task, None) | {"update": ser.task_update(update)}), 201
