@@ -43,9 +43,9 @@ def test_task_board_csv_neutralises_formulas(world, client, auth):
     text = client.get(f"/provinces/{HANOI}/tasks.csv").get_data(as_text=True).lstrip("\ufeff")
     header, row = list(csv.reader(io.StringIO(text)))
     record = dict(zip(header, row))
-    assert record["title"] == "'" + TITLE
-    assert record["assignee"] == "'" + NAME
-    assert record["blocked_reason"] == "'" + REASON
+    assert record["Tên nhiệm vụ"] == "'" + TITLE
+    assert record["Người được giao"] == "'" + NAME
+    assert record["Lý do vướng mắc"] == "'" + REASON
     assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row)
 
 

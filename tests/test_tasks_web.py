@@ -1,9 +1,10 @@
 """Task pages and API: the permission matrix, forms with errors, boards, exports."""
 from __future__ import annotations
 
+import csv
 import io
 import uuid
-from datetime import timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -115,12 +116,31 @@ def test_exports_contain_the_filtered_board(world, task, client, auth):
     db.session.commit()
     auth.as_user(world.lead_a)
     text = client.get(f"/provinces/{HANOI}/tasks.csv").get_data(as_text=True)
-    assert text.startswith("\ufeffid,commune,kind")
+    assert text.startswith("\ufeffSTT,Xã/phường,Loại,Tên nhiệm vụ,Trạng thái")  # issue 18 §6: Vietnamese headings
     assert "Đăng ký QR chợ" in text and ",4,40," in text
     book = load_workbook(io.BytesIO(client.get(f"/provinces/{HANOI}/tasks.xlsx?status=done").data))
     assert book.active.max_row == 1  # header only: nothing is done
     book = load_workbook(io.BytesIO(client.get(f"/provinces/{HANOI}/tasks.xlsx").data))
     assert [c.value for c in book.active[2]][3] == "Đăng ký QR chợ"
+
+
+def test_exports_name_kinds_and_statuses_and_write_dates_and_times_the_vietnamese_way(world, task, client, auth):
+    """Labels, not codes; the due date as dd/mm/yyyy; the creation time in Vietnam time, so a task
+    made at 23:30 UTC on the 1st reads 06:30 on the 2nd; counts stay numbers in Excel."""
+    from openpyxl import load_workbook
+
+    task.due_date = date(2031, 12, 24)
+    task.created_at = datetime(2031, 12, 1, 23, 30, tzinfo=timezone.utc)
+    db.session.commit()
+    auth.as_user(world.lead_a)
+    header, row = list(csv.reader(io.StringIO(
+        client.get(f"/provinces/{HANOI}/tasks.csv").get_data(as_text=True).lstrip("\ufeff"))))[:2]
+    record = dict(zip(header, row))
+    assert (record["Loại"], record["Trạng thái"]) == ("Đăng ký mã QR cho địa điểm", "Mới giao")
+    assert (record["Hạn hoàn thành"], record["Ngày tạo"]) == ("24/12/2031", "02/12/2031 06:30")
+    sheet = load_workbook(io.BytesIO(client.get(f"/provinces/{HANOI}/tasks.xlsx").data)).active
+    values = dict(zip([c.value for c in sheet[1]], [c.value for c in sheet[2]]))
+    assert values["Chỉ tiêu"] == 10 and values["Hạn hoàn thành"] == "24/12/2031"
 
 
 def test_progress_from_many_phones_at_once_all_counts(world, task, app):

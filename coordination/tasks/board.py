@@ -142,19 +142,18 @@ def updates(task_id: int) -> list[TaskUpdate]:
 
 
 EXPORT_HEADER = ["id", "commune", "kind", "title", "status", "priority", "due_date", "target", "unit", "done",
-                 "percent", "assignee", "blocked_reason", "created_at"]
+                 "percent", "assignee", "blocked_reason", "created_at"]  # the columns of export_rows
 
 
 def export_rows(province_code: str, f: BoardFilter, batch_size: int = 2000) -> Iterator[list]:
-    """Every task of the filtered board, in board order, streamed in batches."""
+    """Every task of the filtered board, in board order, streamed in batches: codes, a date and an
+    aware UTC moment as stored (web/task_export.py writes them for a reader)."""
     where = [Task.province_code == province_code] + f.clauses(local_today())
     query = _board_query(where).order_by(*BOARD_ORDER)
     result = db.session.execute(query.execution_options(yield_per=batch_size))
     for task, commune, assignee, _flagged in result:
-        yield [task.id, commune, task.kind, task.title, task.status, task.priority,
-               task.due_date.isoformat() if task.due_date else "", task.target_count or "", task.target_unit or "",
-               task.done_count, task.percent if task.percent is not None else "", assignee or "",
-               task.blocked_reason or "", task.created_at.isoformat(timespec="seconds")]
+        yield [task.id, commune, task.kind, task.title, task.status, task.priority, task.due_date, task.target_count,
+               task.target_unit, task.done_count, task.percent, assignee, task.blocked_reason, task.created_at]
 
 
 def to_csv(rows: Iterator[list], header: list = EXPORT_HEADER) -> Iterator[str]:
@@ -162,12 +161,12 @@ def to_csv(rows: Iterator[list], header: list = EXPORT_HEADER) -> Iterator[str]:
     return exports.to_csv(rows, header)
 
 
-def to_xlsx(rows: Iterator[list]) -> bytes:
+def to_xlsx(rows: Iterator[list], header: list = EXPORT_HEADER) -> bytes:
     from openpyxl import Workbook  # lazy: openpyxl adds ~70 ms at start-up; only the .xlsx export uses it
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("tasks")
-    exports.xlsx_append(sheet, EXPORT_HEADER)
+    exports.xlsx_append(sheet, header)
     for row in rows:
         exports.xlsx_append(sheet, row)
     out = io.BytesIO()

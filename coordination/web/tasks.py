@@ -18,6 +18,7 @@ from coordination.core.errors import DomainError
 from coordination.core.text import num
 from coordination.web.helpers import (form_error, get_or_404, page_arg, province_or_404, refuse_unless,
     require, safe_next, saved, small_int, typed_row)
+from coordination.web import task_export
 from coordination.web.task_forms import AssignForm, CancelForm, CorrectionForm, ProgressForm, StatusForm, TaskForm
 
 bp = Blueprint("tasks", __name__)
@@ -58,10 +59,10 @@ def export(code: str, fmt: str):
     rows = task_board.export_rows(code, _board_filter())
     name = f"tasks-{code}-{local_today().isoformat()}"
     if fmt == "csv":
-        return Response(stream_with_context(task_board.to_csv(rows)), mimetype="text/csv; charset=utf-8",
+        return Response(stream_with_context(task_export.csv(rows)), mimetype="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f"attachment; filename={name}.csv"})
     if fmt == "xlsx":
-        return Response(task_board.to_xlsx(rows),
+        return Response(task_export.xlsx(rows),
                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"Content-Disposition": f"attachment; filename={name}.xlsx"})
     abort(404)
