@@ -14,6 +14,7 @@ from models import AdminUnit, CheckIn, DutySession, Person, Shift, ShiftAssignme
 from models.geography import PROVINCE as PROVINCE_UNIT
 from models.shifts import CHECK_OUT
 from coordination.clock import utcnow
+from coordination.duty.checkins import EARLY
 
 
 def on_duty_by_province() -> dict[str, int]:
@@ -98,9 +99,10 @@ def person_duty(person_id: int, team_ids: list[int], now: Optional[datetime] = N
     now = now or utcnow()
     mine = (sa.select(Shift).join(ShiftAssignment, ShiftAssignment.shift_id == Shift.id)
             .where(ShiftAssignment.person_id == person_id))
-    current = db.session.scalars(mine.where(Shift.starts_at <= now + timedelta(hours=1), Shift.ends_at > now)
+    # "now": the shifts a check-in would count for (from EARLY before their start to their end)
+    current = db.session.scalars(mine.where(Shift.starts_at <= now + EARLY, Shift.ends_at > now)
                                  .order_by(Shift.starts_at)).all()
-    nxt = db.session.scalars(mine.where(Shift.starts_at > now + timedelta(hours=1)).order_by(Shift.starts_at)
+    nxt = db.session.scalars(mine.where(Shift.starts_at > now + EARLY).order_by(Shift.starts_at)
                              .limit(upcoming)).all()
     open_session = db.session.scalar(sa.select(DutySession).where(DutySession.person_id == person_id,
                                                                   DutySession.ended_at.is_(None)))
