@@ -287,3 +287,21 @@ def test_an_offline_progress_report_waits_survives_a_reload_and_counts_once(worl
     assert db.session.scalar(sa.select(Task.done_count).where(Task.id == task.id)) == 30  # sent twice, counted once
     update = db.session.scalar(sa.select(TaskUpdate).where(TaskUpdate.delta.is_not(None)))
     assert before - timedelta(seconds=1) <= update.at <= after and update.note == "Tổ dân phố 3"
+
+
+def test_a_shift_about_to_start_says_when_it_starts(world, live_server, phone):
+    """At 02:50 a shift starting at 02:56 is under "Hiện tại" (a check-in counts for it from an hour
+    before), but it says it has not started: "… · bắt đầu lúc 02:56" (issue 19 §3)."""
+    from coordination.duty import rota
+
+    soon = (utcnow() + timedelta(minutes=6)).replace(second=0, microsecond=0)
+    rota.assign(rota.add_shift(world.commune_team, soon, soon + timedelta(hours=4), 1), world.volunteer.person, "primary")
+    running = utcnow() - timedelta(hours=1)
+    rota.assign(rota.add_shift(world.commune_team, running, soon - timedelta(minutes=1), 1),
+                world.volunteer.person, "primary")
+    db.session.commit()
+    _open(phone, live_server, "")
+    items = phone.locator("#current li").all_text_contents()
+    assert len(items) == 2
+    assert sum(f"bắt đầu lúc {to_local(soon):%H:%M}" in text for text in items) == 1
+    assert sum("bắt đầu lúc" in text for text in items) == 1  # the running shift says nothing of the kind

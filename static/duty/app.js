@@ -76,7 +76,9 @@
     $("rejected").replaceChildren(...errors().map(errorItem));
     if (state) {
       $("who").textContent = state.person.full_name;
-      list("current", state.current);
+      // "Now" holds the shifts a check-in counts for, from an hour before they start: say which have not
+      list("current", state.current, (s) => Date.parse(s.starts_at) > Date.now()
+        ? ` · ${fmt(T.starts_at, { t: clock(s.starts_at) })}` : "");
       list("upcoming", state.upcoming);
       list("open", state.open_shifts, (s) => ` (${s.staffed}/${s.required} ${T.staffed})`);
     }
@@ -105,6 +107,8 @@
       : moot ? { local: "…" } : { started_at: item.occurred_at, local: localTime(item.occurred_at) };
     localStorage.setItem("duty-state", JSON.stringify(state));
   }
+  const clock = (iso) => new Date(iso).toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit", hour12: false,
+    timeZone: "Asia/Ho_Chi_Minh" });
   const localTime = (iso) => new Date(iso).toLocaleString("vi-VN", { day: "2-digit", month: "2-digit",
     hour: "2-digit", minute: "2-digit", hour12: false, timeZone: "Asia/Ho_Chi_Minh" }).replace(",", "");
 
