@@ -25,6 +25,7 @@ from coordination.geography.units import load_geography
 from coordination.org.people import PersonInput, create_person, find_by_phone
 from coordination.org.teams import (add_member, create_commune_team, create_national_team,
     create_province_team, end_membership)
+from coordination.tasks.kinds import ensure_catalogue
 from coordination.tasks import assignment, rules as tasks
 
 DEMO_PASSWORD = "demo12345"
@@ -81,6 +82,7 @@ def load_demo() -> list[tuple[str, str, str]]:
     """Idempotent: a second run only resets the demo passwords. Returns (role, login, name)."""
     if db.session.scalar(sa.select(sa.func.count()).select_from(AdminUnit)) == 0:
         load_geography()
+    ensure_catalogue()  # the kinds of work (the migration wrote them; a fresh test database is emptied)
     people = _People()
     if db.session.scalar(sa.select(Team.id).where(Team.level == "national")) is None:
         national = create_national_team("Tổ công tác Bộ TT&TT")
@@ -133,10 +135,19 @@ def load_demo() -> list[tuple[str, str, str]]:
 
 
 def _demo_tasks(rng: random.Random) -> None:
-    """A national campaign, two Hà Nội assignments with progress, one overdue, one blocked."""
+    """Two national campaigns (today's VNeID level 2, and a 2021 data check), Hà Nội assignments with
+    progress (online public services among them), one overdue, one blocked."""
     ministry = ensure_user(_person("bo@tocongnghe.vn"))
     hanoi = ensure_user(_person("hanoi@tocongnghe.vn"))
     today = local_today()
+    assignment.assign(tasks.TaskSpec(kind="support_vneid_level2",
+                                     title="Hướng dẫn người dân kích hoạt tài khoản định danh điện tử VNeID mức 2",
+                                     due_date=today + timedelta(days=45), priority="high", target_count=500,
+                                     target_unit="người dân"), assignment.Targeting(province_code=None), ministry.id)
+    assignment.assign(tasks.TaskSpec(kind="support_online_public_services",
+                                     title="Hướng dẫn nộp hồ sơ trên Cổng dịch vụ công quốc gia",
+                                     due_date=today + timedelta(days=21), target_count=100, target_unit="người dân"),
+                      assignment.Targeting(province_code="01"), hanoi.id)
     assignment.assign(tasks.TaskSpec(kind="data_verification", title="Rà soát danh sách tiêm chủng toàn quốc",
                                      due_date=today + timedelta(days=30), priority="high", target_count=300,
                                      target_unit="hồ sơ"), assignment.Targeting(province_code=None), ministry.id)

@@ -11,18 +11,6 @@ from coordination.clock import utcnow
 from models.base import TimestampMixin, UTCDateTime, db
 from models.teams import Person, Team
 
-# Kinds of work (the national platforms residents need help with, and the rest).
-KINDS = (
-    "support_health_declaration",  # khai báo y tế
-    "support_qr_checkin",  # quét mã QR
-    "support_vaccination_registration",  # đăng ký tiêm chủng
-    "support_vaccination_certificate",  # chứng nhận tiêm chủng
-    "support_home_care",  # theo dõi sức khỏe tại nhà
-    "venue_qr_registration",  # đăng ký mã QR cho địa điểm
-    "data_verification",  # xác minh, làm sạch dữ liệu
-    "vaccination_drive",  # hỗ trợ chiến dịch tiêm chủng
-    "other",
-)
 PRIORITIES = ("low", "normal", "high", "urgent")
 
 OPEN = "open"
@@ -38,7 +26,8 @@ class Task(TimestampMixin, db.Model):
     __tablename__ = "tasks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(sa.String(40), nullable=False)
+    # A code of the work_kinds catalogue (coordination/tasks/kinds.py).
+    kind: Mapped[str] = mapped_column(sa.ForeignKey("work_kinds.code", ondelete="RESTRICT"), nullable=False)
     title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
     description: Mapped[Optional[str]] = mapped_column(sa.Text)
     team_id: Mapped[int] = mapped_column(sa.ForeignKey("teams.id", ondelete="RESTRICT"), nullable=False)
@@ -60,7 +49,6 @@ class Task(TimestampMixin, db.Model):
     assignee: Mapped[Optional[Person]] = relationship()
 
     __table_args__ = (
-        sa.CheckConstraint(f"kind IN {KINDS}", name="kind"),
         sa.CheckConstraint(f"status IN {STATUSES}", name="status"),
         sa.CheckConstraint(f"priority IN {PRIORITIES}", name="priority"),
         sa.CheckConstraint("done_count >= 0", name="done_count_not_negative"),

@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from coordination import clock
+from coordination.tasks.kinds import ensure_catalogue
 from models import db
 from tests.factories import ROLES
 
@@ -95,6 +96,8 @@ def _clean(app) -> None:
                 conn.commit()
                 conn.exec_driver_sql("PRAGMA foreign_keys=ON")
             conn.commit()
+        ensure_catalogue()  # the kinds of work the migration wrote, emptied with the rest
+        db.session.commit()
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ def _task(world, **kw) -> Task:
     (dict(title="   "), "title"),
     (dict(priority="whenever"), "priority"),
 ])
-def test_bad_task_content_names_the_field(change, field):
+def test_bad_task_content_names_the_field(ctx, change, field):  # kinds are in the database
     with pytest.raises(ValidationError) as err:
         tasks.clean_spec(tasks.TaskSpec(**dict(SPEC, **change)), today=date(2026, 11, 23))
     assert err.value.field == field

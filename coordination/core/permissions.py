@@ -196,6 +196,11 @@ def can_manage_membership(scope: Scope, membership: Membership) -> bool:
 
 # --- tasks -------------------------------------------------------------------------------
 
+def can_manage_work_kinds(scope: Scope) -> bool:
+    """The catalogue of kinds of work is the ministry's: it adds and retires kinds for the country."""
+    return scope.national
+
+
 def can_create_tasks(scope: Scope, province_code: str) -> bool:
     """Province leads assign work to the communes of their province; the ministry anywhere."""
     return scope.national or province_code in scope.provinces

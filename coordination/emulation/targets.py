@@ -1,8 +1,9 @@
 """Emulation movement (thi đua): targets, a fair leaderboard, commendation proposals.
 
 Progress is computed from the platform's own data, never typed in:
-- residents helped / venues registered: progress reported on the team's "help residents" /
-  "venue QR registration" tasks during the period (task updates, so each report counts once);
+- residents helped / venues registered: progress reported on the team's tasks of the kinds the
+  catalogue marks as helping residents (VNeID, online public services… and 2021's platforms) /
+  "venue QR registration" during the period (task updates, so each report counts once);
 - shift coverage: the team's shifts that started in the period with at least one check-in, in %;
 - tasks on time: tasks done in the period on or before their due date (Vietnam dates).
 The score ranks by share of target, not raw totals, so small communes are not punished:
@@ -20,14 +21,14 @@ from flask_babel import lazy_gettext as _l
 
 from models import AdminUnit, DutySession, Shift, Target, Task, TaskUpdate, Team, db
 from models.emulation import METRICS, RESIDENTS_HELPED, SHIFT_COVERAGE, TASKS_ON_TIME, VENUES_REGISTERED
-from models.tasks import DONE, KINDS
+from models.tasks import DONE
 from models.teams import COMMUNE
 
 from coordination.core import audit
+from coordination.tasks import kinds
 from coordination.clock import local_date_sql, local_to_utc, utcnow
 from coordination.core.errors import ValidationError
 
-SUPPORT_KINDS = tuple(k for k in KINDS if k.startswith("support_"))
 MAX_PERIOD_DAYS = 366
 MAX_VALUE = 1_000_000
 
@@ -43,10 +44,11 @@ def progress(team_ids: list[int], first: date, last: date, now: Optional[datetim
     out: dict = {}
     if not team_ids:
         return out
-    for metric, kinds in ((RESIDENTS_HELPED, SUPPORT_KINDS), (VENUES_REGISTERED, ("venue_qr_registration",))):
+    helped = kinds.residents_helped_kinds()  # the catalogue's flag: VNeID guidance counts as 2021's QR help did
+    for metric, codes in ((RESIDENTS_HELPED, helped), (VENUES_REGISTERED, (kinds.VENUE_KIND,))):
         q = (sa.select(Task.team_id, sa.func.coalesce(sa.func.sum(TaskUpdate.delta), 0))
              .join(TaskUpdate, TaskUpdate.task_id == Task.id)
-             .where(Task.team_id.in_(team_ids), Task.kind.in_(kinds), TaskUpdate.delta.is_not(None),
+             .where(Task.team_id.in_(team_ids), Task.kind.in_(codes), TaskUpdate.delta.is_not(None),
                     TaskUpdate.at >= start, TaskUpdate.at < end).group_by(Task.team_id))
         out.update({(team, metric): float(total) for team, total in db.session.execute(q)})
     checked = sa.exists().where(DutySession.shift_id == Shift.id)

@@ -12,9 +12,10 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from models import Membership, Person, Task, TaskUpdate, db
-from models.tasks import BLOCKED, CANCELLED, DONE, IN_PROGRESS, KINDS, OPEN, PRIORITIES
+from models.tasks import BLOCKED, CANCELLED, DONE, IN_PROGRESS, OPEN, PRIORITIES
 
 from coordination.core import audit
+from coordination.tasks import kinds
 from coordination.clock import local_today, utcnow
 from coordination.core.errors import Conflict, Unprocessable, ValidationError
 from coordination.core.text import clean_line, num
@@ -47,8 +48,7 @@ class TaskSpec:
 
 def clean_spec(spec: TaskSpec, today: Optional[date] = None) -> dict:
     """Validate a task's content; returns the column values. Raises ValidationError naming the field."""
-    if spec.kind not in KINDS:
-        raise ValidationError(_l("Choose a kind of task from the list."), field="kind")
+    kinds.check_active(spec.kind)
     title = clean_line(spec.title, "title", _l("Title"))
     if not title:
         raise ValidationError(_l("Give the task a title."), field="title")

@@ -1,10 +1,14 @@
 """Human labels for stored codes, translated; available in templates as `labels`."""
 from __future__ import annotations
 
+from flask import g
 from flask_babel import lazy_gettext as _l
 
 from models.teams import (CO_CHAIR_HEALTH, CO_CHAIR_ICT, ENTERPRISE, GOVERNMENT, HEALTH_STATION, LEAD,
     LEADER_IN_CHARGE, MEMBER, OTHER, YOUTH_UNION)
+
+from coordination.tasks import kinds as work_kinds
+from coordination.web.i18n import get_locale
 
 AFFILIATION = {
     YOUTH_UNION: _l("Youth union"),
@@ -27,17 +31,26 @@ def roles(codes) -> str:
     return ", ".join(str(ROLE[code]) for code in codes)
 
 
-KIND = {
-    "support_health_declaration": _l("Help residents: health declaration"),
-    "support_qr_checkin": _l("Help residents: QR check-in"),
-    "support_vaccination_registration": _l("Help residents: vaccination registration"),
-    "support_vaccination_certificate": _l("Help residents: vaccination certificate"),
-    "support_home_care": _l("Help residents: home-care monitoring"),
-    "venue_qr_registration": _l("Register venues for QR codes"),
-    "data_verification": _l("Verify and clean a data list"),
-    "vaccination_drive": _l("Support a vaccination drive"),
-    "other": _l("Other"),
-}
+def kinds() -> dict[str, str]:
+    """Every kind of work, retired ones too, {code: name in the reader's language} in the catalogue's
+    order; read once per request."""
+    if "work_kinds" not in g:
+        language = get_locale()
+        g.work_kinds = {k.code: k.name(language) for k in work_kinds.catalogue()}
+    return g.work_kinds
+
+
+def kind(code: str) -> str:
+    """A task's kind named from the catalogue (its code if the catalogue lacks it)."""
+    return kinds().get(code, code)
+
+
+def active_kind_choices() -> list[tuple[str, str]]:
+    """The kinds a new task may be: retired ones left out."""
+    language = get_locale()
+    return [(k.code, k.name(language)) for k in work_kinds.active()]
+
+
 PRIORITY = {"low": _l("Low"), "normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
 STATUS = {
     "open": _l("Open"),
@@ -80,6 +93,7 @@ AUDIT_ENTITY = {
     "team": _l("Team"), "membership": _l("Membership"), "person": _l("Person"), "task": _l("Task"),
     "shift": _l("Shift"), "rota": _l("Rota"), "broadcast": _l("Broadcast"), "user": _l("Account and login"),
     "import_batch": _l("Import"), "api_token": _l("API token"), "sms": "SMS",
+    "work_kind": _l("Kind of work"),
 }
 AUDIT_ACTION = {
     "create": _l("added"), "update": _l("changed"), "end": _l("ended"), "login": _l("logged in"),

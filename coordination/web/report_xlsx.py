@@ -50,7 +50,7 @@ def workbook(report: MonthlyReport) -> bytes:
           widths=(30, 16, 16))
     sheet(_("Tasks done by kind"), [_("Kind"), _("This month"), _("Previous month")],
           ([str(label), report.total.tasks_done_by_kind.get(code, 0), report.previous.tasks_done_by_kind.get(code, 0)]
-           for code, label in labels.KIND.items()), widths=(44, 16, 16))
+           for code, label in labels.kinds().items()), widths=(44, 16, 16))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -19,7 +19,7 @@ def readable(row: list) -> list:
     """One board row (board.export_rows) with its codes named and its moments written the local way."""
     (task_id, commune, kind, title, status, priority, due, target, unit, done, percent, assignee, blocked,
      created) = row
-    return [task_id, commune, str(labels.KIND.get(kind, kind)), title, str(labels.STATUS.get(status, status)),
+    return [task_id, commune, labels.kind(kind), title, str(labels.STATUS.get(status, status)),
             str(labels.PRIORITY.get(priority, priority)), due.strftime("%d/%m/%Y") if due else "",
             target if target is not None else "", unit or "", done, percent if percent is not None else "",
             assignee or "", blocked or "", local_time(created)]

@@ -34,7 +34,7 @@ class WholeNumberField(IntegerField):
 
 
 class TaskForm(FlaskForm):
-    kind = SelectField(_l("Kind of work"), choices=labels.choices(labels.KIND))
+    kind = SelectField(_l("Kind of work"), choices=[], validate_choice=False)  # the rules check the catalogue
     title = StringField(_l("Title"), validators=[DataRequired(REQUIRED)], render_kw={"maxlength": 200})
     description = TextAreaField(_l("Details (optional)"), validators=[Optional()], render_kw={"rows": 3})
     target_count = WholeNumberField(_l("Target (optional)"), validators=[Optional()],
@@ -51,6 +51,10 @@ class TaskForm(FlaskForm):
     skip_open = BooleanField(_l("Skip teams that already have an open task of this kind"))
     communes = CheckboxList(_l("Communes"), choices=[], validate_choice=False)
     expected = HiddenField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = labels.active_kind_choices()
 
     def task_spec(self) -> TaskSpec:
         """The task that was described, for the rules (tasks.clean_spec checks it)."""

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from models import AdminUnit, Person, Task, db
-from models.tasks import CANCELLED, KINDS, STATUSES
+from models.tasks import CANCELLED, STATUSES
 
 from coordination.tasks import assignment, board as task_board, rules as tasks
 from coordination.core import permissions
@@ -18,7 +18,7 @@ from coordination.core.errors import DomainError
 from coordination.core.text import num
 from coordination.web.helpers import (form_error, get_or_404, page_arg, province_or_404, refuse_unless,
     require, safe_next, saved, small_int, typed_row)
-from coordination.web import task_export
+from coordination.web import labels, task_export
 from coordination.web.task_forms import AssignForm, CancelForm, CorrectionForm, ProgressForm, StatusForm, TaskForm
 
 bp = Blueprint("tasks", __name__)
@@ -30,7 +30,7 @@ def _board_filter() -> task_board.BoardFilter:
     team = request.args.get("team", "")
     return task_board.BoardFilter(
         status=status if status in STATUSES + ("active",) else None,
-        kind=kind if kind in KINDS else None,
+        kind=kind if kind in labels.kinds() else None,
         team_id=small_int(team), overdue=request.args.get("overdue") == "1")
 
 

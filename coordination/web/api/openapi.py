@@ -1,9 +1,10 @@
 """The OpenAPI 3.1 document for /api/v1, kept beside the routes it describes."""
 from __future__ import annotations
 
-from models.tasks import KINDS, PRIORITIES, STATUSES
+from models.tasks import PRIORITIES, STATUSES
 from models.teams import AFFILIATIONS, ROLES, TEAM_LEVELS
 
+from coordination.tasks import kinds
 from coordination.tasks.rules import MAX_DELTA, MAX_TARGET
 from coordination.core.text import BIDI_CONTROLS, INVISIBLE
 from coordination.web.converters import MAX_ID
@@ -119,7 +120,7 @@ def openapi_document() -> dict:
                     "role": {"type": "string", "enum": list(ROLES)}, "start_date": {"type": "string", "format": "date"},
                     "end_date": {"type": ["string", "null"], "format": "date"}, "person": _ref("Person")}},
                 "Task": {"type": "object", "properties": {
-                    "id": {"type": "integer"}, "kind": {"type": "string", "enum": list(KINDS)},
+                    "id": {"type": "integer"}, "kind": {"type": "string", "enum": kinds.codes()},
                     "title": {"type": "string"}, "description": {"type": ["string", "null"]},
                     "team_id": {"type": "integer"}, "commune_name": {"type": ["string", "null"]},
                     "province_code": {"type": "string"}, "status": {"type": "string", "enum": list(STATUSES)},
@@ -162,7 +163,8 @@ def openapi_document() -> dict:
                     "unit_type": {"type": "string", "enum": ["Phường", "Xã", "Đặc khu"]},
                     "skip_with_open_task": {"type": "boolean"},
                     "dry_run": {"type": "boolean", "description": "only count the teams that would receive it"},
-                    "kind": {"type": "string", "enum": list(KINDS)}, "title": _text(200, VISIBLE),
+                    "kind": {"type": "string", "enum": [k.code for k in kinds.active()],
+                             "description": "a kind of work of the catalogue, not retired"}, "title": _text(200, VISIBLE),
                     "description": _text(5000), "due_date": {"type": "string", "format": "date",
                                                             "description": "today or later"},
                     "priority": {"type": "string", "enum": list(PRIORITIES)},
@@ -226,7 +228,7 @@ def openapi_document() -> dict:
                             _query("province", description="required unless mine=1"),
                             _query("mine", {"type": "string", "enum": ["0", "1"]}),
                             _query("status", {"type": "string", "enum": list(STATUSES) + ["active"]}),
-                            _query("kind", {"type": "string", "enum": list(KINDS)}),
+                            _query("kind", {"type": "string", "enum": kinds.codes()}),
                             _query("team", {"type": "integer", "minimum": 1, "maximum": MAX_ID}),
                             _query("overdue", {"type": "string", "enum": ["0", "1"]})],
                         "responses": _ok(_page_of("Task"))},

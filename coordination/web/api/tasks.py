@@ -10,9 +10,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from models import Person, Task, db
-from models.tasks import KINDS, STATUSES
+from models.tasks import STATUSES
 
-from coordination.tasks import assignment, board as task_board, rules as tasks
+from coordination.tasks import assignment, board as task_board, kinds, rules as tasks
 from coordination.core import device, permissions
 from coordination.clock import utcnow
 from coordination.web.login import current_scope
@@ -42,7 +42,7 @@ def _visible_task(task_id: int) -> Task:
 
 def _board_filter() -> task_board.BoardFilter:
     return task_board.BoardFilter(status=query_choice("status", STATUSES + ("active",)),
-                                  kind=query_choice("kind", KINDS), team_id=query_int("team"), overdue=query_choice("overdue", ("0", "1")) == "1")
+                                  kind=query_choice("kind", kinds.codes()), team_id=query_int("team"), overdue=query_choice("overdue", ("0", "1")) == "1")
 
 
 def _my_tasks(page: int, per_page: int):
