@@ -15,6 +15,9 @@ NATIONAL = "national"
 PROVINCE = "province"
 COMMUNE = "commune"
 VILLAGE = "village"
+# The teams whose people are "members" in every count (map, overview, reports): the commune teams and
+# their village teams (which carry their commune's admin unit code); the province team is its leadership.
+LOCAL_TEAMS = (COMMUNE, VILLAGE)
 TEAM_LEVELS = (NATIONAL, PROVINCE, COMMUNE, VILLAGE)
 
 # Membership roles

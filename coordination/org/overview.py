@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from models import AdminUnit, Membership, Person, Team, db
 from models.geography import COMMUNE as COMMUNE_UNIT
 from models.geography import PROVINCE as PROVINCE_UNIT
-from models.teams import COMMUNE, LEAD, PROVINCE, PROVINCE_REQUIRED_ROLES, VILLAGE
+from models.teams import COMMUNE, LEAD, LOCAL_TEAMS, PROVINCE, PROVINCE_REQUIRED_ROLES, VILLAGE
 
 from coordination.core import permissions
 from coordination.org.teams import Completeness, province_completeness, province_team
@@ -79,7 +79,7 @@ def province_overview(province_code: str) -> Optional[ProvinceOverview]:
         AdminUnit.level == COMMUNE_UNIT, AdminUnit.province_code == province.code))
     people = db.session.scalar(
         sa.select(sa.func.count(sa.distinct(Membership.person_id))).join(Team, Team.id == Membership.team_id)
-        .where(Team.province_code == province.code, Membership.end_date.is_(None)))
+        .where(Team.province_code == province.code, Team.level.in_(LOCAL_TEAMS), Membership.end_date.is_(None)))
     return ProvinceOverview(province, team, province_completeness(team), members, commune_teams, total, without,
                             people or 0)
 
@@ -107,7 +107,8 @@ def national_summary() -> list[ProvinceSummary]:
              .where(Team.level == COMMUNE).group_by(Team.province_code).subquery())
     people = (sa.select(Team.province_code.label("code"),
                         sa.func.count(sa.distinct(Membership.person_id)).label("n"))
-              .join(Team, Team.id == Membership.team_id).where(Membership.end_date.is_(None))
+              .join(Team, Team.id == Membership.team_id)
+              .where(Team.level.in_(LOCAL_TEAMS), Membership.end_date.is_(None))
               .group_by(Team.province_code).subquery())
     held: dict[str, set[str]] = {}
     for code, role in db.session.execute(

@@ -20,12 +20,11 @@ from models.geography import COMMUNE as COMMUNE_UNIT
 from models.geography import PROVINCE as PROVINCE_UNIT
 from models.shifts import CHECK_IN
 from models.tasks import ACTIVE_STATUSES, CANCELLED, DONE
-from models.teams import COMMUNE, VILLAGE
+from models.teams import LOCAL_TEAMS
 
 from coordination.clock import local_date_sql, local_today, utcnow
 
 NO_TEAM, TEAM, ON_DUTY = 0, 1, 2  # a commune's status on the map
-LOCAL_TEAMS = (COMMUNE, VILLAGE)  # village teams carry their commune's admin unit code
 
 _cache: dict = {}
 _lock = threading.Lock()

@@ -136,7 +136,8 @@ def _figures(first: date, province_code: Optional[str], now: datetime) -> dict:
                      sa.or_(Membership.end_date.is_(None), Membership.end_date > last_day))
     # Members by team and affiliation; a commune team's village teams count towards it.
     owner = sa.case((Team.level == VILLAGE, Team.parent_id), else_=Team.id)
-    q = scoped(sa.select(owner, Team.province_code, Person.affiliation, sa.func.count(),
+    # Members are people, counted once per commune even if also in one of its village teams (as the map counts them).
+    q = scoped(sa.select(owner, Team.province_code, Person.affiliation, sa.func.count(sa.distinct(Membership.person_id)),
                          _count_if(sa.and_(Membership.role == LEAD, Team.level == COMMUNE)))
                .join(Membership, Membership.team_id == Team.id).join(Person, Person.id == Membership.person_id)
                .where(Team.level.in_((COMMUNE, VILLAGE)), Team.created_at < end, active)
