@@ -237,3 +237,18 @@ def test_a_province_lead_finds_the_board_in_the_main_menu(world, client, auth):
     auth.as_user(world.volunteer)
     nav = client.get("/account").get_data(as_text=True).split('<nav class="nav">')[1].split("</nav>")[0]
     assert "/tasks\">Nhiệm vụ" not in nav
+
+
+def test_the_preview_names_the_communes_it_skips_and_links_to_create_their_teams(world, client, auth):
+    """Issue 18 §2: not only "N communes have no team yet", but which, with the way to fix it."""
+    from models import AdminUnit
+
+    auth.as_user(world.lead_a)
+    form = {"kind": "other", "title": "Rà soát", "mode": "all", "priority": "normal", "action": "preview"}
+    html = client.post(f"/provinces/{HANOI}/tasks/new", data=form).get_data(as_text=True)
+    skipped = html.split('id="skipped"')[1].split("</details>")[0]
+    names = db.session.scalars(sa.select(AdminUnit.name).where(
+        AdminUnit.province_code == HANOI, AdminUnit.level == "commune",
+        AdminUnit.code != world.commune_team.admin_unit_code)).all()
+    assert len(names) > 100 and all(f"<li>{n}</li>" in skipped for n in names)
+    assert f"/provinces/{HANOI}#without-team" in skipped

@@ -42,6 +42,7 @@ class Preview:
     communes: int  # communes selected
     without_team: int  # selected communes that have no team: they cannot receive a task
     already_open: int  # teams skipped because they have an open task of this kind
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (code, name) of those without a team, by name
 
     @property
     def count(self) -> int:
@@ -81,10 +82,10 @@ def preview(targeting: Targeting, kind: str) -> Preview:
     """Which commune teams would receive a task of `kind`: counted in SQL, nothing written."""
     where = _selected_communes(targeting)
     rows = db.session.execute(
-        sa.select(AdminUnit.code, Team.id).select_from(AdminUnit)
+        sa.select(AdminUnit.code, AdminUnit.name, Team.id).select_from(AdminUnit)
         .outerjoin(Team, sa.and_(Team.level == COMMUNE, Team.admin_unit_code == AdminUnit.code))
-        .where(where)).all()
-    team_ids = [team_id for _code, team_id in rows if team_id is not None]
+        .where(where).order_by(AdminUnit.name)).all()
+    team_ids = [team_id for _code, _name, team_id in rows if team_id is not None]
     already: set[int] = set()
     if targeting.skip_with_open_task and team_ids:
         already = set(db.session.scalars(sa.select(Task.team_id).distinct().where(
@@ -93,7 +94,8 @@ def preview(targeting: Targeting, kind: str) -> Preview:
             Task.team_id.in_(sa.select(Team.id).join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
                              .where(Team.level == COMMUNE, where)))))
     return Preview(team_ids=[t for t in team_ids if t not in already], communes=len(rows),
-                   without_team=len(rows) - len(team_ids), already_open=len(already))
+                   without_team=len(rows) - len(team_ids), already_open=len(already),
+                   skipped=[(code, name) for code, name, team_id in rows if team_id is None])
 
 
 def checked_preview(spec: TaskSpec, targeting: Targeting) -> Preview:
