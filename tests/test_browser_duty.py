@@ -305,3 +305,28 @@ def test_a_shift_about_to_start_says_when_it_starts(world, live_server, phone):
     assert len(items) == 2
     assert sum(f"bắt đầu lúc {to_local(soon):%H:%M}" in text for text in items) == 1
     assert sum("bắt đầu lúc" in text for text in items) == 1  # the running shift says nothing of the kind
+
+
+def test_my_shift_says_my_role_and_offers_a_call_to_whoever_else_is_on_it_and_the_lead(world, live_server, phone):
+    """Issue 19 §3: /duty/ answers "am I primary, who is with me, whom do I call" on one screen, with
+    thumb-sized (≥ 44 px) call buttons that open the dialler."""
+    from coordination.duty import rota
+    from coordination.org import teams
+    from tests.factories import make_person
+
+    backup = make_person(full_name="Người Dự Phòng", phone="0912000777")
+    teams.add_member(world.commune_team, backup, "member")
+    start = utcnow() - timedelta(minutes=30)
+    shift = rota.add_shift(world.commune_team, start, start + timedelta(hours=8), 2)
+    rota.assign(shift, world.volunteer.person, "primary")
+    rota.assign(shift, backup, "backup")
+    db.session.commit()
+    _open(phone, live_server, "")
+    item = phone.locator("#current li").first
+    assert "Bạn: trực chính" in item.inner_text()
+    calls = item.locator("a.call")
+    hrefs = [calls.nth(i).get_attribute("href") for i in range(calls.count())]
+    assert hrefs == ["tel:" + backup.phone, "tel:" + world.commune_lead.person.phone]
+    assert "Người Dự Phòng (dự phòng)" in calls.nth(0).inner_text()
+    assert all(calls.nth(i).bounding_box()["height"] >= 44 for i in range(calls.count()))
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360

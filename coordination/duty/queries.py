@@ -6,13 +6,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import sqlalchemy as sa
 
-from models import AdminUnit, CheckIn, DutySession, Person, Shift, ShiftAssignment, Team, db
+from models import AdminUnit, CheckIn, DutySession, Membership, Person, Shift, ShiftAssignment, Team, db
 from models.geography import PROVINCE as PROVINCE_UNIT
-from models.shifts import CHECK_OUT
+from models.shifts import BACKUP, CHECK_OUT, PRIMARY
+from models.teams import LEAD
 from coordination.clock import utcnow
 from coordination.duty.checkins import EARLY
 
@@ -114,6 +115,38 @@ def person_duty(person_id: int, team_ids: list[int], now: Optional[datetime] = N
                assigned < Shift.required, Shift.id.not_in(mine_ids))
         .order_by(Shift.starts_at).limit(10)).all() if team_ids else []
     return MyDuty(open_session, list(current), list(nxt), [ShiftRow(s, n) for s, n in claimable])
+
+
+class OnShift(NamedTuple):
+    person_id: int
+    full_name: str
+    phone: str
+    role: str  # primary, backup or member
+
+
+def people_on(shift_ids: list[int]) -> dict[int, list[OnShift]]:
+    """Who is on each of these shifts (primary first, then backup, then by name): one query."""
+    order = sa.case((ShiftAssignment.role == PRIMARY, 0), (ShiftAssignment.role == BACKUP, 1), else_=2)
+    out: dict[int, list[OnShift]] = {}
+    rows = db.session.execute(
+        sa.select(ShiftAssignment.shift_id, Person.id, Person.full_name, Person.phone, ShiftAssignment.role)
+        .join(Person, Person.id == ShiftAssignment.person_id).where(ShiftAssignment.shift_id.in_(shift_ids))
+        .order_by(order, Person.full_name)) if shift_ids else []
+    for shift_id, *row in rows:
+        out.setdefault(shift_id, []).append(OnShift(*row))
+    return out
+
+
+def leads_of(team_ids: set[int]) -> dict[int, list[tuple[str, str]]]:
+    """(name, phone) of each team's current leads: one query."""
+    out: dict[int, list[tuple[str, str]]] = {}
+    rows = db.session.execute(
+        sa.select(Membership.team_id, Person.full_name, Person.phone).join(Person, Person.id == Membership.person_id)
+        .where(Membership.team_id.in_(team_ids), Membership.role == LEAD, Membership.end_date.is_(None))
+        .order_by(Person.full_name)) if team_ids else []
+    for team_id, name, phone in rows:
+        out.setdefault(team_id, []).append((name, phone))
+    return out
 
 
 def hours_expr(start: datetime, end: datetime, now: datetime):

@@ -34,9 +34,34 @@
   const setErrors = (list) => localStorage.setItem("duty-rejected", JSON.stringify(list.slice(-10)));
 
   function li(text) { const el = document.createElement("li"); el.textContent = text; return el; }
-  function list(id, shifts, extra) {
+  // A call button: a real link to the phone's dialler, a thumb's size.
+  function call(name, phone, what) {
+    const a = document.createElement("a");
+    a.className = "call"; a.href = "tel:" + phone; a.textContent = what ? `${name} (${what})` : name;
+    a.setAttribute("aria-label", fmt(T.call, { name }));
+    return a;
+  }
+  // One shift: its time (and team, when my shifts are in more than one), my role, and whom to call.
+  function shiftItem(s, showTeam, extra, calls) {
+    const el = li(`${s.local}${showTeam && s.team ? " · " + s.team : ""}${extra ? extra(s) : ""}`);
+    if (s.role) {
+      const me = document.createElement("small");
+      me.textContent = fmt(T.you_are, { role: T[s.role] || s.role });
+      el.append(me);
+    }
+    const people = !calls ? [] : (s.others || []).map((p) => call(p.name, p.phone, T[p.role]))
+      .concat((s.leads || []).map((p) => call(p.name, p.phone, T.lead)));
+    if (people.length) {
+      const row = document.createElement("div");
+      row.className = "calls"; row.append(...people);
+      el.append(row);
+    }
+    return el;
+  }
+  // Calls on the shifts that matter now: every current one, and the next one (`calls` of them).
+  function list(id, shifts, extra, showTeam = true, calls = 0) {
     const ul = $(id);
-    ul.replaceChildren(...(shifts.length ? shifts.map((s) => li(`${s.local} · ${s.team || ""}${extra ? extra(s) : ""}`))
+    ul.replaceChildren(...(shifts.length ? shifts.map((s, i) => shiftItem(s, showTeam, extra, i < calls))
                                          : [li(T.none)]));
   }
   function errorItem(r, i) {
@@ -77,9 +102,10 @@
     if (state) {
       $("who").textContent = state.person.full_name;
       // "Now" holds the shifts a check-in counts for, from an hour before they start: say which have not
+      const oneTeam = new Set(state.current.concat(state.upcoming).map((s) => s.team)).size <= 1;
       list("current", state.current, (s) => Date.parse(s.starts_at) > Date.now()
-        ? ` · ${fmt(T.starts_at, { t: clock(s.starts_at) })}` : "");
-      list("upcoming", state.upcoming);
+        ? ` · ${fmt(T.starts_at, { t: clock(s.starts_at) })}` : "", !oneTeam, state.current.length);
+      list("upcoming", state.upcoming, null, !oneTeam, 1);
       list("open", state.open_shifts, (s) => ` (${s.staffed}/${s.required} ${T.staffed})`);
     }
   }

@@ -32,9 +32,24 @@ def _session(session) -> dict | None:
             "local": f"{to_local(session.started_at):%d/%m %H:%M}", "shift_id": session.shift_id}
 
 
+def _my_shifts(shifts: list, person_id: int, names: dict) -> list[dict]:
+    """My shifts with my role on each, who else is on it and the team's leads, with their phones (to call)."""
+    people, leads = duty.people_on([s.id for s in shifts]), duty.leads_of({s.team_id for s in shifts})
+    out = []
+    for s in shifts:
+        on = people.get(s.id, [])
+        out.append(dict(_shift(s), team=names.get(s.team_id),
+                        role=next((p.role for p in on if p.person_id == person_id), None),
+                        others=[{"name": p.full_name, "phone": p.phone, "role": p.role}
+                                for p in on if p.person_id != person_id],
+                        leads=[{"name": n, "phone": ph} for n, ph in leads.get(s.team_id, [])]))
+    return out
+
+
 @bp.get("/api/v1/duty/me")
 def duty_me():
-    """Everything the check-in app shows: my open session, current and next shifts, open shifts."""
+    """Everything the check-in app shows: my open session, current and next shifts (my role, who
+    else, the leads to call), open shifts."""
     person_id = current_user.person_id
     mine = duty.person_duty(person_id, overview.active_team_ids(person_id))
     names = duty.team_names({s.team_id for s in mine.current + mine.upcoming} |
@@ -42,8 +57,7 @@ def duty_me():
     return jsonify(
         person={"id": person_id, "full_name": current_user.person.full_name},
         on_duty=mine.open_session is not None, session=_session(mine.open_session),
-        current=[dict(_shift(s), team=names.get(s.team_id)) for s in mine.current],
-        upcoming=[dict(_shift(s), team=names.get(s.team_id)) for s in mine.upcoming],
+        current=_my_shifts(mine.current, person_id, names), upcoming=_my_shifts(mine.upcoming, person_id, names),
         open_shifts=[dict(_shift(r.shift), team=names.get(r.shift.team_id), staffed=r.staffed)
                      for r in mine.open_shifts],
         csrf_token=generate_csrf(), server_time=local_now().isoformat())

@@ -288,7 +288,8 @@ def openapi_document() -> dict:
                 "responses": _ok(_ref("Task"), status="201", description="Corrected",
                                  conflict="the count would go below 0")}},
             "/api/v1/duty/me": {"get": {
-                "summary": "My duty: open session, current and next shifts, open shifts to claim, CSRF token",
+                "summary": "My duty: open session, current and next shifts (my role, who else is on each and the team's "
+                           "leads, with phones), open shifts to claim, CSRF token",
                 "responses": _ok({"type": "object"})}},
             "/api/v1/checkins": {"post": {
                 "summary": "A batch of 1–500 of my check-ins/outs, idempotent on client_uuid; answered per item "
