@@ -185,3 +185,34 @@ def test_pwa_parts_are_served(client):
     assert sw.status_code == 200 and "javascript" in sw.content_type and b"caches.open" in sw.data
     manifest = client.get("/duty/manifest.webmanifest").get_json(force=True)
     assert manifest["start_url"] == "/duty/" and manifest["display"] == "standalone"
+
+
+def test_my_shifts_name_whom_to_call_only_while_i_am_in_the_team(world, client, auth):
+    """/api/v1/duty/me gives my role, the others on my shift and the team's leads with their phones —
+    and, once my membership has ended, none of those numbers any more."""
+    from datetime import timedelta
+
+    from coordination.clock import utcnow
+    from coordination.duty import rota
+    from coordination.org import teams
+    from models import Membership
+    from tests.factories import make_person
+
+    backup = make_person(full_name="Người Dự Phòng", phone="0912000777")
+    teams.add_member(world.commune_team, backup, "member")
+    start = utcnow() + timedelta(hours=3)
+    shift = rota.add_shift(world.commune_team, start, start + timedelta(hours=8), 2)
+    rota.assign(shift, world.volunteer.person, "primary")
+    rota.assign(shift, backup, "backup")
+    db.session.commit()
+    auth.as_user(world.volunteer)
+    mine = client.get("/api/v1/duty/me").get_json()["upcoming"][0]
+    assert mine["role"] == "primary"
+    assert [(p["name"], p["role"]) for p in mine["others"]] == [("Người Dự Phòng", "backup")]
+    assert [p["phone"] for p in mine["leads"]] == [world.commune_lead.person.phone]
+    membership = db.session.scalar(sa.select(Membership).where(Membership.person_id == world.volunteer.person_id,
+                                                               Membership.team_id == world.commune_team.id))
+    teams.end_membership(membership)
+    db.session.commit()
+    mine = client.get("/api/v1/duty/me").get_json()["upcoming"][0]
+    assert mine["others"] == [] and mine["leads"] == []

@@ -32,9 +32,11 @@ def _session(session) -> dict | None:
             "local": f"{to_local(session.started_at):%d/%m %H:%M}", "shift_id": session.shift_id}
 
 
-def _my_shifts(shifts: list, person_id: int, names: dict) -> list[dict]:
-    """My shifts with my role on each, who else is on it and the team's leads, with their phones (to call)."""
-    people, leads = duty.people_on([s.id for s in shifts]), duty.leads_of({s.team_id for s in shifts})
+def _my_shifts(shifts: list, person_id: int, names: dict, team_ids: list[int]) -> list[dict]:
+    """My shifts with my role on each, who else is on it and the team's leads, with their phones (to
+    call) — only on shifts of teams I am still a member of."""
+    mine = [s for s in shifts if s.team_id in team_ids]
+    people, leads = duty.people_on([s.id for s in mine]), duty.leads_of({s.team_id for s in mine})
     out = []
     for s in shifts:
         on = people.get(s.id, [])
@@ -51,13 +53,14 @@ def duty_me():
     """Everything the check-in app shows: my open session, current and next shifts (my role, who
     else, the leads to call), open shifts."""
     person_id = current_user.person_id
-    mine = duty.person_duty(person_id, overview.active_team_ids(person_id))
+    mine = duty.person_duty(person_id, team_ids := overview.active_team_ids(person_id))
     names = duty.team_names({s.team_id for s in mine.current + mine.upcoming} |
                             {r.shift.team_id for r in mine.open_shifts})
     return jsonify(
         person={"id": person_id, "full_name": current_user.person.full_name},
         on_duty=mine.open_session is not None, session=_session(mine.open_session),
-        current=_my_shifts(mine.current, person_id, names), upcoming=_my_shifts(mine.upcoming, person_id, names),
+        current=_my_shifts(mine.current, person_id, names, team_ids),
+        upcoming=_my_shifts(mine.upcoming, person_id, names, team_ids),
         open_shifts=[dict(_shift(r.shift), team=names.get(r.shift.team_id), staffed=r.staffed)
                      for r in mine.open_shifts],
         csrf_token=generate_csrf(), server_time=local_now().isoformat())
