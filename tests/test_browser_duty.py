@@ -330,3 +330,22 @@ def test_my_shift_says_my_role_and_offers_a_call_to_whoever_else_is_on_it_and_th
     assert "Người Dự Phòng (dự phòng)" in calls.nth(0).inner_text()
     assert all(calls.nth(i).bounding_box()["height"] >= 44 for i in range(calls.count()))
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_an_open_shift_is_taken_with_one_tap_from_the_duty_page(world, live_server, phone):
+    """Issue 19 §3: no more four taps through the team page — one thumb-sized button on /duty/."""
+    from coordination.duty import rota
+    from models import ShiftAssignment
+
+    start = (utcnow() + timedelta(hours=5)).replace(microsecond=0)
+    shift = rota.add_shift(world.commune_team, start, start + timedelta(hours=4), 1)
+    db.session.commit()
+    _open(phone, live_server, "")
+    button = phone.locator("#open li button.take").first
+    assert button.bounding_box()["height"] >= 44
+    button.click()
+    phone.wait_for_function("() => document.querySelectorAll('#upcoming li').length"
+                            " && document.getElementById('upcoming').textContent.includes('Bạn: trực chính')")
+    db.session.commit()
+    assert db.session.scalars(sa.select(ShiftAssignment.person_id).where(
+        ShiftAssignment.shift_id == shift.id)).all() == [world.volunteer.person_id]

@@ -216,3 +216,25 @@ def test_my_shifts_name_whom_to_call_only_while_i_am_in_the_team(world, client, 
     db.session.commit()
     mine = client.get("/api/v1/duty/me").get_json()["upcoming"][0]
     assert mine["others"] == [] and mine["leads"] == []
+
+
+def test_an_open_shift_is_taken_through_the_api_once_and_only_by_its_team(world, client, auth):
+    from datetime import timedelta
+
+    from coordination.clock import utcnow
+    from coordination.duty import rota
+    from models import ShiftAssignment
+
+    start = utcnow() + timedelta(hours=5)
+    shift = rota.add_shift(world.commune_team, start, start + timedelta(hours=4), 1)
+    db.session.commit()
+    auth.as_user(world.lead_b)  # another province's lead: not of this team
+    assert client.post(f"/api/v1/shifts/{shift.id}/claim").status_code == 404
+    auth.as_user(world.volunteer)
+    taken = client.post(f"/api/v1/shifts/{shift.id}/claim")
+    assert taken.status_code == 201 and taken.get_json()["role"] == "primary"
+    again = client.post(f"/api/v1/shifts/{shift.id}/claim")  # a second tap: the shift is full now
+    assert again.status_code == 409 and again.get_json()["error"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ShiftAssignment)
+                             .where(ShiftAssignment.shift_id == shift.id)) == 1
+    assert client.post("/api/v1/shifts/999999/claim").status_code == 404

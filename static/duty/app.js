@@ -58,6 +58,30 @@
     }
     return el;
   }
+  // An open shift of my team, taken with one tap (online: the server decides, then the state is re-read).
+  function openItem(s, showTeam) {
+    const el = li(`${s.local}${showTeam && s.team ? " · " + s.team : ""} (${s.staffed}/${s.required} ${T.staffed})`);
+    const take = document.createElement("button");
+    take.type = "button"; take.className = "take"; take.textContent = T.take;
+    take.disabled = !navigator.onLine;
+    take.addEventListener("click", async () => {
+      if (take.disabled) return;  // one tap is one tap
+      take.disabled = true;
+      try {
+        const r = await request(`/api/v1/shifts/${s.id}/claim`, { method: "POST",
+          headers: { "Content-Type": "application/json", "X-CSRFToken": state.csrf_token } });
+        if (!r.ok) {  // full by now, or I am on another shift then: say why, beside the other refusals
+          const body = await r.json().catch(() => ({}));
+          setErrors(errors().concat([{ id: "claim-" + s.id, when: s.local, error: body.error || T.not_taken }]));
+        }
+      } catch (e) { /* the outcome is unknown: the re-read below shows whether the shift is mine */ }
+      await refresh();
+      render();
+    });
+    el.append(take);
+    return el;
+  }
+
   // Calls on the shifts that matter now: every current one, and the next one (`calls` of them).
   function list(id, shifts, extra, showTeam = true, calls = 0) {
     const ul = $(id);
@@ -106,7 +130,9 @@
       list("current", state.current, (s) => Date.parse(s.starts_at) > Date.now()
         ? ` · ${fmt(T.starts_at, { t: clock(s.starts_at) })}` : "", !oneTeam, state.current.length);
       list("upcoming", state.upcoming, null, !oneTeam, 1);
-      list("open", state.open_shifts, (s) => ` (${s.staffed}/${s.required} ${T.staffed})`);
+      const oneOpenTeam = new Set(state.open_shifts.map((s) => s.team)).size <= 1;
+      $("open").replaceChildren(...(state.open_shifts.length ? state.open_shifts.map((s) => openItem(s, !oneOpenTeam))
+                                                             : [li(T.none)]));
     }
   }
 

@@ -8,9 +8,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from models import Team, db
+from models import Shift, Team, db
 
-from coordination.duty import checkins, queries as duty
+from coordination.duty import checkins, queries as duty, rota
 from coordination.core import permissions
 from coordination.org import overview
 from coordination.web.login import current_scope
@@ -86,6 +86,17 @@ def post_checkins():
     counts = {k: sum(1 for r in body if r["status"] == k)
               for k in (checkins.ACCEPTED, checkins.DUPLICATE, checkins.REJECTED)}
     return jsonify(results=body, **counts)
+
+
+@bp.post("/api/v1/shifts/<int:shift_id>/claim")
+def claim_shift(shift_id: int):
+    """I take an open place on a shift of my team: one tap on /duty/ (the rota page's "Take this shift")."""
+    shift = db.session.get(Shift, shift_id)
+    if shift is None or not permissions.can_claim_shift(current_scope(), shift):
+        abort(404)
+    assignment = rota.claim(shift, current_user.person)
+    db.session.commit()
+    return jsonify(shift=_shift(shift), role=assignment.role), 201
 
 
 @bp.get("/api/v1/duty/now")

@@ -310,6 +310,13 @@ def openapi_document() -> dict:
                                  "not_checked_in, unconfirmed_check_out, overlaps_session"}}}},
                     "accepted": {"type": "integer"}, "duplicate": {"type": "integer"},
                     "rejected": {"type": "integer"}}})}},
+            "/api/v1/shifts/{id}/claim": {"post": {
+                "summary": "Take an open place on a shift of a team I belong to (primary, then backup, then on duty)",
+                "parameters": _id_path(),
+                "responses": _ok({"type": "object", "required": ["shift", "role"], "properties": {
+                    "shift": {"type": "object"}, "role": {"type": "string", "enum": ["primary", "backup", "member"]}}},
+                    status="201", description="Taken",
+                    conflict="the shift is full, or I am on another shift at that time")}},
             "/api/v1/duty/now": {"get": {
                 "summary": "People on duty now: per province (ministry) or per commune team (province=…)",
                 "parameters": [_query("province")],
