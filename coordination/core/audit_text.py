@@ -34,7 +34,8 @@ def describe(event: Any, names: Mapping, actor: Optional[str] = None,
     if event.action == "refused":
         return _("%(actor)s tried to %(action)s something outside their area", actor=who,
                  action=action_label or _("change"))
-    person = _name(names, "person", after.get("person_id") or (event.entity_id if event.entity == "person" else None))
+    person = _name(names, "person", after.get("person_id") or (event.entity_id if event.entity == "person" else None)) \
+        or (_name(names, "commendation", event.entity_id) if event.entity == "commendation" else None)
     team = _name(names, "team", event.entity_id if event.entity == "team" else getattr(event, "team_id", None))
     msgid = SENTENCES.get((event.action, event.entity))
     if msgid and ("%(person)s" not in msgid or person) and ("%(team)s" not in msgid or team):
