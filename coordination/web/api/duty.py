@@ -32,20 +32,21 @@ def _session(session) -> dict | None:
             "local": f"{to_local(session.started_at):%d/%m %H:%M}", "shift_id": session.shift_id}
 
 
-def _my_shifts(shifts: list, person_id: int, names: dict, team_ids: list[int]) -> list[dict]:
-    """My shifts with my role on each, who else is on it and the team's leads, with their phones (to
-    call) — only on shifts of teams I am still a member of."""
-    mine = [s for s in shifts if s.team_id in team_ids]
-    people, leads = duty.people_on([s.id for s in mine]), duty.leads_of({s.team_id for s in mine})
-    out = []
-    for s in shifts:
-        on = people.get(s.id, [])
-        out.append(dict(_shift(s), team=names.get(s.team_id),
-                        role=next((p.role for p in on if p.person_id == person_id), None),
-                        others=[{"name": p.full_name, "phone": p.phone, "role": p.role}
-                                for p in on if p.person_id != person_id],
-                        leads=[{"name": n, "phone": ph} for n, ph in leads.get(s.team_id, [])]))
-    return out
+def _my_shifts(mine, person_id: int, names: dict, team_ids: list[int]) -> tuple[list[dict], list[dict]]:
+    """My current and next shifts with my role on each and, on shifts of teams I am still a member
+    of, who else is on it and the team's leads with their phones (to call): two queries for both lists."""
+    shifts = mine.current + mine.upcoming
+    people = duty.people_on([s.id for s in shifts])
+    leads = duty.leads_of({s.team_id for s in shifts if s.team_id in team_ids})
+
+    def one(s) -> dict:
+        on, member = people.get(s.id, []), s.team_id in team_ids
+        return dict(_shift(s), team=names.get(s.team_id),
+                    role=next((p.role for p in on if p.person_id == person_id), None),
+                    others=[{"name": p.full_name, "phone": p.phone, "role": p.role}
+                            for p in on if member and p.person_id != person_id],
+                    leads=[{"name": n, "phone": ph} for n, ph in leads.get(s.team_id, [])])
+    return [one(s) for s in mine.current], [one(s) for s in mine.upcoming]
 
 
 @bp.get("/api/v1/duty/me")
@@ -56,11 +57,11 @@ def duty_me():
     mine = duty.person_duty(person_id, team_ids := overview.active_team_ids(person_id))
     names = duty.team_names({s.team_id for s in mine.current + mine.upcoming} |
                             {r.shift.team_id for r in mine.open_shifts})
+    current, upcoming = _my_shifts(mine, person_id, names, team_ids)
     return jsonify(
         person={"id": person_id, "full_name": current_user.person.full_name},
         on_duty=mine.open_session is not None, session=_session(mine.open_session),
-        current=_my_shifts(mine.current, person_id, names, team_ids),
-        upcoming=_my_shifts(mine.upcoming, person_id, names, team_ids),
+        current=current, upcoming=upcoming,
         open_shifts=[dict(_shift(r.shift), team=names.get(r.shift.team_id), staffed=r.staffed)
                      for r in mine.open_shifts],
         csrf_token=generate_csrf(), server_time=local_now().isoformat())
