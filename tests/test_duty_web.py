@@ -238,3 +238,55 @@ def test_an_open_shift_is_taken_through_the_api_once_and_only_by_its_team(world,
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ShiftAssignment)
                              .where(ShiftAssignment.shift_id == shift.id)) == 1
     assert client.post("/api/v1/shifts/999999/claim").status_code == 404
+
+
+def test_my_hours_this_month_and_last_month_follow_vietnam_months(world, client, auth):
+    """/duty/ shows my hours this month and last month; at 01:00 on the 1st in Vietnam (still the
+    previous month in UTC) a shift across midnight is split between the two Vietnam months."""
+    from datetime import time
+
+    from coordination import clock
+    from coordination.clock import local_to_utc, local_today
+
+    first = (local_today().replace(day=1) + timedelta(days=32)).replace(day=1)  # the 1st of next month
+    clock.set_now(local_to_utc(first, time(1)))
+    midnight = local_to_utc(first, time(0))
+    person = world.volunteer.person_id
+    for start, hours in ((midnight - timedelta(hours=1, minutes=30), 2.0),  # 22:30–00:30
+                         (midnight - timedelta(days=10), 2.0)):  # ten days earlier, two hours
+        db.session.add(DutySession(person_id=person, team_id=world.commune_team.id, province_code=HANOI,
+                                   started_at=start, ended_at=start + timedelta(hours=hours)))
+    db.session.commit()
+    auth.as_user(world.volunteer)
+    hours = client.get("/api/v1/duty/me").get_json()["hours"]
+    assert hours == {"this_month": 0.5, "last_month": 3.5}
+    page = client.get("/duty/").get_data(as_text=True)
+    assert 'id="hours-this"' in page and 'id="hours-last"' in page
+
+
+def test_a_lead_opening_duty_sees_who_is_on_duty_and_todays_gaps_in_the_team(world, client, auth):
+    """A commune lead without shifts opens /duty/: who of the team is on duty now (to call) and the
+    shifts left today that lack people — not tomorrow's, and not a staffed one."""
+    from datetime import time
+
+    from coordination import clock
+    from coordination.clock import local_to_utc, local_today
+
+    day = local_today() + timedelta(days=3)
+    clock.set_now(local_to_utc(day, time(10)))
+    team = world.commune_team
+    gap = rota.add_shift(team, local_to_utc(day, time(14)), local_to_utc(day, time(22)), 2)
+    rota.assign(gap, world.volunteer.person, "primary")
+    staffed = rota.add_shift(team, local_to_utc(day, time(6)), local_to_utc(day, time(14)), 1)
+    rota.assign(staffed, world.volunteer.person, "primary")
+    rota.add_shift(team, local_to_utc(day + timedelta(days=1), time(6)), local_to_utc(day + timedelta(days=1), time(14)), 1)
+    db.session.add(DutySession(person_id=world.volunteer.person_id, team_id=team.id, province_code=HANOI,
+                               started_at=local_to_utc(day, time(6))))
+    db.session.commit()
+    auth.as_user(world.commune_lead)
+    led = client.get("/api/v1/duty/me").get_json()["led"]
+    assert [t["team_id"] for t in led] == [team.id]
+    assert [(p["name"], p["since"]) for p in led[0]["on_duty"]] == [(world.volunteer.person.full_name, "06:00")]
+    assert [(s["id"], s["staffed"]) for s in led[0]["gaps_today"]] == [(gap.id, 1)]
+    auth.as_user(world.volunteer)  # a member, not a lead: no team overview
+    assert client.get("/api/v1/duty/me").get_json()["led"] == []

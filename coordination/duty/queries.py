@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import NamedTuple, Optional
 
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from models import AdminUnit, CheckIn, DutySession, Membership, Person, Shift, S
 from models.geography import PROVINCE as PROVINCE_UNIT
 from models.shifts import BACKUP, CHECK_OUT, PRIMARY
 from models.teams import LEAD
-from coordination.clock import utcnow
+from coordination.clock import local_to_utc, local_today, utcnow
 from coordination.duty.checkins import EARLY
 
 
@@ -117,6 +117,36 @@ def person_duty(person_id: int, team_ids: list[int], now: Optional[datetime] = N
     return MyDuty(open_session, list(current), list(nxt), [ShiftRow(s, n) for s, n in claimable])
 
 
+class LedTeam(NamedTuple):
+    team_id: int
+    name: str
+    on_duty: list  # (full name, phone, started_at) of those on duty now, earliest first
+    gaps_today: list[ShiftRow]  # shifts from now to the end of today (Vietnam) with fewer people than required
+
+
+def led_teams_duty(team_ids, now: Optional[datetime] = None) -> list[LedTeam]:
+    """What a lead opening the duty app wants to know of the teams they lead: who is on duty now
+    and which of today's remaining shifts lack people (three queries for all the teams)."""
+    ids = sorted(team_ids)
+    if not ids:
+        return []
+    now = now or utcnow()
+    end_of_day = local_to_utc(local_today() + timedelta(days=1), time(0))
+    names = team_names(ids)
+    on: dict[int, list] = {i: [] for i in ids}
+    for team_id, name, phone, started in db.session.execute(
+            sa.select(DutySession.team_id, Person.full_name, Person.phone, DutySession.started_at)
+            .join(Person, Person.id == DutySession.person_id)
+            .where(DutySession.team_id.in_(ids), DutySession.ended_at.is_(None)).order_by(DutySession.started_at)):
+        on[team_id].append((name, phone, started))
+    gaps: dict[int, list] = {i: [] for i in ids}
+    for shift, staffed in db.session.execute(
+            sa.select(Shift, _assigned()).where(Shift.team_id.in_(ids), Shift.ends_at > now, Shift.starts_at < end_of_day,
+                                                _assigned() < Shift.required).order_by(Shift.starts_at)):
+        gaps[shift.team_id].append(ShiftRow(shift, staffed))
+    return [LedTeam(i, names.get(i, ""), on[i], gaps[i]) for i in ids]
+
+
 class OnShift(NamedTuple):
     person_id: int
     full_name: str
@@ -174,6 +204,23 @@ def hours_on_duty(start: datetime, end: datetime, team_id: Optional[int] = None,
     if person_id is not None:
         q = q.where(DutySession.person_id == person_id)
     return {k: round(float(h or 0), 2) for k, h in db.session.execute(q)}
+
+
+class MonthHours(NamedTuple):
+    this_month: float
+    last_month: float
+
+
+def month_hours(person_id: int, today: Optional[date] = None) -> MonthHours:
+    """A volunteer's hours on duty this calendar month (until now) and last month, Vietnam months."""
+    today = today or local_today()
+    first = today.replace(day=1)
+    previous = (first - timedelta(days=1)).replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    start_last, start_this, start_next = (local_to_utc(d, time(0)) for d in (previous, first, following))
+    this = hours_on_duty(start_this, start_next, person_id=person_id).get(person_id, 0.0)
+    last = hours_on_duty(start_last, start_this, person_id=person_id).get(person_id, 0.0)
+    return MonthHours(this, last)
 
 
 def team_names(team_ids) -> dict[int, str]:

@@ -88,6 +88,24 @@
     ul.replaceChildren(...(shifts.length ? shifts.map((s, i) => shiftItem(s, showTeam, extra, i < calls))
                                          : [li(T.none)]));
   }
+  // A team I lead: who is on duty now (to call) and today's shifts that still lack people.
+  function ledTeam(t) {
+    const el = document.createElement("li");
+    const head = document.createElement("a");
+    head.href = t.rota; head.className = "team-link"; head.textContent = t.team;
+    const onDuty = document.createElement("p");
+    onDuty.textContent = t.on_duty.length ? fmt(T.on_duty_now, { n: t.on_duty.length }) : T.nobody_on_duty;
+    const calls = document.createElement("div");
+    calls.className = "calls";
+    calls.append(...t.on_duty.map((p) => call(p.name, p.phone, fmt(T.since, { t: p.since }))));
+    const gaps = document.createElement("p");
+    gaps.className = t.gaps_today.length ? "gap" : "muted";
+    gaps.textContent = t.gaps_today.length
+      ? fmt(T.gaps_today, { list: t.gaps_today.map((s) => `${s.local} (${s.staffed}/${s.required})`).join(", ") })
+      : T.no_gaps_today;
+    el.append(head, onDuty, calls, gaps);
+    return el;
+  }
   function errorItem(r, i) {
     const el = li(`${T.rejected}: ${r.when} — ${r.error}`);
     const x = document.createElement("button");
@@ -133,6 +151,13 @@
       const oneOpenTeam = new Set(state.open_shifts.map((s) => s.team)).size <= 1;
       $("open").replaceChildren(...(state.open_shifts.length ? state.open_shifts.map((s) => openItem(s, !oneOpenTeam))
                                                              : [li(T.none)]));
+      $("led-card").hidden = !state.led.length;
+      $("led").replaceChildren(...state.led.map(ledTeam));
+      $("province").hidden = !state.province;
+      if (state.province) $("province-link").href = state.province;
+      const hours = new Intl.NumberFormat(document.documentElement.lang || "vi", { maximumFractionDigits: 1 });
+      $("hours-this").textContent = fmt(T.hours, { h: hours.format(state.hours.this_month) });
+      $("hours-last").textContent = fmt(T.hours, { h: hours.format(state.hours.last_month) });
     }
   }
 

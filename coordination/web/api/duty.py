@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 
-from flask import abort, current_app, g, jsonify, request
+from flask import abort, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -49,6 +49,16 @@ def _my_shifts(mine, person_id: int, names: dict, team_ids: list[int]) -> tuple[
     return [one(s) for s in mine.current], [one(s) for s in mine.upcoming]
 
 
+MAX_LED_TEAMS = 10
+
+
+def _led(t) -> dict:
+    return {"team_id": t.team_id, "team": t.name,
+            "rota": url_for("duty.rota_page", team_id=t.team_id),
+            "on_duty": [{"name": n, "phone": p, "since": f"{to_local(at):%H:%M}"} for n, p, at in t.on_duty],
+            "gaps_today": [dict(_shift(r.shift), staffed=r.staffed) for r in t.gaps_today]}
+
+
 @bp.get("/api/v1/duty/me")
 def duty_me():
     """Everything the check-in app shows: my open session, current and next shifts (my role, who
@@ -58,12 +68,18 @@ def duty_me():
     names = duty.team_names({s.team_id for s in mine.current + mine.upcoming} |
                             {r.shift.team_id for r in mine.open_shifts})
     current, upcoming = _my_shifts(mine, person_id, names, team_ids)
+    hours = duty.month_hours(person_id)
+    scope = current_scope()
+    led = duty.led_teams_duty(sorted(scope.led_teams)[:MAX_LED_TEAMS])
+    province = url_for("provinces.show", code=min(scope.provinces)) if scope.provinces else None
     return jsonify(
         person={"id": person_id, "full_name": current_user.person.full_name},
         on_duty=mine.open_session is not None, session=_session(mine.open_session),
         current=current, upcoming=upcoming,
         open_shifts=[dict(_shift(r.shift), team=names.get(r.shift.team_id), staffed=r.staffed)
                      for r in mine.open_shifts],
+        hours={"this_month": hours.this_month, "last_month": hours.last_month},
+        led=[_led(t) for t in led], province=province,
         csrf_token=generate_csrf(), server_time=local_now().isoformat())
 
 
