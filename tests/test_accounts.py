@@ -14,7 +14,7 @@ from tests.factories import PASSWORD
 
 def test_log_in_with_phone_in_any_format_or_email(world, client, auth):
     response = auth.login("0987.654.321", PASSWORD)
-    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert response.status_code == 302 and response.headers["Location"] == "/duty/"  # a volunteer lands on duty
     auth.logout()
     assert auth.login("HN@example.vn", PASSWORD).status_code == 302
     db.session.commit()  # end our snapshot: the request committed in its own session

@@ -153,3 +153,25 @@ def test_duty_page_is_light_for_a_cheap_phone(world, live_server, browser):
     total = sum(sizes.values())
     assert 5_000 < total <= 150 * 1024, total
     context.close()
+
+
+def test_a_volunteer_picks_the_phone_keypad_logs_in_with_a_phone_and_lands_on_duty(world, live_server, phone_page):
+    """The login field opens a phone keypad unless Email is chosen (remembered on the phone), and a
+    volunteer lands on the check-in app; a province lead lands on the province page."""
+    page = phone_page
+    page.goto(live_server + "/login")
+    field, email = page.locator("#identifier"), page.get_by_role("button", name="Email")
+    assert field.get_attribute("inputmode") == "tel"
+    email.tap()
+    assert field.get_attribute("inputmode") == "email" and email.get_attribute("aria-pressed") == "true"
+    assert page.evaluate("document.activeElement.id") == "identifier"
+    assert email.bounding_box()["height"] >= 44
+    page.reload()
+    assert page.locator("#identifier").get_attribute("inputmode") == "email"  # remembered on this phone
+    page.get_by_role("button", name="Số điện thoại").tap()
+    assert page.locator("#identifier").get_attribute("inputmode") == "tel"
+    browser_login(page, live_server, "0987 654 321")
+    page.wait_for_url(f"{live_server}/duty/")
+    page.context.clear_cookies()  # another person on the same phone
+    browser_login(page, live_server, "hn@example.vn")
+    page.wait_for_url(f"{live_server}/provinces/{HANOI}")

@@ -1,17 +1,19 @@
 """Log in and out, accept an invitation, choose a language, manage personal API tokens."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from models import db
 
+from coordination.core import permissions
 from coordination.org import accounts
 from coordination.core.errors import DomainError, RateLimited
 from coordination.web.i18n import LANG_COOKIE
 from coordination.web.forms import ActionForm, LoginForm, SetPasswordForm, TokenForm
 from coordination.web.helpers import client_ip, form_error, safe_next
+from coordination.web.login import current_scope
 
 bp = Blueprint("auth", __name__)
 
@@ -32,11 +34,18 @@ def login():
         try:
             user = accounts.authenticate(form.identifier.data, form.password.data, client_ip(), *_login_limits())
             login_user(user, remember=bool(form.remember.data))
-            return redirect(safe_next(request.args.get("next"), url_for("main.home")))
+            return redirect(safe_next(request.args.get("next"), url_for(_landing())))
         except DomainError as err:
             form_error(form, err, "password")
             status = 429 if isinstance(err, RateLimited) else 200
     return render_template("login.html", form=form), status
+
+
+def _landing() -> str:
+    """Where a login without a `next` lands: a volunteer's work is on duty (the check-in app),
+    everyone else's on the home page (their province, team or the national overview)."""
+    g.pop("scope", None)  # built for the anonymous visitor earlier in this request, if at all
+    return "duty.app_shell" if current_scope().role == permissions.VOLUNTEER else "main.home"
 
 
 @bp.post("/logout")

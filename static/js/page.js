@@ -5,6 +5,8 @@
 //   <button data-copy="ID" data-copied="…"> copies the value of #ID, then says so
 //   <button data-print>                    prints the page
 //   <form data-busy>                       on submit, disables its buttons and shows its hidden <progress>
+//   <div data-keyboard-for="ID">           its buttons [data-inputmode] pick the phone's keyboard for #ID
+//                                          (a phone number's keypad or letters), remembered on this phone
 (function () {
   "use strict";
   document.addEventListener("submit", (event) => {
@@ -17,6 +19,23 @@
       form.querySelectorAll("button").forEach((b) => { b.disabled = true; });
       form.querySelectorAll("progress[hidden]").forEach((p) => { p.hidden = false; });
     }
+  });
+  function keyboard(group, mode, focus) {
+    const input = document.getElementById(group.dataset.keyboardFor);
+    if (!input) return;
+    input.inputMode = mode;
+    group.querySelectorAll("[data-inputmode]").forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.inputmode === mode)));
+    if (focus) input.focus();
+  }
+  document.querySelectorAll("[data-keyboard-for]").forEach((group) => {
+    group.hidden = false;
+    keyboard(group, localStorage.getItem("login-keyboard") || "tel", false);
+    group.addEventListener("click", (event) => {
+      const b = event.target.closest("[data-inputmode]");
+      if (!b) return;
+      localStorage.setItem("login-keyboard", b.dataset.inputmode);
+      keyboard(group, b.dataset.inputmode, true);
+    });
   });
   document.addEventListener("click", (event) => {
     const el = event.target.closest("[data-select], [data-copy], [data-print]");
