@@ -175,3 +175,29 @@ def test_a_volunteer_picks_the_phone_keypad_logs_in_with_a_phone_and_lands_on_du
     page.context.clear_cookies()  # another person on the same phone
     browser_login(page, live_server, "hn@example.vn")
     page.wait_for_url(f"{live_server}/provinces/{HANOI}")
+
+
+def test_the_header_on_a_phone_is_two_rows_with_a_menu_and_thumb_sized_links(world, live_server, phone_page, browser):
+    """At 360 px a province lead sees Home, Tasks and Duty and a Menu button (not 4–5 rows of
+    links); Menu opens every destination; every visible header target is at least 44 px tall. On a
+    desktop there is no Menu: every link is in the header."""
+    page = phone_page
+    browser_login(page, live_server, "hn@example.vn")
+    page.wait_for_url(f"{live_server}/provinces/{HANOI}")
+    header = page.locator("header.top")
+    visible = "[...document.querySelectorAll('header.top a, header.top button')].filter(e => e.offsetParent)"
+    assert header.bounding_box()["height"] <= 120
+    assert page.evaluate(f"{visible}.map(e => e.textContent.trim())") == [
+        "Tổ Công nghệ cộng đồng", "Menu", "Trang chủ", "Trực", "Nhiệm vụ"]
+    assert page.get_by_role("link", name="Nhật ký").is_hidden()
+    page.get_by_role("button", name="Menu").tap()
+    assert page.get_by_role("button", name="Menu").get_attribute("aria-expanded") == "true"
+    assert page.get_by_role("link", name="Nhật ký").is_visible() and page.get_by_role("button", name="Đăng xuất").is_visible()
+    assert page.evaluate(f"{visible}.filter(e => e.getBoundingClientRect().height < 44).length") == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+    desk = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    browser_login(desk, live_server, "hn@example.vn")
+    desk.wait_for_url(f"{live_server}/provinces/{HANOI}")
+    assert desk.get_by_role("button", name="Menu").is_hidden() and desk.get_by_role("link", name="Nhật ký").is_visible()
+    desk.context.close()

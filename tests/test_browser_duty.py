@@ -30,7 +30,9 @@ def phone(request, world, live_server, browser):
     page = context.new_page()
     page.set_default_timeout(15_000)
     browser_login(page, live_server, "0987654321")
-    page.wait_for_url(live_server + "/**")
+    page.wait_for_url(live_server + "/duty/")  # a volunteer lands on the app: let its first read finish,
+    page.wait_for_function("() => document.getElementById('updated').textContent")
+    page.evaluate("localStorage.clear()")  # then forget it, so that each test's _open waits for a fresh one
     yield page
     context.close()
 

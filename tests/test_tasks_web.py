@@ -232,10 +232,10 @@ def test_my_tasks_lists_what_was_handed_to_me_first(world, task, client, auth):
 
 def test_a_province_lead_finds_the_board_in_the_main_menu(world, client, auth):
     auth.as_user(world.lead_a)
-    nav = client.get("/account").get_data(as_text=True).split('<nav class="nav">')[1].split("</nav>")[0]
+    nav = client.get("/account").get_data(as_text=True).split('<nav class="nav"')[1].split("</nav>")[0]
     assert f'<a href="/provinces/{HANOI}/tasks">Nhiệm vụ</a>' in nav
     auth.as_user(world.volunteer)
-    nav = client.get("/account").get_data(as_text=True).split('<nav class="nav">')[1].split("</nav>")[0]
+    nav = client.get("/account").get_data(as_text=True).split('<nav class="nav"')[1].split("</nav>")[0]
     assert "/tasks\">Nhiệm vụ" not in nav
 
 

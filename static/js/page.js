@@ -7,8 +7,20 @@
 //   <form data-busy>                       on submit, disables its buttons and shows its hidden <progress>
 //   <div data-keyboard-for="ID">           its buttons [data-inputmode] pick the phone's keyboard for #ID
 //                                          (a phone number's keypad or letters), remembered on this phone
+//   <button class="menu-button">           on a phone, opens and closes the header's full menu
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
+  const menu = document.querySelector(".menu-button");
+  if (menu) {
+    const header = menu.closest("header");
+    const open = (yes) => { header.classList.toggle("menu-open", yes); menu.setAttribute("aria-expanded", String(yes)); };
+    menu.hidden = false;
+    menu.addEventListener("click", () => open(menu.getAttribute("aria-expanded") !== "true"));
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && header.classList.contains("menu-open")) { open(false); menu.focus(); }
+    });
+  }
   document.addEventListener("submit", (event) => {
     const form = event.target;
     if (form.dataset.confirm !== undefined && !window.confirm(form.dataset.confirm)) {
