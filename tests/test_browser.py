@@ -33,6 +33,11 @@ def test_province_lead_adds_a_member_after_fixing_a_bad_phone(world, live_server
     assert 0 <= error_box["y"] - (phone_box["y"] + phone_box["height"]) < 40
     assert page.locator("#new-full_name").input_value() == "Phạm Thị Lan"
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    # The form far down the page is where the page opens: a summary on screen, the bad field focused.
+    summary = page.locator(".error-summary")
+    assert summary.is_visible() and "Số điện thoại" in summary.inner_text()
+    assert 0 <= summary.bounding_box()["y"] < 740
+    assert page.evaluate("document.activeElement.id") == "new-phone"
 
     page.fill("#new-phone", "0912 345 678")
     page.click("#add-member button.primary")

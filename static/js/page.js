@@ -8,6 +8,8 @@
 //   <div data-keyboard-for="ID">           its buttons [data-inputmode] pick the phone's keyboard for #ID
 //                                          (a phone number's keypad or letters), remembered on this phone
 //   <button class="menu-button">           on a phone, opens and closes the header's full menu
+//   <main data-errors-title="…">           a form sent back with errors gets a summary at its top,
+//                                          linking to each bad field, and the first bad field the focus
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -21,6 +23,32 @@
       if (event.key === "Escape" && header.classList.contains("menu-open")) { open(false); menu.focus(); }
     });
   }
+  function errorSummary() {
+    const main = document.querySelector("main[data-errors-title]");
+    const first = main && main.querySelector("form .field.has-error, form p.error[role=alert]");
+    if (!first) return;
+    const form = first.closest("form");
+    const box = document.createElement("div");
+    box.className = "error-summary"; box.setAttribute("role", "alert"); box.tabIndex = -1;
+    const title = document.createElement("p");
+    title.textContent = main.dataset.errorsTitle;
+    const list = document.createElement("ul");
+    form.querySelectorAll(".field.has-error").forEach((field) => {
+      const input = field.querySelector("input, select, textarea");
+      const label = field.querySelector("label");
+      const a = document.createElement("a");
+      a.href = "#" + (input ? input.id : "");
+      a.textContent = (label ? label.textContent.trim() + ": " : "") + field.querySelector("p.error").textContent;
+      const item = document.createElement("li"); item.append(a); list.append(item);
+    });
+    box.append(title, list);
+    form.prepend(box);
+    form.closest("details")?.setAttribute("open", "");
+    box.scrollIntoView({ block: "start" });
+    const bad = form.querySelector(".field.has-error input, .field.has-error select, .field.has-error textarea");
+    (bad || box).focus({ preventScroll: true });
+  }
+  errorSummary();
   document.addEventListener("submit", (event) => {
     const form = event.target;
     if (form.dataset.confirm !== undefined && !window.confirm(form.dataset.confirm)) {
