@@ -86,7 +86,7 @@ def province_board(province_code: str, f: BoardFilter, page: int = 1, size: int 
     return [BoardRow(*row) for row in rows], total
 
 
-def campaign_tasks(province_code: str, batches: list[str], per: int = 20) -> dict[str, list[BoardRow]]:
+def campaign_tasks(province_code: str, batches: list[str], per: int = 10) -> dict[str, list[BoardRow]]:
     """The first `per` tasks (board order) of each of these campaigns in this province: what its
     board row shows when opened (the campaign page has them all)."""
     if not batches:

@@ -152,9 +152,12 @@ def communes(campaign: Campaign, area: Optional[str] = None, sort: str = "commun
 
 def map_points(campaign: Campaign, area: Optional[str] = None) -> list[tuple[float, float, str, str, int]]:
     """(lat, lon, state, commune name, percent or -1) of every commune of the campaign that has a centre."""
-    query = _commune_query(campaign, area, "commune", False).where(AdminUnit.lat.is_not(None))
-    return [(r.lat, r.lon, r.state, r.commune, -1 if r.percent is None else r.percent)
-            for r in (_row(x) for x in db.session.execute(query))]
+    percent = sa.case((Task.target_count > 0, (100 * Task.done_count) / Task.target_count),
+                      (Task.status == DONE, 100), else_=-1)
+    query = (sa.select(AdminUnit.lat, AdminUnit.lon, _state(local_today()), AdminUnit.name, percent)
+             .join(Team, Team.id == Task.team_id).join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
+             .where(*_where(campaign, area), AdminUnit.lat.is_not(None)))
+    return [(lat, lon, state, name, min(100, int(p))) for lat, lon, state, name, p in db.session.execute(query)]
 
 
 def export_rows(campaign: Campaign, area: Optional[str] = None, sort: str = "commune",
