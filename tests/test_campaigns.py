@@ -129,5 +129,16 @@ def test_board_shows_the_campaign_as_one_row_beside_other_tasks(world, campaign,
     board = html.split('id="board"')[1]
     assert SPEC["title"] not in board  # the campaign's five tasks are inside its row, not on the list
     assert f"/tasks/campaigns/{campaign.id}" in html and "130 / 500" in html
+    row = html.split('class="card campaign-row"')[1].split("</details>")[0]
+    assert row.index("s-blocked") < row.index("s-open") < row.index("s-done")  # what needs the lead comes first
     flat = client.get(f"/provinces/{HANOI}/tasks?view=tasks").get_data(as_text=True)
     assert "campaign-row" not in flat and flat.split('id="board"')[1].count(SPEC["title"]) == 5
+
+
+def test_a_typed_reason_cannot_become_a_formula_in_the_export(world, campaign, client, auth):
+    task = db.session.scalar(sa.select(Task).where(Task.batch == campaign.batch, Task.status == "blocked"))
+    task.blocked_reason = '=HYPERLINK("http://x.example","bấm")'
+    db.session.commit()
+    auth.as_user(world.lead_a)
+    rows = list(csv.reader(io.StringIO(client.get(f"/tasks/campaigns/{campaign.id}.csv").get_data(as_text=True))))
+    assert ["'=HYPERLINK(\"http://x.example\",\"bấm\")"] == [r[-1] for r in rows if "HYPERLINK" in r[-1]]

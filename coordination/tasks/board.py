@@ -86,17 +86,19 @@ def province_board(province_code: str, f: BoardFilter, page: int = 1, size: int 
     return [BoardRow(*row) for row in rows], total
 
 
-def campaign_tasks(province_code: str, batches: list[str], per: int = 10) -> dict[str, list[BoardRow]]:
-    """The first `per` tasks (board order) of each of these campaigns in this province: what its
-    board row shows when opened (the campaign page has them all)."""
+def campaign_tasks(province_code: str, batches: list[str], per: int = 5) -> dict[str, list[BoardRow]]:
+    """The first `per` tasks of each of these campaigns in this province, those needing the lead first
+    (blocked, then earliest due: overdue ones come first): what its board row shows when opened (the
+    campaign page lists them all)."""
     if not batches:
         return {}
-    rank = sa.func.row_number().over(partition_by=Task.batch, order_by=BOARD_ORDER).label("rank")
+    order = (sa.case((Task.status == "blocked", 0), else_=1), *BOARD_ORDER)
+    rank = sa.func.row_number().over(partition_by=Task.batch, order_by=order).label("rank")
     ranked = (sa.select(Task.id, rank).where(Task.province_code == province_code, Task.batch.in_(batches))
               .subquery())
     ids = sa.select(ranked.c.id).where(ranked.c.rank <= per)
     out: dict[str, list[BoardRow]] = {b: [] for b in batches}
-    for row in db.session.execute(_board_query([Task.id.in_(ids)]).order_by(*BOARD_ORDER)):
+    for row in db.session.execute(_board_query([Task.id.in_(ids)]).order_by(*order)):
         out[row[0].batch].append(BoardRow(*row))
     return out
 
