@@ -8,9 +8,10 @@ from datetime import date
 from typing import Optional
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import TimestampMixin, db
+from models.geography import AdminUnit
 
 
 class Campaign(TimestampMixin, db.Model):
@@ -26,3 +27,5 @@ class Campaign(TimestampMixin, db.Model):
     created_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     due_date: Mapped[Optional[date]] = mapped_column(sa.Date)
     target_unit: Mapped[Optional[str]] = mapped_column(sa.String(60))
+
+    province: Mapped[Optional[AdminUnit]] = relationship()

@@ -142,3 +142,33 @@ def test_a_typed_reason_cannot_become_a_formula_in_the_export(world, campaign, c
     auth.as_user(world.lead_a)
     rows = list(csv.reader(io.StringIO(client.get(f"/tasks/campaigns/{campaign.id}.csv").get_data(as_text=True))))
     assert ["'=HYPERLINK(\"http://x.example\",\"bấm\")"] == [r[-1] for r in rows if "HYPERLINK" in r[-1]]
+
+
+def test_batches_from_before_campaigns_are_backfilled_and_read_the_same(world, campaign, client, auth):
+    db.session.delete(campaign)  # as if assigned before campaigns existed: only tasks sharing a batch
+    db.session.commit()
+    db.session.execute(sa.text(campaigns.BACKFILL_SQL))
+    db.session.commit()
+    again = db.session.scalar(sa.select(Campaign))
+    assert (again.title, again.kind, again.province_code, again.created_by_id) == (
+        SPEC["title"], "support_vneid_level2", HANOI, world.lead_a.id)
+    assert campaigns.summary(again).finished == 1
+    db.session.execute(sa.text(campaigns.BACKFILL_SQL))  # a second run adds nothing
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Campaign)) == 1
+
+
+def test_confirming_a_bulk_assignment_opens_its_campaign_and_the_list_shows_it(world, client, auth):
+    for unit in communes_of(HANOI, 3)[1:]:
+        teams.create_commune_team(unit.code)
+    db.session.commit()
+    auth.as_user(world.lead_a)
+    form = {"kind": "other", "title": "Rà soát hộ nghèo", "mode": "all", "priority": "normal"}
+    client.post(f"/provinces/{HANOI}/tasks/new", data=dict(form, action="preview"))
+    done = client.post(f"/provinces/{HANOI}/tasks/new", data=dict(form, action="confirm", expected="3"))
+    made = db.session.scalar(sa.select(Campaign))
+    assert done.headers["Location"].endswith(f"/tasks/campaigns/{made.id}")
+    assert "Rà soát hộ nghèo" in client.get("/tasks/campaigns").get_data(as_text=True)
+    auth.as_user(world.lead_b)
+    assert "Rà soát hộ nghèo" not in client.get("/tasks/campaigns").get_data(as_text=True)
+    auth.as_user(world.volunteer)
+    assert client.get("/tasks/campaigns").status_code == 404

@@ -23,6 +23,16 @@ SORTS = ("commune", "province", "state", "done", "percent", "due")
 PAGE_SIZE = 200
 
 
+# Batches written before campaigns existed become campaigns (migration 0022 runs this once): the
+# fields every task of a batch shares; nationwide when its tasks span more than one province.
+BACKFILL_SQL = """
+    INSERT INTO campaigns (batch, title, kind, province_code, created_by_id, due_date, target_unit, created_at)
+    SELECT batch, MIN(title), MIN(kind), CASE WHEN COUNT(DISTINCT province_code) = 1 THEN MIN(province_code) END,
+           MIN(created_by_id), MIN(due_date), MIN(target_unit), MIN(created_at)
+    FROM tasks WHERE batch IS NOT NULL AND batch NOT IN (SELECT batch FROM campaigns)
+    GROUP BY batch HAVING COUNT(*) > 1"""
+
+
 def create(batch: str, values: dict, province_code: Optional[str], actor_user_id: Optional[int]) -> Campaign:
     """The campaign of a bulk assignment (assignment.assign calls it when more than one team receives it)."""
     campaign = Campaign(batch=batch, title=values["title"], kind=values["kind"], province_code=province_code,
@@ -33,8 +43,30 @@ def create(batch: str, values: dict, province_code: Optional[str], actor_user_id
     return campaign
 
 
-def get(campaign_id: int) -> Optional[Campaign]:
-    return db.session.get(Campaign, campaign_id)
+def by_batch(batch: str) -> Optional[Campaign]:
+    return db.session.scalar(sa.select(Campaign).where(Campaign.batch == batch))
+
+
+def listed(province_codes: Optional[set[str]], limit: int = 50) -> list[Campaign]:
+    """The newest campaigns one may watch: all (None: the ministry), else those of these provinces
+    and the nationwide ones."""
+    query = (sa.select(Campaign).options(sa.orm.selectinload(Campaign.province))
+             .order_by(Campaign.created_at.desc(), Campaign.id.desc()).limit(limit))
+    if province_codes is not None:
+        query = query.where(sa.or_(Campaign.province_code.is_(None), Campaign.province_code.in_(province_codes)))
+    return list(db.session.scalars(query))
+
+
+def figures_of(campaign_list: list[Campaign], area: Optional[str] = None) -> dict[int, Figures]:
+    """Each campaign's figures (in one province when `area`), one GROUP BY over their tasks."""
+    if not campaign_list:
+        return {}
+    ids = {c.batch: c.id for c in campaign_list}
+    where = [Task.batch.in_(ids)] + ([Task.province_code == area] if area else [])
+    rows = db.session.execute(sa.select(Task.batch, *_figures(local_today())).where(*where).group_by(Task.batch))
+    out = {c.id: Figures(0, 0, 0, 0, 0, 0, 0) for c in campaign_list}
+    out.update({ids[r[0]]: Figures(*r[1:]) for r in rows})
+    return out
 
 
 def _state(today: date):

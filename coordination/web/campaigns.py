@@ -16,7 +16,7 @@ from coordination.core import permissions
 from coordination.org.overview import home_province
 from coordination.tasks import campaigns
 from coordination.web import campaign_export, labels
-from coordination.web.helpers import get_or_404, page_arg, province_or_404, refuse_unless
+from coordination.web.helpers import get_or_404, page_arg, province_or_404, refuse_unless, require
 from coordination.web.login import current_scope
 
 bp = Blueprint("campaigns", __name__, url_prefix="/tasks/campaigns")
@@ -41,6 +41,19 @@ def _campaign(campaign_id: int) -> tuple[Campaign, Optional[str]]:
 def _sort() -> tuple[str, bool]:
     sort = request.args.get("sort", "commune")
     return (sort if sort in campaigns.SORTS else "commune"), request.args.get("desc") == "1"
+
+
+@bp.get("")
+@login_required
+def index():
+    """The newest campaigns one may watch, with their figures (a lead's: in their own province)."""
+    scope = current_scope()
+    require(scope.national or bool(scope.provinces))
+    home = None if scope.national else home_province(scope) or sorted(scope.provinces)[0]
+    listed = campaigns.listed(None if scope.national else set(scope.provinces))
+    figures = campaigns.figures_of([c for c in listed if c.province_code])  # a province's: its own figures
+    figures.update(campaigns.figures_of([c for c in listed if not c.province_code], home))
+    return render_template("tasks/campaigns.html", listed=listed, figures=figures, home=home)
 
 
 @bp.get("/<int:campaign_id>")

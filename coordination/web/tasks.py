@@ -74,9 +74,12 @@ def export(code: str, fmt: str):
 
 
 def _assigned(spec: tasks.TaskSpec, targeting: assignment.Targeting, province: AdminUnit | None):
-    _batch, n = assignment.assign(spec, targeting, current_user.id)
+    batch, n = assignment.assign(spec, targeting, current_user.id)
     db.session.commit()
     flash(_("Task assigned to %(n)d commune teams.", n=n), "success")
+    campaign = campaigns.by_batch(batch)  # more than one team: one thing to watch
+    if campaign:
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
     return redirect(url_for("tasks.board", code=province.code) if province else url_for("main.home"))
 
 

@@ -10,6 +10,8 @@ Create Date: 2026-12-02 21:00:00
 from alembic import op
 import sqlalchemy as sa
 
+from coordination.tasks.campaigns import BACKFILL_SQL
+
 revision = '0022_campaigns'
 down_revision = '0021_work_kinds'
 branch_labels = None
@@ -38,13 +40,7 @@ def upgrade():
         sa.UniqueConstraint('batch', name=op.f('uq_campaigns_batch')),
     )
     op.create_index(op.f('ix_campaigns_province_code'), 'campaigns', ['province_code'])
-    # Old batches read as campaigns: the fields every task of a batch shares.
-    op.execute("""
-        INSERT INTO campaigns (batch, title, kind, province_code, created_by_id, due_date, target_unit, created_at)
-        SELECT batch, MIN(title), MIN(kind),
-               CASE WHEN COUNT(DISTINCT province_code) = 1 THEN MIN(province_code) END,
-               MIN(created_by_id), MIN(due_date), MIN(target_unit), MIN(created_at)
-        FROM tasks WHERE batch IS NOT NULL GROUP BY batch HAVING COUNT(*) > 1""")
+    op.execute(BACKFILL_SQL)  # old batches read as campaigns
 
 
 def downgrade():
