@@ -172,3 +172,15 @@ def test_confirming_a_bulk_assignment_opens_its_campaign_and_the_list_shows_it(w
     assert "Rà soát hộ nghèo" not in client.get("/tasks/campaigns").get_data(as_text=True)
     auth.as_user(world.volunteer)
     assert client.get("/tasks/campaigns").status_code == 404
+
+
+def test_the_demo_has_a_campaign_of_todays_work_in_progress(client):
+    from dev.demo import load_demo
+
+    load_demo()
+    hanoi = db.session.scalar(sa.select(Campaign).where(Campaign.province_code == HANOI,
+                                                        Campaign.kind == "support_online_public_services"))
+    f = campaigns.summary(hanoi)
+    assert f.teams > 4 and f.finished >= 2 and f.blocked >= 1 and f.overdue >= 1 and f.started > f.finished
+    assert db.session.scalar(sa.select(Campaign).where(Campaign.province_code.is_(None),
+                                                       Campaign.kind == "support_vneid_level2"))
