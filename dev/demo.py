@@ -170,11 +170,26 @@ def _demo_tasks(rng: random.Random) -> None:
         qr[0].due_date = today - timedelta(days=2)  # overdue, to show how it looks
         if qr[-1].status == "in_progress":
             tasks.change_status(qr[-1], "blocked", hanoi.id, None, reason="Chủ chợ chưa cung cấp thông tin")
+    _demo_campaign(hanoi.id, today)
     volunteer = find_by_phone("0987654321")
     mine = db.session.scalar(sa.select(Task).join(Membership, Membership.team_id == Task.team_id).where(
         Membership.person_id == volunteer.id, Task.kind == "support_vaccination_registration"))
     if mine:
         tasks.assign_person(mine, volunteer, hanoi.id, None)
+
+
+def _demo_campaign(lead_user_id: int, today) -> None:
+    """Hà Nội's online public services campaign in progress (its page, /tasks/campaigns/<id>): two
+    communes done, one blocked, one overdue, the others started or not yet."""
+    work = db.session.scalars(sa.select(Task).where(Task.province_code == "01",
+                                                    Task.kind == "support_online_public_services")
+                              .order_by(Task.id)).all()
+    for task in work[:2]:
+        tasks.report_progress(task, task.target_count - task.done_count, lead_user_id, None, "Đã hướng dẫn đủ")
+        tasks.change_status(task, "done", lead_user_id, None)
+    if len(work) > 3:
+        tasks.change_status(work[2], "blocked", lead_user_id, None, reason="Mất mạng ở nhà văn hoá khu phố")
+        work[3].due_date = today - timedelta(days=1)  # overdue, to show how it looks
 
 
 def _demo_emulation() -> None:

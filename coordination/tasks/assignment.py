@@ -19,6 +19,7 @@ from models.teams import COMMUNE
 
 from coordination.core import audit
 from coordination.core.errors import Conflict, NotFound, ValidationError
+from coordination.tasks import campaigns
 from coordination.tasks.rules import TaskSpec, clean_spec
 from coordination.clock import utcnow
 
@@ -106,7 +107,8 @@ def checked_preview(spec: TaskSpec, targeting: Targeting) -> Preview:
 
 def assign(spec: TaskSpec, targeting: Targeting, actor_user_id: Optional[int]) -> tuple[str, int]:
     """Create one task per targeted commune team in the caller's transaction.
-    Returns (batch id, number of tasks). Nothing is written when anything is invalid."""
+    Returns (batch id, number of tasks); more than one task makes a campaign. Nothing is written when
+    anything is invalid."""
     values = clean_spec(spec)
     result = preview(targeting, values["kind"])
     if not result.team_ids:
@@ -119,6 +121,8 @@ def assign(spec: TaskSpec, targeting: Targeting, actor_user_id: Optional[int]) -
                  created_by_id=actor_user_id, batch=batch, status="open", done_count=0,
                  created_at=now, updated_at=now)
             for team_id in result.team_ids]
+    if len(rows) > 1:  # a campaign: one thing to watch (coordination/tasks/campaigns.py)
+        campaigns.create(batch, values, targeting.province_code, actor_user_id)
     created = db.session.execute(sa.insert(Task).returning(Task.id, Task.team_id, Task.province_code), rows).all()
     audit.record_many(actor_user_id, "create", "task", [
         dict(entity_id=task_id, team_id=team_id, province_code=province,

@@ -14,6 +14,7 @@ from models.tasks import ACTIVE_STATUSES, DONE, STATUSES
 from models.teams import COMMUNE
 
 from coordination.core import exports
+from coordination.tasks import campaigns
 from coordination.clock import local_today
 
 
@@ -69,16 +70,37 @@ def _board_query(where: list):
 BOARD_ORDER = (Task.due_date.asc().nulls_last(), Task.id)  # earliest due first; matches ix_tasks_province_due
 
 
-def province_board(province_code: str, f: BoardFilter, page: int = 1, size: int = 50) -> tuple[list[BoardRow], int]:
-    """One page of the province's tasks, earliest due first (no due date last), and the total.
-    The page is chosen on `tasks` alone (an index walk), then joined to names."""
+def province_board(province_code: str, f: BoardFilter, page: int = 1, size: int = 50,
+                   outside_campaigns: bool = False) -> tuple[list[BoardRow], int]:
+    """One page of the province's tasks, earliest due first (no due date last), and the total;
+    `outside_campaigns`: only those of no campaign (the board collapsed by campaign shows those as
+    one row each). The page is chosen on `tasks` alone (an index walk), then joined to names."""
     today = local_today()
     where = [Task.province_code == province_code] + f.clauses(today)
+    if outside_campaigns:
+        where.append(campaigns.not_in_campaign())
     total = db.session.scalar(sa.select(sa.func.count()).select_from(Task).where(*where))
     page_ids = (sa.select(Task.id).where(*where).order_by(*BOARD_ORDER)
                 .limit(size).offset((page - 1) * size).scalar_subquery())
     rows = db.session.execute(_board_query([Task.id.in_(page_ids)]).order_by(*BOARD_ORDER)).all()
     return [BoardRow(*row) for row in rows], total
+
+
+def campaign_tasks(province_code: str, batches: list[str], per: int = 5) -> dict[str, list[BoardRow]]:
+    """The first `per` tasks of each of these campaigns in this province, those needing the lead first
+    (blocked, then earliest due: overdue ones come first): what its board row shows when opened (the
+    campaign page lists them all)."""
+    if not batches:
+        return {}
+    order = (sa.case((Task.status == "blocked", 0), else_=1), *BOARD_ORDER)
+    rank = sa.func.row_number().over(partition_by=Task.batch, order_by=order).label("rank")
+    ranked = (sa.select(Task.id, rank).where(Task.province_code == province_code, Task.batch.in_(batches))
+              .subquery())
+    ids = sa.select(ranked.c.id).where(ranked.c.rank <= per)
+    out: dict[str, list[BoardRow]] = {b: [] for b in batches}
+    for row in db.session.execute(_board_query([Task.id.in_(ids)]).order_by(*order)):
+        out[row[0].batch].append(BoardRow(*row))
+    return out
 
 
 def commune_counts(province_code: str) -> list[CommuneCounts]:

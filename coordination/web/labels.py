@@ -65,6 +65,10 @@ ACTION = {  # the button that moves a task to a status
     "blocked": _l("Blocked…"),
     "open": _l("Back to open"),
 }
+CAMPAIGN_STATE = {  # a commune's task in a campaign (coordination.tasks.campaigns.STATES)
+    "done": _l("Done"), "blocked": _l("Blocked"), "overdue": _l("Overdue"), "started": _l("Started"),
+    "not_started": _l("Not started"), "cancelled": _l("Cancelled"),
+}
 UNIT_TYPE = {"Phường": _l("Wards (phường)"), "Xã": _l("Communes (xã)"), "Đặc khu": _l("Special zones (đặc khu)")}
 
 

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from models import AdminUnit, Person, Task, db
 from models.tasks import CANCELLED, STATUSES
 
-from coordination.tasks import assignment, board as task_board, rules as tasks
+from coordination.tasks import assignment, board as task_board, campaigns, rules as tasks
 from coordination.core import permissions
 from coordination.org import overview
 from coordination.web.login import current_scope
@@ -45,8 +45,13 @@ def board(code: str):
     province = _province(code)
     f = _board_filter()
     page, size = page_arg(), current_app.config["PAGE_SIZE"]
-    rows, total = task_board.province_board(code, f, page, size)
+    # Collapsed by campaign unless filtered or asked for every task row (?view=tasks).
+    collapsed = request.args.get("view") != "tasks" and not (f.status or f.kind or f.team_id or f.overdue)
+    in_campaigns = campaigns.on_board(code) if collapsed else []
+    rows, total = task_board.province_board(code, f, page, size, outside_campaigns=collapsed)
     return render_template("tasks/board.html", province=province, rows=rows, total=total, page=page, size=size,
+                           collapsed=collapsed, in_campaigns=in_campaigns, campaign_tasks=task_board.campaign_tasks(
+                               code, [c.campaign.batch for c in in_campaigns]),
                            f=f, teams=overview.commune_teams(code), counts=task_board.commune_counts(code), today=local_today(),
                            can_create=permissions.can_create_tasks(current_scope(), code),
                            args={k: v for k, v in request.args.items() if k != "page"})
@@ -69,9 +74,12 @@ def export(code: str, fmt: str):
 
 
 def _assigned(spec: tasks.TaskSpec, targeting: assignment.Targeting, province: AdminUnit | None):
-    _batch, n = assignment.assign(spec, targeting, current_user.id)
+    batch, n = assignment.assign(spec, targeting, current_user.id)
     db.session.commit()
     flash(_("Task assigned to %(n)d commune teams.", n=n), "success")
+    campaign = campaigns.by_batch(batch)  # more than one team: one thing to watch
+    if campaign:
+        return redirect(url_for("campaigns.show", campaign_id=campaign.id))
     return redirect(url_for("tasks.board", code=province.code) if province else url_for("main.home"))
 
 
