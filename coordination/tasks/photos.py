@@ -66,13 +66,19 @@ def _open(raw: bytes) -> Image.Image:
     return image
 
 
+def _kept_size(size: tuple[int, int]) -> tuple[int, int]:
+    """The size we keep: at most LONG_SIDE on the long side, never enlarged."""
+    scale = min(1.0, LONG_SIDE / max(size))
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
 def process(stream: BinaryIO) -> Photo:
     """Read an uploaded photo and make the JPEG we keep: turned upright (EXIF orientation), at most
     LONG_SIDE px, RGB on white, re-encoded without EXIF, GPS, XMP, ICC or comments. Anything that
     is not such a photo raises ValidationError on field "photo"."""
     image = _open(_read(stream))
     try:
-        image.draft("RGB", (LONG_SIDE, LONG_SIDE))  # a JPEG decodes at 1/2, 1/4, 1/8 scale: 4 MB in well under 1 s
+        image.draft("RGB", _kept_size(image.size))  # a JPEG decodes at 1/2, 1/4 or 1/8 scale when that suffices
         image = ImageOps.exif_transpose(image)
         if image.mode in ("RGBA", "LA", "P", "PA"):
             image = image.convert("RGBA")
