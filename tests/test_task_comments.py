@@ -216,3 +216,14 @@ def test_the_api_takes_json_and_multipart_and_a_resend_once(client, auth, world,
     assert [c["body"] for c in listed] == [None, "Gửi lúc mất sóng"]  # in the order written (the phone's 10:02)
     assert listed[1]["author"] == "Tình Nguyện Viên" and len(_stored(photo_dir)) == 1
     assert client.get(listed[0]["photo_url"]).mimetype == "image/jpeg"
+
+
+def test_a_photo_above_ten_megabytes_is_refused_with_the_limit_named(client, auth, world, task, photo_dir):
+    auth.as_user(world.volunteer)
+    answer = client.post(f"/tasks/{task.id}/comments", content_type="multipart/form-data", data={
+        "body": "Ảnh to", "photo": (io.BytesIO(b"\xff\xd8" + b"\0" * (11 * 1024 * 1024)), "big.jpg")})
+    assert answer.status_code == 413 and "tối đa 10 MB" in answer.get_data(as_text=True)
+    assert _rows() == [] and _stored(photo_dir) == []
+    other = client.post("/imports", content_type="multipart/form-data",  # every other form keeps its 6 MB
+                        data={"file": (io.BytesIO(b"a" * (7 * 1024 * 1024)), "x.csv")})
+    assert other.status_code == 413 and "tối đa 6 MB" in other.get_data(as_text=True)

@@ -113,9 +113,13 @@ def write(directory: str | Path, name: str, data: bytes) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / name
     part = folder / f".{name}.part"
-    with open(part, "wb") as out:
-        out.write(data)
-    os.replace(part, final)
+    try:
+        with open(part, "wb") as out:
+            out.write(data)
+        os.replace(part, final)
+    except BaseException:  # a full disk: no half-written file stays behind
+        remove(part)
+        raise
     return final
 
 
