@@ -57,6 +57,24 @@ def test_a_volunteer_sends_a_photo_from_the_phone_and_sees_it_in_the_thread(worl
     page.screenshot(path="/tmp/shots/comments-360.png", full_page=True)
 
 
+def test_a_file_that_is_not_a_photo_is_refused_on_the_phone_with_the_reason(world, task, live_server, phone_page,
+                                                                           tmp_path):
+    page = phone_page
+    fake = tmp_path / "anh-buoi-sang.jpg"
+    fake.write_bytes(b"%PDF-1.4 a document renamed like a photo")
+    browser_login(page, live_server, "0987 654 321")
+    page.wait_for_load_state()
+    page.goto(f"{live_server}/tasks/{task.id}")
+    page.fill("#body", "Biên bản buổi sáng")
+    page.set_input_files("#photo", str(fake))
+    page.click("#comment-form button.primary")
+    refused = page.locator("#pending-comments li.error")
+    refused.wait_for()
+    assert refused.inner_text() == "Không được chấp nhận: Biên bản buổi sáng [ảnh] — Ảnh phải là tệp JPEG, PNG hoặc WebP."
+    assert _comments() == [] and page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.locator("#comments").screenshot(path="/tmp/shots/comments-refused-360.png")
+
+
 def test_offline_a_message_waits_on_the_phone_and_is_stored_once_back_online(world, task, live_server, phone_page):
     page = phone_page
     browser_login(page, live_server, "0987 654 321")
