@@ -227,3 +227,20 @@ def test_a_photo_above_ten_megabytes_is_refused_with_the_limit_named(client, aut
     other = client.post("/imports", content_type="multipart/form-data",  # every other form keeps its 6 MB
                         data={"file": (io.BytesIO(b"a" * (7 * 1024 * 1024)), "x.csv")})
     assert other.status_code == 413 and "tối đa 6 MB" in other.get_data(as_text=True)
+
+
+def test_one_queued_message_sent_from_four_connections_at_once_is_stored_once(world, task, app, photo_dir):
+    """A phone that lost the answers resends on every reconnect: the same client_uuid, in parallel."""
+    from tests.factories import at_once
+
+    session_id, task_id = world.volunteer.get_id(), task.id
+    body = {"body": "Đã xong thôn 3", "client_uuid": str(uuid.uuid4()), "occurred_at": "2026-11-23T10:00:00+07:00"}
+
+    def phone():
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = session_id
+        return client.post(f"/api/v1/tasks/{task_id}/comments", json=body).status_code
+
+    assert sorted(at_once(app, 4, phone)) == [200, 200, 200, 201]
+    assert [c.body for c in _rows()] == ["Đã xong thôn 3"]
