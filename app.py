@@ -15,6 +15,7 @@ from coordination.web.blueprints import register_blueprints
 from coordination.web.converters import BoundedIntConverter
 from coordination.web.errors import register_error_handlers
 from coordination.web.extensions import compress, csrf, migrate
+from coordination.web.task_comments import UploadRequest
 from models import db
 from models.driver import replace_dead_connections
 
@@ -22,6 +23,7 @@ from models.driver import replace_dead_connections
 def create_app(config: dict | None = None) -> Flask:
     """Build the web application. `config` overrides settings (tests use it)."""
     app = Flask(__name__, instance_relative_config=True)
+    app.request_class = UploadRequest  # a task comment's photo may exceed MAX_CONTENT_LENGTH
     app.config.from_object(Config)
     if config:
         app.config.update(config)

@@ -66,6 +66,8 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = TZ_DISPLAY
     LANGUAGES = ("vi", "en")
     MAX_CONTENT_LENGTH = 6 * 1024 * 1024  # a 5 MB spreadsheet import plus the form around it
+    # Photos sent with task comments (re-encoded JPEGs, random names); served only through the app.
+    TASK_PHOTO_DIR = os.environ.get("TASK_PHOTO_DIR") or str(ROOT / "instance" / "uploads")
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_HTTPONLY = True

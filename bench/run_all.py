@@ -13,7 +13,7 @@ from flask_migrate import upgrade  # noqa: E402
 import config  # noqa: E402
 from app import create_app  # noqa: E402
 from bench import (bench_alerts, bench_duty, bench_duty_page, bench_map, bench_onboarding, bench_pages,  # noqa: E402
-    bench_tasks, seed_national, soak)
+    bench_photos, bench_tasks, seed_national, soak)
 from coordination.geography.units import load_geography  # noqa: E402
 from models import db  # noqa: E402
 
@@ -43,6 +43,8 @@ def main() -> None:
     bench_duty_page.main()
     print("import, monthly report, audit trail:")
     bench_onboarding.run(app)
+    print("task comment photo (4 MB JPEG):")
+    bench_photos.run()
 
     print("soak: a national shift change under faults")
     argv = ["--seconds", os.environ.get("SOAK_SECONDS", "300")]

@@ -2,11 +2,13 @@
 mixed affiliations, a national spread of teams, and one login per role."""
 from __future__ import annotations
 
+import io
 import random
 import uuid
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from models import AdminUnit, Membership, Person, Shift, ShiftAssignment, Task, Team, db
 from models.geography import COMMUNE as COMMUNE_UNIT
@@ -26,7 +28,8 @@ from coordination.org.people import PersonInput, create_person, find_by_phone
 from coordination.org.teams import (add_member, create_commune_team, create_national_team,
     create_province_team, end_membership)
 from coordination.tasks.kinds import ensure_catalogue
-from coordination.tasks import assignment, rules as tasks
+from coordination.tasks import assignment, comments, photos, rules as tasks
+from dev import sample_photos
 
 DEMO_PASSWORD = "demo12345"
 # (role, login) of the demo accounts; the volunteer logs in with a phone number.
@@ -176,6 +179,20 @@ def _demo_tasks(rng: random.Random) -> None:
         Membership.person_id == volunteer.id, Task.kind == "support_vaccination_registration"))
     if mine:
         tasks.assign_person(mine, volunteer, hanoi.id, None)
+        _demo_comments(mine, volunteer)
+
+
+def _demo_comments(task: Task, volunteer: Person) -> None:
+    """A conversation on the volunteer's task: the volunteer's photo of the help desk (drawn by
+    dev/sample_photos, with a phone's GPS that the upload strips), the commune lead's answer, a reply."""
+    lead = _person("xa@tocongnghe.vn")
+    photo = photos.process(io.BytesIO(sample_photos.help_desk_photo()))
+    first, _new = comments.add(task, "Sáng nay tổ hỗ trợ 14 người ở nhà văn hoá thôn Đông, ảnh kèm theo.",
+                               ensure_user(volunteer).id, volunteer.id, photo)
+    photos.write(current_app.config["TASK_PHOTO_DIR"], first.photo, photo.data)
+    comments.add(task, "Cảm ơn An. Chiều mai em hỗ trợ tiếp các cụ ở thôn Tây nhé, nhớ mang danh sách.",
+                 ensure_user(lead).id, lead.id)
+    comments.add(task, "Dạ vâng, em sẽ báo lại số liệu sau buổi chiều.", ensure_user(volunteer).id, volunteer.id)
 
 
 def _demo_campaign(lead_user_id: int, today) -> None:

@@ -91,3 +91,29 @@ class TaskUpdate(db.Model):
     flagged: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False, server_default=sa.false())
 
     person: Mapped[Optional[Person]] = relationship(foreign_keys=[person_id])
+
+
+class TaskComment(db.Model):
+    """One message in a task's conversation, with an optional photo as evidence. Append-only.
+    The photo is a JPEG the server re-encoded (resized, no metadata), stored under a random name."""
+
+    __tablename__ = "task_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    user_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    person_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("people.id", ondelete="SET NULL"))
+    body: Mapped[Optional[str]] = mapped_column(sa.String(2000))
+    photo: Mapped[Optional[str]] = mapped_column(sa.String(64))  # file name under TASK_PHOTO_DIR
+    photo_width: Mapped[Optional[int]] = mapped_column(sa.Integer)
+    photo_height: Mapped[Optional[int]] = mapped_column(sa.Integer)
+    # A comment written offline carries the UUID the phone made: a resend is answered, not doubled.
+    client_uuid: Mapped[Optional[str]] = mapped_column(sa.String(36), unique=True)
+
+    person: Mapped[Optional[Person]] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("body IS NOT NULL OR photo IS NOT NULL", name="body_or_photo"),
+        sa.Index("ix_task_comments_task_at", "task_id", "at", "id"),
+    )

@@ -50,7 +50,7 @@ def database_url(request, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def app(database_url):
+def app(database_url, tmp_path_factory):
     """One app per backend: schema built by the real migrations, geography loaded once."""
     from flask_migrate import upgrade
 
@@ -64,6 +64,7 @@ def app(database_url):
         "SECRET_KEY": "test",
         "SERVER_NAME": None,
         "LIVE_CACHE_SECONDS": 0,
+        "TASK_PHOTO_DIR": str(tmp_path_factory.mktemp("photos")),
     })
     with app.app_context():
         if db.engine.dialect.name == "postgresql":

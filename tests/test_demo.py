@@ -46,3 +46,21 @@ def test_demo_shows_the_alerting_within_minutes_even_when_loaded_again(ctx):
     assert later["escalations"] >= 1  # the no-show: the backup is told
     ack = db.session.scalar(sa.select(Message).where(Message.purpose == "escalation"))
     assert "/a/" in ack.body
+
+
+def test_demo_has_a_conversation_with_a_photo_the_volunteer_can_open(client):
+    from pathlib import Path
+
+    from PIL import Image
+
+    from models import TaskComment
+
+    load_demo()
+    rows = db.session.scalars(sa.select(TaskComment).order_by(TaskComment.id)).all()
+    assert len(rows) == 3 and len({c.task_id for c in rows}) == 1 and [bool(c.photo) for c in rows] == [True, False, False]
+    stored = Path(client.application.config["TASK_PHOTO_DIR"]) / rows[0].photo
+    assert dict(Image.open(stored).getexif()) == {}  # the drawn photo's GPS is gone
+    client.post("/login", data={"identifier": "0987654321", "password": DEMO_PASSWORD})
+    page = client.get(f"/tasks/{rows[0].task_id}").get_data(as_text=True)
+    assert "Sáng nay tổ hỗ trợ 14 người" in page and "Lê Thị Hương" in page
+    assert client.get(f"/tasks/{rows[0].task_id}/comments/{rows[0].id}/photo").mimetype == "image/jpeg"

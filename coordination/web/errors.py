@@ -56,7 +56,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(413)
     def too_large(_e):
         return _error(413, _("The upload is too large (at most %(mb)d MB).",
-                             mb=app.config["MAX_CONTENT_LENGTH"] // 1048576))
+                             mb=(request.max_content_length or app.config["MAX_CONTENT_LENGTH"]) // 1048576))
 
     @app.errorhandler(500)
     def server_error(e):

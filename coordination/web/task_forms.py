@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
 from wtforms import (BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField,
                      SelectMultipleField, StringField, TextAreaField, widgets)
 from wtforms.validators import DataRequired, InputRequired, Optional
 
 from coordination.tasks.assignment import ALL, ONE, SELECTED, Targeting
+from coordination.tasks.comments import MAX_BODY
 from coordination.tasks.rules import TaskSpec
 from coordination.web import labels
 from coordination.web.forms import REQUIRED, FlaskForm
@@ -93,3 +95,8 @@ class AssignForm(FlaskForm):
 
 class CancelForm(FlaskForm):
     reason = StringField(_l("Reason (optional)"), validators=[Optional()], render_kw={"maxlength": 1000})
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(_l("Message"), validators=[Optional()], render_kw={"rows": 2, "maxlength": MAX_BODY})
+    photo = FileField(_l("Photo (optional)"), render_kw={"accept": "image/jpeg,image/png,image/webp"})

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from models import AdminUnit, Person, Task, db
 from models.tasks import CANCELLED, STATUSES
 
-from coordination.tasks import assignment, board as task_board, campaigns, rules as tasks
+from coordination.tasks import assignment, board as task_board, campaigns, comments, rules as tasks
 from coordination.core import permissions
 from coordination.org import overview
 from coordination.web.login import current_scope
@@ -18,8 +18,9 @@ from coordination.core.errors import DomainError
 from coordination.core.text import num
 from coordination.web.helpers import (form_error, get_or_404, page_arg, province_or_404, refuse_unless,
     require, safe_next, saved, small_int, typed_row)
-from coordination.web import labels, task_export
-from coordination.web.task_forms import AssignForm, CancelForm, CorrectionForm, ProgressForm, StatusForm, TaskForm
+from coordination.web import labels, task_comments, task_export
+from coordination.web.task_forms import (AssignForm, CancelForm, CommentForm, CorrectionForm, ProgressForm, StatusForm,
+                                         TaskForm)
 
 bp = Blueprint("tasks", __name__)
 
@@ -129,7 +130,7 @@ def _task(task_id: int) -> Task:
 
 
 def _render_task(task: Task, status_form=None, progress_form=None, assign_form=None, status: int = 200,
-                 correction_form=None):
+                 correction_form=None, comment_form=None):
     scope = current_scope()
     updates = task_board.recent_updates(task.id)
     assign_form = assign_form or AssignForm()
@@ -143,6 +144,7 @@ def _render_task(task: Task, status_form=None, progress_form=None, assign_form=N
         progress_form=progress_form or ProgressForm(), assign_form=assign_form, cancel_form=CancelForm(),
         correction_form=correction_form or CorrectionForm(), plausible_bound=tasks.plausible_bound(task),
         can_correct=permissions.can_correct_task(scope, task),
+        comments=comments.thread(task.id), comment_form=comment_form or CommentForm(),
         can_work=permissions.can_work_on_task(scope, task), can_assign=permissions.can_assign_task(scope, task),
         can_cancel=permissions.can_cancel_task(scope, task, current_user.id) and task.status not in ("done", CANCELLED),
         can_view_board=permissions.can_view_province(scope, task.province_code)), status
@@ -187,6 +189,22 @@ def progress(task_id: int):
         except DomainError as err:
             form_error(form, err, "delta")
     return _render_task(db.session.get(Task, task_id), progress_form=form, status=400)
+
+
+@bp.post("/tasks/<int:task_id>/comments")
+@login_required
+def comment(task_id: int):
+    task = task_comments.commentable(task_id)
+    form = CommentForm()
+    if form.validate_on_submit():
+        try:
+            photo = task_comments.uploaded_photo()
+            new, _sent = comments.add(task, form.body.data, current_user.id, current_user.person_id, photo)
+            comments.save(new, photo, task_comments.photo_dir())
+            return redirect(url_for("tasks.show", task_id=task.id) + f"#comment-{new.id}")
+        except DomainError as err:
+            form_error(form, err, "body")
+    return _render_task(db.session.get(Task, task_id), comment_form=form, status=400)
 
 
 def _correctable(task_id: int) -> Task:

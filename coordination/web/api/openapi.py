@@ -5,11 +5,16 @@ from models.tasks import PRIORITIES, STATUSES
 from models.teams import AFFILIATIONS, ROLES, TEAM_LEVELS
 
 from coordination.tasks import kinds
+from coordination.tasks.comments import MAX_BODY
+from coordination.tasks.photos import LONG_SIDE, MAX_BYTES, MAX_PIXELS
 from coordination.tasks.rules import MAX_DELTA, MAX_TARGET
 from coordination.core.text import BIDI_CONTROLS, INVISIBLE
 from coordination.web.converters import MAX_ID
 from coordination.web.helpers import MAX_PAGE
 from coordination.web.api.json_input import MAX_PER_PAGE
+
+
+MAX_PHOTO_MB, MAX_PHOTO_MP = MAX_BYTES // (1024 * 1024), MAX_PIXELS // 1_000_000
 
 
 def _chars(chars) -> str:
@@ -119,6 +124,13 @@ def openapi_document() -> dict:
                     "id": {"type": "integer"}, "team_id": {"type": "integer"}, "person_id": {"type": "integer"},
                     "role": {"type": "string", "enum": list(ROLES)}, "start_date": {"type": "string", "format": "date"},
                     "end_date": {"type": ["string", "null"], "format": "date"}, "person": _ref("Person")}},
+                "Comment": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "task_id": {"type": "integer"},
+                    "at": {"type": "string", "format": "date-time"}, "person_id": {"type": ["integer", "null"]},
+                    "author": {"type": ["string", "null"]}, "body": {"type": ["string", "null"]},
+                    "photo_url": {"type": ["string", "null"], "description": "served only to those who may see the task"},
+                    "photo_width": {"type": ["integer", "null"]}, "photo_height": {"type": ["integer", "null"]},
+                    "client_uuid": {"type": ["string", "null"]}, "created": {"type": "boolean"}}},
                 "Task": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "kind": {"type": "string", "enum": kinds.codes()},
                     "title": {"type": "string"}, "description": {"type": ["string", "null"]},
@@ -287,6 +299,29 @@ def openapi_document() -> dict:
                                    "not": {"const": 0}}, "reason": _text(1000, VISIBLE)}}}}},
                 "responses": _ok(_ref("Task"), status="201", description="Corrected",
                                  conflict="the count would go below 0")}},
+            "/api/v1/tasks/{id}/comments": {
+                "get": {"summary": "A task's conversation, oldest first (the team's members and leads, and those "
+                                   "above; anyone else gets 404)",
+                        "parameters": _id_path() + PAGING,
+                        "responses": _ok(_page_of("Comment"))},
+                "post": {"summary": "Write in a task's conversation. JSON as below, or the same fields as "
+                                    "multipart/form-data with a file \"photo\" (JPEG, PNG or WebP by content, at most "
+                                    f"{MAX_PHOTO_MB} MB and {MAX_PHOTO_MP} megapixels; kept resized to {LONG_SIDE} px, "
+                                    "without EXIF/GPS; body may then be empty). A message queued on a phone sends "
+                                    "client_uuid and occurred_at: sent again, it is answered 200 (created: false), "
+                                    "not stored twice.",
+                         "parameters": _id_path(),
+                         "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                             "type": "object", "required": ["body"], "properties": {
+                                 "body": _text(MAX_BODY, VISIBLE),
+                                 "client_uuid": {"type": "string", "format": "uuid"},
+                                 "occurred_at": {"type": "string", "format": "date-time",
+                                                 "description": "required with client_uuid; at most 7 days old"}},
+                             "dependentRequired": {"client_uuid": ["occurred_at"]}}}}},
+                         "responses": _ok(_ref("Comment"), status="201", description="Written",
+                                          conflict="client_uuid belongs to a message of another task")
+                         | {"200": {"description": "A resend of a stored message (created: false)",
+                                    "content": {"application/json": {"schema": _ref("Comment")}}}}}},
             "/api/v1/duty/me": {"get": {
                 "summary": "My duty: open session, current and next shifts (my role, who else is on each and the team's "
                            "leads, with phones), open shifts to claim, CSRF token",
