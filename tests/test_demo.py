@@ -46,3 +46,17 @@ def test_demo_shows_the_alerting_within_minutes_even_when_loaded_again(ctx):
     assert later["escalations"] >= 1  # the no-show: the backup is told
     ack = db.session.scalar(sa.select(Message).where(Message.purpose == "escalation"))
     assert "/a/" in ack.body
+
+
+def test_demo_has_a_confirm_broadcast_half_answered(client):
+    from coordination.messaging import confirmations
+
+    load_demo()
+    [s] = [s for s in confirmations.summaries(sa.true()) if s.broadcast.confirm]
+    assert s.failed == 1 and s.delivered == s.recipients - 1 and 0 < s.confirmed < s.recipients
+    assert timedelta(minutes=59) < utcnow() - s.broadcast.created_at <= timedelta(hours=1, minutes=1)  # from now
+    pending = {p.name for p in confirmations.not_confirmed(s.broadcast.id)}
+    assert "Nguyễn Văn An" in pending and len(pending) == s.recipients - s.confirmed
+    response = client.post("/login", data={"identifier": "hanoi@tocongnghe.vn", "password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    assert "Nhắc lại" in client.get(f"/broadcasts/{s.broadcast.id}").get_data(as_text=True)

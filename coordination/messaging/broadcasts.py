@@ -108,7 +108,7 @@ def send(actor_user_id: Optional[int], province_code: str, audience: str, team_i
     text = clean_body(body)
     audience_filter = in_audience(province_code, audience, team_ids, now)
     broadcast = Broadcast(created_by_id=actor_user_id, province_code=province_code, audience=audience, body=text,
-                          urgent=urgent, confirm=confirm)
+                          urgent=urgent, confirm=confirm, created_at=now)
     db.session.add(broadcast)
     db.session.flush()
     start = after_quiet_hours(now) if not urgent and in_quiet_hours(now) else now
