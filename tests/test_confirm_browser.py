@@ -59,11 +59,14 @@ def test_tap_the_link_from_the_sms_and_the_lead_sees_one_more(world, live_server
         _look(phone, "confirm-done")
         desk.reload()
         assert _confirmed(desk) == before + 1
+        desk.locator("details.unconfirmed summary").first.click()  # who has not confirmed, and "Nhắc lại"
+        assert "Tình Nguyện Viên" not in desk.locator("details.unconfirmed").first.inner_text()
+        assert desk.locator("details.unconfirmed form.remind button").first.is_visible()
         _look(desk, "broadcasts")
         desk.locator("#broadcasts li.broadcast a").first.click()
         desk.wait_for_selector("#not-confirmed")
         assert "Tình Nguyện Viên" not in desk.locator("#not-confirmed").inner_text()
-        assert desk.locator("#remind").bounding_box()["height"] >= 44
+        assert desk.locator("#not-confirmed form.remind button").bounding_box()["height"] >= 44
         _look(desk, "broadcast-show")
     finally:
         context.close()

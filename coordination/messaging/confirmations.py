@@ -126,12 +126,31 @@ class Pending(NamedTuple):
     failed: bool  # their last SMS of this broadcast did not arrive
 
 
+def _pending(broadcast_ids: list[int]):
+    """(broadcast id, person id, name, phone, failed) of those who have not confirmed."""
+    failed = sa.func.max(sa.case((Message.status.in_((FAILED, UNDELIVERED, NOT_SENT)), 1), else_=0))
+    return (sa.select(Message.broadcast_id, Person.id, Person.full_name, Person.phone, failed.label("failed"))
+            .join(Message, Message.person_id == Person.id).where(Message.broadcast_id.in_(broadcast_ids))
+            .group_by(Message.broadcast_id, Person.id, Person.full_name, Person.phone)
+            .having(sa.func.count(Message.acknowledged_at) == 0))
+
+
 def not_confirmed(broadcast_id: int) -> list[Pending]:
     """Who received this broadcast and has not confirmed, by name."""
-    last_failed = sa.func.max(sa.case((Message.status.in_((FAILED, UNDELIVERED, NOT_SENT)), 1), else_=0))
-    rows = db.session.execute(
-        sa.select(Person.id, Person.full_name, Person.phone, last_failed)
-        .join(Message, Message.person_id == Person.id).where(Message.broadcast_id == broadcast_id)
-        .group_by(Person.id, Person.full_name, Person.phone)
-        .having(sa.func.count(Message.acknowledged_at) == 0).order_by(Person.full_name, Person.id)).all()
-    return [Pending(pid, name, phone, bool(failed)) for pid, name, phone, failed in rows]
+    rows = db.session.execute(_pending([broadcast_id]).order_by(Person.full_name, Person.id)).all()
+    return [Pending(pid, name, phone, bool(failed)) for _b, pid, name, phone, failed in rows]
+
+
+def not_confirmed_many(broadcast_ids: list[int], first: int = 10) -> dict[int, list[Pending]]:
+    """The first `first` (by name) of those who have not confirmed, for each broadcast: one query
+    for the broadcasts page (the broadcast's own page lists them all)."""
+    if not broadcast_ids:
+        return {}
+    pending = _pending(broadcast_ids).add_columns(sa.func.row_number().over(
+        partition_by=Message.broadcast_id, order_by=(Person.full_name, Person.id)).label("n")).subquery()
+    rows = db.session.execute(sa.select(pending).where(pending.c.n <= first)
+                              .order_by(pending.c.broadcast_id, pending.c.n)).all()
+    out: dict[int, list[Pending]] = {}
+    for bid, pid, name, phone, failed, _n in rows:
+        out.setdefault(bid, []).append(Pending(pid, name, phone, bool(failed)))
+    return out

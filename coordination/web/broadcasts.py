@@ -67,8 +67,10 @@ def index():
     page = page_arg()
     rows = confirmations.summaries(permissions.visible_broadcasts_clause(current_scope(), Broadcast),
                                    confirmations.PAGE + 1, (page - 1) * confirmations.PAGE)
-    return render_template("broadcasts.html", rows=rows[:confirmations.PAGE], page=page,
-                           has_next=len(rows) > confirmations.PAGE)
+    has_next, rows = len(rows) > confirmations.PAGE, rows[:confirmations.PAGE]
+    pending = confirmations.not_confirmed_many([r.broadcast.id for r in rows if r.broadcast.confirm])
+    return render_template("broadcasts.html", rows=rows, page=page, has_next=has_next, pending=pending,
+                           action=ActionForm(), national=national)
 
 
 def _authored(broadcast_id: int, action: str) -> Broadcast:
