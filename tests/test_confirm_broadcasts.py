@@ -139,7 +139,13 @@ def test_remind_resends_only_to_those_who_have_not_confirmed_and_once_per_tap(wo
     # a reminder's own link confirms too, and the person counts once
     reminder_link = next(re.search(r"(/x/\S+)$", b).group(1) for p, b in reminders if p == world.commune_lead.person_id)
     client.post(reminder_link, data={})
+    first_link = next(re.search(r"(/x/\S+)$", b).group(1) for p, b in db.session.execute(
+        sa.select(Message.person_id, Message.body).where(Message.broadcast_id == sent.id, Message.dedupe_key.is_(None)))
+        if p == world.commune_lead.person_id)
+    assert "Đã xác nhận. Cảm ơn bạn!" in client.post(first_link, data={}).get_data(as_text=True)  # their first SMS's link
     db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
+        Message.person_id == world.commune_lead.person_id, Message.acknowledged_at.is_not(None))) == 1  # one answer
     s = confirmations.summaries(sa.true())[0]
     assert (s.recipients, s.confirmed) == (3, 2)
     auth.client.post(f"/broadcasts/{sent.id}/remind", data={"round": "2"})  # the next round, from a reloaded page
