@@ -10,7 +10,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from models import AdminUnit, Membership, Person, Shift, ShiftAssignment, Task, Team, db
+from models import AdminUnit, Membership, Message, Person, Shift, ShiftAssignment, Task, Team, db
+from models.messages import DELIVERED, FAILED
 from models.geography import COMMUNE as COMMUNE_UNIT
 from models.geography import PROVINCE as PROVINCE_UNIT
 from models.teams import (CO_CHAIR_HEALTH, CO_CHAIR_ICT, ENTERPRISE, GOVERNMENT, HEALTH_STATION, LEAD,
@@ -22,6 +23,7 @@ from coordination.core.errors import DomainError
 from coordination.core.permissions import scope_for_person
 from coordination.duty import checkins, rota
 from coordination.emulation import commendations, targets as emulation
+from coordination.messaging import broadcasts, confirmations
 from coordination.org.accounts import ensure_user, set_password
 from coordination.geography.units import load_geography
 from coordination.org.people import PersonInput, create_person, find_by_phone
@@ -126,6 +128,7 @@ def load_demo() -> list[tuple[str, str, str]]:
         _demo_tasks(people.rng)
         _demo_duty()
         _demo_emulation()
+        _demo_confirm_broadcast()
     _demo_alerts()  # every run: fresh shifts starting soon, so each `make run` shows the alerting
     logins = []
     for role, login in DEMO_LOGINS:
@@ -289,6 +292,29 @@ def _demo_alerts() -> None:
                         raise DomainError("nobody free")
         except DomainError:
             continue
+
+
+def _demo_confirm_broadcast() -> None:
+    """A broadcast that asked Hà Nội's first three commune teams to confirm, sent an hour ago: all
+    delivered but one (failed), about half confirmed (by link or SMS reply); the demo volunteer has
+    not answered yet, so the lead's broadcasts page shows who to remind."""
+    now = utcnow()
+    teams = db.session.scalars(sa.select(Team.id).where(Team.province_code == "01", Team.level == "commune")
+                               .order_by(Team.id).limit(3)).all()
+    lead_user = ensure_user(_person("hanoi@tocongnghe.vn"))
+    sent = broadcasts.send(lead_user.id, "01", "communes", teams,
+                           "Đề nghị các tổ xác nhận: họp trực tuyến triển khai Bình dân học vụ số lúc 14:00 thứ Sáu.",
+                           urgent=False, now=now - timedelta(hours=1), confirm=True)
+    rows = db.session.scalars(sa.select(Message).where(Message.broadcast_id == sent.id).order_by(Message.id)).all()
+    volunteer = find_by_phone("0987654321")
+    for i, message in enumerate(rows):
+        message.status, message.attempts = (FAILED if i == 1 else DELIVERED), 1
+        message.sent_at = message.updated_at = now - timedelta(minutes=59)
+        if i == 1:
+            message.error_code, message.error_message = "30003", "Unreachable destination handset"
+        elif i % 2 == 0 and message.person_id != volunteer.id:
+            db.session.flush()
+            confirmations.confirm(message, now - timedelta(minutes=50 - i))
 
 
 def _try_assign(shift, person, role: str) -> bool:

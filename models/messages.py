@@ -12,10 +12,11 @@ from models.base import TimestampMixin, UTCDateTime, db, partial
 
 # Why a message is sent (messages.purpose): a reminder before a shift (also the absent primary's
 # nudge), an escalation with an acknowledgement link, the shift's handoff digest, a broadcast, an
-# invitation or password-reset link.
-REMINDER, ESCALATION, HANDOFF, BROADCAST, ACK_REQUEST, INVITATION, OTHER = (
-    "reminder", "escalation", "handoff", "broadcast", "ack_request", "invitation", "other")
-PURPOSES = (REMINDER, ESCALATION, HANDOFF, BROADCAST, ACK_REQUEST, INVITATION, OTHER)
+# invitation or password-reset link, a notice about a task (handed to you, assigned to your team,
+# blocked or done).
+REMINDER, ESCALATION, HANDOFF, BROADCAST, ACK_REQUEST, INVITATION, TASK_NOTICE, OTHER = (
+    "reminder", "escalation", "handoff", "broadcast", "ack_request", "invitation", "task_notice", "other")
+PURPOSES = (REMINDER, ESCALATION, HANDOFF, BROADCAST, ACK_REQUEST, INVITATION, TASK_NOTICE, OTHER)
 QUEUED, SENDING, SENT, DELIVERED, FAILED, UNDELIVERED, NOT_SENT = (
     "queued", "sending", "sent", "delivered", "failed", "undelivered", "not_sent")
 STATUSES = (QUEUED, SENDING, SENT, DELIVERED, FAILED, UNDELIVERED, NOT_SENT)
@@ -34,6 +35,10 @@ class Broadcast(TimestampMixin, db.Model):
     body: Mapped[str] = mapped_column(sa.String(1600), nullable=False)
     urgent: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     recipients: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
+    # Asks each recipient to confirm (a personal link in their SMS; the message's acknowledged_at).
+    confirm: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False, server_default=sa.false())
+    # How many "remind those who have not confirmed" rounds were sent (a double tap sends one round).
+    reminded: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0, server_default="0")
 
 
 class Message(TimestampMixin, db.Model):

@@ -64,3 +64,17 @@ def test_demo_has_a_conversation_with_a_photo_the_volunteer_can_open(client):
     page = client.get(f"/tasks/{rows[0].task_id}").get_data(as_text=True)
     assert "Sáng nay tổ hỗ trợ 14 người" in page and "Lê Thị Hương" in page
     assert client.get(f"/tasks/{rows[0].task_id}/comments/{rows[0].id}/photo").mimetype == "image/jpeg"
+
+
+def test_demo_has_a_confirm_broadcast_half_answered(client):
+    from coordination.messaging import confirmations
+
+    load_demo()
+    [s] = [s for s in confirmations.summaries(sa.true()) if s.broadcast.confirm]
+    assert s.failed == 1 and s.delivered == s.recipients - 1 and 0 < s.confirmed < s.recipients
+    assert timedelta(minutes=59) < utcnow() - s.broadcast.created_at <= timedelta(hours=1, minutes=1)  # from now
+    pending = {p.name for p in confirmations.not_confirmed(s.broadcast.id)}
+    assert "Nguyễn Văn An" in pending and len(pending) == s.recipients - s.confirmed
+    response = client.post("/login", data={"identifier": "hanoi@tocongnghe.vn", "password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    assert "Nhắc lại" in client.get(f"/broadcasts/{s.broadcast.id}").get_data(as_text=True)

@@ -259,6 +259,11 @@ def can_resend(scope: Scope, message) -> bool:
     return scope.national or message.province_code in scope.provinces
 
 
+def visible_broadcasts_clause(scope: Scope, broadcast_model):
+    """The broadcasts whose counts and confirmations a scope reads: its author's scope (the ministry, the province's leads)."""
+    return sa.true() if scope.national else broadcast_model.province_code.in_(scope.provinces)
+
+
 def can_broadcast(scope: Scope, province_code: str) -> bool:
     """Urgent broadcasts to a province: its leads and the ministry."""
     return scope.national or province_code in scope.provinces

@@ -6,9 +6,6 @@ the facts with a few queries and queues messages in the outbox with dedupe keys,
 scheduler never sends the same reminder or escalation twice."""
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import logging
 from datetime import datetime, timedelta
 from typing import Optional
@@ -17,11 +14,11 @@ import sqlalchemy as sa
 from flask import current_app
 
 from models import Message, Person, Shift, Team, db
-from models.base import MAX_ID
 from models.messages import ESCALATION, REMINDER
 from models.teams import LEAD, LEADING_ROLES
 
 from coordination.messaging import outbox
+from coordination.messaging.links import ACK_TTL, ack_token, message_for_token  # noqa: F401 - the alert links' API
 from coordination.duty import alert_store as store
 from coordination.duty.checkins import EARLY
 from coordination.duty.queries import close_stale_sessions
@@ -34,7 +31,6 @@ REMINDER_MINUTES = (60, 10)
 ESCALATION_WAIT = timedelta(minutes=10)
 NUDGE_WAIT = timedelta(minutes=5)  # the absent primary's own nudge, before anyone else is alerted
 NUDGE_STEP, BACKUP_STEP, COMMUNE_STEP, PROVINCE_STEP = 0, 1, 2, 3
-ACK_TTL = timedelta(hours=24)
 
 
 # --- decisions (pure) ----------------------------------------------------------------------
@@ -69,49 +65,7 @@ def due_steps(starts_at: datetime, ends_at: datetime, now: datetime, wait: timed
     return [NUDGE_STEP] + list(range(BACKUP_STEP, escalation_step(starts_at, ends_at, now, wait) + 1))
 
 
-# --- acknowledgement links -----------------------------------------------------------------
-
-def _mac(message_id: int) -> str:
-    key = current_app.config["SECRET_KEY"].encode()
-    digest = hmac.new(key, f"ack/{message_id}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest)[:10].decode()
-
-
-def _b36(n: int) -> str:
-    out = ""
-    while True:
-        n, r = divmod(n, 36)
-        out = "0123456789abcdefghijklmnopqrstuvwxyz"[r] + out
-        if n == 0:
-            return out
-
-
-MAX_TOKEN = 32  # 13 base-36 digits hold any 64-bit id, a dot, 10 characters of MAC
-
-
-def ack_token(message_id: int) -> str:
-    """A short signed token naming one message (and so one person): '1z.Ab3-_x9KqP'."""
-    return f"{_b36(message_id)}.{_mac(message_id)}"
-
-
-def message_for_token(token: str, now: Optional[datetime] = None) -> Optional[Message]:
-    """The message a token names, if the signature holds and it has not expired."""
-    now = now or utcnow()
-    token = token or ""
-    if len(token) > MAX_TOKEN or not token.isascii():  # compare_digest refuses non-ASCII str; ids are 64-bit
-        return None
-    ident, _, mac = token.partition(".")
-    try:
-        message_id = int(ident, 36)
-    except ValueError:
-        return None
-    if not 0 < message_id <= MAX_ID or not hmac.compare_digest(mac, _mac(message_id)):
-        return None
-    message = db.session.get(Message, message_id)
-    if message is None or message.created_at + ACK_TTL < now:
-        return None
-    return message
-
+# --- acknowledgement links (the signed tokens: coordination/messaging/links.py) ---------------
 
 def alert_over(message: Message, now: Optional[datetime] = None) -> bool:
     """Is there nothing left to handle? The link lives ACK_TTL, but once its shift has ended the

@@ -1,6 +1,8 @@
-"""SMS replies, where the number supports them: OK/1/CÓ acknowledge the latest open alert, HỦY
-hands it to the next step now, STOP opts out — and once someone else took the alert, a reply says
-who and when and alerts nobody more."""
+"""SMS replies, where the number supports them: OK/1/CÓ/XÁC NHẬN/ĐÃ NHẬN acknowledge the latest
+open alert, HỦY hands it to the next step now, STOP opts out — and once someone else took the alert,
+a reply says who and when and alerts nobody more. With no open alert, the same words confirm the
+latest broadcast that asked the sender for confirmation: an alert is urgent and lives for its shift,
+so it comes first; a second OK then confirms the broadcast."""
 from __future__ import annotations
 
 import logging
@@ -17,21 +19,23 @@ from coordination.clock import to_local, utcnow
 from coordination.org.people import normalise_phone
 from coordination.core.errors import ValidationError
 from coordination.core.text import unaccent
+from coordination.messaging import confirmations
 
 log = logging.getLogger(__name__)
 
 ACK_WORDS = {"OK", "1", "CO", "YES", "NHAN"}
 DECLINE_WORDS = {"HUY", "0", "KHONG", "NO"}
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "DUNG", "NGUNG"}
+ACK_PHRASES = {"XAC NHAN", "DA NHAN", "DA XAC NHAN", "XN"}  # "xác nhận", "đã nhận", "đã xác nhận"
 
 
 def classify_reply(text: str) -> str:
     """'ack', 'decline', 'stop' or 'unknown' for an SMS reply (diacritics and case ignored)."""
-    word = unaccent(text or "").strip().upper().split()[:1]
-    word = word[0].strip(".!") if word else ""
+    words = [w.strip(".!,") for w in unaccent(text or "").strip().upper().split()[:3]]
+    word = words[0] if words else ""
     if word in STOP_WORDS:
         return "stop"
-    if word in ACK_WORDS:
+    if word in ACK_WORDS or any(" ".join(words[:n]) in ACK_PHRASES for n in (1, 2, 3)):
         return "ack"
     if word in DECLINE_WORDS:
         return "decline"
@@ -95,6 +99,10 @@ def handle_reply(phone: str, text: str, now: Optional[datetime] = None) -> tuple
             return f"{kind}_taken", f"{taken[1]} đã nhận xử lý lúc {to_local(taken[2]):%H:%M}. Cảm ơn bạn!"
     if kind == "ack" and alert is not None:
         return "ack", "Đã xác nhận. Cảm ơn bạn!"
+    pending = confirmations.open_for(person.id, now) if kind == "ack" else None
+    if pending is not None:
+        confirmations.confirm(pending, now)
+        return "confirm", "Đã ghi nhận xác nhận của bạn. Cảm ơn!"
     if kind == "decline" and alert is not None:
         escalate_now(alert, now)
         return "decline", "Đã ghi nhận. Hệ thống báo cho người tiếp theo."

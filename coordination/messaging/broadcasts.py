@@ -19,8 +19,8 @@ from models.teams import VILLAGE
 
 from coordination.core import audit
 from coordination.clock import local_to_utc, to_local, utcnow
-from coordination.messaging import outbox
-from coordination.core.errors import ValidationError
+from coordination.messaging import confirmations, outbox
+from coordination.core.errors import Conflict, ValidationError
 from coordination.messaging.sms import Segments, for_recipient, segments
 
 AUDIENCES = ("province", "communes", "on_duty", "on_call")
@@ -101,13 +101,14 @@ def after_quiet_hours(moment: datetime) -> datetime:
 
 
 def send(actor_user_id: Optional[int], province_code: str, audience: str, team_ids, body: str, urgent: bool,
-         now: Optional[datetime] = None) -> Broadcast:
-    """Queue the broadcast for everyone in the audience with one INSERT … SELECT. The caller commits."""
+         now: Optional[datetime] = None, confirm: bool = False) -> Broadcast:
+    """Queue the broadcast for everyone in the audience with one INSERT … SELECT. With `confirm`,
+    each SMS then gets its recipient's personal confirmation link (confirmations.py). The caller commits."""
     now = now or utcnow()
     text = clean_body(body)
     audience_filter = in_audience(province_code, audience, team_ids, now)
     broadcast = Broadcast(created_by_id=actor_user_id, province_code=province_code, audience=audience, body=text,
-                          urgent=urgent)
+                          urgent=urgent, confirm=confirm, created_at=now)
     db.session.add(broadcast)
     db.session.flush()
     start = after_quiet_hours(now) if not urgent and in_quiet_hours(now) else now
@@ -129,8 +130,44 @@ def send(actor_user_id: Optional[int], province_code: str, audience: str, team_i
     if not urgent:
         recipients = recipients.outerjoin(recent, recent.c.person_id == Person.id)
     outbox.put_select(recipients, now)
+    if confirm:
+        confirmations.add_links(Message.broadcast_id == broadcast.id)
     broadcast.recipients = db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
         Message.broadcast_id == broadcast.id))  # rowcount of INSERT … SELECT is not reliable on SQLite
     audit.record(actor_user_id, "broadcast", "broadcast", broadcast.id, province_code=province_code,
-                 after={"audience": audience, "recipients": broadcast.recipients, "urgent": urgent})
+                 after={"audience": audience, "recipients": broadcast.recipients, "urgent": urgent,
+                        **({"confirm": True} if confirm else {})})
     return broadcast
+
+
+def remind(broadcast: Broadcast, round_: int, actor_user_id: Optional[int], now: Optional[datetime] = None) -> int:
+    """Send the broadcast again, with their personal links, only to those who have not confirmed
+    (and still accept SMS on a number that takes one). `round_` is the round the page offered
+    (reminded + 1): a double tap posts the same round twice and the second finds it taken. Returns
+    how many were queued. The caller commits."""
+    now = now or utcnow()
+    taken = db.session.execute(sa.update(Broadcast).where(Broadcast.id == broadcast.id, Broadcast.confirm.is_(True),
+                                                          Broadcast.reminded == round_ - 1)
+                               .values(reminded=round_).execution_options(synchronize_session=False))
+    if taken.rowcount != 1:
+        raise Conflict(_l("This reminder was already sent."), field="round")
+    sa.orm.attributes.set_committed_value(broadcast, "reminded", round_)
+    text = f"[Nhắc lại] {broadcast.body}"
+    start = after_quiet_hours(now) if not broadcast.urgent and in_quiet_hours(now) else now
+    pending = sa.select(Message.person_id).where(Message.broadcast_id == broadcast.id).group_by(
+        Message.person_id).having(sa.func.count(Message.acknowledged_at) == 0)
+    prefix = f"broadcast/{broadcast.id}/remind/{round_}/"
+    recipients = sa.select(
+        Person.id.label("person_id"), Person.phone.label("to_phone"),
+        sa.case((Person.sms_ascii.is_(True), sa.literal(for_recipient(text, True))), else_=sa.literal(text)).label("body"),
+        sa.literal(BROADCAST).label("purpose"), sa.literal(broadcast.urgent).label("urgent"),
+        sa.literal(broadcast.province_code).label("province_code"),
+        sa.literal(start, Message.next_attempt_at.type).label("next_attempt_at"),
+        sa.literal(broadcast.id).label("broadcast_id"),
+        (sa.literal(prefix) + sa.cast(Person.id, sa.String)).label("dedupe_key"),
+    ).where(Person.id.in_(pending), Person.consent_sms.is_(True), Person.sms_capable.is_(True))
+    outbox.put_select(recipients, now)
+    queued = confirmations.add_links(sa.and_(Message.broadcast_id == broadcast.id, Message.dedupe_key.like(prefix + "%")))
+    audit.record(actor_user_id, "remind", "broadcast", broadcast.id, province_code=broadcast.province_code,
+                 after={"round": round_, "recipients": queued})
+    return queued

@@ -65,11 +65,12 @@ def queued(now: datetime, due: Optional[datetime] = None) -> dict:
     return dict(status=QUEUED, attempts=0, next_attempt_at=due or now, created_at=now, updated_at=now)
 
 
-def put(message: Outgoing, now: Optional[datetime] = None) -> Optional[Message]:
-    """Queue one message (the caller commits); None if its dedupe key was queued before."""
+def put(message: Outgoing, now: Optional[datetime] = None, due: Optional[datetime] = None) -> Optional[Message]:
+    """Queue one message (the caller commits), sent from `due` (default now); None if its dedupe
+    key was queued before."""
     if message.dedupe_key and db.session.scalar(sa.select(Message.id).where(Message.dedupe_key == message.dedupe_key)):
         return None
-    row = Message(**message._asdict(), **queued(now or utcnow()))
+    row = Message(**message._asdict(), **queued(now or utcnow(), due))
     db.session.add(row)
     db.session.flush()
     return row

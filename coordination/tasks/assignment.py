@@ -19,7 +19,7 @@ from models.teams import COMMUNE
 
 from coordination.core import audit
 from coordination.core.errors import Conflict, NotFound, ValidationError
-from coordination.tasks import campaigns
+from coordination.tasks import campaigns, notices
 from coordination.tasks.rules import TaskSpec, clean_spec
 from coordination.clock import utcnow
 
@@ -128,4 +128,5 @@ def assign(spec: TaskSpec, targeting: Targeting, actor_user_id: Optional[int]) -
         dict(entity_id=task_id, team_id=team_id, province_code=province,
              after={"batch": batch, "kind": values["kind"], "title": values["title"]})
         for task_id, team_id, province in created])
+    notices.batch_assigned(batch, values, targeting.province_code is None, actor_user_id, now)
     return batch, len(rows)

@@ -15,7 +15,7 @@ from models import Membership, Person, Task, TaskUpdate, db
 from models.tasks import BLOCKED, CANCELLED, DONE, IN_PROGRESS, OPEN, PRIORITIES
 
 from coordination.core import audit
-from coordination.tasks import kinds
+from coordination.tasks import kinds, notices
 from coordination.clock import local_today, utcnow
 from coordination.core.errors import Conflict, Unprocessable, ValidationError
 from coordination.core.text import clean_line, num
@@ -110,9 +110,10 @@ def change_status(task: Task, to_status: str, user_id: Optional[int], person_id:
         raise Conflict(_l("Someone changed this task meanwhile. Reload and try again."), field="status")
     for key, value in values.items():
         setattr(task, key, value)
-    _log(task, user_id, person_id, from_status=from_status, to_status=to_status,
-         note=_clean_note(reason if to_status == BLOCKED else note))
+    update = _log(task, user_id, person_id, from_status=from_status, to_status=to_status,
+                  note=_clean_note(reason if to_status == BLOCKED else note))
     _audit(task, user_id, "status", before={"status": from_status}, after={"status": to_status})
+    notices.status_changed(task, to_status, reason, update, person_id, now)
     return task
 
 
@@ -246,6 +247,7 @@ def assign_person(task: Task, person: Optional[Person], user_id: Optional[int], 
         if not is_member:
             raise Conflict(_l("This person is not an active member of this team."), field="assignee")
     before = task.assignee_person_id
+    notices.handed_to(task, person, before, person_id)
     task.assignee_person_id = person.id if person else None
     task.updated_at = utcnow()
     _log(task, user_id, person_id, assignee_person_id=task.assignee_person_id)

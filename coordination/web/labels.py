@@ -77,7 +77,7 @@ def choices(mapping: dict) -> list[tuple[str, object]]:
 SMS_STATUS = {"queued": _l("queued"), "sending": _l("sending"), "sent": _l("sent"), "delivered": _l("delivered"),
               "failed": _l("failed"), "undelivered": _l("undelivered"), "not_sent": _l("not sent")}
 SMS_PURPOSE = {"reminder": _l("Reminder"), "escalation": _l("Escalation"), "handoff": _l("Handoff digest"), "broadcast": _l("Broadcast"),
-               "ack_request": _l("Please confirm"), "invitation": _l("Invitation"), "other": _l("Other")}
+               "ack_request": _l("Please confirm"), "invitation": _l("Invitation"), "task_notice": _l("Task notice"), "other": _l("Other")}
 REPORT_METRIC = {
     "commune_teams": _l("Commune teams"),
     "teams_formed": _l("Teams formed this month"),
