@@ -112,5 +112,10 @@ TARGET_METRIC = {
     "residents_helped": _l("Residents helped"), "venues_registered": _l("Venues registered"),
     "shift_coverage": _l("Shift coverage (%)"), "tasks_on_time": _l("Tasks done on time"),
 }
+SHIFT_ROLE = {"primary": _l("Primary"), "backup": _l("Backup"), "member": _l("On duty")}
+AUDIENCE = {  # who a broadcast goes to
+    "province": _l("Everyone in the province's teams"), "communes": _l("The commune teams I tick"),
+    "on_duty": _l("Everyone on duty now"), "on_call": _l("Everyone on a shift now (on-call list)"),
+}
 COMMENDATION_STATUS = {"proposed": _l("proposed"), "reviewed": _l("reviewed"), "approved": _l("approved"),
                        "rejected": _l("rejected")}
