@@ -54,3 +54,15 @@ def test_the_map_downloads_say_what_they_count_in_the_readers_language(world, cl
     db.session.commit()
     english = list(csv.reader(io.StringIO(client.get("/map/coverage.csv").get_data(as_text=True).lstrip("\ufeff"))))
     assert english[0][:5] == ["Code", "Province", "Communes", "Communes with a team", "Communes with a team (%)"]
+
+
+def test_the_province_header_writes_large_counts_with_dots(world, client, auth, monkeypatch):
+    from coordination.web import provinces
+
+    team = world.commune_team.id
+    monkeypatch.setattr(provinces.duty, "province_gaps", lambda code, **kw: {team: 12345})
+    monkeypatch.setattr(provinces.duty, "on_duty_by_team", lambda code: {team: 1500})
+    auth.as_user(world.lead_a)
+    html = client.get(f"/provinces/{HANOI}").get_data(as_text=True)
+    assert "12.345 ca thiếu người trong 7 ngày tới" in html and "<b>1.500</b>" in html
+    assert ">12.345</td>" in html and ">1.500</td>" in html
