@@ -104,3 +104,15 @@ def test_kinds_of_work_and_system_events_read_with_names(app):
         assert describe(retire, names, "Bộ") == "Bộ đã ngừng dùng loại việc “Xác minh dữ liệu”"
         assert describe(failed, names) == "Đăng nhập sai vào tài khoản của Nguyễn Văn An"
 
+
+
+def test_commendations_and_targets_can_be_filtered_by_kind(world, client, auth):
+    _a_day_of_everything(world)
+    auth.as_user(world.lead_a)
+    page = client.get("/audit?entity=target")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert '<option value="target" selected>Chỉ tiêu</option>' in html
+    events = html.split('id="events"')[1].split("</ol>")[0]
+    assert "đã đặt chỉ tiêu" in events and "đã gửi thông báo" not in events
+    assert '<option value="commendation" >Khen thưởng</option>' in html or 'value="commendation"' in html

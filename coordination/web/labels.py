@@ -93,7 +93,7 @@ AUDIT_ENTITY = {
     "team": _l("Team"), "membership": _l("Membership"), "person": _l("Person"), "task": _l("Task"),
     "shift": _l("Shift"), "rota": _l("Rota"), "broadcast": _l("Broadcast"), "user": _l("Account and login"),
     "import_batch": _l("Import"), "api_token": _l("API token"), "sms": "SMS",
-    "work_kind": _l("Kind of work"),
+    "work_kind": _l("Kind of work"), "commendation": _l("Commendation"), "target": _l("Target"),
 }
 AUDIT_ACTION = {
     "create": _l("added"), "update": _l("changed"), "end": _l("ended"), "login": _l("logged in"),
