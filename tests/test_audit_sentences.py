@@ -116,3 +116,20 @@ def test_commendations_and_targets_can_be_filtered_by_kind(world, client, auth):
     events = html.split('id="events"')[1].split("</ol>")[0]
     assert "đã đặt chỉ tiêu" in events and "đã gửi thông báo" not in events
     assert '<option value="commendation" >Khen thưởng</option>' in html or 'value="commendation"' in html
+
+
+def test_changes_leave_out_what_nobody_set_and_write_coverage_as_a_share(app):
+    from datetime import datetime, timezone
+    from types import SimpleNamespace
+
+    from coordination.web.audit_view import changes, value
+
+    approve = SimpleNamespace(action="approve", entity="commendation", entity_id="2", team_id=None,
+                              at=datetime(2026, 12, 1, 19, 56, tzinfo=timezone.utc),
+                              before={"status": "reviewed"}, after={"status": "approved", "reason": None})
+    target = SimpleNamespace(action="create", entity="target", entity_id="3:shift_coverage", team_id=3,
+                             at=approve.at, before=None, after={"value": 80})
+    with app.test_request_context():
+        assert [tuple(c) for c in changes(approve, {})] == [("Trạng thái", "đã thẩm định", "đã duyệt")]
+        assert value(target, {}, "value", 80) == "80\u00a0%"
+        assert value(approve, {}, "batch", "0991f40e-aaaa") == "đợt giao việc ngày 02/12/2026"  # Vietnam day

@@ -10,7 +10,7 @@ from flask_babel import gettext as _, lazy_gettext as _l
 
 from coordination.clock import to_local
 from coordination.core.audit_text import describe
-from coordination.core.text import num
+from coordination.core.text import num, pct
 from coordination.org import audit_names
 from coordination.web import labels
 
@@ -67,6 +67,8 @@ def value(event: Any, names: Mapping, field: str, raw: Any) -> str:
         return names.get(("import_batch", str(raw)), _("an import"))
     if field == "batch":  # one bulk assignment: the day it was made, not its uuid
         return _("assignment of %(date)s", date=to_local(event.at).strftime("%d/%m/%Y"))
+    if field == "value" and event.entity == "target" and (event.entity_id or "").endswith(":shift_coverage"):
+        return pct(raw)
     if isinstance(raw, (int, float)):
         return num(raw)
     if isinstance(raw, str):
@@ -74,9 +76,16 @@ def value(event: Any, names: Mapping, field: str, raw: Any) -> str:
     return str(raw)
 
 
+def _worth_showing(field: str, before: dict, after: dict) -> bool:
+    """A field that changed, or a value a creation set; not an empty 'after' nobody set."""
+    if field in before:
+        return before[field] != after.get(field) or field not in after
+    return field in after and after[field] not in (None, "")
+
+
 def changes(event: Any, names: Mapping) -> list[Change]:
     before, after = event.before or {}, event.after or {}
-    shown = [f for f in FIELDS if f in before or f in after]
+    shown = [f for f in FIELDS if _worth_showing(f, before, after)]
     return [Change(str(FIELDS[f]), value(event, names, f, before.get(f)) if f in before else None,
                    value(event, names, f, after.get(f))) for f in shown]
 
