@@ -141,7 +141,8 @@ def national_map(provinces: list[ProvinceCoverage], communes: list[CommuneCovera
             c=p.coverage_pct, cov=f"{num(p.covered)}/{num(p.communes)} ({pct(p.coverage_pct)})",
             d=p.on_duty, dn=num(p.on_duty),
             tdp=p.tasks_done_pct, td="—" if p.tasks_done_pct is None else f"{num(p.tasks_done)}/{num(p.tasks)} "
-                                                                         f"({pct(p.tasks_done_pct)})", g=p.gaps, gn=num(p.gaps))
+                                                                         f"({pct(p.tasks_done_pct)})",
+            g=p.gaps, gn=num(p.gaps))
     layers: list[tuple[str, Callable]] = [
         (_("Coverage"), lambda f: colour_for(f["properties"].get("c"), PCT_BINS)),
         (_("On duty now"), lambda f: colour_for(f["properties"].get("d"), COUNT_BINS["on_duty"])),

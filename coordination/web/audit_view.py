@@ -51,7 +51,8 @@ def _when(raw: str) -> Optional[str]:
 
 def value(event: Any, names: Mapping, field: str, raw: Any) -> str:
     """One stored value as the reader writes it."""
-    coded = {"role": labels.SHIFT_ROLE if event.entity == "shift" else labels.ROLE, "affiliation": labels.AFFILIATION, "audience": labels.AUDIENCE,
+    coded = {"role": labels.SHIFT_ROLE if event.entity == "shift" else labels.ROLE,
+             "affiliation": labels.AFFILIATION, "audience": labels.AUDIENCE,
              "status": labels.COMMENDATION_STATUS if event.entity == "commendation" else labels.STATUS}
     if raw is None or raw == "":
         return "—"

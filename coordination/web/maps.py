@@ -6,7 +6,6 @@ from typing import Optional
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_login import login_required
 
 from maps import coverage_map
