@@ -20,6 +20,7 @@ from jinja2 import Template
 from markupsafe import Markup
 
 from maps.geojson import rounded
+from coordination.core.text import num, pct
 from coordination.reports.coverage import NO_TEAM, ON_DUTY, TEAM, CommuneCoverage, ProvinceCoverage
 
 BOUNDARIES = Path(__file__).resolve().parent / "data" / "provinces.geojson"
@@ -111,8 +112,8 @@ def _base_map(tiles_url: Optional[str], tiles_attribution: str, **kwargs) -> Loc
 def _commune_layer(communes: list[CommuneCoverage], radius: float,
                    on_click: Optional[folium.JsCode] = None) -> folium.GeoJson:
     features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [round(c.lon, 3), round(c.lat, 3)]},
-                 "properties": {"s": c.status, "n": c.name, "m": c.members,
-                                "d": c.on_duty, **({"code": c.province_code} if on_click else {})}}
+                 "properties": {"s": c.status, "n": c.name, "m": num(c.members),
+                                "d": num(c.on_duty), **({"code": c.province_code} if on_click else {})}}
                 for c in communes if c.lat is not None and c.lon is not None]
     return folium.GeoJson(
         {"type": "FeatureCollection", "features": features}, name=_("Communes (points)"), on_each_feature=on_click,
@@ -137,9 +138,11 @@ def national_map(provinces: list[ProvinceCoverage], communes: list[CommuneCovera
         if p is None:
             continue
         feature["properties"].update(
-            c=p.coverage_pct, cov=f"{p.covered:,}/{p.communes:,} ({p.coverage_pct:g}%)", d=p.on_duty,
-            tdp=p.tasks_done_pct, td="—" if p.tasks_done_pct is None else f"{p.tasks_done:,}/{p.tasks:,} "
-                                                                         f"({p.tasks_done_pct:g}%)", g=p.gaps)
+            c=p.coverage_pct, cov=f"{num(p.covered)}/{num(p.communes)} ({pct(p.coverage_pct)})",
+            d=p.on_duty, dn=num(p.on_duty),
+            tdp=p.tasks_done_pct, td="—" if p.tasks_done_pct is None else f"{num(p.tasks_done)}/{num(p.tasks)} "
+                                                                         f"({pct(p.tasks_done_pct)})",
+            g=p.gaps, gn=num(p.gaps))
     layers: list[tuple[str, Callable]] = [
         (_("Coverage"), lambda f: colour_for(f["properties"].get("c"), PCT_BINS)),
         (_("On duty now"), lambda f: colour_for(f["properties"].get("d"), COUNT_BINS["on_duty"])),
@@ -148,7 +151,7 @@ def national_map(provinces: list[ProvinceCoverage], communes: list[CommuneCovera
     ]
     click = folium.JsCode("function (feature, layer) { layer.on('click', function () { window.location = %s"
                           " + feature.properties.code; }); }" % json.dumps(province_url))
-    tooltip_fields = ["name", "cov", "d", "td", "g"]
+    tooltip_fields = ["name", "cov", "dn", "td", "gn"]
     tooltip_aliases = [_("Province"), _("Communes with a team"), _("On duty now"), _("Tasks done"),
                        _("Open gaps (7 days)")]
     for i, (label, fill) in enumerate(layers):

@@ -82,7 +82,7 @@ def test_bulk_assign_then_a_volunteer_reports_progress_and_the_board_moves(world
     volunteer.fill("#delta", "30")
     volunteer.fill("#note", "Tổ dân phố 3")
     volunteer.click("#progress-form button.primary")
-    volunteer.wait_for_function("() => document.getElementById('progress').innerText.includes('30 / 100 người dân (30%)')")
+    volunteer.wait_for_function("() => document.getElementById('progress').innerText.includes('30 / 100 người dân (30\u00a0%)')")
     assert volunteer.evaluate("document.documentElement.scrollWidth") <= 360
 
     lead.reload()

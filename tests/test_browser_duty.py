@@ -284,7 +284,7 @@ def test_an_offline_progress_report_waits_survives_a_reload_and_counts_once(worl
     page.unroute("**/api/v1/tasks/*/progress")
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.wait_for_selector("#pending", state="hidden")
-    page.wait_for_function("() => document.getElementById('progress').innerText.includes('30 / 100 người dân (30%)')")
+    page.wait_for_function("() => document.getElementById('progress').innerText.includes('30 / 100 người dân (30\u00a0%)')")
     db.session.commit()
     assert db.session.scalar(sa.select(Task.done_count).where(Task.id == task.id)) == 30  # sent twice, counted once
     update = db.session.scalar(sa.select(TaskUpdate).where(TaskUpdate.delta.is_not(None)))

@@ -62,3 +62,17 @@ def xlsx_append(sheet, row: Iterable[Any]) -> None:
         else:
             cells.append(value)
     sheet.append(cells)
+
+
+def to_xlsx(rows: Iterable[list], header: list, title: str) -> bytes:
+    """A one-sheet workbook: `header` then `rows`, numbers as number cells, text as string cells."""
+    from openpyxl import Workbook  # lazy: openpyxl adds ~70 ms at start-up; only .xlsx files use it
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(str(title)[:31])
+    xlsx_append(sheet, [str(h) for h in header])
+    for row in rows:
+        xlsx_append(sheet, row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

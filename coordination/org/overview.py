@@ -6,7 +6,7 @@ from typing import Optional
 
 import sqlalchemy as sa
 
-from models import AdminUnit, Commendation, Membership, Person, Team, db
+from models import AdminUnit, Membership, Person, Team, db
 from models.geography import COMMUNE as COMMUNE_UNIT
 from models.geography import PROVINCE as PROVINCE_UNIT
 from models.teams import COMMUNE, LEAD, LOCAL_TEAMS, PROVINCE, PROVINCE_REQUIRED_ROLES, VILLAGE
@@ -194,33 +194,3 @@ def home_province(scope) -> Optional[str]:
         return db.session.scalar(sa.select(Team.province_code).where(Team.id.in_(scope.member_teams),
                                                                      Team.province_code.is_not(None)).limit(1))
     return None
-
-
-def audit_names(events: list) -> dict[tuple[str, str], str]:
-    """The names a page of audit events mentions, for core.audit_text.describe: people (by their
-    own events or a person_id in what changed), teams, and the person a commendation is for —
-    three queries however many events."""
-    people, team_ids, commendations = set(), set(), set()
-    for e in events:
-        if e.entity == "person" and (e.entity_id or "").isdigit():
-            people.add(int(e.entity_id))
-        if isinstance((e.after or {}).get("person_id"), int):
-            people.add(e.after["person_id"])
-        if e.entity == "team" and (e.entity_id or "").isdigit():
-            team_ids.add(int(e.entity_id))
-        if e.team_id:
-            team_ids.add(e.team_id)
-        if e.entity == "commendation" and (e.entity_id or "").isdigit():
-            commendations.add(int(e.entity_id))
-    names: dict[tuple[str, str], str] = {}
-    if people:
-        names.update({("person", str(i)): n for i, n in db.session.execute(
-            sa.select(Person.id, Person.full_name).where(Person.id.in_(people)))})
-    if team_ids:
-        names.update({("team", str(i)): n for i, n in db.session.execute(
-            sa.select(Team.id, Team.name).where(Team.id.in_(team_ids)))})
-    if commendations:
-        names.update({("commendation", str(i)): n for i, n in db.session.execute(
-            sa.select(Commendation.id, Person.full_name).join(Person, Person.id == Commendation.person_id)
-            .where(Commendation.id.in_(commendations)))})
-    return names

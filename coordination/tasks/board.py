@@ -2,7 +2,6 @@
 Counts are SQL aggregates; pages fetch one page of rows."""
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import date
 from typing import Iterator, Optional
@@ -183,14 +182,5 @@ def to_csv(rows: Iterator[list], header: list = EXPORT_HEADER) -> Iterator[str]:
     return exports.to_csv(rows, header)
 
 
-def to_xlsx(rows: Iterator[list], header: list = EXPORT_HEADER) -> bytes:
-    from openpyxl import Workbook  # lazy: openpyxl adds ~70 ms at start-up; only the .xlsx export uses it
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("tasks")
-    exports.xlsx_append(sheet, header)
-    for row in rows:
-        exports.xlsx_append(sheet, row)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+def to_xlsx(rows: Iterator[list], header: list = EXPORT_HEADER, title: str = "tasks") -> bytes:
+    return exports.to_xlsx(rows, header, title)

@@ -8,9 +8,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from coordination.core import audit
-from coordination.core.audit_text import describe
-from coordination.org import overview
-from coordination.web import labels
+from coordination.web import audit_view
 from coordination.geography.units import province_choices, unit_names
 from coordination.web.login import current_scope
 from coordination.web.helpers import require, small_int
@@ -45,13 +43,6 @@ def _filters(scope, errors: list) -> audit.Filters:
     return filters
 
 
-def _described(rows: list) -> list:
-    """(event, actor, the event as a sentence with names) for a page of events: three queries for the names."""
-    names = overview.audit_names([e for e, _actor in rows])
-    return [(e, actor, describe(e, names, actor, str(labels.AUDIT_ACTION.get(e.action, e.action)),
-                                str(labels.AUDIT_ENTITY.get(e.entity, e.entity)))) for e, actor in rows]
-
-
 @bp.get("")
 @login_required
 def index():
@@ -63,6 +54,6 @@ def index():
     provinces = province_choices() if scope.national else []
     names = dict(provinces) if provinces else unit_names(scope.provinces)
     args = {k: v for k, v in request.args.items() if k != "before" and v}
-    return render_template("audit.html", rows=_described(rows[:PAGE]), has_more=len(rows) > PAGE, filters=filters,
+    return render_template("audit.html", rows=audit_view.page(rows[:PAGE]), has_more=len(rows) > PAGE, filters=filters,
                            errors=errors, provinces=provinces, province_names=names, args=args,
                            entities=audit.ENTITIES), 400 if errors else 200

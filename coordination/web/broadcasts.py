@@ -16,6 +16,7 @@ from coordination.org import overview
 from coordination.web.login import current_scope
 from coordination.core.errors import DomainError
 from coordination.web.forms import FlaskForm
+from coordination.web import labels
 from coordination.web.forms import ActionForm
 from coordination.web.helpers import form_error, get_or_404, page_arg, refuse_unless, require, saved, small_int
 
@@ -23,9 +24,7 @@ bp = Blueprint("broadcasts", __name__)
 
 
 class BroadcastForm(FlaskForm):
-    audience = RadioField(_l("Send to"), default="province", choices=[
-        ("province", _l("Everyone in the province's teams")), ("communes", _l("The commune teams I tick")),
-        ("on_duty", _l("Everyone on duty now")), ("on_call", _l("Everyone on a shift now (on-call list)"))])
+    audience = RadioField(_l("Send to"), default="province", choices=list(labels.AUDIENCE.items()))
     communes = SelectMultipleField(_l("Communes"), choices=[], validate_choice=False,
                                    widget=widgets.ListWidget(prefix_label=False), option_widget=widgets.CheckboxInput())
     body = TextAreaField(_l("Message"), render_kw={"rows": 4, "maxlength": broadcasts.MAX_BODY})

@@ -6,6 +6,7 @@ from wtforms import DateField, SelectField, SelectMultipleField, StringField, wi
 from wtforms.validators import InputRequired, Optional
 
 from coordination.duty import rota
+from coordination.web import labels
 from coordination.web.forms import REQUIRED, FlaskForm
 from coordination.web.task_forms import WholeNumberField
 
@@ -43,8 +44,7 @@ class ShiftForm(FlaskForm):
 
 class AssignShiftForm(FlaskForm):
     person_id = SelectField(_l("Member"), choices=[], validate_choice=False)
-    role = SelectField(_l("Role"), choices=[("primary", _l("Primary")), ("backup", _l("Backup")),
-                                            ("member", _l("On duty"))], default="member")
+    role = SelectField(_l("Role"), choices=list(labels.SHIFT_ROLE.items()), default="member")
 
 
 class SwapForm(FlaskForm):

@@ -9,7 +9,7 @@ from flask_babel import format_datetime
 from flask_login import current_user
 
 from coordination.web.extensions import babel
-from coordination.core.text import num
+from coordination.core.text import num, pct
 
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "translations"
 
@@ -41,4 +41,5 @@ def init_app(app: Flask) -> None:
                    default_translation_directories=str(TRANSLATIONS))
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["num"] = num  # coordination.core.text.num: rules write counts the same way
+    app.jinja_env.filters["pct"] = pct  # 9,5 % / 9.5%
     app.jinja_env.globals["get_locale"] = get_locale

@@ -97,7 +97,7 @@ AUDIT_ENTITY = {
     "team": _l("Team"), "membership": _l("Membership"), "person": _l("Person"), "task": _l("Task"),
     "shift": _l("Shift"), "rota": _l("Rota"), "broadcast": _l("Broadcast"), "user": _l("Account and login"),
     "import_batch": _l("Import"), "api_token": _l("API token"), "sms": "SMS",
-    "work_kind": _l("Kind of work"),
+    "work_kind": _l("Kind of work"), "commendation": _l("Commendation"), "target": _l("Target"),
 }
 AUDIT_ACTION = {
     "create": _l("added"), "update": _l("changed"), "end": _l("ended"), "login": _l("logged in"),
@@ -115,6 +115,11 @@ REPORT_SHORT = {  # column heads of the per-province / per-commune table
 TARGET_METRIC = {
     "residents_helped": _l("Residents helped"), "venues_registered": _l("Venues registered"),
     "shift_coverage": _l("Shift coverage (%)"), "tasks_on_time": _l("Tasks done on time"),
+}
+SHIFT_ROLE = {"primary": _l("Primary"), "backup": _l("Backup"), "member": _l("On duty")}
+AUDIENCE = {  # who a broadcast goes to
+    "province": _l("Everyone in the province's teams"), "communes": _l("The commune teams I tick"),
+    "on_duty": _l("Everyone on duty now"), "on_call": _l("Everyone on a shift now (on-call list)"),
 }
 COMMENDATION_STATUS = {"proposed": _l("proposed"), "reviewed": _l("reviewed"), "approved": _l("approved"),
                        "rejected": _l("rejected")}

@@ -1,4 +1,4 @@
-"""The coverage map and dashboards: national (/map) and per province (/map/<code>), CSV exports.
+"""The coverage map and dashboards: national (/map) and per province (/map/<code>), CSV and Excel downloads.
 Counts only — no names of volunteers, no phone numbers — so every signed-in user may see them."""
 from __future__ import annotations
 
@@ -6,16 +6,14 @@ from typing import Optional
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_login import login_required
 
 from maps import coverage_map
 
 from coordination.reports import coverage
 from coordination.web.login import current_scope
-from coordination.clock import local_today
-from coordination.core.exports import to_csv
 from coordination.org.overview import home_province
+from coordination.web import map_export
 from coordination.web.helpers import province_or_404
 
 bp = Blueprint("maps", __name__, url_prefix="/map")
@@ -62,28 +60,25 @@ def province(code: str):
                            home=home_province(current_scope()), legend=coverage_map)
 
 
-def _csv(filename: str, header: list[str], rows) -> Response:
-    return Response("".join(to_csv(rows, header)), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@bp.get("/coverage.csv")
+def _download(code: Optional[str], ext: str) -> Response:
+    header, rows = (map_export.PROVINCE, map_export.province_rows(code)) if code else \
+        (map_export.NATIONAL, map_export.national_rows())
+    body = map_export.csv(header, rows) if ext == "csv" else map_export.xlsx(header, rows)
+    return Response(body, mimetype="text/csv; charset=utf-8" if ext == "csv" else XLSX,
+                    headers={"Content-Disposition": f"attachment; filename={map_export.filename(code, ext)}"})
+
+
+@bp.get("/coverage.<any(csv, xlsx):ext>")
 @login_required
-def national_csv():
-    rows = [(p.code, p.name, p.communes, p.covered, p.coverage_pct, p.members, p.on_duty, p.tasks, p.tasks_done,
-             p.gaps) for p in coverage.provinces()]
-    return _csv(f"bao-phu-toan-quoc-{local_today():%Y-%m-%d}.csv",
-                [_("Code"), _("Province"), _("Communes"), _("Communes with a team"), _("Coverage %"),
-                 _("Members"), _("On duty now"), _("Tasks"), _("Tasks done"), _("Open gaps (7 days)")], rows)
+def national_download(ext: str):
+    return _download(None, ext)
 
 
-@bp.get("/<code>/coverage.csv")
+@bp.get("/<code>/coverage.<any(csv, xlsx):ext>")
 @login_required
-def province_csv(code: str):
+def province_download(code: str, ext: str):
     province_or_404(code)
-    status = {coverage.NO_TEAM: _("No team"), coverage.TEAM: _("Has a team"), coverage.ON_DUTY: _("On duty now")}
-    rows = [(c.code, c.name, status[c.status], c.members, c.on_duty, c.tasks, c.tasks_done, c.gaps)
-            for c in coverage.communes(code)]
-    return _csv(f"bao-phu-{code}-{local_today():%Y-%m-%d}.csv",
-                [_("Code"), _("Commune"), _("Status"), _("Members"), _("On duty now"), _("Tasks"), _("Tasks done"),
-                 _("Open gaps (7 days)")], rows)
+    return _download(code, ext)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 
 from coordination.tasks import board
 from coordination.web import labels
@@ -30,4 +30,4 @@ def csv(rows: Iterator[list]) -> Iterator[str]:
 
 
 def xlsx(rows: Iterator[list]) -> bytes:
-    return board.to_xlsx((readable(r) for r in rows), [str(h) for h in HEADER])
+    return board.to_xlsx((readable(r) for r in rows), [str(h) for h in HEADER], _("Tasks"))
