@@ -71,8 +71,8 @@ def test_bulk_assign_then_a_volunteer_reports_progress_and_the_board_moves(world
     lead.click("button[value=preview]")
     assert "3 tổ xã/phường sẽ nhận nhiệm vụ này." in lead.locator("#preview").inner_text()
     lead.click("button[value=confirm]")
-    lead.wait_for_url(f"{live_server}/provinces/{HANOI}/tasks")
-    assert lead.locator("#board li.task").count() == 3
+    lead.wait_for_url(f"{live_server}/tasks/campaigns/*")  # one assignment, one thing to watch
+    assert lead.locator("#campaign-communes tbody tr").count() == 3
 
     volunteer = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True).new_page()
     volunteer.set_default_timeout(10_000)
@@ -86,6 +86,9 @@ def test_bulk_assign_then_a_volunteer_reports_progress_and_the_board_moves(world
     assert volunteer.evaluate("document.documentElement.scrollWidth") <= 360
 
     lead.reload()
+    assert "30 / 300" in lead.locator("main").inner_text()
+    lead.goto(f"{live_server}/provinces/{HANOI}/tasks?view=tasks")
+    assert lead.locator("#board li.task").count() == 3
     card = lead.locator("#board li.task", has_text=world.commune_team.admin_unit.name)
     assert card.locator(".progress").get_attribute("data-percent") == "30"
     bar = card.locator(".progress .bar rect").bounding_box()["width"]
