@@ -187,6 +187,17 @@ def test_on_the_phone_a_typo_is_asked_about_then_queued_and_flagged(world, task,
     phone_page.wait_for_function("() => document.getElementById('progress').innerText.includes('100.066 / 200')")
     assert _done(task.id) == 100_066 and _flagged(task.id) == [100_000]
     assert db.session.scalar(sa.select(TaskUpdate.client_uuid).where(TaskUpdate.flagged.is_(True))) is not None
+    # The province lead, on a phone too, takes the typo back with a reason from the flagged line.
+    phone_page.context.clear_cookies()
+    browser_login(phone_page, live_server, "hn@example.vn")
+    phone_page.goto(f"{live_server}/tasks/{task.id}")
+    flagged = phone_page.locator("li", has_text="cần kiểm tra")
+    flagged.locator("input[name=reason]").fill("Gõ nhầm, thừa ba số 0")
+    button = flagged.get_by_role("button", name="Trừ lại 100.000")
+    assert button.bounding_box()["height"] >= 44
+    button.tap()
+    phone_page.wait_for_function("() => /(^|\\D)66 \\/ 200/.test(document.getElementById('progress').innerText)")
+    assert _done(task.id) == 66 and phone_page.evaluate("document.documentElement.scrollWidth") <= 360
 
 
 def test_the_leaderboard_counts_the_correction(world):
