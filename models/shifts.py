@@ -130,3 +130,41 @@ class DutySession(db.Model):
         sa.Index("ix_duty_sessions_team_started", "team_id", "started_at"),
         sa.Index("ix_duty_sessions_person_started", "person_id", "started_at"),
     )
+
+
+class RotaPattern(TimestampMixin, db.Model):
+    """A named week of shifts with the people who stand them ("every Monday 22–06: An primary,
+    Bình backup"), applied to a range of weeks by coordination/duty/patterns."""
+
+    __tablename__ = "rota_patterns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(sa.ForeignKey("teams.id", ondelete="CASCADE"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(sa.String(120), nullable=False)
+    required: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=2)
+    text: Mapped[str] = mapped_column(sa.Text, nullable=False)  # the lines as the lead typed them
+
+    __table_args__ = (
+        sa.UniqueConstraint("team_id", "name", name="uq_rota_patterns_team_name"),
+        sa.CheckConstraint("required BETWEEN 1 AND 50", name="required_range"),
+    )
+
+
+class RotaPatternSlot(db.Model):
+    """One person in one weekly shift of a pattern (person NULL: the shift, nobody on it yet)."""
+
+    __tablename__ = "rota_pattern_slots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pattern_id: Mapped[int] = mapped_column(sa.ForeignKey("rota_patterns.id", ondelete="CASCADE"), nullable=False,
+                                            index=True)
+    weekday: Mapped[int] = mapped_column(sa.Integer, nullable=False)  # ISO, 1 = Monday
+    start: Mapped[str] = mapped_column(sa.String(5), nullable=False)  # local "HH:MM"
+    end: Mapped[str] = mapped_column(sa.String(5), nullable=False)  # at or before start: the next day
+    person_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("people.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(sa.String(10), nullable=False, default=MEMBER)
+
+    __table_args__ = (
+        sa.CheckConstraint("weekday BETWEEN 1 AND 7", name="weekday"),
+        sa.CheckConstraint(f"role IN {SHIFT_ROLES}", name="role"),
+    )

@@ -133,7 +133,7 @@ def _overlapping(person_id: int, shift: Shift, ignore: tuple[int, ...] = ()) -> 
                ShiftAssignment.id.not_in(ignore) if ignore else sa.true(), Shift.id != shift.id).limit(1))
 
 
-def _check_person(shift: Shift, person: Person, ignore: tuple[int, ...] = ()) -> None:
+def check_person(shift: Shift, person: Person, ignore: tuple[int, ...] = ()) -> None:
     member = db.session.scalar(sa.select(Membership.id).where(
         Membership.team_id == shift.team_id, Membership.person_id == person.id, Membership.end_date.is_(None)).limit(1))
     if not member:
@@ -155,7 +155,7 @@ def assign(shift: Shift, person: Person, role: str = MEMBER, actor_id: Optional[
             ShiftAssignment.shift_id == shift.id, ShiftAssignment.role == role)):
         raise Conflict(_l("This shift already has a primary.") if role == PRIMARY
                        else _l("This shift already has a backup."), field="role")
-    _check_person(shift, person)
+    check_person(shift, person)
     assignment = ShiftAssignment(shift_id=shift.id, person_id=person.id, role=role)
     db.session.add(assignment)
     db.session.flush()
@@ -179,7 +179,7 @@ def reassign(assignment: ShiftAssignment, person: Person, actor_id: Optional[int
     if db.session.scalar(sa.select(ShiftAssignment.id).where(ShiftAssignment.shift_id == assignment.shift_id,
                                                              ShiftAssignment.person_id == person.id)):
         raise Conflict(_l("%(name)s is already on this shift.", name=person.full_name), field="person_id")
-    _check_person(assignment.shift, person)
+    check_person(assignment.shift, person)
     before = assignment.person_id
     assignment.person_id = person.id
     db.session.flush()
@@ -194,8 +194,8 @@ def swap(first: ShiftAssignment, second: ShiftAssignment, actor_id: Optional[int
     if first.shift_id == second.shift_id:
         raise ValidationError(_l("Both places are on the same shift."), field="person_id")
     a, b = first.person, second.person
-    _check_person(second.shift, a, ignore=(first.id, second.id))
-    _check_person(first.shift, b, ignore=(first.id, second.id))
+    check_person(second.shift, a, ignore=(first.id, second.id))
+    check_person(first.shift, b, ignore=(first.id, second.id))
     for row, pid in ((first, b.id), (second, a.id)):
         if db.session.scalar(sa.select(ShiftAssignment.id).where(ShiftAssignment.shift_id == row.shift_id,
                                                                  ShiftAssignment.person_id == pid)):

@@ -110,16 +110,6 @@ def assign(shift_id: int):
     return redirect(url_for("duty.rota_page", team_id=team.id) + f"#shift-{shift_id}")
 
 
-@bp.post("/assignments/<int:assignment_id>/remove")
-@login_required
-def remove(assignment_id: int):
-    assignment = get_or_404(ShiftAssignment, assignment_id)
-    team = _team(assignment.shift.team_id, manage=True)
-    rota.unassign(assignment, current_user.id)
-    db.session.commit()
-    return redirect(url_for("duty.rota_page", team_id=team.id))
-
-
 @bp.post("/teams/<int:team_id>/swap")
 @login_required
 def swap(team_id: int):

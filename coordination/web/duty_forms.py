@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, SelectField, SelectMultipleField, StringField, widgets
+from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.validators import InputRequired, Optional
 
 from coordination.duty import rota
@@ -50,3 +50,21 @@ class AssignShiftForm(FlaskForm):
 class SwapForm(FlaskForm):
     first = SelectField(_l("This place"), choices=[], validate_choice=False)
     second = SelectField(_l("with this place"), choices=[], validate_choice=False)
+
+
+class PatternForm(FlaskForm):
+    name = StringField(_l("Pattern name"), validators=[InputRequired(REQUIRED)], render_kw={"maxlength": 120})
+    required = WholeNumberField(_l("People per shift"), default=2, validators=[InputRequired(REQUIRED)])
+    text = TextAreaField(_l("Shifts, one a line"), validators=[InputRequired(REQUIRED)],
+                         render_kw={"rows": 6, "placeholder": "T2 22:00-06:00: An chính, Bình dự phòng\n"
+                                                              "hằng ngày 06:00-14:00: Chi, Dũng"})
+    weeks = WholeNumberField(_l("Weeks from this one"), default=1, validators=[InputRequired(REQUIRED)])
+
+
+class ApplyPatternForm(FlaskForm):
+    pattern_id = SelectField(_l("Pattern"), choices=[], validate_choice=False)
+    weeks = WholeNumberField(_l("Weeks from this one"), default=1, validators=[InputRequired(REQUIRED)])
+
+
+class CopyWeekForm(FlaskForm):
+    weeks = WholeNumberField(_l("Copy this week to the next … weeks"), default=3, validators=[InputRequired(REQUIRED)])
