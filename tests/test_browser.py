@@ -209,3 +209,34 @@ def test_the_header_on_a_phone_is_two_rows_with_a_menu_and_thumb_sized_links(wor
     desk.wait_for_url(f"{live_server}/provinces/{HANOI}")
     assert desk.get_by_role("button", name="Menu").is_hidden() and desk.get_by_role("link", name="Nhật ký").is_visible()
     desk.context.close()
+
+
+def test_a_due_date_is_typed_dd_mm_yyyy_even_on_a_phone_set_to_english(world, live_server, browser):
+    """A browser's date input follows the phone's locale (mm/dd/yyyy in English): the task form's
+    due date is a dd/mm/yyyy field with the number keypad; 24/12 is stored as the 24th of December,
+    and a date that cannot be read is named, keeping what was typed."""
+    from datetime import date
+
+    from coordination.clock import local_today
+    from models import Task
+
+    year = local_today().year + 1
+    page = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
+                               locale="en-US").new_page()
+    browser_login(page, live_server, "hn@example.vn")
+    page.goto(f"{live_server}/provinces/{HANOI}/tasks/new")
+    due = page.locator("#due_date")
+    assert due.get_attribute("type") == "text" and due.get_attribute("inputmode") == "numeric"
+    assert due.get_attribute("placeholder") == "dd/mm/yyyy"
+    page.fill("#title", "Hướng dẫn kích hoạt VNeID mức 2")
+    page.fill("#due_date", f"31/02/{year}")
+    page.click("button[value=preview]")
+    assert "ngày/tháng/năm" in page.locator("#due_date-error").inner_text()
+    assert page.locator("#due_date").input_value() == f"31/02/{year}"
+    page.fill("#due_date", f"24/12/{year}")
+    page.click("button[value=preview]")
+    with page.expect_navigation():
+        page.click("button[value=confirm]")
+    db.session.commit()
+    assert set(db.session.scalars(sa.select(Task.due_date))) == {date(year, 12, 24)}
+    page.context.close()

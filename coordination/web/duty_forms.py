@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.validators import InputRequired, Optional
 
 from coordination.duty import rota
 from coordination.web import labels
-from coordination.web.forms import REQUIRED, FlaskForm
+from coordination.web.forms import DateField, FlaskForm, REQUIRED
 from coordination.web.task_forms import WholeNumberField
 
 WEEKDAYS = [("1", _l("Mon")), ("2", _l("Tue")), ("3", _l("Wed")), ("4", _l("Thu")), ("5", _l("Fri")),

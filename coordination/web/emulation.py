@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from wtforms import DateField, FloatField, SelectField, TextAreaField
+from wtforms import FloatField, SelectField, TextAreaField
 from wtforms.validators import Optional as OptionalValue
 
 from models import AdminUnit, Commendation, Person, Team, db
@@ -20,7 +20,7 @@ from coordination.org import overview
 from coordination.web.login import current_scope
 from coordination.clock import local_today
 from coordination.core.errors import DomainError
-from coordination.web.forms import ActionForm, FlaskForm
+from coordination.web.forms import ActionForm, DateField, FlaskForm
 from coordination.geography.units import province_choices
 from coordination.org.overview import home_province
 from coordination.web.helpers import (form_error, get_or_404, province_or_404,

@@ -4,7 +4,9 @@ from __future__ import annotations
 import flask_babel
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm as _FlaskForm
-from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField, TelField
+from datetime import date, datetime
+
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from models import Team
@@ -18,6 +20,36 @@ from coordination.web import labels
 REQUIRED = _l("This field is required.")
 # WTForms' own messages, translated through our catalogue (WTForms ships no Vietnamese).
 WTFORMS_MESSAGES = (_l("Not a valid choice."), _l("Not a valid date value."), _l("Invalid Choice: could not coerce."))
+DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")  # as typed here; ISO from scripts and old links
+
+
+class DateField(StringField):
+    """A date typed and shown dd/mm/yyyy whatever the browser's language (a browser's date input
+    follows the phone's locale: mm/dd/yyyy on a phone set to English); 7/12/2026 and 2026-12-07
+    are read too. A phone gets its number keypad."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        render_kw = {"inputmode": "numeric", "placeholder": "dd/mm/yyyy", "autocomplete": "off", "maxlength": 10,
+                     **(kwargs.pop("render_kw", None) or {})}
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.data.strftime("%d/%m/%Y") if isinstance(self.data, date) else ""
+
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip()
+        self.data = None
+        if not text:
+            return
+        for fmt in DATE_FORMATS:
+            try:
+                self.data = datetime.strptime(text, fmt).date()
+                return
+            except ValueError:
+                continue
+        raise ValueError(_l("Write the date as dd/mm/yyyy, e.g. 07/12/2026."))
 
 
 class _Translations:

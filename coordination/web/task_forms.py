@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import (BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectField,
+from wtforms import (BooleanField, HiddenField, IntegerField, RadioField, SelectField,
                      SelectMultipleField, StringField, TextAreaField, widgets)
 from wtforms.validators import DataRequired, InputRequired, Optional
 
@@ -11,7 +11,7 @@ from coordination.tasks.assignment import ALL, ONE, SELECTED, Targeting
 from coordination.tasks.comments import MAX_BODY
 from coordination.tasks.rules import TaskSpec
 from coordination.web import labels
-from coordination.web.forms import REQUIRED, FlaskForm
+from coordination.web.forms import DateField, FlaskForm, REQUIRED
 
 NOT_A_NUMBER = _l("Enter a whole number.")
 
