@@ -135,7 +135,10 @@ def test_the_audit_page(world, auth, role, status):
 
 def test_bad_filters_are_explained_not_500(world, auth):
     auth.as_user(world.ministry)
-    response = auth.client.get("/audit?since=31/12/2026&entity=nothing&before=x")
+    response = auth.client.get("/audit?since=31/02/2026&entity=nothing&before=x")
     assert response.status_code == 400
     html = response.get_data(as_text=True)
-    assert "31/12/2026" in html and 'id="events"' in html
+    assert "“31/02/2026” không phải là ngày" in html and 'id="events"' in html
+    # dd/mm/yyyy as people type it is read, and shown back the same way
+    html = auth.client.get("/audit?since=24/12/2026").get_data(as_text=True)
+    assert 'value="24/12/2026"' in html

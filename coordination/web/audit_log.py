@@ -1,8 +1,6 @@
 """The audit trail for leads: who changed what inside their area, filterable, newest first."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -11,6 +9,7 @@ from coordination.core import audit
 from coordination.web import audit_view
 from coordination.geography.units import province_choices, unit_names
 from coordination.web.login import current_scope
+from coordination.web.forms import read_date
 from coordination.web.helpers import require, small_int
 
 bp = Blueprint("audit_log", __name__, url_prefix="/audit")
@@ -21,11 +20,10 @@ def _date(name: str, errors: list):
     raw = (request.args.get(name) or "").strip()
     if not raw:
         return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors.append(_("“%(value)s” is not a date (use the date picker or YYYY-MM-DD).", value=raw[:20]))
-        return None
+    day = read_date(raw)
+    if day is None:
+        errors.append(_("“%(value)s” is not a date (write it as dd/mm/yyyy).", value=raw[:20]))
+    return day
 
 
 def _filters(scope, errors: list) -> audit.Filters:

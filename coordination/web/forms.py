@@ -23,6 +23,16 @@ WTFORMS_MESSAGES = (_l("Not a valid choice."), _l("Not a valid date value."), _l
 DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d")  # as typed here; ISO from scripts and old links
 
 
+def read_date(text: str):
+    """A date as people here type it (24/12/2026, 24-12-2026, 24.12.2026) or ISO; None if it is none."""
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
 class DateField(StringField):
     """A date typed and shown dd/mm/yyyy whatever the browser's language (a browser's date input
     follows the phone's locale: mm/dd/yyyy on a phone set to English); 7/12/2026 and 2026-12-07
@@ -40,16 +50,9 @@ class DateField(StringField):
 
     def process_formdata(self, valuelist):
         text = (valuelist[0] if valuelist else "").strip()
-        self.data = None
-        if not text:
-            return
-        for fmt in DATE_FORMATS:
-            try:
-                self.data = datetime.strptime(text, fmt).date()
-                return
-            except ValueError:
-                continue
-        raise ValueError(_l("Write the date as dd/mm/yyyy, e.g. 07/12/2026."))
+        self.data = read_date(text) if text else None
+        if text and self.data is None:
+            raise ValueError(_l("Write the date as dd/mm/yyyy, e.g. 07/12/2026."))
 
 
 class _Translations:
