@@ -240,3 +240,17 @@ def test_a_due_date_is_typed_dd_mm_yyyy_even_on_a_phone_set_to_english(world, li
     db.session.commit()
     assert set(db.session.scalars(sa.select(Task.due_date))) == {date(year, 12, 24)}
     page.context.close()
+
+
+def test_the_province_table_is_a_card_per_commune_on_a_phone(world, live_server, phone_page):
+    """At 360 px the communes table does not scroll sideways inside a 310 px box: each commune is a
+    card whose values carry their column's name."""
+    page = phone_page
+    browser_login(page, live_server, "hn@example.vn")
+    page.wait_for_url(f"{live_server}/provinces/{HANOI}")
+    table = page.locator("table.stack")
+    row = table.locator("tbody tr").first
+    assert row.locator("td").nth(2).get_attribute("data-label") == "Thành viên"
+    assert table.locator("thead").bounding_box()["height"] <= 1
+    assert table.bounding_box()["width"] <= 340 and row.bounding_box()["height"] > 100  # stacked, not a line
+    assert page.evaluate("[...document.querySelectorAll('.table-wrap')].every(w => w.scrollWidth <= w.clientWidth)")

@@ -8,6 +8,8 @@
 //   <div data-keyboard-for="ID">           its buttons [data-inputmode] pick the phone's keyboard for #ID
 //                                          (a phone number's keypad or letters), remembered on this phone
 //   <button class="menu-button">           on a phone, opens and closes the header's full menu
+//   <table class="stack">                  on a phone each row becomes a card: every cell is labelled with
+//                                          its column's heading (data-label), the headings row hidden
 //   <main data-errors-title="…">           a form sent back with errors gets a summary at its top,
 //                                          linking to each bad field, and the first bad field the focus
 (function () {
@@ -49,6 +51,12 @@
     (bad || box).focus({ preventScroll: true });
   }
   errorSummary();
+  document.querySelectorAll("table.stack").forEach((table) => {
+    const heads = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+    table.querySelectorAll("tbody tr").forEach((tr) => {
+      [...tr.children].forEach((td, i) => { if (heads[i] && td.colSpan === 1) td.dataset.label = heads[i]; });
+    });
+  });
   document.addEventListener("submit", (event) => {
     const form = event.target;
     if (form.dataset.confirm !== undefined && !window.confirm(form.dataset.confirm)) {
