@@ -1,9 +1,10 @@
-"""Command line: `flask --app app geo load`, `flask --app app demo load`."""
+"""Command line: `flask --app app geo load`, `demo load`, `backup DIR`, `restore DIR`, the workers."""
 from __future__ import annotations
 
 import signal
 import threading
 import time
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -14,6 +15,7 @@ from models import db
 from coordination.duty.queries import close_stale_sessions
 from coordination.geography.units import load_geography, unit_counts
 from coordination.jobs import JOBS, dispatch_forever, run_forever
+from coordination.ops.backup import BackupError, backup, restore
 from dev.demo import DEMO_PASSWORD, load_demo
 
 geo_cli = AppGroup("geo", help="Vietnam's administrative units.")
@@ -81,7 +83,43 @@ def scheduler_run(once: bool) -> None:
     run_forever(current_app._get_current_object())
 
 
+@click.command("backup")
+@click.argument("folder", type=click.Path(file_okay=False))
+def backup_command(folder: str) -> None:
+    """Back up the database and the task photos into FOLDER (new or empty). See docs/production.md."""
+    try:
+        manifest = backup(db.engine, Path(folder), _photo_dir())
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"backup: {sum(manifest['tables'].values())} rows in {len(manifest['tables'])} tables, "
+               f"{manifest['photos']} photos, migration {manifest['revision']} -> {folder}")
+
+
+@click.command("restore")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+def restore_command(folder: str) -> None:
+    """Restore FOLDER (made by `backup`) into the empty database of DATABASE_URL, then check every table."""
+    try:
+        result = restore(db.engine, Path(folder), _photo_dir())
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"restore: {result.rows} rows in {result.tables} tables, {result.photos} photos, "
+               f"migration {result.revision}")
+    if result.mismatches:
+        for name, (expected, found) in sorted(result.mismatches.items()):
+            click.echo(f"  {name}: {expected} rows in the backup, {found} after restore", err=True)
+        raise click.ClickException("the restored database differs from the backup (above)")
+    click.echo("  every table has the rows the backup counted; run `flask --app app db upgrade` if the "
+               "code is newer than the backup")
+
+
+def _photo_dir() -> Path:
+    return Path(current_app.config["TASK_PHOTO_DIR"])
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     app.cli.add_command(geo_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(duty_cli)

@@ -20,7 +20,7 @@ LAYERS = [
     {"coordination.org"},  # accounts queue the invitation SMS
     {"coordination.duty", "coordination.onboarding"},
     {"coordination.emulation", "coordination.reports"},
-    {"maps", "dev", "coordination.jobs"},
+    {"maps", "dev", "coordination.jobs", "coordination.ops"},
     {"coordination.web", "coordination.cli"},
     {"app", "coordination"},
 ]

@@ -1,4 +1,4 @@
-"""Error pages (HTML, or JSON under /api/ and /healthz), and the one check every request passes first."""
+"""Error pages (HTML, or JSON under /api/, /healthz and /readyz), and the one check every request passes first."""
 from __future__ import annotations
 
 import logging
@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path == "/healthz"
+    return request.path.startswith("/api/") or request.path in ("/healthz", "/readyz")
 
 
 def _error(status: int, message: str):

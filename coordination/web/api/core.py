@@ -1,4 +1,4 @@
-"""JSON API under /api/v1 (session cookie + CSRF header, or a personal Bearer token), and /healthz."""
+"""JSON API under /api/v1 (session cookie + CSRF header, or a personal Bearer token), /healthz and /readyz."""
 from __future__ import annotations
 
 from typing import Any
@@ -14,6 +14,7 @@ from models.geography import COMMUNE as COMMUNE_UNIT
 from models.geography import PROVINCE as PROVINCE_UNIT
 
 from coordination.org import overview, teams
+from coordination.ops.health import readiness
 from coordination.core import permissions
 from coordination.web.login import current_scope
 from coordination.core.errors import DomainError, NotFound, ValidationError
@@ -35,7 +36,7 @@ def not_signed_in():
 
 @bp.before_request
 def _authenticate():
-    if request.path in ("/healthz", "/api/v1/openapi.json"):
+    if request.path in ("/healthz", "/readyz", "/api/v1/openapi.json"):
         return None
     uid, _sep, version = str(session.get("_user_id", "")).partition(":")
     if (request.endpoint == "api.post_checkins" and "Authorization" not in request.headers
@@ -81,6 +82,12 @@ def healthz():
     except Exception as exc:  # noqa: BLE001 - report any database failure as unhealthy
         db.session.rollback()
         return jsonify(status="error", database="unavailable", detail=type(exc).__name__), 503
+
+
+@bp.get("/readyz")
+def readyz():
+    ready, details = readiness(db.session)
+    return jsonify(details), (200 if ready else 503)
 
 
 @bp.get("/api/v1/openapi.json")

@@ -193,6 +193,9 @@ def openapi_document() -> dict:
         "paths": {
             "/healthz": {"get": {"summary": "Health and database status", "security": [],
                                  "responses": {"200": {"description": "Healthy"}, "503": {"description": "Database down"}}}},
+            "/readyz": {"get": {"summary": "Ready for traffic: database reachable and its schema at the code's migration",
+                                "security": [], "responses": {"200": {"description": "Ready"},
+                                                              "503": {"description": "Database down or migration pending"}}}},
             "/api/v1/me": {"get": {"summary": "The caller, role and scope", "responses": _ok({"type": "object"})}},
             "/api/v1/admin-units": {"get": {
                 "summary": "Provinces or communes; with q, search by current or old name/address",

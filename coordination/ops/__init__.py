@@ -1,0 +1,1 @@
+"""Running it in production: backups that restore, readiness for load balancers."""
