@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask --app app
 PG_URL ?= postgresql://tcn:tcn@127.0.0.1:5432/tocongnghe_test
 PYTEST_ARGS ?=
 
-.PHONY: run test test-today test-ahead deps test-deps translations translations-update system-test-deps postgres bench clean
+.PHONY: prod run test test-today test-ahead deps test-deps translations translations-update system-test-deps postgres bench clean
 
 $(VENV)/.deps: requirements.txt
 	@test -x $(PY) || python3 -m venv $(VENV) || { apt-get update -qq && apt-get install -y -qq python3-venv && python3 -m venv $(VENV); }
@@ -49,6 +49,11 @@ run: deps translations instance/secret_key
 	$(FLASK) geo load
 	$(FLASK) demo load
 	$(PY) tools/run_demo.py  # web + scheduler + dispatcher + local SMS sandbox (unless TWILIO_* is set)
+
+# The production stack (docs/production.md): checks the settings production must have, migrates,
+# loads the geography, then gunicorn + one scheduler + DISPATCHERS dispatchers under supervisord.
+prod: deps translations
+	$(PY) tools/prod.py
 
 # Debian packages the tests need: PostgreSQL 15, Chromium (never a downloaded browser) and faketime.
 system-test-deps:

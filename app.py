@@ -14,6 +14,7 @@ from coordination.web import i18n, login as auth, security
 from coordination.web.blueprints import register_blueprints
 from coordination.web.converters import BoundedIntConverter
 from coordination.web.errors import register_error_handlers
+from coordination.web.proxy import TrustedProxies
 from coordination.web.extensions import compress, csrf, migrate
 from coordination.web.task_comments import UploadRequest
 from models import db
@@ -33,6 +34,7 @@ def create_app(config: dict | None = None) -> Flask:
     configure_extensions(app)
     app.url_map.converters["int"] = BoundedIntConverter  # before any route is declared with <int:…>
     register_blueprints(app)
+    app.wsgi_app = TrustedProxies(app)  # X-Forwarded-* only from TRUSTED_PROXIES proxies
     register_error_handlers(app)
     cli.init_app(app)
     if not app.debug and not app.testing:

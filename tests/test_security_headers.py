@@ -69,3 +69,4 @@ def test_no_template_has_inline_script_handlers_or_style_attributes():
         for pattern in (r"\son[a-z]+\s*=", r"\sstyle\s*=", r"<script(?![^>]*\b(src|nonce)=)(?![^>]*application/json)"):
             found += [f"{path.name}: {m.group(0).strip()}" for m in re.finditer(pattern, text)]
     assert found == []
+

@@ -75,15 +75,8 @@ def form_error(form: FlaskForm, err: DomainError, default_field: Optional[str] =
 
 
 def client_ip() -> str:
-    """The client's address, for the login limits. Behind TRUSTED_PROXIES reverse proxies (production:
-    1, the TLS proxy) every request comes from the proxy, so it is the address the outermost trusted
-    proxy saw, the n-th from the right of X-Forwarded-For (as werkzeug's ProxyFix reads it); with
-    none (`make run`) the header is anyone's to write and is ignored."""
-    hops = current_app.config.get("TRUSTED_PROXIES", 0)
-    if hops:
-        forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
-        if len(forwarded) >= hops:
-            return forwarded[-hops]
+    """The client's address, for the login limits: behind TRUSTED_PROXIES proxies, the one the
+    outermost trusted proxy saw (coordination/web/proxy.py applies ProxyFix)."""
     return request.remote_addr or "?"
 
 
