@@ -15,6 +15,7 @@ from coordination.web.blueprints import register_blueprints
 from coordination.web.converters import BoundedIntConverter
 from coordination.web.errors import register_error_handlers
 from coordination.web.proxy import TrustedProxies
+from coordination.web import observe
 from coordination.web.extensions import compress, csrf, migrate
 from coordination.web.task_comments import UploadRequest
 from models import db
@@ -35,10 +36,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.url_map.converters["int"] = BoundedIntConverter  # before any route is declared with <int:…>
     register_blueprints(app)
     app.wsgi_app = TrustedProxies(app)  # X-Forwarded-* only from TRUSTED_PROXIES proxies
+    observe.init_app(app)  # first: a request refused by the next one's checks still gets its id
     register_error_handlers(app)
     cli.init_app(app)
     if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        observe.configure_logging(app.config.get("LOG_FORMAT") == "json")
         logging.getLogger("twilio.http_client").setLevel(logging.WARNING)  # it logs every request's headers
     return app
 

@@ -77,6 +77,8 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = timedelta(days=30)  # "keep me signed in on this phone"
     INVITATION_TTL_HOURS = int(os.environ.get("INVITATION_TTL_HOURS", "72"))
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")  # "json": one JSON line per request and per log record
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")  # /metrics wants "Authorization: Bearer <it>"; unset: loopback only
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))  # per identifier and IP
     LOGIN_WINDOW_MINUTES = int(os.environ.get("LOGIN_WINDOW_MINUTES", "15"))
     LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", "100"))  # an office behind one NAT

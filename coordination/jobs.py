@@ -10,6 +10,7 @@ from flask import Flask, current_app
 
 from models import db
 
+from coordination.core import heartbeat, metrics
 from coordination.duty import alerts
 from coordination.org import login_throttle
 from coordination.messaging import receipts
@@ -44,6 +45,7 @@ def run_forever(app: Flask) -> None:
 
     def wrap(func, job_name):
         def run():
+            started = time.perf_counter()
             with app.app_context():
                 try:
                     result = func()
@@ -51,9 +53,15 @@ def run_forever(app: Flask) -> None:
                         log.info("%s: %s", job_name, result)
                 except DATABASE_DOWN as err:  # PostgreSQL restarting: the next run reconnects
                     db.session.rollback()
+                    metrics.JOB_FAILURES.labels(job_name).inc()
                     log.warning("job %s: database unavailable: %s", job_name, str(err).splitlines()[0][:200])
                 except Exception:  # noqa: BLE001 - a failing run must not stop the scheduler
+                    metrics.JOB_FAILURES.labels(job_name).inc()
                     log.exception("job %s failed", job_name)
+                finally:
+                    metrics.JOB_SECONDS.labels(job_name).observe(time.perf_counter() - started)
+                    metrics.JOB_LAST_RUN.labels(job_name).set(time.time())
+                    heartbeat.beat("scheduler", job_name)
         return run
 
     for job in JOBS:
@@ -81,6 +89,10 @@ def dispatch_forever(app: Flask, interval: float = 2.0, batch: int = 50, polls: 
                             str(err).splitlines()[0][:200])
                 time.sleep(interval)
                 continue
+            heartbeat.beat("dispatcher", " ".join(f"{k}={v}" for k, v in counts.items() if v) or None)
+        for outcome, n in counts.items():
+            if n:
+                metrics.MESSAGES.labels("sms", outcome, "").inc(n)
         if any(counts.values()):
             echo(" ".join(f"{k}={v}" for k, v in counts.items()))
         elif polls is None or done < polls:

@@ -11,3 +11,4 @@ from models.shifts import CheckIn, DutySession, Rota, RotaPattern, RotaPatternSl
 from models.tasks import Task, TaskComment, TaskUpdate  # noqa: F401
 from models.teams import Membership, Person, Team  # noqa: F401
 from models.work_kinds import WorkKind  # noqa: F401
+from models.ops import Heartbeat  # noqa: F401

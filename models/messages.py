@@ -100,6 +100,9 @@ sa.Index("uq_messages_dedupe_key", Message.dedupe_key, unique=True,
          **partial("dedupe_key IS NOT NULL"))
 sa.Index("ix_messages_shift_id", Message.shift_id,
          **partial("shift_id IS NOT NULL"))
+# Failures by time, for /ops ("how many alerts failed in the last hour, and why"): failed rows only.
+sa.Index("ix_messages_failed_updated", Message.updated_at,
+         **partial("status IN ('failed', 'undelivered')"))
 
 
 class EarlyReceipt(db.Model):

@@ -4,6 +4,7 @@ urgent message reaches the fake Twilio server through a supervised dispatcher, a
 comes back, and SIGTERM stops every process."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -115,7 +116,7 @@ def test_the_stack_serves_sends_restarts_a_dead_dispatcher_and_stops_together(fr
     env = dict(os.environ, DATABASE_URL=fresh_postgres, SECRET_KEY=SECRET, PUBLIC_BASE_URL=base,
                PROD_BIND=f"127.0.0.1:{port}", WEB_WORKERS="2", DISPATCHERS="2", PROD_INSTANCE_DIR=str(tmp_path),
                TWILIO_ACCOUNT_SID=fake.account_sid, TWILIO_AUTH_TOKEN=fake.auth_token, TWILIO_FROM="+15005550006",
-               TWILIO_API_BASE=fake.url, TASK_PHOTO_DIR=str(tmp_path / "uploads"))
+               TWILIO_API_BASE=fake.url, TASK_PHOTO_DIR=str(tmp_path / "uploads"), LOG_FORMAT="json")
     env.pop("TEST_DATABASE_URL", None)
     log = open(tmp_path / "stack.log", "w")
     stack = subprocess.Popen([sys.executable, "tools/prod.py"], cwd=ROOT, env=env, stdout=log,
@@ -145,6 +146,17 @@ def test_the_stack_serves_sends_restarts_a_dead_dispatcher_and_stops_together(fr
         assert sent.status_code == 200, sent.text[:500]
         _wait(lambda: any(m["body"] == body for m in fake.sent), 60, "the message at the fake Twilio")
 
+        # /metrics adds up every process (multiprocess mode): the tap counted by whichever web worker
+        # took it, claims by the dispatchers, job runs by the scheduler.
+        def scraped():
+            text = requests.get(f"{base}/metrics", timeout=10).text
+            return text if ('tcn_checkins_total{result="accepted"} 1.0' in text
+                            and 'tcn_scheduler_job_last_run_timestamp_seconds{job="duty-alerts"}' in text
+                            and re.search(r"^tcn_dispatcher_claimed_total [1-9]", text, re.M)) else None
+        _wait(scraped, 60, "the stack's metrics")
+        ops = _login(base, "bo@tocongnghe.vn").get(f"{base}/ops").text
+        assert ops.count('<span class="badge ok">đang chạy</span>') == 3 and "Cần xử lý" not in ops  # the scheduler and both dispatchers
+
         # A dispatcher killed outright comes back under a new pid; the others keep theirs.
         os.kill(pids[2], signal.SIGKILL)
         new = _wait(lambda: (p := _pid(ctl, names[2])) not in (0, pids[2]) and p, 30, "the dispatcher's restart")
@@ -161,3 +173,5 @@ def test_the_stack_serves_sends_restarts_a_dead_dispatcher_and_stops_together(fr
             fake.stop()
     assert stack.returncode == 0, (tmp_path / "stack.log").read_text()[-3000:]
     assert [p for p in pids if _alive(p)] == []
+    logged = [json.loads(line) for line in (tmp_path / "stack.log").read_text().splitlines() if line.startswith('{"request_id"')]
+    assert any(line["route"] == "/api/v1/checkins" and line["user_id"] for line in logged)

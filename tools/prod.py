@@ -14,6 +14,7 @@ killed by the OOM killer needs. systemd units that do the same are in deploy/sys
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -83,6 +84,12 @@ def main() -> int:
         print("make prod: TWILIO_ACCOUNT_SID is not set: alerts stay in the outbox, marked not sent", file=sys.stderr)
     instance = Path(env.get("PROD_INSTANCE_DIR") or ROOT / "instance").resolve()
     instance.mkdir(parents=True, exist_ok=True)
+    # Prometheus multiprocess mode: each process (gunicorn workers, scheduler, dispatchers) writes
+    # its samples here and /metrics adds them up; emptied at each start (the library's rule).
+    metrics_dir = instance / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir()
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     flask = [str(VENV / "flask"), "--app", "app"]
     for step in (["db", "upgrade"], ["geo", "load"]):
         subprocess.run(flask + step, cwd=ROOT, env=env, check=True)

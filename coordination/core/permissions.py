@@ -196,6 +196,11 @@ def can_manage_membership(scope: Scope, membership: Membership) -> bool:
 
 # --- tasks -------------------------------------------------------------------------------
 
+def can_see_operations(scope: Scope) -> bool:
+    """/ops (processes, outbox, failures across the country) is for the ministry's operators."""
+    return scope.national
+
+
 def can_manage_work_kinds(scope: Scope) -> bool:
     """The catalogue of kinds of work is the ministry's: it adds and retires kinds for the country."""
     return scope.national

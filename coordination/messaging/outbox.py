@@ -23,6 +23,7 @@ from models.messages import FAILED, NOT_SENT, QUEUED, SENDING, SENT, UNDELIVERED
 
 from coordination.messaging import receipts
 from coordination.clock import utcnow
+from coordination.core import metrics
 from coordination.core.errors import ValidationError
 from coordination.messaging.sms import REQUEST_TIMEOUT, NotConfigured, SendError, for_recipient
 
@@ -135,12 +136,12 @@ def claim_due(limit: int = 50, now: Optional[datetime] = None) -> list[Claimed]:
     # on it narrows the search). Merely claimed and the lease is over: back to the queue.
     unknown = sa.and_(Message.status == sending, Message.updated_at < now - IN_FLIGHT_LIMIT,
                       Message.in_flight_since < now - IN_FLIGHT_LIMIT)
-    db.session.execute(sa.update(Message).where(unknown).values(
+    lost = db.session.execute(sa.update(Message).where(unknown).values(
         status=FAILED, in_flight_since=None, updated_at=now, error_message=OUTCOME_UNKNOWN)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)).rowcount
     expired = sa.and_(Message.status == sending, Message.updated_at < now - lease(), Message.in_flight_since.is_(None))
-    db.session.execute(sa.update(Message).where(expired).values(status=QUEUED, updated_at=now)
-                       .execution_options(synchronize_session=False))
+    expired_rows = db.session.execute(sa.update(Message).where(expired).values(status=QUEUED, updated_at=now)
+                                      .execution_options(synchronize_session=False)).rowcount
     due = sa.and_(Message.status == queued, Message.next_attempt_at <= now)
     # One UPDATE claims the rows: on PostgreSQL the pick skips rows another dispatcher has locked;
     # on SQLite the statement holds the database's write lock. Either way no row is handed to two
@@ -156,6 +157,9 @@ def claim_due(limit: int = 50, now: Optional[datetime] = None) -> list[Claimed]:
         .returning(Message.id, Message.to_phone, Message.body, Message.urgent, Message.next_attempt_at)
         .execution_options(synchronize_session=False)).all()
     db.session.commit()
+    metrics.OUTCOMES_UNKNOWN.inc(max(lost, 0))
+    metrics.LEASES_EXPIRED.inc(max(expired_rows, 0))
+    metrics.CLAIMED.inc(len(rows))
     return sorted((Claimed(*r) for r in rows), key=lambda c: (not c.urgent, c.next_attempt_at, c.id))
 
 

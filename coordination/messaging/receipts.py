@@ -33,6 +33,7 @@ from models import Message, db
 from models.messages import DELIVERED, FAILED, NOT_SENT, QUEUED, SENDING, SENT, UNDELIVERED, EarlyReceipt
 
 from coordination.clock import utcnow
+from coordination.core import metrics
 from coordination.messaging.sms import NotConfigured, SendError
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,7 @@ def record(sid: str, twilio_status: str, error_code: Optional[str] = None, now: 
         return "ignored"
     now = now or utcnow()
     code = str(error_code)[:20] if error_code else None
+    metrics.RECEIPTS.labels(status, code or "").inc()
     session = db.session
     params = {"r_sid": sid[:64], "r_status": status, "r_code": code, "r_at": now}
     if message_id is not None and session.execute(BY_ID, dict(params, r_mid=message_id)).rowcount:

@@ -10,6 +10,8 @@ from werkzeug.exceptions import BadRequest
 
 from models import db
 
+from coordination.web.observe import request_id
+
 log = logging.getLogger(__name__)
 
 
@@ -18,9 +20,12 @@ def wants_json() -> bool:
 
 
 def _error(status: int, message: str):
+    # A failure on our side names its request, so that a user can quote it and the operator find
+    # its log line; a refusal does not (a 404 out of scope must look exactly like any other 404).
+    rid = request_id() if status >= 500 else None
     if wants_json():
-        return jsonify(error=message, status=status), status
-    return render_template("error.html", status=status, message=message), status
+        return jsonify(error=message, status=status, **({"request_id": rid} if rid else {})), status
+    return render_template("error.html", status=status, message=message, request_id=rid), status
 
 
 def _refuse_nul() -> None:

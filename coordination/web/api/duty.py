@@ -11,7 +11,7 @@ from flask_wtf.csrf import generate_csrf
 from models import Shift, Team, db
 
 from coordination.duty import checkins, queries as duty, rota
-from coordination.core import permissions
+from coordination.core import metrics, permissions
 from coordination.org import overview
 from coordination.web.login import current_scope
 from coordination.clock import local_now, local_to_utc, local_today, to_local
@@ -102,6 +102,9 @@ def post_checkins():
     body = [r.as_dict() for r in results]
     counts = {k: sum(1 for r in body if r["status"] == k)
               for k in (checkins.ACCEPTED, checkins.DUPLICATE, checkins.REJECTED)}
+    for result, n in counts.items():
+        if n:
+            metrics.CHECKINS.labels(result).inc(n)
     return jsonify(results=body, **counts)
 
 
