@@ -1,0 +1,75 @@
+"""Attacker pass (December 2026) over the endpoints added in the last session: task conversations
+and photos, confirmation links, campaigns, the duty week grid and patterns, /duty/ and
+/api/v1/duty/me — as a volunteer, another commune's lead, another province's lead and anonymous.
+Each test here failed before its fix."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from coordination.duty import rota
+from models import Shift, ShiftAssignment, db
+from tests.factories import make_person
+
+UTC = timezone.utc
+NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)  # Wednesday 2 Dec 2026, 10:00 in Hà Nội
+pytestmark = pytest.mark.clock_at(NOW)
+H = timedelta(hours=1)
+FETCH = {"X-Requested-With": "fetch"}
+SECRET = "Người Lạ Cà Mau"
+
+
+@pytest.fixture
+def shift(world):
+    s = rota.add_shift(world.commune_team, NOW + 24 * H, NOW + 32 * H)
+    db.session.commit()
+    return s
+
+
+def _on(shift) -> int:
+    db.session.expire_all()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(ShiftAssignment)
+                             .where(ShiftAssignment.shift_id == shift.id))
+
+
+@pytest.mark.parametrize("path,data,headers", [
+    ("/shifts/{id}/staff", {"role": "auto"}, {}),
+    ("/shifts/{id}/staff", {"role": "auto"}, FETCH),
+    ("/shifts/{id}/assign", {"role": "member"}, {}),
+])
+def test_a_commune_lead_cannot_read_anyones_name_by_putting_their_id_on_a_shift(world, shift, client, auth,
+                                                                                path, data, headers):
+    """Any person id (another province's volunteer) on one's own shift was refused with their full
+    name: counting ids up read the whole country's names."""
+    stranger = make_person(full_name=SECRET)
+    db.session.commit()
+    auth.as_user(world.commune_lead)
+    r = client.post(path.format(id=shift.id), data=dict(data, person_id=stranger.id), headers=headers,
+                    follow_redirects=True)
+    body = str(r.json) if r.is_json else r.get_data(as_text=True)
+    assert SECRET not in body and "Chọn một thành viên của tổ." in body
+    assert _on(shift) == 0
+
+
+@pytest.mark.parametrize("start", ["0001-01-01", "0001-01-03", "9999-12-27", "9999-12-31"])
+def test_a_week_at_the_ends_of_the_calendar_is_not_a_server_error(world, shift, client, auth, start):
+    auth.as_user(world.commune_lead)
+    team = world.commune_team.id
+    assert client.get(f"/teams/{team}/week?start={start}").status_code == 404
+    assert client.post(f"/teams/{team}/week/copy?start={start}", data={"weeks": "12"}).status_code == 404
+    r = client.post(f"/teams/{team}/patterns?start={start}",
+                    data={"name": "P", "required": "2", "text": "hằng ngày 06:00-14:00", "weeks": "12"})
+    assert r.status_code == 404
+
+
+@pytest.mark.parametrize("start", ["1900-01-01", "3000-01-06"])
+def test_patterns_and_copies_cannot_fill_weeks_centuries_away(world, shift, client, auth, start):
+    auth.as_user(world.commune_lead)
+    team = world.commune_team.id
+    r = client.post(f"/teams/{team}/patterns?start={start}",
+                    data={"name": "P", "required": "2", "text": "hằng ngày 06:00-14:00", "weeks": "12"})
+    assert r.status_code == 404
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Shift)) == 1  # only the fixture's
