@@ -73,3 +73,61 @@ def test_patterns_and_copies_cannot_fill_weeks_centuries_away(world, shift, clie
     assert r.status_code == 404
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Shift)) == 1  # only the fixture's
+
+
+# --- photos: memory per upload ----------------------------------------------------------
+
+def _image(fmt: str, width: int, height: int, **options) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGBA" if fmt != "JPEG" else "RGB", (width, height), "white").save(out, fmt, **options)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("fmt,options", [("WEBP", {"lossless": True}), ("PNG", {}),
+                                         ("JPEG", {"progressive": True, "subsampling": 0})],
+                         ids=["webp", "png", "progressive-jpeg"])
+def test_a_tiny_file_of_many_pixels_that_decodes_whole_is_refused_before_decoding(ctx, fmt, options):
+    """These decode whole (no 1/8-scale draft): a 2 KB WebP of 49 megapixels took 750 MB of the
+    server's memory, a 160 KB PNG 375 MB — a few volunteers' uploads at once, and it was gone."""
+    import io
+
+    from coordination.core.errors import ValidationError
+    from coordination.tasks import photos
+
+    data = _image(fmt, 3000, 3000, **options)  # 9 megapixels
+    with pytest.raises(ValidationError) as err:
+        photos.process(io.BytesIO(data))
+    assert err.value.field == "photo" and str(err.value) == "Ảnh có quá nhiều điểm ảnh (tối đa 8 megapixel)."
+
+
+def test_a_phones_large_photo_and_a_screenshot_are_still_taken(ctx):
+    import io
+
+    from coordination.tasks import photos
+
+    assert photos.process(io.BytesIO(_image("JPEG", 6000, 4000))).width == 1600  # a 24-megapixel camera
+    assert photos.process(io.BytesIO(_image("PNG", 1440, 3200))).height == 1600  # a phone's screenshot
+
+
+# --- rota patterns: one long line ---------------------------------------------------------
+
+def test_a_long_pattern_line_is_refused_at_once_naming_the_line(world, client, auth):
+    """The line pattern backtracks on "a", spaces, "b": 16 KB took 16 s of a worker and the form took
+    6 MB. Now a line is at most MAX_LINE_CHARS, checked before it is read."""
+    import time
+
+    from coordination.duty import rota_rules
+
+    auth.as_user(world.commune_lead)
+    text = "T2 06:00-14:00\na" + " " * 200_000 + "b"
+    began = time.monotonic()
+    r = client.post(f"/teams/{world.commune_team.id}/patterns?start=2026-12-07",
+                    data={"name": "P", "required": "2", "text": text, "weeks": "1"})
+    assert time.monotonic() - began < 2
+    assert r.status_code == 400
+    assert f"Dòng 2: tối đa {rota_rules.MAX_LINE_CHARS} ký tự." in r.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Shift)) == 0

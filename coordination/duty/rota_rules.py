@@ -22,6 +22,7 @@ MAX_RUN = timedelta(hours=12)
 MIN_REST = timedelta(hours=8)
 MAX_WEEKS = 12
 MAX_LINES = 100
+MAX_LINE_CHARS = 300  # LINE backtracks on a long line of spaces (16 KB: 16 s): checked before matching
 
 DAY_WORDS = {"t2": 1, "t3": 2, "t4": 3, "t5": 4, "t6": 5, "t7": 6, "cn": 7, "mon": 1, "tue": 2, "wed": 3,
              "thu": 4, "fri": 5, "sat": 6, "sun": 7, "thứ 2": 1, "thứ 3": 2, "thứ 4": 3, "thứ 5": 4, "thứ 6": 5,
@@ -123,6 +124,9 @@ def parse_pattern(text: str, members: list[tuple[int, str]], required: int) -> l
                               field="text")
     if len(lines) > MAX_LINES:
         raise ValidationError(_l("At most %(n)d lines.", n=MAX_LINES), field="text")
+    for n, line in lines:
+        if len(line) > MAX_LINE_CHARS:
+            raise ValidationError(_l("Line %(n)d: at most %(k)d characters.", n=n, k=MAX_LINE_CHARS), field="text")
     slots: dict[tuple[int, str], PlanSlot] = {}
     for n, line in lines:
         m = LINE.match(line)
