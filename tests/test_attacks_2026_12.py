@@ -131,3 +131,17 @@ def test_a_long_pattern_line_is_refused_at_once_naming_the_line(world, client, a
     assert r.status_code == 400
     assert f"Dòng 2: tối đa {rota_rules.MAX_LINE_CHARS} ký tự." in r.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Shift)) == 0
+
+
+def test_a_pattern_of_hundreds_of_shifts_a_week_is_refused_before_any_is_made(world, client, auth):
+    """100 lines of "hằng ngày" at different times: 700 shifts a week, × 12 weeks = 8,064 shifts
+    made by one request in 30 s. At most 24 a day now (rota_rules.MAX_SLOTS)."""
+    from coordination.duty import rota_rules
+
+    auth.as_user(world.commune_lead)
+    text = "\n".join(f"hằng ngày {h:02d}:{m:02d}-{(h + 1) % 24:02d}:{m:02d}" for h in range(24) for m in (0, 15, 30, 45))
+    r = client.post(f"/teams/{world.commune_team.id}/patterns?start=2026-12-07",
+                    data={"name": "P", "required": "2", "text": "\n".join(text.splitlines()[:100]), "weeks": "12"})
+    assert r.status_code == 400
+    assert f"Tối đa {rota_rules.MAX_SLOTS} ca một tuần." in r.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Shift)) == 0
