@@ -145,3 +145,25 @@ def test_a_pattern_of_hundreds_of_shifts_a_week_is_refused_before_any_is_made(wo
     assert r.status_code == 400
     assert f"Tối đa {rota_rules.MAX_SLOTS} ca một tuần." in r.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Shift)) == 0
+
+
+# --- one-tap links -------------------------------------------------------------------------
+
+def test_a_broadcasts_confirmation_token_does_not_open_the_alert_page(world, client):
+    """Both links sign "ack/<message id>" with one key: a broadcast's /x/ token opened /a/ as an
+    alert ("I am handling it") and a tap there confirmed."""
+    import re
+
+    from coordination.messaging import broadcasts, confirmations
+    from models import Message
+    from tests.factories import HANOI
+
+    broadcasts.send(world.lead_a.id, HANOI, "province", None, "Họp 14:00", urgent=True, confirm=True)
+    db.session.commit()
+    body = db.session.scalar(sa.select(Message.body).where(Message.person_id == world.volunteer.person_id))
+    token = re.search(r"/x/(\S+)$", body).group(1)
+    assert client.get(f"/a/{token}").status_code == 404
+    assert client.post(f"/a/{token}").status_code == 404
+    db.session.expire_all()
+    assert confirmations.summaries(sa.true())[0].confirmed == 0
+    assert client.get(f"/x/{token}").status_code == 200
