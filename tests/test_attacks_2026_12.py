@@ -167,3 +167,17 @@ def test_a_broadcasts_confirmation_token_does_not_open_the_alert_page(world, cli
     db.session.expire_all()
     assert confirmations.summaries(sa.true())[0].confirmed == 0
     assert client.get(f"/x/{token}").status_code == 200
+
+
+def test_a_jpegs_comment_is_not_kept(ctx):
+    """Pillow writes the source's COM marker again on save: 'without … comments' kept them."""
+    import io
+
+    from PIL import Image
+
+    from coordination.tasks import photos
+
+    source = io.BytesIO()
+    Image.new("RGB", (800, 600), "red").save(source, "JPEG", comment="Nhà số 12 ngõ 34 Kim Mã".encode())
+    kept = photos.process(io.BytesIO(source.getvalue())).data
+    assert "comment" not in Image.open(io.BytesIO(kept)).info and "Kim Mã".encode() not in kept

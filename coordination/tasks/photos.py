@@ -96,6 +96,7 @@ def process(stream: BinaryIO) -> Photo:
             image = image.convert("RGB")
         image.thumbnail((LONG_SIDE, LONG_SIDE), Image.Resampling.LANCZOS)
         out = io.BytesIO()
+        image.info = {}  # Pillow writes the source's comment (COM) again unless it is gone
         image.save(out, "JPEG", quality=QUALITY, optimize=True)  # no exif=, icc_profile=: none is written
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise _refuse(_l("The photo could not be read: the file is damaged or incomplete.")) from None
