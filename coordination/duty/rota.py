@@ -133,6 +133,15 @@ def _overlapping(person_id: int, shift: Shift, ignore: tuple[int, ...] = ()) -> 
                ShiftAssignment.id.not_in(ignore) if ignore else sa.true(), Shift.id != shift.id).limit(1))
 
 
+def team_member(team_id: int, person_id: Optional[int]) -> Optional[Person]:
+    """The person, if an active member of the team; else None, whoever it is (a form's person id
+    naming someone elsewhere must not be answered with their name)."""
+    if person_id is None:
+        return None
+    return db.session.scalar(sa.select(Person).join(Membership, Membership.person_id == Person.id).where(
+        Person.id == person_id, Membership.team_id == team_id, Membership.end_date.is_(None)).limit(1))
+
+
 def check_person(shift: Shift, person: Person, ignore: tuple[int, ...] = ()) -> None:
     member = db.session.scalar(sa.select(Membership.id).where(
         Membership.team_id == shift.team_id, Membership.person_id == person.id, Membership.end_date.is_(None)).limit(1))

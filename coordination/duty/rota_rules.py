@@ -22,6 +22,8 @@ MAX_RUN = timedelta(hours=12)
 MIN_REST = timedelta(hours=8)
 MAX_WEEKS = 12
 MAX_LINES = 100
+MAX_SLOTS = 7 * 24  # a week's shifts in a pattern or a copy: 100 lines × 7 days × 12 weeks made 8,064 in 30 s
+MAX_LINE_CHARS = 300  # LINE backtracks on a long line of spaces (16 KB: 16 s): checked before matching
 
 DAY_WORDS = {"t2": 1, "t3": 2, "t4": 3, "t5": 4, "t6": 5, "t7": 6, "cn": 7, "mon": 1, "tue": 2, "wed": 3,
              "thu": 4, "fri": 5, "sat": 6, "sun": 7, "thứ 2": 1, "thứ 3": 2, "thứ 4": 3, "thứ 5": 4, "thứ 6": 5,
@@ -123,6 +125,9 @@ def parse_pattern(text: str, members: list[tuple[int, str]], required: int) -> l
                               field="text")
     if len(lines) > MAX_LINES:
         raise ValidationError(_l("At most %(n)d lines.", n=MAX_LINES), field="text")
+    for n, line in lines:
+        if len(line) > MAX_LINE_CHARS:
+            raise ValidationError(_l("Line %(n)d: at most %(k)d characters.", n=n, k=MAX_LINE_CHARS), field="text")
     slots: dict[tuple[int, str], PlanSlot] = {}
     for n, line in lines:
         m = LINE.match(line)
@@ -150,6 +155,9 @@ def expand(slots: Iterable[PlanSlot], monday: date, weeks: int) -> list[PlannedS
     """Every shift the weekly slots make over `weeks` weeks from a Monday, in UTC."""
     if isinstance(weeks, bool) or not isinstance(weeks, int) or not 1 <= weeks <= MAX_WEEKS:
         raise ValidationError(_l("Enter a whole number from %(a)d to %(b)d.", a=1, b=MAX_WEEKS), field="weeks")
+    slots = list(slots)
+    if len(slots) > MAX_SLOTS:
+        raise ValidationError(_l("At most %(n)d shifts a week.", n=MAX_SLOTS), field="text")
     out = []
     for week in range(weeks):
         for slot in slots:

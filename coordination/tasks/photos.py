@@ -21,6 +21,10 @@ from coordination.core.errors import ValidationError
 
 MAX_BYTES = 10 * 1024 * 1024  # what a phone sends at most
 MAX_PIXELS = 50_000_000  # a 50-megapixel camera; more is a decompression bomb, not a photo
+# A phone's baseline JPEG decodes at 1/8 scale (draft); a PNG, a WebP or a progressive JPEG only
+# whole, at 7–15 bytes a pixel here: 50 megapixels of them took 300–750 MB of memory, from a 2 KB
+# WebP. Screenshots (what phones save as PNG) are 2–6 megapixels.
+MAX_FULL_DECODE_PIXELS = 8_000_000
 LONG_SIDE = 1600
 QUALITY = 82
 FORMATS = ("JPEG", "PNG", "WEBP")  # by content: Pillow's own detection, never the file's name
@@ -63,6 +67,9 @@ def _open(raw: bytes) -> Image.Image:
     width, height = image.size
     if width < 1 or height < 1 or width * height > MAX_PIXELS:
         raise _refuse(too_many)
+    if width * height > MAX_FULL_DECODE_PIXELS and (image.format != "JPEG" or image.info.get("progressive")):
+        raise _refuse(_l("The photo has too many pixels (at most %(n)d megapixels).",
+                         n=MAX_FULL_DECODE_PIXELS // 1_000_000))
     return image
 
 
@@ -89,6 +96,7 @@ def process(stream: BinaryIO) -> Photo:
             image = image.convert("RGB")
         image.thumbnail((LONG_SIDE, LONG_SIDE), Image.Resampling.LANCZOS)
         out = io.BytesIO()
+        image.info = {}  # Pillow writes the source's comment (COM) again unless it is gone
         image.save(out, "JPEG", quality=QUALITY, optimize=True)  # no exif=, icc_profile=: none is written
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise _refuse(_l("The photo could not be read: the file is damaged or incomplete.")) from None

@@ -9,7 +9,7 @@ from flask import (Blueprint, Response, current_app, flash, redirect, render_tem
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from models import Person, Shift, ShiftAssignment, Team, db
+from models import Shift, ShiftAssignment, Team, db
 
 from coordination.duty import queries as duty, rota
 from coordination.core import permissions
@@ -102,8 +102,7 @@ def assign(shift_id: int):
     form.person_id.choices = []
     if form.validate_on_submit():
         with saved():
-            person_id = small_int(form.person_id.data)
-            person = db.session.get(Person, person_id) if person_id is not None else None
+            person = rota.team_member(shift.team_id, small_int(form.person_id.data))
             if person is None:
                 raise DomainError(_("Choose a member of the team."), field="person_id")
             rota.assign(shift, person, form.role.data, current_user.id)

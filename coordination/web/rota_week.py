@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from models import Person, RotaPattern, Shift, ShiftAssignment, db
+from models import RotaPattern, Shift, ShiftAssignment, db
 
 from coordination.clock import local_today, to_local
 from coordination.core import permissions
@@ -26,11 +26,20 @@ bp = Blueprint("rota_week", __name__)
 ROLES = ("auto", "primary", "backup", "member")
 
 
+YEARS_AWAY = 10  # a week further from today is no rota (and at the calendar's ends, no date at all)
+
+
 def _monday(raw) -> date:
+    """The Monday of ?start= (this week's if none or unreadable); 404 for a week more than
+    YEARS_AWAY years from today, never filled by a pattern or a copy."""
+    today = local_today()
     try:
-        return week_start(date.fromisoformat(raw))
+        day = date.fromisoformat(raw)
     except (TypeError, ValueError):
-        return week_start(local_today())
+        return week_start(today)
+    if abs((day - today).days) > YEARS_AWAY * 366:
+        abort(404)
+    return week_start(day)
 
 
 def _back(team_id: int, monday: date) -> str:
@@ -70,7 +79,7 @@ def staff(shift_id: int):
     _team(shift.team_id, manage=True)
     back = safe_next(request.form.get("next"), _back(shift.team_id, week_start(to_local(shift.starts_at).date())))
     person_id, role = small_int(request.form.get("person_id")), request.form.get("role", "auto")
-    person = db.session.get(Person, person_id) if person_id is not None else None
+    person = rota.team_member(shift.team_id, person_id)
     try:
         if person is None or role not in ROLES:
             raise DomainError(_("Choose a member of the team."), field="person_id")

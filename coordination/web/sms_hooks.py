@@ -6,6 +6,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from models import db
+from models.messages import ESCALATION
 
 from coordination.core import audit
 from coordination.duty.alerts import ack_contacts, acknowledge as record, alert_over, message_for_token, taken_by
@@ -51,7 +52,7 @@ def acknowledge(token: str):
     escalation: then every link says who, and when. The page offers calls to the absent primary and the commune
     lead while the shift runs: after it, the link says so and shows neither."""
     message = message_for_token(token)
-    if message is None:
+    if message is None or message.purpose != ESCALATION:  # a broadcast's /x/ token names a message too
         return render_template("ack.html", message=None), 404
     if alert_over(message):  # the shift has ended: nothing to take, no numbers to hand out
         return render_template("ack.html", message=None, over=True), 410

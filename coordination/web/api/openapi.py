@@ -6,7 +6,7 @@ from models.teams import AFFILIATIONS, ROLES, TEAM_LEVELS
 
 from coordination.tasks import kinds
 from coordination.tasks.comments import MAX_BODY
-from coordination.tasks.photos import LONG_SIDE, MAX_BYTES, MAX_PIXELS
+from coordination.tasks.photos import LONG_SIDE, MAX_BYTES, MAX_FULL_DECODE_PIXELS, MAX_PIXELS
 from coordination.tasks.rules import MAX_DELTA, MAX_TARGET
 from coordination.core.text import BIDI_CONTROLS, INVISIBLE
 from coordination.web.converters import MAX_ID
@@ -15,6 +15,7 @@ from coordination.web.api.json_input import MAX_PER_PAGE
 
 
 MAX_PHOTO_MB, MAX_PHOTO_MP = MAX_BYTES // (1024 * 1024), MAX_PIXELS // 1_000_000
+FULL_DECODE_MP = MAX_FULL_DECODE_PIXELS // 1_000_000
 
 
 def _chars(chars) -> str:
@@ -309,7 +310,8 @@ def openapi_document() -> dict:
                         "responses": _ok(_page_of("Comment"))},
                 "post": {"summary": "Write in a task's conversation. JSON as below, or the same fields as "
                                     "multipart/form-data with a file \"photo\" (JPEG, PNG or WebP by content, at most "
-                                    f"{MAX_PHOTO_MB} MB and {MAX_PHOTO_MP} megapixels; kept resized to {LONG_SIDE} px, "
+                                    f"{MAX_PHOTO_MB} MB and {MAX_PHOTO_MP} megapixels, {FULL_DECODE_MP} for PNG, WebP and "
+                                    f"progressive JPEG; kept resized to {LONG_SIDE} px, "
                                     "without EXIF/GPS; body may then be empty). A message queued on a phone sends "
                                     "client_uuid and occurred_at: sent again, it is answered 200 (created: false), "
                                     "not stored twice.",
