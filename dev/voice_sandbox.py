@@ -42,6 +42,17 @@ def http_transport(url: str, form: dict, signature: str) -> tuple[int, str]:
         return 0, f"{type(exc).__name__}: {exc}"
 
 
+def _spoken(verbs) -> list[str]:
+    out = []
+    for verb in verbs:
+        for node in verb.iter():
+            if node.tag == "Say" and node.text:
+                out.append(node.text)
+            elif node.tag == "Play" and node.text:
+                out.append(f"(plays {node.text})")
+    return out
+
+
 class FakeCalls:
     def __init__(self, twilio):
         self.twilio = twilio
@@ -108,7 +119,10 @@ class FakeCalls:
         return self._follow(call, call["gather"], {"Digits": digit, "FinishedOnKey": ""})
 
     def hang_up(self, call: dict) -> None:
+        """No key: the rest of the TwiML after the Gather is played, then the call ends."""
         if call["status"] not in FINAL:
+            if call["gather"]:
+                call["said"].extend(call.get("unless_key", []))
             self._end(call, "completed")
 
     def _ring_and_wait(self, call: dict) -> None:
@@ -129,12 +143,12 @@ class FakeCalls:
             call["said"].append(f"(application error: HTTP {status})")
             self._end(call, "completed")
             return text
-        for verb in root.iter():
-            if verb.tag == "Say" and verb.text:
-                call["said"].append(verb.text)
-            elif verb.tag == "Play" and verb.text:
-                call["said"].append(f"(plays {verb.text})")
+        # What is said up to the Gather's end; what follows it is said only if no key comes (hang_up).
         gather = root.find("Gather")
+        verbs = list(root)
+        upto = verbs.index(gather) + 1 if gather is not None else len(verbs)
+        call["said"].extend(_spoken(verbs[:upto]))
+        call["unless_key"] = _spoken(verbs[upto:])
         if gather is not None:
             call["gather"] = urllib.parse.urljoin(url, gather.get("action") or url)
         else:

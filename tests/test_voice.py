@@ -79,7 +79,7 @@ def test_the_backup_step_texts_and_calls_and_pressing_1_acknowledges_like_the_li
 
     assert phone.ring(call) == "in-progress"
     spoken = call["said"]
-    assert len(spoken) == 3 and spoken[0] == spoken[1]  # twice inside the Gather, then the goodbye
+    assert len(spoken) == 2 and spoken[0] == spoken[1]  # twice inside the Gather
     assert "Tổ Công nghệ cộng đồng" in spoken[0] and "Tình Nguyện Viên chưa vào ca trực Tổ" in spoken[0]
     assert "Bấm phím 1 để nhận xử lý, phím 2 để chuyển người khác" in spoken[0]
     assert [c["status"] for c in phone.callback_log] == ["initiated", "ringing", "in-progress"]
@@ -139,6 +139,7 @@ def test_a_call_that_ends_without_a_key_is_not_acknowledged(ctx, world, staffed,
     send(ctx, T + timedelta(minutes=10))
     phone.ring(phone.calls[0])
     phone.hang_up(phone.calls[0])
+    assert phone.calls[0]["said"][-1].startswith("Không nhận được phím bấm")
     row = call_row(backup.id)
     assert row.status == "delivered" and row.acknowledged_at is None
     alerts.tick(T + timedelta(minutes=20))
@@ -248,3 +249,15 @@ def test_the_channel_is_checked_by_the_database(ctx, world):
         db.session.add(Message(to_phone="+84912345678", body="x", purpose="other", channel="fax"))
         db.session.flush()
     db.session.rollback()
+
+
+def test_the_messages_page_shows_a_call_and_why_it_was_not_acknowledged(ctx, world, staffed, phone, auth):
+    shift, backup = staffed
+    phone.outcomes[backup.phone] = "no-answer"
+    alerts.tick(T + timedelta(minutes=10))
+    send(ctx, T + timedelta(minutes=10))
+    phone.ring(phone.calls[0])
+    auth.as_user(world.lead_a)
+    html = auth.client.get("/messages").get_data(as_text=True)
+    assert "Cuộc gọi" in html and "Không ai nghe máy: chưa có người nhận xử lý." in html
+    assert "Bấm phím 1 để nhận xử lý" in html  # what the call said
