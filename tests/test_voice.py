@@ -261,3 +261,30 @@ def test_the_messages_page_shows_a_call_and_why_it_was_not_acknowledged(ctx, wor
     html = auth.client.get("/messages").get_data(as_text=True)
     assert "Cuộc gọi" in html and "Không ai nghe máy: chưa có người nhận xử lý." in html
     assert "Bấm phím 1 để nhận xử lý" in html  # what the call said
+
+
+def test_a_call_answered_after_someone_else_took_the_alert_says_who(ctx, world, staffed, phone, twilio):
+    shift, backup = staffed
+    alerts.tick(T + timedelta(minutes=20))  # the backup's SMS and call, the commune lead's SMS
+    send(ctx, T + timedelta(minutes=20))
+    lead_sms = db.session.scalar(sa.select(Message).where(Message.person_id == world.commune_lead.person_id,
+                                                          Message.purpose == "escalation"))
+    assert alerts.acknowledge(lead_sms, T + timedelta(minutes=20))
+    db.session.commit()
+    call = phone.calls[0]
+    phone.ring(call)
+    assert call["status"] == "completed" and call["gather"] is None  # no keys to press
+    assert "đã nhận xử lý lúc 08:20" in call["said"][0]
+    assert call_row(backup.id).acknowledged_at is None
+
+
+def test_a_push_row_is_never_sent_as_an_sms_or_a_call(ctx, world, twilio):
+    from coordination.messaging import outbox
+
+    row = outbox.put(outbox.Outgoing(world.volunteer.person.id, world.volunteer.person.phone, "x", "other",
+                                     channel="push"), T)
+    db.session.commit()
+    assert send(ctx, T)["failed"] == 1
+    db.session.refresh(row)
+    assert row.status == "failed" and "'push' channel" in row.error_message
+    assert twilio.sent == [] and twilio.voice.calls == []
