@@ -55,6 +55,15 @@ class Config:
     TWILIO_FROM = os.environ.get("TWILIO_FROM")
     TWILIO_MESSAGING_SERVICE_SID = os.environ.get("TWILIO_MESSAGING_SERVICE_SID")
     TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE")
+    # Voice calls (Programmable Voice): the calling number (default TWILIO_FROM), how long it rings,
+    # the <Say> voice and language (Google's vi-VN voices: Google.vi-VN-Standard-A…D, -Wavenet-A…D),
+    # or a recorded message per kind (<Play> of an audio URL, instead of <Say>).
+    TWILIO_VOICE_FROM = os.environ.get("TWILIO_VOICE_FROM")
+    TWILIO_VOICE_RING_SECONDS = int(os.environ.get("TWILIO_VOICE_RING_SECONDS", "30"))
+    TWILIO_VOICE_NAME = os.environ.get("TWILIO_VOICE_NAME", "Google.vi-VN-Standard-A")
+    TWILIO_VOICE_LANGUAGE = os.environ.get("TWILIO_VOICE_LANGUAGE", "vi-VN")
+    TWILIO_VOICE_AUDIO = {kind: url for kind, url in (("escalation", os.environ.get("TWILIO_VOICE_AUDIO_ESCALATION")),)
+                          if url}
     # A dispatcher's claim on a row it has not started sending: after this, another may take it.
     OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "60"))
     # An SMS still "sent" this long without a final receipt: ask Twilio (every 5 min, at most
@@ -91,6 +100,8 @@ class Config:
     ALERT_REMINDER_MINUTES = tuple(int(m) for m in os.environ.get("ALERT_REMINDER_MINUTES", "60,10").split(",") if m)
     ALERT_ESCALATION_MINUTES = int(os.environ.get("ALERT_ESCALATION_MINUTES", "10"))
     ALERT_NUDGE_MINUTES = int(os.environ.get("ALERT_NUDGE_MINUTES", "5"))  # the absent primary's own nudge
+    # Escalation steps that call as well as text (1 backup, 2 commune lead, 3 province leads): "1,2"
+    ALERT_CALL_STEPS = tuple(int(s) for s in os.environ.get("ALERT_CALL_STEPS", "").split(",") if s.strip())
     LIVE_CACHE_SECONDS = int(os.environ.get("LIVE_CACHE_SECONDS", "60"))  # map and dashboard figures
     MAP_TILES_URL = os.environ.get("MAP_TILES_URL")  # e.g. an OSM tile server; none by default (offline)
     MAP_TILES_ATTRIBUTION = os.environ.get("MAP_TILES_ATTRIBUTION", "© OpenStreetMap contributors")

@@ -204,13 +204,17 @@ if __name__ == "__main__":
     main()
 
 
-def due_to_request(app, samples: int = 3) -> list[float]:
-    """Seconds from an escalation's due time to the SMS request reaching the (fake) Twilio server,
-    with the real processes: `scheduler run` (15 s ticks), `dispatcher run` (2 s polls), the sandbox."""
+def due_to_request(app, samples: int = 3, channel: str = "sms", port: int = 8197) -> list[float]:
+    """Seconds from an escalation's due time to the SMS request (or, with channel="voice" and
+    ALERT_CALL_STEPS=1, the call request: the sandbox page's "☎ <phone>") reaching the (fake)
+    Twilio server, with the real processes: `scheduler run` (15 s ticks), `dispatcher run` (2 s
+    polls), the sandbox."""
     root = Path(__file__).resolve().parent.parent
     env = dict(os.environ, TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN, TWILIO_FROM="+15005550006",
-               TWILIO_API_BASE="http://127.0.0.1:8197")
-    sandbox = subprocess.Popen([sys.executable, "-m", "dev.sms_sandbox", "8197"], cwd=root,
+               TWILIO_API_BASE=f"http://127.0.0.1:{port}")
+    if channel == "voice":
+        env["ALERT_CALL_STEPS"] = "1"
+    sandbox = subprocess.Popen([sys.executable, "-m", "dev.sms_sandbox", str(port)], cwd=root,
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     sandbox.stdout.readline()
     flask = [str(root / ".venv/bin/flask"), "--app", "app"]
@@ -240,8 +244,8 @@ def due_to_request(app, samples: int = 3) -> list[float]:
                 db.session.commit()
                 phone = people[2 * i + 1].phone
                 while True:
-                    page = urllib.request.urlopen("http://127.0.0.1:8197/").read().decode()
-                    if re.search(re.escape(phone), page):
+                    page = urllib.request.urlopen(f"http://127.0.0.1:{port}/").read().decode()
+                    if re.search(("☎ " if channel == "voice" else "") + re.escape(phone), page):
                         out.append((utcnow() - due).total_seconds())
                         break
                     if (utcnow() - due).total_seconds() > 60:

@@ -35,6 +35,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from coordination.clock import local_now
+from dev.voice_sandbox import FakeCalls
 
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "test-auth-token"
@@ -64,6 +65,7 @@ class FakeTwilio:
         self._rng, self._lock = None, threading.Lock()
         self._reporting = threading.Condition()  # guards _outstanding: messages whose callbacks are on their way
         self._outstanding = 0
+        self.voice = FakeCalls(self)  # the Calls API (dev/voice_sandbox.py)
 
     def _random(self) -> float:
         with self._lock:  # the server is threaded
@@ -93,13 +95,19 @@ class FakeTwilio:
             return Response(self.inbox_html(), content_type="text/html; charset=utf-8")(environ, start_response)
         if request.path == "/_faults":  # a separate process (the soak) changes or reads its faults and log
             return self._faults(request)(environ, start_response)
+        press = re.fullmatch(r"/_calls/(CA\w+)", request.path)
+        if press and request.method == "POST":  # the sandbox page's keys during a call
+            return self.voice.action(press.group(1), request.form)(environ, start_response)
         self.requests += 1
         expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
         path = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
         fetch = re.fullmatch(rf"/2010-04-01/Accounts/{self.account_sid}/Messages/(\w+)\.json", request.path)
+        calls = f"/2010-04-01/Accounts/{self.account_sid}/Calls.json"
+        fetch_call = re.fullmatch(rf"/2010-04-01/Accounts/{self.account_sid}/Calls/(\w+)\.json", request.path)
         if request.headers.get("Authorization") != expected:
             response = self._error(401, 20003, "Authenticate")
-        elif not ((request.method == "POST" and request.path == path) or (request.method == "GET" and fetch)):
+        elif not ((request.method == "POST" and request.path in (path, calls))
+                  or (request.method == "GET" and (fetch or fetch_call))):
             response = self._error(404, 20404, "The requested resource was not found")
         elif self.rate_limited > 0:
             self.rate_limited -= 1
@@ -109,6 +117,10 @@ class FakeTwilio:
             response = self._error(503, 20500, "Service unavailable")
         elif self.transient_rate and self._random() < self.transient_rate:
             response = self._error(503, 20500, "Service unavailable")
+        elif request.path == calls:
+            response = self.voice.create(request.form)
+        elif fetch_call:
+            response = self.voice.fetch(fetch_call.group(1))
         elif fetch:
             response = self._fetch(fetch.group(1))
         else:
@@ -234,10 +246,11 @@ class FakeTwilio:
                  'initial-scale=1"><meta http-equiv="refresh" content="15"><title>Hộp thư SMS thử nghiệm</title>'
                  '<style>body{font-family:system-ui,sans-serif;margin:12px;max-width:720px}section{border:1px solid'
                  ' #ccc;border-radius:8px;padding:8px 12px;margin:10px 0}p.sms{background:#e8f0fe;border-radius:12px;'
-                 'padding:8px 12px;white-space:pre-wrap;overflow-wrap:anywhere}small{color:#555}h1{font-size:1.4rem}</style>',
+                 'padding:8px 12px;white-space:pre-wrap;overflow-wrap:anywhere}small{color:#555}h1{font-size:1.4rem}'
+                 'form button{min-height:44px;min-width:64px;margin:6px 6px 0 0;font-size:16px}</style>',
                  "<h1>Hộp thư SMS thử nghiệm · SMS sandbox</h1>",
                  f"<p>{len(self.sent)} tin nhắn · {len(phones)} số điện thoại. Không tin nào rời máy này "
-                 "(no message leaves this machine). Trang tự tải lại mỗi 15 giây.</p>"]
+                 "(no message leaves this machine). Trang tự tải lại mỗi 15 giây.</p>", self.voice.html()]
         for phone, messages in sorted(phones.items()):
             parts.append(f"<section><h2>{html.escape(phone)}</h2>")
             for m in messages:

@@ -21,6 +21,10 @@ QUEUED, SENDING, SENT, DELIVERED, FAILED, UNDELIVERED, NOT_SENT = (
     "queued", "sending", "sent", "delivered", "failed", "undelivered", "not_sent")
 STATUSES = (QUEUED, SENDING, SENT, DELIVERED, FAILED, UNDELIVERED, NOT_SENT)
 FINAL = (DELIVERED, FAILED, UNDELIVERED, NOT_SENT)
+# How a message reaches its person (messages.channel): an SMS, a voice call (the body is what the
+# call says; TwiML served by coordination/web/voice_hooks.py), or a push to the duty app.
+SMS, VOICE, PUSH = "sms", "voice", "push"
+CHANNELS = (SMS, VOICE, PUSH)
 
 
 class Broadcast(TimestampMixin, db.Model):
@@ -52,6 +56,7 @@ class Message(TimestampMixin, db.Model):
     to_phone: Mapped[str] = mapped_column(sa.String(20), nullable=False)
     body: Mapped[str] = mapped_column(sa.String(1600), nullable=False)
     purpose: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    channel: Mapped[str] = mapped_column(sa.String(8), nullable=False, default=SMS, server_default=SMS)
     urgent: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
     province_code: Mapped[Optional[str]] = mapped_column(sa.String(8), index=True)
     status: Mapped[str] = mapped_column(sa.String(12), nullable=False, default=QUEUED)
@@ -76,6 +81,7 @@ class Message(TimestampMixin, db.Model):
     __table_args__ = (
         sa.CheckConstraint(f"status IN {STATUSES}", name="status"),
         sa.CheckConstraint(f"purpose IN {PURPOSES}", name="purpose"),
+        sa.CheckConstraint(f"channel IN {CHANNELS}", name="channel"),
         sa.Index("ix_messages_person_created", "person_id", "created_at"),
         # A dispatcher's claim looks for stale 'sending' rows: without this it scans the outbox.
         sa.Index("ix_messages_sending", "updated_at", **partial("status = 'sending'")),

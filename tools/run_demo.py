@@ -30,6 +30,7 @@ def main() -> None:
     if not env.get("TWILIO_ACCOUNT_SID"):
         env.update(TWILIO_ACCOUNT_SID=ACCOUNT_SID, TWILIO_AUTH_TOKEN=AUTH_TOKEN, TWILIO_FROM="+15005550006",
                    TWILIO_API_BASE=f"http://127.0.0.1:{SANDBOX_PORT}")
+        env.setdefault("ALERT_CALL_STEPS", "1")  # the backup's escalation also rings (the sandbox's calls)
         procs.append(subprocess.Popen([sys.executable, "-m", "dev.sms_sandbox", str(SANDBOX_PORT),
                                        "--deliver"], cwd=ROOT, env=env))
     procs.append(subprocess.Popen(flask + ["scheduler", "run"], cwd=ROOT, env=env))

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from models import Message, Person, Shift, Team, db
-from models.messages import ESCALATION, REMINDER
+from models.messages import ESCALATION, REMINDER, VOICE
 from models.teams import LEAD, LEADING_ROLES
 
 from coordination.messaging import outbox
@@ -207,7 +207,29 @@ def queue_alert(shift: Shift, step: int, person: Person, now: datetime, primary:
     text = f"[TCN] {who} chưa vào ca trực {team_name or _team_name(shift)} {span(shift.starts_at, shift.ends_at)}. " \
            f"Bấm để nhận xử lý: {link}"
     message.body = for_recipient(text, person.sms_ascii)
+    if step in current_app.config.get("ALERT_CALL_STEPS", ()):
+        queue_call(shift, step, person, now, primary, team_name)
     return True
+
+
+def call_text(shift: Shift, primary: Optional[Person], team_name: str) -> str:
+    """What an escalation call says (twice, then waits for a key: coordination/duty/voice.py)."""
+    start, end = span(shift.starts_at, shift.ends_at).split("–", 1)
+    who = f"Người trực chính {primary.full_name}" if primary else "Người trực chính"
+    return (f"Tổ Công nghệ cộng đồng xin thông báo. {who} chưa vào ca trực {team_name}, từ {start} đến {end}. "
+            "Chưa có người vào ca trực. Bấm phím 1 để nhận xử lý, phím 2 để chuyển người khác.")
+
+
+def queue_call(shift: Shift, step: int, person: Person, now: datetime, primary: Optional[Person] = None,
+               team_name: Optional[str] = None) -> bool:
+    """Queue the voice call of an escalation step beside its SMS (ALERT_CALL_STEPS): a row of the
+    same outbox (channel 'voice'), its body what the call says; pressing 1 acknowledges it like the
+    SMS's link. False if it was queued before."""
+    primary = primary or store.primary_of(shift.id)
+    text = call_text(shift, primary, team_name or _team_name(shift))
+    return outbox.put(outbox.Outgoing(person.id, person.phone, text, ESCALATION, True,
+                                      f"escalation/{shift.id}/{step}/{person.id}/voice", shift.province_code,
+                                      shift.id, VOICE), now) is not None
 
 
 def tick(now: Optional[datetime] = None, since: Optional[datetime] = None) -> dict[str, int]:

@@ -53,7 +53,7 @@ def escalate_now(message: Message, now: datetime) -> int:
     """A recipient declined: alert the next step's people at once (same dedupe keys as the tick's)."""
     parts = (message.dedupe_key or "").split("/")
     shift = db.session.get(Shift, message.shift_id) if message.shift_id else None
-    if shift is None or len(parts) != 4:
+    if shift is None or len(parts) not in (4, 5):  # escalation/<shift>/<step>/<person>[/voice]
         return 0
     step = min(int(parts[2]) + 1, PROVINCE_STEP)
     backup = db.session.scalar(sa.select(Person).join(ShiftAssignment).where(

@@ -19,7 +19,7 @@ from flask_babel import lazy_gettext as _l
 
 from models import Message, Person, db
 from models.driver import DriverStatements, autocommit_statements
-from models.messages import FAILED, NOT_SENT, QUEUED, SENDING, SENT, UNDELIVERED
+from models.messages import FAILED, NOT_SENT, QUEUED, SENDING, SENT, SMS, UNDELIVERED, VOICE
 
 from coordination.messaging import receipts
 from coordination.clock import utcnow
@@ -54,6 +54,7 @@ class Outgoing(NamedTuple):
     dedupe_key: Optional[str] = None  # the same decision taken twice (a restarted scheduler) queues once
     province_code: Optional[str] = None
     shift_id: Optional[int] = None
+    channel: str = SMS  # sms, voice (the body is what the call says), push
 
 
 def to(person: Person, text: str, purpose: str, **extra) -> Outgoing:
@@ -116,6 +117,7 @@ class Claimed(NamedTuple):
     body: str
     urgent: bool
     next_attempt_at: datetime
+    channel: str = SMS
     status: str = SENDING
 
 
@@ -154,7 +156,8 @@ def claim_due(limit: int = 50, now: Optional[datetime] = None) -> list[Claimed]:
                                                                                       dialect="postgresql"))
     rows = db.session.execute(
         sa.update(Message).where(Message.id.in_(sa.select(pick.c.id)), due).values(status=SENDING, updated_at=now)
-        .returning(Message.id, Message.to_phone, Message.body, Message.urgent, Message.next_attempt_at)
+        .returning(Message.id, Message.to_phone, Message.body, Message.urgent, Message.next_attempt_at,
+                   Message.channel)
         .execution_options(synchronize_session=False)).all()
     db.session.commit()
     metrics.OUTCOMES_UNKNOWN.inc(max(lost, 0))
@@ -288,7 +291,7 @@ def _send_one(conn, gateway, m: Claimed, now: datetime, counts: dict, pending: _
     if attempts is None:
         return
     try:
-        sid = gateway.send(m.to_phone, m.body, m.id)
+        sid = _request(gateway, m)
     except SendError as err:
         message = str(err)
         if err.transient and attempts < MAX_ATTEMPTS:
@@ -299,11 +302,21 @@ def _send_one(conn, gateway, m: Claimed, now: datetime, counts: dict, pending: _
             if err.transient:
                 message = f"gave up after {attempts} attempts: {err}"
             counts["failed"] += 1
-        log.warning("SMS %s to %s: %s", m.id, m.to_phone, err)
+        log.warning("%s %s to %s: %s", m.channel, m.id, m.to_phone, err)
         pending.outcome = _outcome(m, now, status, next_at=next_at, code=err.code, text=message[:500])
         return
     pending.outcome = _outcome(m, now, SENT, sid=sid)
     counts["sent"] += 1
+
+
+def _request(gateway, m: Claimed) -> str:
+    """The one request of a claimed row, by its channel: an SMS, or a call (whose TwiML URL and
+    status callbacks name the row); a channel this dispatcher cannot send fails visibly."""
+    if m.channel == SMS:
+        return gateway.send(m.to_phone, m.body, m.id)
+    if m.channel == VOICE:
+        return gateway.call(m.to_phone, m.id)
+    raise SendError(f"not sent: this dispatcher cannot send the {m.channel!r} channel", None, False)
 
 
 def resend(message: Message, now: Optional[datetime] = None) -> Message:
@@ -311,4 +324,5 @@ def resend(message: Message, now: Optional[datetime] = None) -> Message:
     if message.status not in (FAILED, UNDELIVERED, NOT_SENT):
         raise ValidationError(_l("Only failed or unsent messages can be sent again."), field="status")
     return put(Outgoing(message.person_id, message.to_phone, message.body, message.purpose, message.urgent,
-                        province_code=message.province_code, shift_id=message.shift_id), now)
+                        province_code=message.province_code, shift_id=message.shift_id,
+                        channel=message.channel), now)

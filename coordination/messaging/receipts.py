@@ -39,7 +39,11 @@ from coordination.messaging.sms import NotConfigured, SendError
 log = logging.getLogger(__name__)
 RANK = {QUEUED: 0, SENDING: 1, SENT: 2, DELIVERED: 3, UNDELIVERED: 3, FAILED: 3, NOT_SENT: 3}
 TWILIO_STATUSES = {"queued": SENT, "accepted": SENT, "scheduled": SENT, "sending": SENT, "sent": SENT,
-                   "delivered": DELIVERED, "read": DELIVERED, "undelivered": UNDELIVERED, "failed": FAILED}
+                   "delivered": DELIVERED, "read": DELIVERED, "undelivered": UNDELIVERED, "failed": FAILED,
+                   # a call's (Programmable Voice): it rang and was answered — "delivered" — or nobody
+                   # took it. Whether it was acknowledged is the Gather's part (the message's acknowledged_at).
+                   "initiated": SENT, "ringing": SENT, "in-progress": SENT, "answered": SENT,
+                   "completed": DELIVERED, "busy": UNDELIVERED, "no-answer": UNDELIVERED, "canceled": FAILED}
 KEEP_UNKNOWN = timedelta(days=2)  # a receipt whose SID never appears is forgotten after this
 OUTCOME_UNKNOWN = "outcome unknown"  # how both outcome-unknown failures begin (sms.py, outbox.py)
 UNKNOWN_SID = "Twilio does not know this message (no such SID): it was not sent"

@@ -129,13 +129,15 @@ class TwilioGateway:
     """Sends through the official client; maps its errors to transient or permanent."""
 
     def __init__(self, account_sid: str, auth_token: str, from_: Optional[str], messaging_service_sid: Optional[str],
-                 status_callback: Optional[str], api_base: Optional[str] = None, timeout: float = REQUEST_TIMEOUT):
+                 status_callback: Optional[str], api_base: Optional[str] = None, timeout: float = REQUEST_TIMEOUT,
+                 voice_from: Optional[str] = None, public_base: Optional[str] = None, ring_seconds: int = 30):
         if not account_sid or not auth_token or not (from_ or messaging_service_sid):
             raise NotConfigured("SMS not configured")
         self.client = Client(account_sid, auth_token, http_client=TwilioHttpClient(timeout=timeout))
         if api_base:
             self.client.api.base_url = api_base.rstrip("/")
         self.from_, self.service, self.callback = from_, messaging_service_sid, status_callback
+        self.voice_from, self.public_base, self.ring_seconds = voice_from or from_, public_base, ring_seconds
 
     def send(self, to: str, body: str, message_id: Optional[int] = None) -> str:
         """Returns the provider's message SID; raises SendError. The status callback URL names our
@@ -147,22 +149,33 @@ class TwilioGateway:
             kwargs["from_"] = self.from_
         if self.callback:
             kwargs["status_callback"] = self.callback + (f"?m={message_id}" if message_id is not None else "")
-        try:
-            return self.client.messages.create(**kwargs).sid
-        except TwilioRestException as exc:
-            transient = exc.status == 429 or exc.status >= 500
-            raise SendError(str(exc.msg)[:500], str(exc.code or exc.status), transient) from None
-        except Exception as exc:  # noqa: BLE001 - refused connections: try again later; no answer: unknown
-            if _never_sent(exc):
-                raise SendError(f"{type(exc).__name__}: {exc}"[:500], None, True) from None
-            # The request may have reached Twilio (read time-out, connection lost while waiting for
-            # the answer): sending it again could send it twice. Fail it visibly instead.
-            raise SendError(f"{OUTCOME_UNKNOWN} ({type(exc).__name__}: {exc}"[:499] + ")", None, False) from None
+        return _create(lambda: self.client.messages.create(**kwargs).sid)
+
+    def call(self, to: str, message_id: int) -> str:
+        """Place a voice call (Programmable Voice, the Calls API); returns the call's SID (CA…);
+        raises SendError as `send` does. Twilio fetches what to say from our TwiML URL, which names
+        the message by its signed token (coordination/web/voice_hooks.py); the status callbacks
+        (initiated, ringing, answered, completed) name it by ?m=, as an SMS's do."""
+        if not self.voice_from or not self.public_base:
+            raise SendError("not sent: voice calls need TWILIO_VOICE_FROM (or TWILIO_FROM) and PUBLIC_BASE_URL",
+                            None, False)
+        from coordination.messaging.links import ack_token  # needs the app's SECRET_KEY: at call time
+
+        base = self.public_base.rstrip("/")
+        return _create(lambda: self.client.calls.create(
+            to=to, from_=self.voice_from, url=f"{base}/voice/call/{ack_token(message_id)}", method="POST",
+            status_callback=f"{base}/voice/status?m={message_id}", status_callback_method="POST",
+            status_callback_event=["initiated", "ringing", "answered", "completed"],
+            timeout=self.ring_seconds).sid)
 
     def status(self, sid: str) -> Optional[tuple[str, Optional[str]]]:
         """What Twilio says of message `sid` now: (its status, its error code), or None when Twilio
-        does not know the SID (404). Raises SendError (transient) when Twilio cannot answer."""
+        does not know the SID (404). Raises SendError (transient) when Twilio cannot answer. A
+        call's SID (CA…) is asked of the Calls API: its status (completed, busy, no-answer …)."""
         try:
+            if sid.startswith("CA"):
+                call = self.client.calls(sid).fetch()
+                return call.status, call.status if call.status in CALL_FAILURES else None
             message = self.client.messages(sid).fetch()
         except TwilioRestException as exc:
             if exc.status == 404:
@@ -173,8 +186,28 @@ class TwilioGateway:
         return message.status, str(message.error_code) if message.error_code else None
 
 
+def _create(request) -> str:
+    """Run one create request of the official client; its errors as SendError (transient or not)."""
+    try:
+        return request()
+    except TwilioRestException as exc:
+        transient = exc.status == 429 or exc.status >= 500
+        raise SendError(str(exc.msg)[:500], str(exc.code or exc.status), transient) from None
+    except Exception as exc:  # noqa: BLE001 - refused connections: try again later; no answer: unknown
+        if _never_sent(exc):
+            raise SendError(f"{type(exc).__name__}: {exc}"[:500], None, True) from None
+        # The request may have reached Twilio (read time-out, connection lost while waiting for
+        # the answer): sending it again could send it twice. Fail it visibly instead.
+        raise SendError(f"{OUTCOME_UNKNOWN} ({type(exc).__name__}: {exc}"[:499] + ")", None, False) from None
+
+
+# A call's final statuses that mean nobody answered (kept as the message's error code).
+CALL_FAILURES = ("busy", "no-answer", "failed", "canceled")
+
+
 def gateway_from_config(config) -> TwilioGateway:
     base = config.get("PUBLIC_BASE_URL", "").rstrip("/")
     return TwilioGateway(config.get("TWILIO_ACCOUNT_SID"), config.get("TWILIO_AUTH_TOKEN"), config.get("TWILIO_FROM"),
                          config.get("TWILIO_MESSAGING_SERVICE_SID"), f"{base}/sms/status" if base else None,
-                         config.get("TWILIO_API_BASE"))
+                         config.get("TWILIO_API_BASE"), voice_from=config.get("TWILIO_VOICE_FROM"),
+                         public_base=base or None, ring_seconds=int(config.get("TWILIO_VOICE_RING_SECONDS", 30)))

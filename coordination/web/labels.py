@@ -78,6 +78,9 @@ SMS_STATUS = {"queued": _l("queued"), "sending": _l("sending"), "sent": _l("sent
               "failed": _l("failed"), "undelivered": _l("undelivered"), "not_sent": _l("not sent")}
 SMS_PURPOSE = {"reminder": _l("Reminder"), "escalation": _l("Escalation"), "handoff": _l("Handoff digest"), "broadcast": _l("Broadcast"),
                "ack_request": _l("Please confirm"), "invitation": _l("Invitation"), "task_notice": _l("Task notice"), "other": _l("Other")}
+MESSAGE_CHANNEL = {"sms": _l("SMS"), "voice": _l("Voice call"), "push": _l("Push notification")}
+CALL_OUTCOME = {"busy": _l("The line was busy: not acknowledged."), "no-answer": _l("Nobody answered: not acknowledged."),
+                "failed": _l("The call could not be placed."), "canceled": _l("The call was cancelled.")}
 REPORT_METRIC = {
     "commune_teams": _l("Commune teams"),
     "teams_formed": _l("Teams formed this month"),

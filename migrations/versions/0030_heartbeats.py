@@ -2,7 +2,7 @@
 (issue 21 §2)
 
 Revision ID: 0030_heartbeats
-Revises: 0025_rota_patterns
+Revises: 0027_message_channels
 Create Date: 2026-12-03 06:10:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0030_heartbeats'
-down_revision = '0025_rota_patterns'
+down_revision = '0027_message_channels'
 branch_labels = None
 depends_on = None
 
