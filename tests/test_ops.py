@@ -49,9 +49,9 @@ def test_metrics_count_taps_requests_and_read_the_outbox(world, client, auth):
     for result, more in (("accepted", 1), ("duplicate", 1)):
         assert (_sample(text, "tcn_checkins_total", result=result) or 0) - (
             _sample(before, "tcn_checkins_total", result=result) or 0) == more
-    assert _sample(text, "tcn_outbox_messages", state="due", urgency="urgent") == 3
-    assert _sample(text, "tcn_outbox_messages", state="later", urgency="normal") == 2
-    assert _sample(text, "tcn_outbox_oldest_due_seconds", urgency="urgent") == pytest.approx(420, abs=2)
+    assert _sample(text, "tcn_outbox_messages", channel="sms", state="due", urgency="urgent") == 3
+    assert _sample(text, "tcn_outbox_messages", channel="sms", state="later", urgency="normal") == 2
+    assert _sample(text, "tcn_outbox_oldest_due_seconds", channel="sms", urgency="urgent") == pytest.approx(420, abs=2)
     assert _sample(text, "tcn_http_request_duration_seconds_count", route="/api/v1/checkins", method="POST",
                    status="200") >= 2
 

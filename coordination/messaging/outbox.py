@@ -240,6 +240,8 @@ def dispatch_due(gateway_factory, limit: int = 50, now: Optional[datetime] = Non
     except NotConfigured:
         _not_configured(rows, now)
         counts["not_sent"] = len(rows)
+        for m in rows:
+            metrics.MESSAGES.labels(m.channel, "not_sent", "").inc()
         return counts
     if db.engine.dialect.name == "postgresql":
         with autocommit_statements() as conn:
@@ -297,16 +299,20 @@ def _send_one(conn, gateway, m: Claimed, now: datetime, counts: dict, pending: _
         if err.transient and attempts < MAX_ATTEMPTS:
             status, next_at = QUEUED, now + backoff(attempts)
             counts["retry"] += 1
+            outcome = "retry"
         else:
             status, next_at = FAILED, None
             if err.transient:
                 message = f"gave up after {attempts} attempts: {err}"
             counts["failed"] += 1
+            outcome = "failed"
+        metrics.MESSAGES.labels(m.channel, outcome, str(err.code or "")[:20]).inc()
         log.warning("%s %s to %s: %s", m.channel, m.id, m.to_phone, err)
         pending.outcome = _outcome(m, now, status, next_at=next_at, code=err.code, text=message[:500])
         return
     pending.outcome = _outcome(m, now, SENT, sid=sid)
     counts["sent"] += 1
+    metrics.MESSAGES.labels(m.channel, "sent", "").inc()
 
 
 def _request(gateway, m: Claimed) -> str:

@@ -11,43 +11,45 @@ from prometheus_client.core import GaugeMetricFamily
 from coordination.clock import utcnow
 from coordination.core.metrics import multiprocess
 from models import db
-from models.messages import QUEUED, SENDING, Message
+from models.messages import QUEUED, SENDING, SMS, Message
 
 
 def outbox_depth(now: datetime | None = None) -> list[dict]:
     """Rows waiting (queued and due, queued for later, being sent) and the oldest due row's wait in
-    seconds, per urgency: one query over the queue's partial indexes."""
+    seconds, per channel and urgency (SMS urgent and normal always listed): one query over the
+    queue's rows only (status queued or sending: partial indexes)."""
     now = now or utcnow()
     due = sa.and_(Message.status == QUEUED, Message.next_attempt_at <= now)
     rows = db.session.execute(
-        sa.select(Message.urgent,
+        sa.select(Message.channel, Message.urgent,
                   sa.func.count().filter(due).label("due"),
                   sa.func.count().filter(sa.and_(Message.status == QUEUED, Message.next_attempt_at > now)).label("later"),
                   sa.func.count().filter(Message.status == SENDING).label("sending"),
                   sa.func.min(Message.next_attempt_at).filter(due).label("oldest"))
-        .where(Message.status.in_((QUEUED, SENDING))).group_by(Message.urgent)).all()
-    out = {True: dict(urgent=True, due=0, later=0, sending=0, oldest_wait=0.0),
-           False: dict(urgent=False, due=0, later=0, sending=0, oldest_wait=0.0)}
+        .where(Message.status.in_((QUEUED, SENDING))).group_by(Message.channel, Message.urgent)).all()
+    out = {(SMS, urgent): dict(channel=SMS, urgent=urgent, due=0, later=0, sending=0, oldest_wait=0.0)
+           for urgent in (True, False)}
     for r in rows:
         oldest = r.oldest
         if oldest is not None and oldest.tzinfo is None:  # SQLite hands back naive UTC
             oldest = oldest.replace(tzinfo=now.tzinfo)
-        out[bool(r.urgent)] = dict(urgent=bool(r.urgent), due=r.due, later=r.later, sending=r.sending,
-                                   oldest_wait=max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
-    return [out[True], out[False]]
+        out[(r.channel, bool(r.urgent))] = dict(channel=r.channel, urgent=bool(r.urgent), due=r.due, later=r.later,
+                                                sending=r.sending,
+                                                oldest_wait=max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
+    return [out[key] for key in sorted(out, key=lambda k: (k[0] != SMS, k[0], not k[1]))]
 
 
 class OutboxCollector:
     def collect(self):
-        depth = GaugeMetricFamily("tcn_outbox_messages", "Outbox rows waiting, by state and urgency",
-                                  labels=["state", "urgency"])
+        depth = GaugeMetricFamily("tcn_outbox_messages", "Outbox rows waiting, by channel, state and urgency",
+                                  labels=["channel", "state", "urgency"])
         age = GaugeMetricFamily("tcn_outbox_oldest_due_seconds",
-                                "How long the oldest due, unsent outbox row has waited", labels=["urgency"])
+                                "How long the oldest due, unsent outbox row has waited", labels=["channel", "urgency"])
         for row in outbox_depth():
             urgency = "urgent" if row["urgent"] else "normal"
             for state in ("due", "later", "sending"):
-                depth.add_metric([state, urgency], row[state])
-            age.add_metric([urgency], row["oldest_wait"])
+                depth.add_metric([row["channel"], state, urgency], row[state])
+            age.add_metric([row["channel"], urgency], row["oldest_wait"])
         yield depth
         yield age
 
