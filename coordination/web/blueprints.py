@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from flask import Flask
 
-from coordination.web import (audit_log, auth, broadcasts, campaigns, duty, emulation, imports, labels, main, maps, messages,
+from coordination.web import (audit_log, auth, broadcasts, calendar, campaigns, duty, emulation, imports, labels, main, maps, messages,
                               people, provinces, reports, rota_week, sms_hooks, task_comments, tasks, teams, work_kinds)
 from coordination.web.api import core as api, comments as api_comments, duty as api_duty, tasks as api_tasks  # noqa: F401 - routes on api.bp
 from coordination.web.extensions import csrf
 
 
 def register_blueprints(app: Flask) -> None:
-    for module in (auth, main, maps, provinces, teams, people, imports, reports, audit_log, emulation, tasks, campaigns, task_comments, work_kinds, duty, rota_week,
+    for module in (auth, main, maps, provinces, teams, people, imports, reports, audit_log, emulation, tasks, campaigns, task_comments, work_kinds, duty, rota_week, calendar,
                    messages, broadcasts, api, sms_hooks):
         app.register_blueprint(module.bp)
     app.jinja_env.globals["labels"] = labels
