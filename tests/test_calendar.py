@@ -127,6 +127,8 @@ def test_a_new_address_revokes_the_old_one_and_wrong_secrets_are_404(world, duty
     assert client.get(f"/calendar/{feed_id}/wrong-secret.ics").status_code == 404
     assert client.get(f"/calendar/{feed_id + 1}/{old.split('/')[3]}").status_code == 404
     assert client.get(f"/calendar/{feed_id}/{'x' * 500}.ics").status_code == 404
+    assert client.get(f"/calendar/{2**40}/{old.split('/')[3]}").status_code == 404  # beyond an INTEGER id
+    assert client.get(f"/calendar/{feed_id}/é.ics").status_code == 404
     auth.as_user(world.volunteer)
     assert client.get("/duty/calendar/regenerate").status_code == 200  # the confirmation step
     response = client.post("/duty/calendar/regenerate", data={"team": ""})
