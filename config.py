@@ -102,6 +102,7 @@ class Config:
     ALERT_NUDGE_MINUTES = int(os.environ.get("ALERT_NUDGE_MINUTES", "5"))  # the absent primary's own nudge
     # Escalation steps that call as well as text (1 backup, 2 commune lead, 3 province leads): "1,2"
     ALERT_CALL_STEPS = tuple(int(s) for s in os.environ.get("ALERT_CALL_STEPS", "").split(",") if s.strip())
+    CALENDAR_ALARM_MINUTES = int(os.environ.get("CALENDAR_ALARM_MINUTES", "60"))  # the phone calendar's reminder
     LIVE_CACHE_SECONDS = int(os.environ.get("LIVE_CACHE_SECONDS", "60"))  # map and dashboard figures
     MAP_TILES_URL = os.environ.get("MAP_TILES_URL")  # e.g. an OSM tile server; none by default (offline)
     MAP_TILES_ATTRIBUTION = os.environ.get("MAP_TILES_ATTRIBUTION", "© OpenStreetMap contributors")

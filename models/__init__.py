@@ -2,6 +2,7 @@
 from models.accounts import ApiToken, Invitation, LoginAttempt, LoginThrottle, User  # noqa: F401
 from models.audit import AuditEvent  # noqa: F401
 from models.base import db  # noqa: F401
+from models.calendars import CalendarFeed  # noqa: F401
 from models.campaigns import Campaign  # noqa: F401
 from models.emulation import Commendation, Target  # noqa: F401
 from models.geography import AdminUnit, LegacyUnit  # noqa: F401

@@ -30,6 +30,7 @@ SENTENCES = {
     ("accept_invitation", "user"): _l("%(actor)s accepted the invitation and set a password"),
     ("create", "api_token"): _l("%(actor)s created the API token “%(name)s”"),
     ("revoke", "api_token"): _l("%(actor)s revoked an API token"),
+    ("regenerate", "calendar_feed"): _l("%(actor)s made a new calendar address (the old one no longer works)"),
     ("create", "membership"): _l("%(actor)s added %(person)s to %(team)s"),
     ("end", "membership"): _l("%(actor)s ended the membership of %(person)s in %(team)s"),
     ("create", "task"): _l("%(actor)s assigned the task “%(task)s” to %(team)s"),

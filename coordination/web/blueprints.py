@@ -3,16 +3,46 @@ from __future__ import annotations
 
 from flask import Flask
 
-from coordination.web import (audit_log, auth, broadcasts, campaigns, duty, emulation, imports, labels, main, maps, messages, ops,
-                              people, provinces, reports, rota_week, sms_hooks, task_comments, tasks, teams, voice_hooks,
-                              work_kinds)
+from coordination.web import (  # one per line: branches that add a blueprint then merge cleanly
+    audit_log,
+    auth,
+    broadcasts,
+    calendar,
+    campaigns,
+    duty,
+    emulation,
+    imports,
+    labels,
+    main,
+    maps,
+    messages,
+    ops,
+    people,
+    provinces,
+    reports,
+    rota_week,
+    sms_hooks,
+    task_comments,
+    tasks,
+    teams,
+    voice_hooks,
+    work_kinds,
+)
 from coordination.web.api import core as api, comments as api_comments, duty as api_duty, tasks as api_tasks  # noqa: F401 - routes on api.bp
 from coordination.web.extensions import csrf
 
+BLUEPRINTS = [
+    auth, main, maps, provinces, teams, people, imports, reports, audit_log, emulation, tasks, campaigns,
+    task_comments, work_kinds, duty, rota_week,
+    calendar,
+    messages, broadcasts, api, sms_hooks,
+    voice_hooks,
+    ops,
+]
+
 
 def register_blueprints(app: Flask) -> None:
-    for module in (auth, main, maps, provinces, teams, people, imports, reports, audit_log, emulation, tasks, campaigns, task_comments, work_kinds, duty, rota_week,
-                   messages, broadcasts, api, sms_hooks, voice_hooks, ops):
+    for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
     app.jinja_env.globals["labels"] = labels
     csrf.exempt(api.bp)  # the API checks CSRF itself for cookie sessions

@@ -49,6 +49,10 @@
       me.textContent = fmt(T.you_are, { role: T[s.role] || s.role });
       el.append(me);
     }
+    const file = document.createElement("a");  // this shift alone, for a calendar without the feed
+    file.className = "ics"; file.href = `/duty/shifts/${s.id}.ics`; file.textContent = T.ics;
+    file.setAttribute("aria-label", fmt(T.ics_label, { when: s.local }));
+    el.append(file);
     const people = !calls ? [] : (s.others || []).map((p) => call(p.name, p.phone, T[p.role]))
       .concat((s.leads || []).map((p) => call(p.name, p.phone, T.lead)));
     if (people.length) {
