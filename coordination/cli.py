@@ -16,6 +16,7 @@ from coordination.duty.queries import close_stale_sessions
 from coordination.geography.units import load_geography, unit_counts
 from coordination.jobs import JOBS, dispatch_forever, run_forever
 from coordination.ops.backup import BackupError, backup, restore
+from coordination.ops.doctor import diagnose
 from dev.demo import DEMO_PASSWORD, load_demo
 
 geo_cli = AppGroup("geo", help="Vietnam's administrative units.")
@@ -113,12 +114,26 @@ def restore_command(folder: str) -> None:
                "code is newer than the backup")
 
 
+@click.command("doctor")
+def doctor_command() -> None:
+    """Check the configuration (secret, database and its clock, migrations, public URL, Twilio)."""
+    checks = diagnose(current_app.config)
+    for check in checks:
+        mark = "ok  " if check.ok else ("warn" if check.warning else "FAIL")
+        click.echo(f"{mark}  {check.name}: {check.says}")
+    failed = [c for c in checks if not c.ok and not c.warning]
+    if failed:
+        raise click.ClickException(f"{len(failed)} problem(s) to fix: " + ", ".join(c.name for c in failed))
+    click.echo("doctor: nothing to fix")
+
+
 def _photo_dir() -> Path:
     return Path(current_app.config["TASK_PHOTO_DIR"])
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(backup_command)
+    app.cli.add_command(doctor_command)
     app.cli.add_command(restore_command)
     app.cli.add_command(geo_cli)
     app.cli.add_command(demo_cli)

@@ -104,8 +104,13 @@ class FakeTwilio:
         fetch = re.fullmatch(rf"/2010-04-01/Accounts/{self.account_sid}/Messages/(\w+)\.json", request.path)
         calls = f"/2010-04-01/Accounts/{self.account_sid}/Calls.json"
         fetch_call = re.fullmatch(rf"/2010-04-01/Accounts/{self.account_sid}/Calls/(\w+)\.json", request.path)
+        account = f"/2010-04-01/Accounts/{self.account_sid}.json"
         if request.headers.get("Authorization") != expected:
             response = self._error(401, 20003, "Authenticate")
+        elif request.method == "GET" and request.path == account:  # `flask doctor` checks the credentials
+            response = Response(json.dumps({"sid": self.account_sid, "status": "active", "type": "Full",
+                                            "friendly_name": "Fake Twilio (sandbox)"}),
+                                content_type="application/json")
         elif not ((request.method == "POST" and request.path in (path, calls))
                   or (request.method == "GET" and (fetch or fetch_call))):
             response = self._error(404, 20404, "The requested resource was not found")
