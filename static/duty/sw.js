@@ -65,7 +65,8 @@ async function openPage(url) {
 // (its button acknowledges too). Anything else: open the page. Resolves to what was done.
 async function handleClick(notification, action) {
   const d = notification.data || {};
-  notification.close();
+  // The answer replaces the notification (same tag); closing it first would close the answer too.
+  if (!(action === "ack" && d.ack && d.tag)) notification.close();
   if (action === "ack" && d.ack) {
     try {
       const r = await fetch(d.ack, { method: "POST", credentials: "omit", headers: { Accept: "application/json" } });
@@ -76,8 +77,7 @@ async function handleClick(notification, action) {
         return body.status;
       }
     } catch (e) { /* offline or no answer: the page lets them try again */ }
-    await openPage(d.url);
-    return "unsent";
+    return openPage(d.url).then(() => "unsent", () => "unsent");
   }
   return openPage(d.url);
 }
