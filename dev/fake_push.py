@@ -16,7 +16,6 @@ import base64
 import json
 import os
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Optional
@@ -27,6 +26,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from coordination.clock import wall_utcnow
 
 MAX_BODY = 4096
 MAX_EXP = 24 * 3600
@@ -100,7 +101,7 @@ class FakePush:
             return None, "token does not parse"
         if not valid:
             return None, "signature does not verify"
-        now = time.time()  # the push service's own clock: real time, whatever the app's clock says
+        now = wall_utcnow().timestamp()  # the push service's own clock: real time, whatever a test set
         if claims.get("aud") != self.url:
             return None, f"aud {claims.get('aud')!r} is not {self.url!r}"
         if not isinstance(claims.get("exp"), int) or not now < claims["exp"] <= now + MAX_EXP:

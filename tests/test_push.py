@@ -209,6 +209,8 @@ def test_another_person_cannot_remove_my_device_and_a_shared_phone_follows_the_l
     ({"endpoint": "http://10.0.0.1:8080/admin"}, 422, "endpoint"),
     ({"endpoint": "https://fcm.googleapis.com.evil.io/x"}, 422, "endpoint"),
     ({"endpoint": "https://user@fcm.googleapis.com/x"}, 422, "endpoint"),
+    ({"endpoint": "http://[fcm.googleapis.com/x"}, 422, "endpoint"),
+    ({"endpoint": "https://fcm.googleapis.com:port/x"}, 422, "endpoint"),
     ({"endpoint": "javascript:alert(1)"}, 400, "endpoint"),
     ({"endpoint": "https://fcm.googleapis.com/" + "x" * 1000}, 400, "endpoint"),
     ({"endpoint": None}, 400, "endpoint"),
@@ -223,6 +225,13 @@ def test_a_bad_subscription_is_refused_naming_the_field(world, fake_push, client
     answer = client.post("/api/v1/push/subscriptions", json=dict(sub, **change))
     assert answer.status_code == status and answer.get_json()["field"] == field, answer.get_json()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PushSubscription)) == 0
+
+
+def test_forgetting_a_device_needs_its_endpoint(world, fake_push, client, auth):
+    auth.as_user(world.volunteer)
+    for body in ({}, {"endpoint": None}, {"endpoint": "not a url"}):
+        answer = client.delete("/api/v1/push/subscriptions", json=body)
+        assert answer.status_code == 400 and answer.get_json()["field"] == "endpoint"
 
 
 def test_a_real_push_services_endpoint_is_accepted(world, fake_push, client, auth):

@@ -36,7 +36,11 @@ def b64url_decode(value: str) -> bytes:
 
 
 def _allowed_endpoint(endpoint: str) -> bool:
-    parts = urlsplit(endpoint)
+    try:
+        parts = urlsplit(endpoint)
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:  # "http://[" (an unclosed IPv6 literal), a bad port
+        return False
     origin = f"{parts.scheme}://{parts.netloc}".lower()
     if origin in {o.lower() for o in current_app.config.get("PUSH_INSECURE_ORIGINS", ())}:
         return True
@@ -99,8 +103,10 @@ def subscribe(person_id: int, endpoint, p256dh, auth, user_agent: Optional[str] 
 
 def unsubscribe(person_id: int, endpoint) -> bool:
     """Forget this person's device with this endpoint (the caller commits); False if there was none."""
-    if not isinstance(endpoint, str) or not endpoint or len(endpoint) > MAX_ENDPOINT:
-        return False
+    if not isinstance(endpoint, str) or not endpoint:
+        raise ValidationError(_l("The push subscription has no endpoint."), field="endpoint")
+    if len(endpoint) > MAX_ENDPOINT or not re.match(ENDPOINT_PATTERN, endpoint):
+        raise ValidationError(_l("This push endpoint is not a valid address."), field="endpoint")
     done = db.session.execute(sa.delete(PushSubscription).where(PushSubscription.person_id == person_id,
                                                                 PushSubscription.endpoint == endpoint))
     return bool(done.rowcount)
