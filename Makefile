@@ -44,7 +44,10 @@ translations-update: $(VENV)/.deps
 instance/secret_key:  # signs sessions and SMS acknowledgement links; kept across runs, readable by you only
 	@$(PY) -c "import config; config.ensure_secret_key_file()"
 
-run: deps translations instance/secret_key
+instance/vapid_private.pem:  # Web Push's VAPID key (VAPID_PRIVATE_KEY wins); browsers subscribe to it, so it is kept
+	@$(PY) -c "import config; config.ensure_vapid_key_file()"
+
+run: deps translations instance/secret_key instance/vapid_private.pem
 	$(FLASK) db upgrade
 	$(FLASK) geo load
 	$(FLASK) demo load

@@ -39,6 +39,33 @@ def ensure_secret_key_file() -> None:
             out.write(secrets.token_urlsafe(48) + "\n")
 
 
+VAPID_KEY_FILE = ROOT / "instance" / "vapid_private.pem"  # `make run` writes one (0600): Web Push's VAPID key
+
+
+def ensure_vapid_key_file() -> None:
+    """For `make run`: a VAPID key pair (ECDSA P-256, PEM) in instance/vapid_private.pem (0600), kept
+    across runs: browsers subscribe to one application server key, so a new key would orphan every
+    subscription. VAPID_PRIVATE_KEY in the environment wins over the file."""
+    if VAPID_KEY_FILE.is_file() or os.environ.get("VAPID_PRIVATE_KEY"):
+        return
+    from py_vapid import Vapid
+
+    vapid = Vapid()
+    vapid.generate_keys()
+    VAPID_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(VAPID_KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(vapid.private_pem())
+
+
+def _vapid_private_key() -> str:
+    """VAPID_PRIVATE_KEY (raw base64url, DER base64 or PEM), else the instance file, else none."""
+    key = os.environ.get("VAPID_PRIVATE_KEY", "").strip()
+    if not key and VAPID_KEY_FILE.is_file():
+        key = VAPID_KEY_FILE.read_text().strip()
+    return key
+
+
 def _is_https() -> bool:
     return os.environ.get("PUBLIC_BASE_URL", "").lower().startswith("https://")
 
@@ -71,6 +98,19 @@ class Config:
     SMS_RECEIPT_WAIT_MINUTES = float(os.environ.get("SMS_RECEIPT_WAIT_MINUTES", "15"))
     SMS_RECEIPT_GIVE_UP_HOURS = float(os.environ.get("SMS_RECEIPT_GIVE_UP_HOURS", "72"))
     SMS_RECONCILE_LIMIT = int(os.environ.get("SMS_RECONCILE_LIMIT", "200"))
+    # Web Push (the duty app's notifications): the VAPID key pair and the contact push services see
+    # (RFC 8292: a mailto: or https: URI). No private key: push is off, SMS and calls carry alerts.
+    VAPID_PRIVATE_KEY = _vapid_private_key()
+    VAPID_PUBLIC_KEY = os.environ.get("VAPID_PUBLIC_KEY", "").strip()  # checked against the private key
+    VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:tcn@localhost")
+    # Where subscriptions may point (the browsers' push services; a host or a parent domain): the
+    # server POSTs to a subscription's endpoint, so an endpoint is never any URL a client sends.
+    PUSH_SERVICE_HOSTS = tuple(h.strip().lower() for h in os.environ.get(
+        "PUSH_SERVICE_HOSTS", "fcm.googleapis.com,updates.push.services.mozilla.com,push.apple.com,"
+        "notify.windows.com").split(",") if h.strip())
+    # Origins allowed over plain http (the local fake push service of tests and the demo); else https only.
+    PUSH_INSECURE_ORIGINS = tuple(o.strip().rstrip("/") for o in os.environ.get("PUSH_INSECURE_ORIGINS", "").split(",")
+                                  if o.strip())
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = TZ_DISPLAY
     LANGUAGES = ("vi", "en")

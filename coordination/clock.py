@@ -25,6 +25,13 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def wall_utcnow() -> datetime:
+    """The machine's clock, whatever a test set: only for what another party checks against real
+    time — a push service checks a VAPID token's expiry against its own clock (pywebpush dates the
+    token from the machine's clock; dev/fake_push.py does the same)."""
+    return datetime.now(timezone.utc)
+
+
 def set_now(moment: Optional[datetime]) -> None:
     """Stop the clock at `moment` (aware); None gives the wall clock back."""
     global _set_moment

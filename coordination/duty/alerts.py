@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from flask import current_app
 
 from models import Message, Person, Shift, Team, db
-from models.messages import ESCALATION, REMINDER, VOICE
+from models.messages import ESCALATION, PUSH, REMINDER, VOICE
 from models.teams import LEAD, LEADING_ROLES
 
-from coordination.messaging import outbox
+from coordination.messaging import outbox, push_devices
 from coordination.messaging.links import ACK_TTL, ack_token, message_for_token  # noqa: F401 - the alert links' API
 from coordination.duty import alert_store as store
 from coordination.duty.checkins import EARLY
@@ -207,6 +207,8 @@ def queue_alert(shift: Shift, step: int, person: Person, now: datetime, primary:
     text = f"[TCN] {who} chưa vào ca trực {team_name or _team_name(shift)} {span(shift.starts_at, shift.ends_at)}. " \
            f"Bấm để nhận xử lý: {link}"
     message.body = for_recipient(text, person.sms_ascii)
+    if push_devices.device_count(person.id):
+        queue_push(shift, step, person, text, now)
     if step in current_app.config.get("ALERT_CALL_STEPS", ()):
         queue_call(shift, step, person, now, primary, team_name)
     return True
@@ -230,6 +232,15 @@ def queue_call(shift: Shift, step: int, person: Person, now: datetime, primary: 
     return outbox.put(outbox.Outgoing(person.id, person.phone, text, ESCALATION, True,
                                       f"escalation/{shift.id}/{step}/{person.id}/voice", shift.province_code,
                                       shift.id, VOICE), now) is not None
+
+
+def queue_push(shift: Shift, step: int, person: Person, text: str, now: datetime) -> bool:
+    """Queue the push of an escalation step beside its SMS, for a person with a subscribed device
+    (the duty app's *Bật thông báo*): a row of the same outbox (channel 'push'); the notification's
+    "Nhận xử lý" acknowledges it like the SMS's link. False if it was queued before."""
+    return outbox.put(outbox.Outgoing(person.id, person.phone, text, ESCALATION, True,
+                                      f"escalation/{shift.id}/{step}/{person.id}/push", shift.province_code,
+                                      shift.id, PUSH), now) is not None
 
 
 def tick(now: Optional[datetime] = None, since: Optional[datetime] = None) -> dict[str, int]:

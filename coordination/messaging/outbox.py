@@ -19,9 +19,9 @@ from flask_babel import lazy_gettext as _l
 
 from models import Message, Person, db
 from models.driver import DriverStatements, autocommit_statements
-from models.messages import FAILED, NOT_SENT, QUEUED, SENDING, SENT, SMS, UNDELIVERED, VOICE
+from models.messages import DELIVERED, FAILED, NOT_SENT, PUSH, QUEUED, SENDING, SENT, SMS, UNDELIVERED, VOICE
 
-from coordination.messaging import receipts
+from coordination.messaging import push, receipts
 from coordination.clock import utcnow
 from coordination.core import metrics
 from coordination.core.errors import ValidationError
@@ -118,6 +118,9 @@ class Claimed(NamedTuple):
     urgent: bool
     next_attempt_at: datetime
     channel: str = SMS
+    person_id: Optional[int] = None  # a push goes to this person's devices
+    purpose: str = ""
+    shift_id: Optional[int] = None
     status: str = SENDING
 
 
@@ -157,7 +160,7 @@ def claim_due(limit: int = 50, now: Optional[datetime] = None) -> list[Claimed]:
     rows = db.session.execute(
         sa.update(Message).where(Message.id.in_(sa.select(pick.c.id)), due).values(status=SENDING, updated_at=now)
         .returning(Message.id, Message.to_phone, Message.body, Message.urgent, Message.next_attempt_at,
-                   Message.channel)
+                   Message.channel, Message.person_id, Message.purpose, Message.shift_id)
         .execution_options(synchronize_session=False)).all()
     db.session.commit()
     metrics.OUTCOMES_UNKNOWN.inc(max(lost, 0))
@@ -237,12 +240,16 @@ def dispatch_due(gateway_factory, limit: int = 50, now: Optional[datetime] = Non
         return counts
     try:
         gateway = gateway_factory()
-    except NotConfigured:
-        _not_configured(rows, now)
-        counts["not_sent"] = len(rows)
-        for m in rows:
+    except NotConfigured:  # no Twilio: SMS and calls are not sent (visibly); pushes still go
+        twilio_rows = [m for m in rows if m.channel != PUSH]
+        if twilio_rows:
+            _not_configured(twilio_rows, now)
+        counts["not_sent"] = len(twilio_rows)
+        for m in twilio_rows:
             metrics.MESSAGES.labels(m.channel, "not_sent", "").inc()
-        return counts
+        rows, gateway = [m for m in rows if m.channel == PUSH], None
+        if not rows:
+            return counts
     if db.engine.dialect.name == "postgresql":
         with autocommit_statements() as conn:
             _send_each(conn, gateway, rows, now, counts)
@@ -310,7 +317,8 @@ def _send_one(conn, gateway, m: Claimed, now: datetime, counts: dict, pending: _
         log.warning("%s %s to %s: %s", m.channel, m.id, m.to_phone, err)
         pending.outcome = _outcome(m, now, status, next_at=next_at, code=err.code, text=message[:500])
         return
-    pending.outcome = _outcome(m, now, SENT, sid=sid)
+    # A push service's 201 is the last word there is (no delivery receipt follows): delivered.
+    pending.outcome = _outcome(m, now, DELIVERED if m.channel == PUSH else SENT, sid=sid)
     counts["sent"] += 1
     metrics.MESSAGES.labels(m.channel, "sent", "").inc()
 
@@ -322,7 +330,23 @@ def _request(gateway, m: Claimed) -> str:
         return gateway.send(m.to_phone, m.body, m.id)
     if m.channel == VOICE:
         return gateway.call(m.to_phone, m.id)
+    if m.channel == PUSH:
+        return _push(m)
     raise SendError(f"not sent: this dispatcher cannot send the {m.channel!r} channel", None, False)
+
+
+def _push(m: Claimed) -> None:
+    """A push to every device of the row's person (messaging/push.py); no device, or every device
+    gone, fails the row visibly (the escalation's SMS and call are its fallback); a push service
+    that is busy or down is retried like Twilio."""
+    outcome = push.send_push_message(m)
+    if outcome.status == push.SENT:
+        return None
+    if outcome.status == push.NO_DEVICE:
+        raise SendError("not sent: no device of this person is subscribed to push", "no_device", False)
+    if outcome.status == push.GONE:
+        raise SendError("not sent: every device of this person has unsubscribed (404/410)", outcome.code or "410", False)
+    raise SendError(f"push failed: {outcome.error or outcome.code}", outcome.code, outcome.transient)
 
 
 def resend(message: Message, now: Optional[datetime] = None) -> Message:

@@ -28,7 +28,7 @@ from coordination.web import (  # one per line: branches that add a blueprint th
     voice_hooks,
     work_kinds,
 )
-from coordination.web.api import core as api, comments as api_comments, duty as api_duty, tasks as api_tasks  # noqa: F401 - routes on api.bp
+from coordination.web.api import core as api, comments as api_comments, duty as api_duty, push as api_push, tasks as api_tasks  # noqa: F401,E501 - routes on api.bp
 from coordination.web.extensions import csrf
 
 BLUEPRINTS = [

@@ -1,7 +1,8 @@
 """Twilio webhooks (signed): delivery status callbacks."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -14,6 +15,7 @@ from coordination.duty.replies import already_handled, handle_reply
 from coordination.messaging import receipts
 from coordination.messaging.sms import national
 from coordination.web.forms import ActionForm
+from coordination.web.i18n import local_time
 
 bp = Blueprint("sms", __name__)
 
@@ -61,6 +63,26 @@ def acknowledge(token: str):
         db.session.commit()
     return render_template("ack.html", message=message, form=form, done=message.acknowledged_at is not None,
                            taken=_taken_by_other(message), contacts=ack_contacts(message), national=national)
+
+
+@bp.post("/a/<token>/ack")
+def acknowledge_from_notification(token: str):
+    """The "Nhận xử lý" action of a push notification (the duty app's service worker POSTs here, no
+    login, no CSRF token: the signed token is the authority, exactly as the SMS link's button).
+    Answers JSON: acknowledged (by this tap, or earlier by this person), taken (someone else took it:
+    name and time), over (the shift has ended) or invalid (404)."""
+    message = message_for_token(token)
+    if message is None:
+        return jsonify(status="invalid", text=_("This link is wrong or has expired.")), 404
+    if alert_over(message):
+        return jsonify(status="over", text=_("This shift is over")), 410
+    if record(message):
+        db.session.commit()
+    taken = _taken_by_other(message)
+    if message.acknowledged_at is None and taken:
+        return jsonify(status="taken", name=taken[1], at=taken[2].isoformat(),
+                       text=_("%(name)s took it at %(time)s", name=taken[1], time=local_time(taken[2], "HH:mm"))), 409
+    return jsonify(status="acknowledged", text=_("Acknowledged. Thank you!")), 200
 
 
 @bp.post("/sms/inbound")

@@ -309,9 +309,60 @@
   }, true));
   $("cancel-out").addEventListener("click", () => handle(async () => closeConfirm(), true));
 
+  // Notifications (Web Push): the button subscribes this device with the server's VAPID key and
+  // hands the subscription to the server; again, it unsubscribes. Needs HTTPS and a browser with a
+  // push service: where subscribing fails the card says so (SMS and calls remain the fallback).
+  const b64key = (s) => Uint8Array.from(atob((s + "=".repeat((4 - s.length % 4) % 4)).replace(/-/g, "+")
+    .replace(/_/g, "/")), (c) => c.charCodeAt(0));
+  async function pushApi(method, body) {
+    const r = await request("/api/v1/push" + (body ? "/subscriptions" : ""), { method, headers: Object.assign(
+      { Accept: "application/json" }, body ? { "Content-Type": "application/json", "X-CSRFToken": state.csrf_token } : {}),
+      body: body ? JSON.stringify(body) : undefined });
+    if (!r.ok) throw new Error("push api " + r.status);
+    return r.json();
+  }
+  async function pushSetup() {
+    const card = $("push-card"), button = $("push"), note = $("push-state");
+    if (!("serviceWorker" in navigator) || !("PushManager" in window) || !("Notification" in window)) {
+      card.hidden = false; button.hidden = true; note.textContent = T.push_unsupported; return;
+    }
+    let info;
+    try { info = await pushApi("GET"); } catch (e) { return; }
+    if (!info.enabled) return;  // push is off on this server: nothing to offer
+    const registration = await navigator.serviceWorker.ready;
+    let sub = await registration.pushManager.getSubscription().catch(() => null);
+    if (sub && !info.devices) pushApi("POST", sub.toJSON()).catch(() => {});  // the server forgot it: tell it again
+    const show = (text) => {
+      card.hidden = false;
+      button.textContent = sub ? T.push_disable : T.push_enable;
+      note.textContent = text || (sub ? T.push_on : T.push_off);
+    };
+    show();
+    button.addEventListener("click", async () => {
+      if (button.disabled) return;
+      button.disabled = true;
+      try {
+        if (sub) {
+          const endpoint = sub.endpoint;
+          await sub.unsubscribe().catch(() => {});
+          sub = null;
+          await pushApi("DELETE", { endpoint }).catch(() => {});
+          return show();
+        }
+        if (await Notification.requestPermission() !== "granted") return show(T.push_denied);
+        try {
+          sub = await registration.pushManager.subscribe({ userVisibleOnly: true,
+                                                           applicationServerKey: b64key(info.public_key) });
+        } catch (e) { sub = null; return show(T.push_failed); }
+        try { await pushApi("POST", sub.toJSON()); } catch (e) { return show(T.push_failed); }
+        show();
+      } finally { button.disabled = false; }
+    });
+  }
+
   window.addEventListener("online", () => { retryDelay = 5000; render(); sync(); });
   window.addEventListener("offline", render);
   document.addEventListener("visibilitychange", () => { if (!document.hidden) sync(); });
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/duty/sw.js", { scope: "/duty/" });
-  render().then(sync);
+  render().then(sync).then(() => { if (state) pushSetup(); });
 })();

@@ -1,7 +1,10 @@
 // Service worker for the duty app (/duty/): the shell and its assets are served from the cache
 // at once and refreshed in the background (stale-while-revalidate). API calls always go to the
 // network; the page queues check-ins in IndexedDB while offline.
-const CACHE = "tcn-duty-v7";
+// Push (issue 20 §2): a push carries an alert as JSON {title, body, tag, urgent, url, ack, actions};
+// it is shown as a notification whose "Nhận xử lý" action POSTs the alert's signed acknowledgement
+// (the same token as the SMS link) without opening anything, and "Mở" opens the alert's page.
+const CACHE = "tcn-duty-v8";
 const SHELL = ["/duty/", "/static/css/app.css", "/static/js/offline-queue.js", "/static/duty/app.js", "/duty/manifest.webmanifest",
                "/static/duty/icon.svg"];
 
@@ -26,4 +29,59 @@ self.addEventListener("fetch", (event) => {
     }).catch(() => cached);
     return cached || fresh;
   }));
+});
+
+const ICON = "/static/duty/icon.svg";
+const TITLE = "Tổ Công nghệ cộng đồng";
+
+// Every push shows a notification (Chromium requires it: userVisibleOnly), even one that does not parse.
+function showAlert(data) {
+  const d = data && typeof data === "object" ? data : { body: "Có thông báo mới", url: "/duty/" };
+  const actions = (Array.isArray(d.actions) ? d.actions : []).filter((a) => a.action !== "ack" || d.ack);
+  return self.registration.showNotification(d.title || TITLE, {
+    body: d.body || "", tag: d.tag || undefined, renotify: !!d.tag, requireInteraction: !!d.urgent,
+    icon: ICON, badge: ICON, actions: actions.slice(0, 2),
+    data: { url: d.url || "/duty/", ack: d.ack || null, tag: d.tag || null, id: d.id || null },
+  });
+}
+
+self.addEventListener("push", (event) => {
+  let data = null;
+  try { data = event.data ? event.data.json() : null; } catch (e) { data = null; }
+  event.waitUntil(showAlert(data));
+});
+
+async function openPage(url) {
+  const target = new URL(url || "/duty/", self.location.origin).href;
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const open = windows.find((w) => w.url === target);
+  if (open) return open.focus().then(() => "focused");
+  await self.clients.openWindow(target);
+  return "opened";
+}
+
+// A tap on the notification or one of its actions. "ack": POST the acknowledgement and say what
+// became of it in the notification's place; if the network fails, open the alert's page instead
+// (its button acknowledges too). Anything else: open the page. Resolves to what was done.
+async function handleClick(notification, action) {
+  const d = notification.data || {};
+  // The answer replaces the notification (same tag); closing it first would close the answer too.
+  if (!(action === "ack" && d.ack && d.tag)) notification.close();
+  if (action === "ack" && d.ack) {
+    try {
+      const r = await fetch(d.ack, { method: "POST", credentials: "omit", headers: { Accept: "application/json" } });
+      const body = await r.json().catch(() => ({}));
+      if (body.status) {
+        await self.registration.showNotification(TITLE, { body: body.text || "", tag: d.tag || undefined,
+                                                          icon: ICON, data: { url: d.url || "/duty/" } });
+        return body.status;
+      }
+    } catch (e) { /* offline or no answer: the page lets them try again */ }
+    return openPage(d.url).then(() => "unsent", () => "unsent");
+  }
+  return openPage(d.url);
+}
+
+self.addEventListener("notificationclick", (event) => {
+  event.waitUntil(handleClick(event.notification, event.action));
 });

@@ -1,9 +1,11 @@
 """The OpenAPI 3.1 document for /api/v1, kept beside the routes it describes."""
 from __future__ import annotations
 
+from models.push import MAX_ENDPOINT
 from models.tasks import PRIORITIES, STATUSES
 from models.teams import AFFILIATIONS, ROLES, TEAM_LEVELS
 
+from coordination.messaging import push_devices
 from coordination.tasks import kinds
 from coordination.tasks.comments import MAX_BODY
 from coordination.tasks.photos import LONG_SIDE, MAX_BYTES, MAX_FULL_DECODE_PIXELS, MAX_PIXELS
@@ -80,6 +82,12 @@ UNIT_CODE = {"type": "string", "pattern": "^[0-9]{2,5}$", "description": "2 digi
 DAYS = [_query("from", {"type": "string", "format": "date"}, description="local date, within ten years of today"),
         _query("to", {"type": "string", "format": "date"},
                description="local date, not before from, at most 366 days after it")]
+
+
+PUSH_ENDPOINT = {"type": "string", "minLength": 1, "maxLength": MAX_ENDPOINT, "pattern": push_devices.ENDPOINT_PATTERN}
+PUSH_STATE = {"type": "object", "required": ["enabled", "devices"], "properties": {
+    "enabled": {"type": "boolean"}, "public_key": {"type": ["string", "null"]}, "devices": {"type": "integer"},
+    "id": {"type": "integer"}, "removed": {"type": "boolean"}}}
 
 
 def openapi_document() -> dict:
@@ -331,6 +339,26 @@ def openapi_document() -> dict:
                 "summary": "My duty: open session, current and next shifts (my role, who else is on each and the team's "
                            "leads, with phones), open shifts to claim, CSRF token",
                 "responses": _ok({"type": "object"})}},
+            "/api/v1/push": {"get": {
+                "summary": "Web Push on this server: whether it is on, the VAPID public key (applicationServerKey) to "
+                           "subscribe with, and how many of my devices are subscribed",
+                "responses": _ok(PUSH_STATE)}},
+            "/api/v1/push/subscriptions": {
+                "post": {
+                    "summary": "Keep this device's push subscription (PushSubscription.toJSON()); the same endpoint "
+                               "again updates it. An endpoint that is not a known push service is refused (422).",
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["endpoint", "keys"], "properties": {
+                            "endpoint": PUSH_ENDPOINT, "expirationTime": {"type": ["integer", "null"]},
+                            "keys": {"type": "object", "required": ["p256dh", "auth"], "properties": {
+                                "p256dh": {"type": "string", "pattern": push_devices.P256DH_PATTERN},
+                                "auth": {"type": "string", "pattern": push_devices.AUTH_PATTERN}}}}}}}},
+                    "responses": _ok(PUSH_STATE, status="201", description="Kept")},
+                "delete": {
+                    "summary": "Forget my device with this endpoint (removed: false if there was none)",
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["endpoint"], "properties": {"endpoint": PUSH_ENDPOINT}}}}},
+                    "responses": _ok(PUSH_STATE)}},
             "/api/v1/checkins": {"post": {
                 "summary": "A batch of 1–500 of my check-ins/outs, idempotent on client_uuid; answered per item "
                            "(accepted | duplicate | rejected with error and field). Device time is kept; items "
