@@ -286,5 +286,6 @@ def test_a_push_row_is_never_sent_as_an_sms_or_a_call(ctx, world, twilio):
     db.session.commit()
     assert send(ctx, T)["failed"] == 1
     db.session.refresh(row)
-    assert row.status == "failed" and "'push' channel" in row.error_message
+    # the person has no device subscribed: the push fails visibly, and never becomes an SMS or a call
+    assert row.status == "failed" and row.error_code == "no_device" and "subscribed to push" in row.error_message
     assert twilio.sent == [] and twilio.voice.calls == []
