@@ -187,6 +187,30 @@ def test_pwa_parts_are_served(client):
     assert manifest["start_url"] == "/duty/" and manifest["display"] == "standalone"
 
 
+def test_the_duty_apps_install_name_is_in_the_users_language(world, client, auth):
+    """The manifest names the installed app in Vietnamese, or in English for a user who chose English: the
+    browser fetches it without cookies, so /duty/ puts the language in its address."""
+    import re
+
+    def manifest(path):
+        response = client.get(path)
+        assert response.mimetype == "application/manifest+json"
+        return response.get_json(force=True)
+
+    plain = manifest("/duty/manifest.webmanifest")
+    assert (plain["name"], plain["short_name"], plain["lang"]) == ("Trực ca — Tổ Công nghệ cộng đồng", "Trực", "vi")
+    assert manifest("/duty/manifest.webmanifest?lang=xx")["lang"] == "vi"
+    auth.as_user(world.volunteer)
+    world.volunteer.locale = "en"
+    db.session.commit()
+    href = re.search(r'<link rel="manifest" href="([^"]+)"', client.get("/duty/").get_data(as_text=True)).group(1)
+    auth.logout()  # as the browser fetches it
+    english = manifest(href.replace("&amp;", "&"))
+    assert (english["name"], english["short_name"], english["lang"]) == (
+        "Community technology teams — duty", "Duty", "en")
+    assert 'lang="vi"' in client.get("/login?lang=en").get_data(as_text=True)  # only the manifest reads it
+
+
 def test_my_shifts_name_whom_to_call_only_while_i_am_in_the_team(world, client, auth):
     """/api/v1/duty/me gives my role, the others on my shift and the team's leads with their phones —
     and, once my membership has ended, none of those numbers any more."""

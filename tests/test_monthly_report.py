@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -125,6 +126,11 @@ def test_the_page_and_the_workbook_show_the_figures(october, auth):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Báo cáo tháng 10/2026" in html and "66,7" in html and "▲ 2" in html
+    # the month is picked from a list written mm/yyyy (a browser's month picker speaks the phone's language)
+    months = re.findall(r'<option value="(\d{4}-\d\d)"( selected)?>(\d\d/\d{4})</option>', html)
+    assert months[0][0] == NOW.strftime("%Y-%m") and months[-1] == ("2020-01", "", "01/2020")
+    assert [(v, label) for v, chosen, label in months if chosen] == [("2026-10", "10/2026")]
+    assert 'type="month"' not in html
     book = load_workbook(io.BytesIO(auth.client.get("/reports/monthly.xlsx?province=01&month=2026-10").get_data()))
     summary = {row[0]: row[1:] for row in book.worksheets[0].iter_rows(values_only=True)}
     assert summary["Thành viên"] == (4, 2, 2)

@@ -17,11 +17,13 @@ LANG_COOKIE = "lang"
 
 
 def get_locale() -> str:
-    """The signed-in user's choice, else the cookie, else Vietnamese.
+    """The signed-in user's choice, else the cookie, else Vietnamese (the duty app's manifest: its `lang`).
 
     The browser's Accept-Language is deliberately not used: many officials' phones run in
     English, yet the platform's working language is Vietnamese; English is a choice."""
     languages = current_app.config["LANGUAGES"]
+    if request and request.endpoint == "duty.manifest" and request.args.get("lang") in languages:
+        return request.args["lang"]  # the install name: browsers fetch a manifest without the user's cookies
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     cookie = request.cookies.get(LANG_COOKIE) if request else None

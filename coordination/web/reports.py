@@ -51,7 +51,17 @@ def monthly():
     report = monthly_report.build(first, province.code if province else None)
     return render_template("reports/monthly.html", r=report, metrics=monthly_report.HEADLINE,
                            metric_labels=labels.REPORT_METRIC, month_value=first.strftime("%Y-%m"),
-                           this_month=local_today().strftime("%Y-%m"))
+                           months=_months())
+
+
+def _months() -> list[date]:
+    """The months one can pick, newest first: from 01/2020 to this month (Vietnam time)."""
+    today, months = local_today(), []
+    year, month = today.year, today.month
+    while (year, month) >= (2020, 1):
+        months.append(date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months
 
 
 @bp.get("/monthly.xlsx")
