@@ -39,7 +39,10 @@ ALLOWED = [
 # Routes that answer something other than a page.
 NOT_PAGES = {"static", "duty.service_worker", "duty.manifest", "comments.photo", "imports.problems_csv",
              "imports.template", "maps.national_download", "maps.province_download", "tasks.export",
-             "campaigns.export", "reports.monthly_xlsx"}
+             "campaigns.export", "reports.monthly_xlsx",
+             "calendar.feed", "calendar.shift_file",  # iCalendar files for calendar apps
+             "calendar.add",  # creates the feed and redirects to webcal://, the phone's calendar app
+             "ops.metrics", "api.readyz"}  # Prometheus text, JSON
 SIGNED_OUT = {"auth.login", "sms.acknowledge", "broadcasts.confirm", "auth.invitation"}
 
 # Runs in the page: every problem as {kind, what, text, size}, and the allowed selectors it used.
