@@ -40,7 +40,7 @@ def quantile_classes(values: Sequence[Optional[float]], palette: Sequence[str]) 
         bounds.append((low, top))
     n = len(bounds)
     step = (len(palette) - 1) / (n - 1) if n > 1 else 0
-    out = [ColourClass(low, high, palette[round(i * step) if n > 1 else len(palette) // 2], 0)
+    out = [ColourClass(low, high, palette[round(i * step)], 0)
            for i, (low, high) in enumerate(bounds)]
     for v in known:
         out[class_of(v, out)].count += 1

@@ -203,7 +203,11 @@ def province_map(province_code: str, communes: list[CommuneCoverage], tiles_url:
     folium.GeoJson(outline, name=_("Province"), control=False,
                    style_function=lambda f: {"fillColor": "#fff7e6", "color": "#a4161a", "weight": 1.5,
                                              "fillOpacity": 0.5, "className": "tcn-province"}).add_to(m)
-    _draw(m, {"neighbours": neighbours(), "names": [name], "communes": _commune_rows(communes, {province_code: 0}),
+    others = province_shapes(tolerance=0.002)  # as the outline: no sea showing between them
+    others["features"] = [f for f in others["features"] if f["properties"]["code"] != province_code]
+    for f in others["features"]:
+        f["properties"] = {}
+    _draw(m, {"neighbours": neighbours(), "land": others, "names": [name], "communes": _commune_rows(communes, {province_code: 0}),
               "communeZoom": 0, "radius": 5, "colours": COMMUNE_COLOURS, "texts": _texts()})
     points = [(c.lat, c.lon) for c in communes if c.lat is not None and c.lon is not None]
     if points:

@@ -1,5 +1,6 @@
 // The coverage maps' layers (maps/coverage_map.py gives the data; Leaflet, vendored, draws them):
-//   neighbours   the countries around Vietnam in light grey (a background without tiles)
+//   neighbours   the countries around Vietnam in light grey (a background without tiles);
+//   land         on a province's map, the other provinces likewise
 //   provinces    the choropleth; layers[i][k] is the colour of class k in layer i, -1 is no data;
 //                its tooltip wins over everything at national zoom (labels and communes are not there)
 //   labels       each province's short name at a point inside it, never catching the pointer
@@ -22,6 +23,10 @@ window.tcnCoverageMap = function (map, d) {
   if (d.neighbours) {
     L.geoJSON(d.neighbours, {pane: "tcnNeighbours", interactive: false,
       style: {color: "#9aa0a6", weight: 1, fillColor: "#f1f3f4", fillOpacity: 1, className: "tcn-neighbour"}}).addTo(map);
+  }
+  if (d.land) {
+    L.geoJSON(d.land, {pane: "tcnNeighbours", interactive: false,
+      style: {color: "#b0b6bc", weight: 1, fillColor: "#f8f9fa", fillOpacity: 1, className: "tcn-land"}}).addTo(map);
   }
   var layer = 0, provinces = null;
   var provinceStyle = function (f) {
@@ -103,6 +108,7 @@ window.tcnCoverageMap = function (map, d) {
   var form = document.querySelector("form[data-map-layers]");
   if (form && provinces) {
     form.hidden = false;
+    map.invalidateSize();  // the page grew: a scroll bar may have narrowed the map
     form.addEventListener("change", function () {
       layer = Number(form.querySelector("input:checked").value);
       provinces.setStyle(provinceStyle);
