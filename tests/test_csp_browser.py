@@ -116,8 +116,10 @@ def test_the_maps_draw_and_switch_layers_under_the_policy(world, live_server, br
     watched.visit(f"{live_server}/map/{HANOI}")
     page.wait_for_function("() => document.querySelectorAll('path.tcn-commune').length === 126")
     assert page.locator("path.tcn-province").count() == 1
-    box = page.locator("path.tcn-commune").first.bounding_box()  # our tooltip, styled by app.css
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("""() => { const m = window[document.querySelector('.folium-map').id], c = m.getContainer();
+        return m.getSize().x === c.clientWidth; }""")  # Leaflet re-centres when a scroll bar appears
+    page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    page.locator("path.tcn-commune").first.hover()  # scrolled into view (the taller map reaches below 900 px)
     tooltip = page.locator(".leaflet-tooltip.tcn-tooltip")
     assert "Thành phố Hà Nội" in tooltip.inner_text()
     assert tooltip.evaluate("e => getComputedStyle(e).fontSize") == "14px"
