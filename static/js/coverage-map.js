@@ -32,7 +32,7 @@ window.tcnCoverageMap = function (map, d) {
   var provinceStyle = function (f) {
     var k = f.properties.k[layer];
     return {fillColor: k < 0 ? d.noData : d.layers[layer][k], color: "#555", weight: 0.8,
-      fillOpacity: map.getZoom() >= d.communeZoom ? 0.45 : 0.85, className: "tcn-province"};
+      fillOpacity: map.getZoom() >= d.communeZoom ? 0.3 : 0.85, className: "tcn-province"};
   };
   if (d.provinces) {
     provinces = L.geoJSON(d.provinces, {style: provinceStyle, onEachFeature: function (f, l) {
