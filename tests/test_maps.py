@@ -137,10 +137,13 @@ def _hanoi_centre(page) -> tuple[float, float]:
     centre = gpd.read_file(OUTPUT).set_index("code").geometry[HANOI].centroid
     page.wait_for_load_state("load")
     name = page.locator(".folium-map").get_attribute("id")
-    # Leaflet re-centres on a window resize (the page's scroll bar appearing): wait until it has
+    # Leaflet re-centres on a window resize (the page's scroll bar appearing), and the page may still
+    # move under a loaded machine: wait until the map has kept its place for half a second
     page.wait_for_function("""n => { const m = window[n], c = m.getContainer();
-        return m.getSize().x === c.clientWidth && m.getSize().y === c.clientHeight; }""", arg=name)
-    page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        const at = JSON.stringify([c.getBoundingClientRect(), m.latLngToContainerPoint([21, 105.8]), m.getSize()]);
+        const now = performance.now(), last = window.__tcnPlace;
+        if (!last || last.at !== at) { window.__tcnPlace = {at: at, since: now}; return false; }
+        return now - last.since > 500 && m.getSize().x === c.clientWidth; }""", arg=name, polling=100)
     return tuple(page.evaluate("""([n, p]) => { const map = window[n], at = map.latLngToContainerPoint(p),
         box = map.getContainer().getBoundingClientRect(); return [box.left + at.x, box.top + at.y]; }""",
                                [name, [centre.y, centre.x]]))
