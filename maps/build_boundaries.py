@@ -6,7 +6,11 @@ old -> new province table (converter_2025.json, DICT_PROVINCE).
     .venv/bin/python maps/build_boundaries.py      # writes maps/data/provinces.geojson
 
 amCharts still draws two provinces that no longer exist by those names; both are mapped by hand:
-Hà Tây (merged into Hà Nội in 2008) and Thừa Thiên–Huế (now Thành phố Huế)."""
+Hà Tây (merged into Hà Nội in 2008) and Thừa Thiên–Huế (now Thành phố Huế).
+
+It also writes maps/data/neighbours.geojson, the tile-less map's background: the outlines of the
+neighbouring countries, from Natural Earth's 1:110m countries (public domain) as shipped in
+pyogrio's test fixtures (naturalearth_lowres), clipped to the region around Vietnam."""
 from __future__ import annotations
 
 import json
@@ -23,6 +27,8 @@ from maps.geojson import rounded  # noqa: E402
 
 SOURCE = ROOT / "maps" / "source" / "vietnamLow.json"
 OUTPUT = ROOT / "maps" / "data" / "provinces.geojson"
+NEIGHBOURS = ROOT / "maps" / "data" / "neighbours.geojson"
+REGION = (96.0, 3.0, 118.0, 27.0)  # lon/lat box drawn around Vietnam
 RENAMED = {"hatay": "hanoi", "thuathienhue": "hue"}  # amCharts short key -> the package's old short key
 PRECISION = 4  # decimal places of a degree: about 11 m, as precise as the source
 
@@ -66,6 +72,20 @@ def build():
     return new.set_crs("EPSG:4326", allow_override=True)[["code", "name", "geometry"]]
 
 
+def build_neighbours():
+    """The countries around Vietnam (Vietnam itself is drawn by its provinces), clipped to REGION."""
+    import geopandas as gpd
+    import pyogrio
+    from shapely.geometry import box
+
+    source = Path(pyogrio.__file__).parent / "tests" / "fixtures" / "naturalearth_lowres" / "naturalearth_lowres.shp"
+    world = gpd.read_file(source)
+    region = box(*REGION)
+    near = world[world.intersects(region) & (world["iso_a3"] != "VNM")].copy()
+    near["geometry"] = near.geometry.intersection(region)
+    return near[["name", "geometry"]]
+
+
 def main() -> None:
     provinces = build()
     OUTPUT.parent.mkdir(parents=True, exist_ok=True)
@@ -73,6 +93,10 @@ def main() -> None:
     collection["attribution"] = "Boundaries: amCharts (vietnamLow), dissolved into the 2025 provinces"
     OUTPUT.write_text(json.dumps(collection, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
     print(f"{len(provinces)} provinces -> {OUTPUT.relative_to(ROOT)} ({OUTPUT.stat().st_size / 1024:.0f} KB)")
+    neighbours = rounded(json.loads(build_neighbours().to_json(drop_id=True)), 2)
+    neighbours["attribution"] = "Made with Natural Earth (public domain), 1:110m countries"
+    NEIGHBOURS.write_text(json.dumps(neighbours, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    print(f"neighbouring countries -> {NEIGHBOURS.relative_to(ROOT)} ({NEIGHBOURS.stat().st_size / 1024:.0f} KB)")
 
 
 if __name__ == "__main__":

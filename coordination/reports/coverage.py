@@ -24,7 +24,7 @@ from models.teams import LOCAL_TEAMS
 
 from coordination.clock import local_date_sql, local_today, utcnow
 
-NO_TEAM, TEAM, ON_DUTY = 0, 1, 2  # a commune's status on the map
+NO_TEAM, TEAM, ON_DUTY, EMPTY_TEAM = 0, 1, 2, 3  # a commune's status on the map (EMPTY_TEAM: a team, no members)
 
 _cache: dict = {}
 _lock = threading.Lock()
@@ -65,10 +65,11 @@ class CommuneCoverage:
     tasks: int
     tasks_done: int
     gaps: int
+    teams: int = 0
 
     @property
     def status(self) -> int:
-        return ON_DUTY if self.on_duty else TEAM if self.members else NO_TEAM
+        return ON_DUTY if self.on_duty else TEAM if self.members else EMPTY_TEAM if self.teams else NO_TEAM
 
 
 @dataclass
@@ -115,13 +116,15 @@ def _by_commune(province_code: Optional[str], now: datetime):
                  .join(Team, Team.id == Shift.team_id)
                  .where(Shift.ends_at > now, Shift.starts_at < now + timedelta(days=7), assigned < Shift.required)
                  ).group_by(Team.admin_unit_code).subquery()
+    teams = local(sa.select(code, sa.func.count().label("n")).select_from(Team)).group_by(Team.admin_unit_code).subquery()
     zero = sa.func.coalesce
     query = (sa.select(AdminUnit.code, AdminUnit.name, AdminUnit.province_code, AdminUnit.lat, AdminUnit.lon,
                        zero(members.c.n, 0).label("members"), zero(on_duty.c.n, 0).label("on_duty"),
                        zero(tasks.c.n, 0).label("tasks"), zero(tasks.c.done, 0).label("tasks_done"),
-                       zero(gaps.c.n, 0).label("gaps"))
+                       zero(gaps.c.n, 0).label("gaps"), zero(teams.c.n, 0).label("teams"))
              .outerjoin(members, members.c.code == AdminUnit.code).outerjoin(on_duty, on_duty.c.code == AdminUnit.code)
              .outerjoin(tasks, tasks.c.code == AdminUnit.code).outerjoin(gaps, gaps.c.code == AdminUnit.code)
+             .outerjoin(teams, teams.c.code == AdminUnit.code)
              .where(AdminUnit.level == COMMUNE_UNIT))
     return query.where(AdminUnit.province_code == province_code) if province_code else query
 

@@ -24,7 +24,8 @@ def national_rows() -> list[list]:
 
 
 def province_rows(code: str) -> list[list]:
-    status = {coverage.NO_TEAM: _("No team"), coverage.TEAM: _("Has a team"), coverage.ON_DUTY: _("On duty now")}
+    status = {coverage.NO_TEAM: _("No team"), coverage.TEAM: _("Has a team"), coverage.ON_DUTY: _("On duty now"),
+              coverage.EMPTY_TEAM: _("Team without members")}
     return [[c.code, c.name, status[c.status], c.members, c.on_duty, c.tasks, c.tasks_done, c.gaps]
             for c in coverage.communes(code)]
 
