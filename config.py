@@ -89,6 +89,10 @@ class Config:
     ALERT_REMINDER_MINUTES = tuple(int(m) for m in os.environ.get("ALERT_REMINDER_MINUTES", "60,10").split(",") if m)
     ALERT_ESCALATION_MINUTES = int(os.environ.get("ALERT_ESCALATION_MINUTES", "10"))
     ALERT_NUDGE_MINUTES = int(os.environ.get("ALERT_NUDGE_MINUTES", "5"))  # the absent primary's own nudge
+    # A volunteer gives a shift back (or asks a teammate to take it) at least this long before it starts;
+    # a given-back place nobody took by RELEASE hours before the start is released: a gap, the lead alerted.
+    SHIFT_GIVE_BACK_CUTOFF_HOURS = float(os.environ.get("SHIFT_GIVE_BACK_CUTOFF_HOURS", "12"))
+    SHIFT_GIVE_BACK_RELEASE_HOURS = float(os.environ.get("SHIFT_GIVE_BACK_RELEASE_HOURS", "4"))
     LIVE_CACHE_SECONDS = int(os.environ.get("LIVE_CACHE_SECONDS", "60"))  # map and dashboard figures
     MAP_TILES_URL = os.environ.get("MAP_TILES_URL")  # e.g. an OSM tile server; none by default (offline)
     MAP_TILES_ATTRIBUTION = os.environ.get("MAP_TILES_ATTRIBUTION", "© OpenStreetMap contributors")
