@@ -122,7 +122,8 @@ def apply_slots(team: Team, slots: list[PlanSlot], monday: date, weeks: int,
             person = db.session.get(Person, person_id)
             who = names.get(person_id) or (person.full_name if person else "?")
             if (shift.id, person_id) in moved:  # gave it back, swapped or replaced: the change stands
-                done.skipped.append(f"{who}, {_when(shift)}: {_l('changed on this shift (see its history)')}")
+                reason = _l("changed on this shift (see its history)")
+                done.skipped.append(f"{who}, {_when(shift)}: {reason}")
                 continue
             if len(on) >= shift.required:
                 done.skipped.append(f"{who}, {_when(shift)}: {_l('the shift is full')}")

@@ -6,6 +6,7 @@ from flask import Flask
 from coordination.web import (audit_log, auth, broadcasts, campaigns, duty, emulation, imports, labels, main, maps, messages,
                               people, provinces, reports, rota_week, sms_hooks, task_comments, tasks, teams, work_kinds)
 from coordination.web.api import core as api, comments as api_comments, duty as api_duty, tasks as api_tasks  # noqa: F401 - routes on api.bp
+from coordination.web.api import duty_changes as api_duty_changes  # noqa: F401 - routes on api.bp
 from coordination.web.extensions import csrf
 
 

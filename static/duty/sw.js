@@ -1,7 +1,7 @@
 // Service worker for the duty app (/duty/): the shell and its assets are served from the cache
 // at once and refreshed in the background (stale-while-revalidate). API calls always go to the
 // network; the page queues check-ins in IndexedDB while offline.
-const CACHE = "tcn-duty-v6";
+const CACHE = "tcn-duty-v7";
 const SHELL = ["/duty/", "/static/css/app.css", "/static/js/offline-queue.js", "/static/duty/app.js", "/duty/manifest.webmanifest",
                "/static/duty/icon.svg"];
 
