@@ -111,7 +111,7 @@
     if (s.change) {
       const note = document.createElement("p");
       note.className = "change-note";
-      note.textContent = s.change.kind === "give_back" ? fmt(T.given_back, { t: localTime(s.change.deadline_at) })
+      note.textContent = s.change.kind === "give_back" ? fmt(T.given_back, { t: s.change.deadline })
         : fmt(T.asked_teammate, { name: s.change.to });
       row.append(note, button(T.withdraw, "take secondary",
                               () => act(`/api/v1/shift-changes/${s.change.id}/cancel`, {}, s.local)));
@@ -130,7 +130,7 @@
       select.append(...mates.map((m) => { const o = document.createElement("option"); o.value = m.id;
                                           o.textContent = m.name; return o; }));
       label.append(select);
-      const send = button(T.swap_send, "take",
+      const send = button(T.swap_send, "take primary",
                           () => act(`/api/v1/shifts/${s.id}/swap`, { person_id: Number(select.value) }, s.local));
       pick.append(summary, label, send);
       row.append(pick);
@@ -142,7 +142,7 @@
     const el = li(fmt(T.asks_you, { name: c.from, when: c.when }));
     const row = document.createElement("div");
     row.className = "shift-actions";
-    row.append(button(T.accept, "take", () => act(`/api/v1/shift-changes/${c.id}/accept`, {}, c.when)),
+    row.append(button(T.accept, "take primary", () => act(`/api/v1/shift-changes/${c.id}/accept`, {}, c.when)),
                button(T.decline, "take secondary", () => act(`/api/v1/shift-changes/${c.id}/decline`, {}, c.when)));
     el.append(row);
     return el;

@@ -11,6 +11,7 @@ from models import Person, Shift, ShiftChange, db
 
 from coordination.duty import changes
 from coordination.web.login import current_scope
+from coordination.clock import to_local
 from coordination.core.errors import ValidationError
 from coordination.web.api.core import bp
 from coordination.web.api.json_input import flag, whole
@@ -46,7 +47,8 @@ def change_json(c: ShiftChange) -> dict:
     return {"id": c.id, "shift_id": c.shift_id, "kind": c.kind, "state": c.state, "role": c.role,
             "from": c.from_person.full_name if c.from_person else None,
             "to": c.to_person.full_name if c.to_person else None,
-            "deadline_at": c.deadline_at.isoformat(), "when": changes.when(c)}
+            "deadline_at": c.deadline_at.isoformat(), "deadline": f"{to_local(c.deadline_at):%H:%M %d/%m}",
+            "when": changes.when(c)}
 
 
 def _taken(result: changes.Taken, ok_status: int = 200):
