@@ -178,3 +178,27 @@ def test_can_still_give_back_and_deadline_are_plain_times():
     assert not changes.can_still_give_back(start, start - 11 * H, 12 * H)
     assert changes.deadline("give_back", start, start - 20 * H, 4 * H) == start - 4 * H
     assert changes.deadline("swap", start, start - 20 * H, 4 * H) == start
+
+
+def test_two_teammates_taking_one_given_back_place_at_once_make_one_change(team, ctx):
+    from tests.factories import at_once
+
+    changes.give_back(team["shift"], team["an"])
+    dung = make_person(full_name="Đỗ Văn Dũng")
+    teams.add_member(team["team"], dung)
+    db.session.commit()
+    shift_id, takers = team["shift"].id, [team["chi"].id, dung.id]
+
+    def tap():
+        from models import Person, Shift
+        try:
+            changes.take(db.session.get(Shift, shift_id), db.session.get(Person, takers.pop()), confirmed=True)
+            db.session.commit()
+            return True
+        except Conflict:
+            db.session.rollback()
+            return False
+
+    assert sorted(at_once(ctx, 2, tap)) == [False, True]
+    db.session.expire_all()
+    assert len(set(_on(team["shift"])) & {team["chi"].id, dung.id}) == 1

@@ -109,8 +109,11 @@ def _new(kind: str, shift: Shift, place: ShiftAssignment, actor_id: Optional[int
                          from_person_id=place.person_id, to_person_id=to_person.id if to_person else None,
                          requested_by=actor_id, created_at=now,
                          deadline_at=deadline(kind, shift.starts_at, now, release_before()))
-    db.session.add(change)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # two taps at once: the partial unique index keeps one open change
+            db.session.add(change)
+    except sa.exc.IntegrityError:
+        raise Conflict(_l("You have already given this shift back or asked a teammate."), field="shift") from None
     return change
 
 
