@@ -135,7 +135,7 @@ def claim(shift_id: int):
     require(permissions.can_view_team(current_scope(), shift.team))
     require(permissions.can_claim_shift(current_scope(), shift))
     with saved(_("The shift is yours.")):
-        changes.take(shift, current_user.person, confirmed=True)  # a given-back place first
+        changes.take(shift, current_user.person, True, current_user.id)  # a given-back place first
     return redirect(safe_next(request.form.get("next"), url_for("duty.rota_page", team_id=shift.team_id)))
 
 
