@@ -164,3 +164,13 @@ def test_the_lead_overrides_a_place_and_a_warning_is_confirmed_first(world, setu
     other_place = db.session.scalar(sa.select(ShiftAssignment.id).where(ShiftAssignment.shift_id == other.id))
     client.post(f"/shifts/{shift.id}/override", data={"assignment_id": str(other_place), "person_id": str(chi.id)})
     assert _place(other) == world.volunteer.person_id
+
+
+def test_the_week_grid_marks_a_given_back_place_and_links_the_history(world, setup, client, auth):
+    changes.give_back(setup["shift"], world.volunteer.person)
+    db.session.commit()
+    auth.as_user(world.commune_lead)
+    start = setup["shift"].starts_at + 7 * H
+    page = client.get(f"/teams/{world.commune_team.id}/week?start={start.date().isoformat()}").get_data(as_text=True)
+    cell = page[page.index(f'id="cell-{setup["shift"].id}"'):]
+    assert "đã trả ca" in cell[:cell.index("</ul>")] and "#changes" in page

@@ -75,6 +75,14 @@ def open_for_places(shift_ids: list[int]) -> dict[int, list[ShiftChange]]:
     return out
 
 
+def given_back_people(shift_ids: list[int]) -> dict[int, set[int]]:
+    """Who gave their place back (still open to take), by shift: the week grid marks them."""
+    out: dict[int, set[int]] = {}
+    for c in (c for cs in open_for_places(shift_ids).values() for c in cs if c.kind == GIVE_BACK):
+        out.setdefault(c.shift_id, set()).add(c.from_person_id)
+    return out
+
+
 def asked_of(person_id: int, now: Optional[datetime] = None) -> list[ShiftChange]:
     """Swap requests waiting for this person's answer."""
     return list(db.session.scalars(sa.select(ShiftChange).where(
