@@ -143,6 +143,10 @@ class Config:
     # Escalation steps that call as well as text (1 backup, 2 commune lead, 3 province leads): "1,2"
     ALERT_CALL_STEPS = tuple(int(s) for s in os.environ.get("ALERT_CALL_STEPS", "").split(",") if s.strip())
     CALENDAR_ALARM_MINUTES = int(os.environ.get("CALENDAR_ALARM_MINUTES", "60"))  # the phone calendar's reminder
+    # A volunteer gives a shift back (or asks a teammate to take it) at least this long before it starts;
+    # a given-back place nobody took by RELEASE hours before the start is released: a gap, the lead alerted.
+    SHIFT_GIVE_BACK_CUTOFF_HOURS = float(os.environ.get("SHIFT_GIVE_BACK_CUTOFF_HOURS", "12"))
+    SHIFT_GIVE_BACK_RELEASE_HOURS = float(os.environ.get("SHIFT_GIVE_BACK_RELEASE_HOURS", "4"))
     LIVE_CACHE_SECONDS = int(os.environ.get("LIVE_CACHE_SECONDS", "60"))  # map and dashboard figures
     MAP_TILES_URL = os.environ.get("MAP_TILES_URL")  # e.g. an OSM tile server; none by default (offline)
     MAP_TILES_ATTRIBUTION = os.environ.get("MAP_TILES_ATTRIBUTION", "© OpenStreetMap contributors")

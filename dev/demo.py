@@ -21,7 +21,7 @@ from coordination.core import names
 from coordination.clock import local_today, utcnow
 from coordination.core.errors import DomainError
 from coordination.core.permissions import scope_for_person
-from coordination.duty import checkins, rota
+from coordination.duty import changes, checkins, rota
 from coordination.emulation import commendations, targets as emulation
 from coordination.messaging import broadcasts, confirmations
 from coordination.org.accounts import ensure_user, set_password
@@ -258,6 +258,23 @@ def _demo_duty() -> None:
         rota.assign(shift, volunteer if i % 2 == 0 else members[(i % (len(members) - 1)) + 1], "primary")
     checkins.record_checkins(ensure_user(members[0]).id, [{  # they checked in from the duty app
         "client_uuid": str(uuid.uuid4()), "kind": "in", "occurred_at": (current.starts_at + timedelta(minutes=3)).isoformat()}])
+    _demo_swap(upcoming, volunteer, now)
+
+
+def _demo_swap(upcoming, volunteer, now) -> None:
+    """A teammate asks the volunteer to take their shift (issue 19 §2): /duty/ shows the request."""
+    if changes.asked_of(volunteer.id, now):  # loaded again
+        return
+    for shift in upcoming:
+        place = db.session.scalar(sa.select(ShiftAssignment).where(ShiftAssignment.shift_id == shift.id,
+                                                                  ShiftAssignment.person_id != volunteer.id))
+        if place is None or not changes.can_still_give_back(shift.starts_at, now, changes.cutoff()):
+            continue
+        try:
+            changes.ask_swap(shift, place.person, volunteer, ensure_user(place.person).id, now)
+            return
+        except DomainError:
+            continue
 
 
 def _demo_alerts() -> None:

@@ -10,6 +10,7 @@ from models.imports import ImportBatch  # noqa: F401
 from models.messages import Broadcast, EarlyReceipt, Message  # noqa: F401
 from models.push import PushSubscription  # noqa: F401
 from models.shifts import CheckIn, DutySession, Rota, RotaPattern, RotaPatternSlot, Shift, ShiftAssignment  # noqa: F401
+from models.shifts import ShiftChange  # noqa: F401
 from models.tasks import Task, TaskComment, TaskUpdate  # noqa: F401
 from models.teams import Membership, Person, Team  # noqa: F401
 from models.work_kinds import WorkKind  # noqa: F401

@@ -168,3 +168,50 @@ class RotaPatternSlot(db.Model):
         sa.CheckConstraint("weekday BETWEEN 1 AND 7", name="weekday"),
         sa.CheckConstraint(f"role IN {SHIFT_ROLES}", name="role"),
     )
+
+
+GIVE_BACK = "give_back"
+SWAP = "swap"
+OVERRIDE = "override"
+CHANGE_KINDS = (GIVE_BACK, SWAP, OVERRIDE)
+OPEN = "open"  # a given-back place waiting for a teammate, or a swap waiting for the one asked
+ACCEPTED = "accepted"  # the place moved to `to_person` (a taker, the teammate asked, a lead's replacement)
+REFUSED = "refused"  # a lead said no: the place is (back) with `from_person`
+DECLINED = "declined"  # the teammate asked said no
+CANCELLED = "cancelled"  # withdrawn by the one who asked, or overtaken by a lead's override
+EXPIRED = "expired"  # nobody took it by the deadline (a given-back place is then released: a gap)
+CHANGE_STATES = (OPEN, ACCEPTED, REFUSED, DECLINED, CANCELLED, EXPIRED)
+
+
+class ShiftChange(db.Model):
+    """One change to who stands a place on a shift, outside the pattern: a volunteer giving it back,
+    asking a teammate to take it, or a lead's temporary replacement. The rota's history of changes."""
+
+    __tablename__ = "shift_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shift_id: Mapped[int] = mapped_column(sa.ForeignKey("shifts.id", ondelete="CASCADE"), nullable=False, index=True)
+    assignment_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("shift_assignments.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(sa.String(10), nullable=False)
+    state: Mapped[str] = mapped_column(sa.String(10), nullable=False, default=OPEN)
+    role: Mapped[str] = mapped_column(sa.String(10), nullable=False, default=MEMBER)
+    from_person_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("people.id", ondelete="SET NULL"))
+    to_person_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("people.id", ondelete="SET NULL"), index=True)
+    requested_by: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    decided_by: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    warnings: Mapped[Optional[str]] = mapped_column(sa.String(500))
+
+    shift: Mapped[Shift] = relationship()
+    from_person: Mapped[Optional[Person]] = relationship(foreign_keys=[from_person_id])
+    to_person: Mapped[Optional[Person]] = relationship(foreign_keys=[to_person_id])
+
+    __table_args__ = (
+        sa.CheckConstraint(f"kind IN {CHANGE_KINDS}", name="kind"),
+        sa.CheckConstraint(f"state IN {CHANGE_STATES}", name="state"),
+        # one open change per place: a double tap makes one change
+        sa.Index("uq_shift_changes_open", "assignment_id", unique=True, **partial("state = 'open'")),
+        sa.Index("ix_shift_changes_open_deadline", "deadline_at", **partial("state = 'open'")),
+    )

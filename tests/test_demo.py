@@ -78,3 +78,10 @@ def test_demo_has_a_confirm_broadcast_half_answered(client):
     response = client.post("/login", data={"identifier": "hanoi@tocongnghe.vn", "password": DEMO_PASSWORD})
     assert response.status_code == 302
     assert "Nhắc lại" in client.get(f"/broadcasts/{s.broadcast.id}").get_data(as_text=True)
+
+
+def test_demo_has_a_teammate_asking_the_volunteer_to_take_a_shift(client):
+    load_demo()
+    client.post("/login", data={"identifier": "0987654321", "password": DEMO_PASSWORD})
+    asked = client.get("/api/v1/duty/me").get_json()["asked"]
+    assert len(asked) == 1 and asked[0]["kind"] == "swap"

@@ -49,6 +49,13 @@ SENTENCES = {
     ("unassign", "shift"): _l("%(actor)s took %(person)s off the shift %(shift)s"),
     ("reassign", "shift"): _l("%(actor)s gave the shift %(shift)s of %(other)s to %(person)s"),
     ("swap", "shift"): _l("%(actor)s swapped shifts between %(person)s and %(other)s"),
+    ("give_back", "shift"): _l("%(actor)s gave back the shift %(shift)s"),
+    ("ask_swap", "shift"): _l("%(actor)s asked %(person)s to take the shift %(shift)s"),
+    ("take_over", "shift"): _l("%(actor)s took over the shift %(shift)s from %(other)s"),
+    ("decline_swap", "shift"): _l("%(actor)s declined to take the shift %(shift)s from %(person)s"),
+    ("cancel_change", "shift"): _l("%(actor)s withdrew their request on the shift %(shift)s"),
+    ("refuse_change", "shift"): _l("%(actor)s refused the change on the shift %(shift)s: it stays with %(person)s"),
+    ("override", "shift"): _l("%(actor)s put %(person)s on the shift %(shift)s in place of %(other)s"),
     ("broadcast", "broadcast"): _l("%(actor)s sent a broadcast to %(count)s people"),
     ("urgent", "broadcast"): _l("%(actor)s sent an urgent broadcast to %(count)s people"),
     ("import", "import_batch"): _l("%(actor)s imported the members' spreadsheet (%(batch)s)"),
@@ -58,6 +65,7 @@ SENTENCES = {
 # Events nobody signed in did: they do not begin with an actor.
 SYSTEM_SENTENCES = {
     ("login_failed", "user"): _l("Failed sign-in to the account of %(person)s"),
+    ("release", "shift"): _l("Nobody took the shift %(shift)s that %(person)s gave back: it is short of people"),
     ("login_limited", "user"): _l("Sign-in to the account of %(person)s paused for %(count)s minutes after "
                                   "repeated failures"),
     ("sms_ack", "sms"): _l("%(phone)s confirmed by SMS that they take the alert"),
@@ -71,6 +79,7 @@ REFUSED = {  # what a refused user tried to do, without naming the target
     "import": _l("import someone else's spreadsheet"), "retire": _l("retire a kind of work"),
     "edit": _l("edit a person's details"), "invite": _l("invite a person"),
     "reset_password": _l("reset a person's password"),
+    "override": _l("put a replacement on a shift"), "refuse_change": _l("refuse a change to a shift"),
 }
 NEUTRAL = {  # a name the page could not load (a deleted record): a plain noun, never an id
     "person": _l("someone"), "other": _l("someone"), "team": _l("a team"), "task": _l("a task"),
@@ -115,7 +124,8 @@ def _context(event: Any, names: Mapping, value: Callable[[str, Any], str]) -> di
     after, before = event.after or {}, getattr(event, "before", None) or {}
     eid, entity = event.entity_id, event.entity
     other = None
-    if event.action == "reassign" or (entity == "task" and event.action == "assign"):
+    if event.action in ("reassign", "take_over", "override", "refuse_change") or (
+            entity == "task" and event.action == "assign"):
         other = _name(names, "person", before.get("person_id", before.get("assignee_person_id")))
     elif isinstance(after.get("people"), list) and len(after["people"]) > 1:
         other = _name(names, "person", after["people"][1])

@@ -19,7 +19,7 @@ from models.teams import LEAD, LEADING_ROLES
 
 from coordination.messaging import outbox, push_devices
 from coordination.messaging.links import ACK_TTL, ack_token, message_for_token  # noqa: F401 - the alert links' API
-from coordination.duty import alert_store as store
+from coordination.duty import alert_store as store, changes
 from coordination.duty.checkins import EARLY
 from coordination.duty.queries import close_stale_sessions
 from coordination.clock import utcnow
@@ -252,7 +252,8 @@ def tick(now: Optional[datetime] = None, since: Optional[datetime] = None) -> di
     minutes = tuple(current_app.config.get("ALERT_REMINDER_MINUTES", REMINDER_MINUTES))
     wait = timedelta(minutes=current_app.config.get("ALERT_ESCALATION_MINUTES", 10))
     nudge = timedelta(minutes=current_app.config.get("ALERT_NUDGE_MINUTES", 5))
-    counts = {"reminders": _queue_reminders(now, minutes, since),
+    counts = {"released": changes.expire_due(now),  # first: a released give-back is a gap like any other
+              "reminders": _queue_reminders(now, minutes, since),
               "escalations": _queue_escalations(now, wait, since, nudge),
               "handoffs": queue_handoffs(now, since), "closed": close_stale_sessions(now)}
     db.session.commit()

@@ -11,8 +11,8 @@ from typing import Optional
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from models import Membership, Person, RotaPattern, RotaPatternSlot, Shift, ShiftAssignment, Team, db
-from models.shifts import BACKUP, MEMBER, PRIMARY, SHIFT_ROLES
+from models import Membership, Person, RotaPattern, RotaPatternSlot, Shift, ShiftAssignment, ShiftChange, Team, db
+from models.shifts import ACCEPTED, BACKUP, EXPIRED, MEMBER, PRIMARY, SHIFT_ROLES
 
 from coordination.core import audit
 from coordination.clock import local_to_utc, to_local
@@ -105,6 +105,7 @@ def apply_slots(team: Team, slots: list[PlanSlot], monday: date, weeks: int,
     existing = {s.starts_at: s for s in db.session.scalars(sa.select(Shift).where(
         Shift.team_id == team.id, Shift.starts_at >= planned[0].starts_at, Shift.starts_at <= planned[-1].starts_at))}
     names = dict(member_choices(team.id))
+    moved = moved_off([s.id for s in existing.values()])
     for plan in planned:
         shift = existing.get(plan.starts_at)
         if shift is None:
@@ -120,6 +121,10 @@ def apply_slots(team: Team, slots: list[PlanSlot], monday: date, weeks: int,
                 continue
             person = db.session.get(Person, person_id)
             who = names.get(person_id) or (person.full_name if person else "?")
+            if (shift.id, person_id) in moved:  # gave it back, swapped or replaced: the change stands
+                reason = _l("changed on this shift (see its history)")
+                done.skipped.append(f"{who}, {_when(shift)}: {reason}")
+                continue
             if len(on) >= shift.required:
                 done.skipped.append(f"{who}, {_when(shift)}: {_l('the shift is full')}")
                 continue
@@ -135,6 +140,16 @@ def apply_slots(team: Team, slots: list[PlanSlot], monday: date, weeks: int,
                  after={"from": monday, "weeks": weeks, "shifts": done.shifts_created, "assigned": done.assigned,
                         "skipped": len(done.skipped)})
     return done
+
+
+def moved_off(shift_ids: list[int]) -> set[tuple[int, int]]:
+    """(shift, person) pairs a change took off a shift (given back and taken or released, swapped,
+    replaced by a lead) and no lead refused: a pattern applied again does not put them back."""
+    if not shift_ids:
+        return set()
+    return set(db.session.execute(sa.select(ShiftChange.shift_id, ShiftChange.from_person_id).where(
+        ShiftChange.shift_id.in_(shift_ids), ShiftChange.state.in_((ACCEPTED, EXPIRED)),
+        ShiftChange.from_person_id.is_not(None))).all())
 
 
 def copy_week(team: Team, monday: date, weeks: int, actor_id: Optional[int] = None) -> Applied:

@@ -10,9 +10,10 @@ from typing import NamedTuple, Optional
 
 import sqlalchemy as sa
 
-from models import AdminUnit, CheckIn, DutySession, Membership, Person, Shift, ShiftAssignment, Team, db
+from models import (AdminUnit, CheckIn, DutySession, Membership, Person, Shift, ShiftAssignment, ShiftChange, Team,
+                    db)
 from models.geography import PROVINCE as PROVINCE_UNIT
-from models.shifts import BACKUP, CHECK_OUT, PRIMARY
+from models.shifts import BACKUP, CHECK_OUT, GIVE_BACK, OPEN, PRIMARY
 from models.teams import LEAD
 from coordination.clock import local_to_utc, local_today, utcnow
 from coordination.duty.checkins import EARLY
@@ -109,10 +110,13 @@ def person_duty(person_id: int, team_ids: list[int], now: Optional[datetime] = N
                                                                   DutySession.ended_at.is_(None)))
     assigned = _assigned()
     mine_ids = sa.select(ShiftAssignment.shift_id).where(ShiftAssignment.person_id == person_id)
+    # a place a teammate gave back is open to take until its deadline, though the shift looks full
+    given_back = sa.select(ShiftChange.shift_id).where(ShiftChange.state == OPEN, ShiftChange.kind == GIVE_BACK,
+                                                       ShiftChange.deadline_at > now)
     claimable = db.session.execute(
         sa.select(Shift, assigned)
         .where(Shift.team_id.in_(team_ids), Shift.starts_at > now, Shift.starts_at < now + timedelta(days=7),
-               assigned < Shift.required, Shift.id.not_in(mine_ids))
+               sa.or_(assigned < Shift.required, Shift.id.in_(given_back)), Shift.id.not_in(mine_ids))
         .order_by(Shift.starts_at).limit(10)).all() if team_ids else []
     return MyDuty(open_session, list(current), list(nxt), [ShiftRow(s, n) for s, n in claimable])
 

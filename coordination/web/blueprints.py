@@ -29,6 +29,7 @@ from coordination.web import (  # one per line: branches that add a blueprint th
     work_kinds,
 )
 from coordination.web.api import core as api, comments as api_comments, duty as api_duty, push as api_push, tasks as api_tasks  # noqa: F401,E501 - routes on api.bp
+from coordination.web.api import duty_changes as api_duty_changes  # noqa: F401 - routes on api.bp
 from coordination.web.extensions import csrf
 
 BLUEPRINTS = [

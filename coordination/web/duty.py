@@ -9,16 +9,16 @@ from flask import (Blueprint, Response, current_app, flash, redirect, render_tem
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from models import Shift, ShiftAssignment, Team, db
+from models import Person, Shift, ShiftAssignment, ShiftChange, Team, db
 
-from coordination.duty import queries as duty, rota
+from coordination.duty import changes, queries as duty, rota
 from coordination.core import permissions
 from coordination.org import overview
 from coordination.web.login import current_scope
 from coordination.clock import local_today, to_local, utcnow
 from coordination.core.errors import DomainError
 from coordination.web.duty_forms import AssignShiftForm, RotaForm, ShiftForm, SwapForm
-from coordination.web.helpers import form_error, get_or_404, require, safe_next, saved, small_int
+from coordination.web.helpers import form_error, get_or_404, refuse_unless, require, safe_next, saved, small_int
 
 bp = Blueprint("duty", __name__)
 
@@ -50,6 +50,8 @@ def _render_rota(team: Team, rota_form=None, shift_form=None, status: int = 200)
     return render_template("duty/rota.html", team=team, rows=rows, staffing=staffing, rota_form=rota_form,
                            shift_form=shift_form, assign_form=assign_form, swap_form=swap_form,
                            on_duty=duty.on_duty_people(team.id), days=days,
+                           history=changes.team_history(team.id, now - timedelta(days=7)),
+                           open_changes=changes.open_for_places([r.shift.id for r in rows]), now=now,
                            can_manage=permissions.can_manage_rota(scope, team),
                            can_claim=team.id in scope.member_teams, person_id=current_user.person_id), status
 
@@ -132,7 +134,7 @@ def claim(shift_id: int):
     require(permissions.can_view_team(current_scope(), shift.team))
     require(permissions.can_claim_shift(current_scope(), shift))
     with saved(_("The shift is yours.")):
-        rota.claim(shift, current_user.person)
+        changes.take(shift, current_user.person, True, current_user.id)  # a given-back place first
     return redirect(safe_next(request.form.get("next"), url_for("duty.rota_page", team_id=shift.team_id)))
 
 
@@ -156,3 +158,44 @@ def service_worker():
 def manifest():
     body = render_template("duty/manifest.webmanifest")
     return Response(body, mimetype="application/manifest+json")
+
+
+# --- rota changes: a lead's override and refusal (giving back and swaps: /duty/, the API) ---------
+
+@bp.post("/shifts/<int:shift_id>/override")
+@login_required
+def override(shift_id: int):
+    """A temporary replacement on one place of one shift (the pattern stays as it is)."""
+    shift = get_or_404(Shift, shift_id)
+    team = shift.team
+    refuse_unless(permissions.can_manage_rota(current_scope(), team), "override", "shift", shift.id,
+                  team.province_code, team.id)
+    place = db.session.get(ShiftAssignment, small_int(request.form.get("assignment_id")) or 0)
+    person = db.session.get(Person, small_int(request.form.get("person_id")) or 0)
+    with saved():
+        if place is None or place.shift_id != shift.id:
+            raise DomainError(_("Choose the person to replace on this shift."), field="assignment_id")
+        if person is None:
+            raise DomainError(_("Choose a member of the team."), field="person_id")
+        result = changes.override(place, person, request.form.get("confirmed") == "1", current_user.id)
+        if result.change is None:
+            db.session.rollback()
+            flash(_("Not saved: %(warnings)s Tick “Confirm” and press again.", warnings=" ".join(result.warnings)),
+                  "error")
+        else:
+            flash(_("%(name)s replaces the person on this shift.", name=person.full_name), "success")
+    return redirect(url_for("duty.rota_page", team_id=team.id) + f"#shift-{shift.id}")
+
+
+@bp.post("/shift-changes/<int:change_id>/refuse")
+@login_required
+def refuse_change(change_id: int):
+    """The lead says no to a give-back or a swap: the place goes back to who had it."""
+    change = get_or_404(ShiftChange, change_id)
+    team = change.shift.team
+    refuse_unless(permissions.can_manage_rota(current_scope(), team), "refuse_change", "shift", change.shift_id,
+                  change.shift.province_code, team.id)
+    with saved(_("Refused: the shift stays with %(name)s.", name=change.from_person.full_name
+                 if change.from_person else "?")):
+        changes.refuse(change, current_user.id)
+    return redirect(url_for("duty.rota_page", team_id=team.id) + "#changes")

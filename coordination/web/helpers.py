@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from typing import Iterator, Optional, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import abort, current_app, flash, request
+from flask import abort, flash, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 

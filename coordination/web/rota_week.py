@@ -15,7 +15,7 @@ from models import RotaPattern, Shift, ShiftAssignment, db
 from coordination.clock import local_today, to_local
 from coordination.core import permissions
 from coordination.core.errors import DomainError
-from coordination.duty import patterns, rota, week as weeks
+from coordination.duty import changes, patterns, rota, week as weeks
 from coordination.duty.rota_rules import week_start
 from coordination.web.duty import _team
 from coordination.web.duty_forms import ApplyPatternForm, CopyWeekForm, PatternForm
@@ -53,7 +53,9 @@ def _by_fetch() -> bool:
 def _render(team, monday, pattern_form=None, status=200):
     apply_form = ApplyPatternForm()
     apply_form.pattern_id.choices = [(str(p.id), p.name) for p in patterns.team_patterns(team.id)]
-    return render_template("duty/week.html", team=team, week=weeks.team_week(team.id, monday),
+    week = weeks.team_week(team.id, monday)
+    return render_template("duty/week.html", team=team, week=week,
+                           given_back=changes.given_back_people([c.shift.id for c in week.cells.values()]),
                            pattern_form=pattern_form or PatternForm(), apply_form=apply_form,
                            copy_form=CopyWeekForm(), today=local_today(),
                            can_manage=permissions.can_manage_rota(current_scope(), team),
@@ -62,6 +64,7 @@ def _render(team, monday, pattern_form=None, status=200):
 
 def _cell_reply(shift: Shift, error=None, warnings=(), status=200):
     html = render_template("duty/_cell.html", c=weeks.cell(shift), can_manage=True,
+                           given_back=changes.given_back_people([shift.id]),
                            back=_back(shift.team_id, week_start(to_local(shift.starts_at).date())))
     return jsonify(html=html, error=error, warnings=list(warnings)), status
 

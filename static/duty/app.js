@@ -60,29 +60,95 @@
       row.className = "calls"; row.append(...people);
       el.append(row);
     }
+    const changes = changeRow(s);
+    if (changes) el.append(changes);
     return el;
   }
-  // An open shift of my team, taken with one tap (online: the server decides, then the state is re-read).
-  function openItem(s, showTeam) {
-    const el = li(`${s.local}${showTeam && s.team ? " · " + s.team : ""} (${s.staffed}/${s.required} ${T.staffed})`);
-    const take = document.createElement("button");
-    take.type = "button"; take.className = "take"; take.textContent = T.take;
-    take.disabled = !navigator.onLine;
-    take.addEventListener("click", async () => {
-      if (take.disabled) return;  // one tap is one tap
-      take.disabled = true;
-      try {
-        const r = await request(`/api/v1/shifts/${s.id}/claim`, { method: "POST",
-          headers: { "Content-Type": "application/json", "X-CSRFToken": state.csrf_token } });
-        if (!r.ok) {  // full by now, or I am on another shift then: say why, beside the other refusals
-          const body = await r.json().catch(() => ({}));
-          setErrors(errors().concat([{ id: "claim-" + s.id, when: s.local, error: body.error || T.not_taken }]));
-        }
-      } catch (e) { /* the outcome is unknown: the re-read below shows whether the shift is mine */ }
+  // A change to my rota from here (online only: the server decides, then the state is re-read).
+  // One tap is one tap: the button is disabled at once. When the server answers with rest warnings
+  // (less than 8 h between shifts, more than 12 h in a row), the person confirms before anything is saved.
+  function post(url, body) {
+    return request(url, { method: "POST", body: JSON.stringify(body || {}),
+      headers: { "Content-Type": "application/json", "X-CSRFToken": state.csrf_token } });
+  }
+  function button(text, cls, onTap) {
+    const b = document.createElement("button");
+    b.type = "button"; b.className = cls; b.textContent = text;
+    b.disabled = !navigator.onLine;
+    b.addEventListener("click", async () => {
+      if (b.disabled) return;
+      b.disabled = true;
+      await onTap(b);
       await refresh();
       render();
     });
-    el.append(take);
+    return b;
+  }
+  async function act(url, body, what) {
+    try {
+      let r = await post(url, body);
+      if (r.status === 409) {
+        const b = await r.clone().json().catch(() => ({}));
+        if (b.needs_confirmation) {
+          if (!window.confirm(`${b.error}\n${T.confirm_anyway}`)) return;
+          r = await post(url, Object.assign({}, body, { confirmed: true }));
+        }
+      }
+      if (!r.ok) {  // too late, taken by someone else, two shifts at once: say why
+        const b = await r.json().catch(() => ({}));
+        setErrors(errors().concat([{ id: url, when: what, error: b.error || T.not_taken }]));
+      }
+    } catch (e) { /* the outcome is unknown: the re-read shows what the server holds */ }
+  }
+  // An open shift of my team (an empty place, or one a teammate gave back), taken with one tap.
+  function openItem(s, showTeam) {
+    const by = (s.given_back_by || []).length ? ` · ${fmt(T.given_back_by, { name: s.given_back_by.join(", ") })}` : "";
+    const el = li(`${s.local}${showTeam && s.team ? " · " + s.team : ""} (${s.staffed}/${s.required} ${T.staffed})${by}`);
+    el.append(button(T.take, "take", () => act(`/api/v1/shifts/${s.id}/claim`, {}, s.local)));
+    return el;
+  }
+  // On my next shifts: give it back ("Không thể trực") or ask a teammate ("Đổi ca"); or, once
+  // asked, what is waiting and a way to withdraw it.
+  function changeRow(s) {
+    const row = document.createElement("div");
+    row.className = "shift-actions";
+    if (s.change) {
+      const note = document.createElement("p");
+      note.className = "change-note";
+      note.textContent = s.change.kind === "give_back" ? fmt(T.given_back, { t: s.change.deadline })
+        : fmt(T.asked_teammate, { name: s.change.to });
+      row.append(note, button(T.withdraw, "take secondary",
+                              () => act(`/api/v1/shift-changes/${s.change.id}/cancel`, {}, s.local)));
+      return row;
+    }
+    if (!s.can_change) return null;
+    const mates = (state.teammates || {})[String(s.team_id)] || [];
+    row.append(button(T.give_back, "take secondary", () => act(`/api/v1/shifts/${s.id}/give-back`, {}, s.local)));
+    if (mates.length) {
+      const pick = document.createElement("details");
+      const summary = document.createElement("summary");
+      summary.className = "take secondary"; summary.textContent = T.swap;
+      const label = document.createElement("label");
+      label.textContent = T.swap_with;
+      const select = document.createElement("select");
+      select.append(...mates.map((m) => { const o = document.createElement("option"); o.value = m.id;
+                                          o.textContent = m.name; return o; }));
+      label.append(select);
+      const send = button(T.swap_send, "take primary",
+                          () => act(`/api/v1/shifts/${s.id}/swap`, { person_id: Number(select.value) }, s.local));
+      pick.append(summary, label, send);
+      row.append(pick);
+    }
+    return row;
+  }
+  // A teammate asks me to take their shift: one tap to take it, or say no.
+  function askedItem(c) {
+    const el = li(fmt(T.asks_you, { name: c.from, when: c.when }));
+    const row = document.createElement("div");
+    row.className = "shift-actions";
+    row.append(button(T.accept, "take primary", () => act(`/api/v1/shift-changes/${c.id}/accept`, {}, c.when)),
+               button(T.decline, "take secondary", () => act(`/api/v1/shift-changes/${c.id}/decline`, {}, c.when)));
+    el.append(row);
     return el;
   }
 
@@ -153,6 +219,9 @@
         ? ` · ${fmt(T.starts_at, { t: clock(s.starts_at) })}` : "", !oneTeam, state.current.length);
       list("upcoming", state.upcoming, null, !oneTeam, 1);
       const oneOpenTeam = new Set(state.open_shifts.map((s) => s.team)).size <= 1;
+      const asked = state.asked || [];
+      $("asked-card").hidden = !asked.length;
+      $("asked").replaceChildren(...asked.map(askedItem));
       $("open").replaceChildren(...(state.open_shifts.length ? state.open_shifts.map((s) => openItem(s, !oneOpenTeam))
                                                              : [li(T.none)]));
       $("led-card").hidden = !state.led.length;

@@ -4,7 +4,7 @@
 // Push (issue 20 §2): a push carries an alert as JSON {title, body, tag, urgent, url, ack, actions};
 // it is shown as a notification whose "Nhận xử lý" action POSTs the alert's signed acknowledgement
 // (the same token as the SMS link) without opening anything, and "Mở" opens the alert's page.
-const CACHE = "tcn-duty-v8";
+const CACHE = "tcn-duty-v9";
 const SHELL = ["/duty/", "/static/css/app.css", "/static/js/offline-queue.js", "/static/duty/app.js", "/duty/manifest.webmanifest",
                "/static/duty/icon.svg"];
 

@@ -10,13 +10,14 @@ from flask_wtf.csrf import generate_csrf
 
 from models import Shift, Team, db
 
-from coordination.duty import checkins, queries as duty, rota
+from coordination.duty import changes, checkins, queries as duty
 from coordination.core import metrics, permissions
 from coordination.org import overview
 from coordination.web.login import current_scope
-from coordination.clock import local_now, local_to_utc, local_today, to_local
+from coordination.clock import local_now, local_to_utc, local_today, to_local, utcnow
 from coordination.core.errors import Unprocessable, ValidationError
 from coordination.web.api.core import bp, not_signed_in
+from coordination.web.api import duty_changes
 from coordination.web.api.json_input import json_body, query_int
 
 
@@ -38,14 +39,19 @@ def _my_shifts(mine, person_id: int, names: dict, team_ids: list[int]) -> tuple[
     shifts = mine.current + mine.upcoming
     people = duty.people_on([s.id for s in shifts])
     leads = duty.leads_of({s.team_id for s in shifts if s.team_id in team_ids})
+    pending = changes.open_for_places([s.id for s in shifts])
+    now, limit = utcnow(), changes.cutoff()
 
     def one(s) -> dict:
         on, member = people.get(s.id, []), s.team_id in team_ids
+        change = next((c for c in pending.get(s.id, []) if c.from_person_id == person_id), None)
         return dict(_shift(s), team=names.get(s.team_id),
                     role=next((p.role for p in on if p.person_id == person_id), None),
                     others=[{"name": p.full_name, "phone": p.phone, "role": p.role}
                             for p in on if member and p.person_id != person_id],
-                    leads=[{"name": n, "phone": ph} for n, ph in leads.get(s.team_id, [])])
+                    leads=[{"name": n, "phone": ph} for n, ph in leads.get(s.team_id, [])],
+                    change=duty_changes.change_json(change) if change else None,
+                    can_change=member and change is None and changes.can_still_give_back(s.starts_at, now, limit))
     return [one(s) for s in mine.current], [one(s) for s in mine.upcoming]
 
 
@@ -68,6 +74,9 @@ def duty_me():
     names = duty.team_names({s.team_id for s in mine.current + mine.upcoming} |
                             {r.shift.team_id for r in mine.open_shifts})
     current, upcoming = _my_shifts(mine, person_id, names, team_ids)
+    given = changes.open_for_places([r.shift.id for r in mine.open_shifts])
+    teammates = {str(t): [{"id": i, "name": n} for i, n in overview.member_choices(t) if i != person_id]
+                 for t in {s["team_id"] for s in upcoming + current if s["can_change"]}}
     hours = duty.month_hours(person_id)
     scope = current_scope()
     led = duty.led_teams_duty(sorted(scope.led_teams)[:MAX_LED_TEAMS])
@@ -76,8 +85,11 @@ def duty_me():
         person={"id": person_id, "full_name": current_user.person.full_name},
         on_duty=mine.open_session is not None, session=_session(mine.open_session),
         current=current, upcoming=upcoming,
-        open_shifts=[dict(_shift(r.shift), team=names.get(r.shift.team_id), staffed=r.staffed)
+        open_shifts=[dict(_shift(r.shift), team=names.get(r.shift.team_id), staffed=r.staffed,
+                          given_back_by=[c.from_person.full_name for c in given.get(r.shift.id, [])
+                                         if c.kind == "give_back" and c.from_person])
                      for r in mine.open_shifts],
+        asked=[duty_changes.change_json(c) for c in changes.asked_of(person_id)], teammates=teammates,
         hours={"this_month": hours.this_month, "last_month": hours.last_month},
         led=[_led(t) for t in led], province=province,
         csrf_token=generate_csrf(), server_time=local_now().isoformat())
@@ -114,9 +126,7 @@ def claim_shift(shift_id: int):
     shift = db.session.get(Shift, shift_id)
     if shift is None or not permissions.can_claim_shift(current_scope(), shift):
         abort(404)
-    assignment = rota.claim(shift, current_user.person)
-    db.session.commit()
-    return jsonify(shift=_shift(shift), role=assignment.role), 201
+    return duty_changes.claim(shift, _shift(shift))
 
 
 @bp.get("/api/v1/duty/now")

@@ -379,12 +379,44 @@ def openapi_document() -> dict:
                     "accepted": {"type": "integer"}, "duplicate": {"type": "integer"},
                     "rejected": {"type": "integer"}}})}},
             "/api/v1/shifts/{id}/claim": {"post": {
-                "summary": "Take an open place on a shift of a team I belong to (primary, then backup, then on duty)",
-                "parameters": _id_path(),
+                "summary": "Take a place on a shift of a team I belong to: one a teammate gave back, else an open one "
+                           "(primary, then backup, then on duty)",
+                "parameters": _id_path(), "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"confirmed": {"type": "boolean", "description":
+                        "true after the rest warnings (less than 8 h rest, more than 12 h in a row)"}}}}}},
                 "responses": _ok({"type": "object", "required": ["shift", "role"], "properties": {
                     "shift": {"type": "object"}, "role": {"type": "string", "enum": ["primary", "backup", "member"]}}},
                     status="201", description="Taken",
-                    conflict="the shift is full, or I am on another shift at that time")}},
+                    conflict="the shift is full, I am on another shift at that time, or rest warnings to "
+                             "confirm (needs_confirmation)")}},
+            "/api/v1/shifts/{id}/give-back": {"post": {
+                "summary": "Give back my place on a shift, up to SHIFT_GIVE_BACK_CUTOFF_HOURS before it starts: open "
+                           "to my team until the deadline, then released (a gap, the lead alerted)",
+                "parameters": _id_path(),
+                "responses": _ok({"type": "object", "required": ["change"], "properties": {"change": {"type": "object"}}},
+                                 status="201", description="Given back", conflict="already given back or asked")}},
+            "/api/v1/shifts/{id}/swap": {"post": {
+                "summary": "Ask one teammate (person_id) to take my place on a shift; they answer on /duty/",
+                "parameters": _id_path(),
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["person_id"], "properties": {
+                        "person_id": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}}}}},
+                "responses": _ok({"type": "object", "required": ["change"], "properties": {"change": {"type": "object"}}},
+                                 status="201", description="Asked",
+                                 conflict="already asked, the teammate is on this or another shift then")}},
+            "/api/v1/shift-changes/{id}/accept": {"post": {
+                "summary": "Take the place a teammate asked me to take (one tap on /duty/)",
+                "parameters": _id_path(), "requestBody": {"required": False, "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {"confirmed": {"type": "boolean", "description":
+                        "true after the rest warnings (less than 8 h rest, more than 12 h in a row)"}}}}}},
+                "responses": _ok({"type": "object"}, conflict="decided already, too late, on another shift then, or "
+                                                                "rest warnings to confirm (needs_confirmation)")}},
+            "/api/v1/shift-changes/{id}/decline": {"post": {
+                "summary": "Say no to a teammate's request", "parameters": _id_path(),
+                "responses": _ok({"type": "object"}, conflict="decided already")}},
+            "/api/v1/shift-changes/{id}/cancel": {"post": {
+                "summary": "Withdraw my give-back or my request (I keep the place)", "parameters": _id_path(),
+                "responses": _ok({"type": "object"}, conflict="decided already")}},
             "/api/v1/duty/now": {"get": {
                 "summary": "People on duty now: per province (ministry) or per commune team (province=…)",
                 "parameters": [_query("province")],
