@@ -21,7 +21,7 @@ from coordination.core import names
 from coordination.clock import local_today, utcnow
 from coordination.core.errors import DomainError
 from coordination.core.permissions import scope_for_person
-from coordination.duty import changes, checkins, rota
+from coordination.duty import changes, checkins, patterns, rota
 from coordination.emulation import commendations, targets as emulation
 from coordination.messaging import broadcasts, confirmations
 from coordination.org.accounts import ensure_user, set_password
@@ -259,6 +259,16 @@ def _demo_duty() -> None:
     checkins.record_checkins(ensure_user(members[0]).id, [{  # they checked in from the duty app
         "client_uuid": str(uuid.uuid4()), "kind": "in", "occurred_at": (current.starts_at + timedelta(minutes=3)).isoformat()}])
     _demo_swap(upcoming, volunteer, now)
+    _demo_pattern(team, [volunteer, lead] + list(members))
+
+
+def _demo_pattern(team, people) -> None:
+    """A named pattern on the week grid (issue 19 §1), saved, not applied: *Lịch trực tuần* lists it
+    to apply to the coming weeks. Names as the lead would type them; saved again on a second load."""
+    a, b, c, d = people[:4]
+    patterns.save_pattern(team, "Ba ca mỗi ngày", f"hằng ngày 06:00-14:00: {a.full_name} chính, {b.full_name} dự phòng\n"
+                                                  f"hằng ngày 14:00-22:00: {c.full_name} chính, {a.full_name} dự phòng\n"
+                                                  f"T2-T6 22:00-06:00: {d.full_name} chính", 2)
 
 
 def _demo_swap(upcoming, volunteer, now) -> None:
