@@ -117,3 +117,17 @@ def test_a_pattern_typed_once_then_copied(world, grid, client, auth):
     page = client.get(f"/teams/{team.id}/week?start=2026-12-14").get_data(as_text=True)
     assert "Trần Thị Bình" in page and "Lê Văn Chi" in page  # the copied week names its people
     assert client.post(f"/teams/{team.id}/week/copy?start=2026-12-07", data={"weeks": "99"}).status_code == 302
+
+
+def test_a_member_trying_a_leads_change_of_the_rota_is_refused_and_audited(world, grid, client, auth):
+    from models import AuditEvent
+
+    team, people, morning, evening = grid
+    auth.as_user(world.volunteer)  # a member of the team, not its lead
+    assert client.post(f"/shifts/{evening.id}/staff", data={"person_id": str(people[2].id)}).status_code == 404
+    assert client.post(f"/teams/{team.id}/week/copy?start=2026-12-07", data={"weeks": "1"}).status_code == 404
+    refused = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "refused")).all()
+    assert [(e.entity, e.entity_id, e.after["attempted"]) for e in refused] == [("rota", str(team.id), "manage")] * 2
+    assert _count(evening) == 0
+    auth.as_user(world.lead_b)  # another province's lead: the team is not even visible, a plain 404
+    assert client.post(f"/shifts/{evening.id}/staff", data={"person_id": str(people[2].id)}).status_code == 404

@@ -27,8 +27,8 @@ def _team(team_id: int, manage: bool = False) -> Team:
     team = get_or_404(Team, team_id)
     scope = current_scope()
     require(permissions.can_view_team(scope, team))
-    if manage:
-        require(permissions.can_manage_rota(scope, team))
+    if manage:  # a member trying a lead's change of the rota: refused, and the refusal is audited
+        refuse_unless(permissions.can_manage_rota(scope, team), "manage", "rota", team.id, team.province_code, team.id)
     return team
 
 
