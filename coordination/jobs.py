@@ -10,6 +10,7 @@ from flask import Flask, current_app
 
 from models import db
 
+from coordination.clock import utcnow
 from coordination.core import heartbeat, metrics
 from coordination.duty import alerts
 from coordination.org import login_throttle
@@ -60,7 +61,7 @@ def run_forever(app: Flask) -> None:
                     log.exception("job %s failed", job_name)
                 finally:
                     metrics.JOB_SECONDS.labels(job_name).observe(time.perf_counter() - started)
-                    metrics.JOB_LAST_RUN.labels(job_name).set(time.time())
+                    metrics.JOB_LAST_RUN.labels(job_name).set(utcnow().timestamp())
                     heartbeat.beat("scheduler", job_name)
         return run
 
