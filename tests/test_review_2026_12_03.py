@@ -1,0 +1,137 @@
+"""Review pass (3 December 2026) over the day's features as an attacker: shift changes, Web Push,
+the notification acknowledgement, calendar feeds, voice callbacks, /metrics and /ops. The tests
+marked "finding" failed before their fix; the others pin what was tried and found safe."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from coordination.duty import alerts, changes, rota
+from coordination.messaging import broadcasts
+from coordination.org import teams
+from models import Message, PushSubscription, ShiftAssignment, ShiftChange, db
+from tests.factories import HANOI, make_person, make_user
+from tests.test_push import fake_push  # noqa: F401 - the fixture
+
+UTC = timezone.utc
+NOW = datetime(2026, 12, 3, 1, 0, tzinfo=UTC)  # Thursday 3 Dec 2026, 08:00 in Hà Nội
+pytestmark = pytest.mark.clock_at(NOW)
+H = timedelta(hours=1)
+
+
+# --- Web Push: the endpoint the server will POST to (finding) --------------------------------
+
+@pytest.mark.parametrize("endpoint", [
+    "https://127.0.0.1\\.fcm.googleapis.com/fcm/send/x",  # urlsplit: a subdomain; requests: 127.0.0.1
+    "https://169.254.169.254\\.fcm.googleapis.com/latest/meta-data/",
+    "https://10.0.0.5\\.updates.push.services.mozilla.com/wpush/v2/x",
+])
+def test_finding_a_push_endpoint_that_requests_reads_as_an_internal_host_is_refused(world, fake_push, client, auth,
+                                                                                    endpoint):
+    """Our check read the host with urlsplit, the sender (requests/urllib3) reads a backslash as the
+    end of the host: the server would POST to 127.0.0.1 or the cloud metadata address."""
+    auth.as_user(world.volunteer)
+    sub = fake_push.subscribe(fake_push.app_key)
+    answer = client.post("/api/v1/push/subscriptions", json=dict(sub, endpoint=endpoint))
+    assert answer.status_code == 422 and answer.get_json()["field"] == "endpoint", answer.get_json()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PushSubscription)) == 0
+
+
+@pytest.mark.parametrize("endpoint", [
+    "http://127.0.0.1/push", "https://127.0.0.1/push", "http://169.254.169.254/latest/meta-data/",
+    "https://[::1]/push", "https://fcm.googleapis.com@127.0.0.1/x", "https://127.0.0.1#.fcm.googleapis.com",
+    "https://169.254.169.254\\@x.fcm.googleapis.com/", "https://fcm.googleapis.com.127.0.0.1.nip.io/x",
+])
+def test_internal_push_endpoints_are_refused(world, fake_push, client, auth, endpoint):
+    auth.as_user(world.volunteer)
+    sub = fake_push.subscribe(fake_push.app_key)
+    assert client.post("/api/v1/push/subscriptions", json=dict(sub, endpoint=endpoint)).status_code in (400, 422)
+
+
+# --- the notification's acknowledgement: only an escalation's token (finding) ----------------
+
+def test_finding_a_broadcast_token_does_not_acknowledge_through_the_notification_route(world, client):
+    """POST /a/<token>/ack took any message's token: a broadcast's confirmation token (one that
+    asks for no confirmation, or is past its week) recorded a confirmation, answering 'acknowledged'."""
+    sent = broadcasts.send(world.lead_a.id, HANOI, "province", None, "Họp lúc 14:00.", urgent=True, confirm=False)
+    db.session.commit()
+    mid = db.session.scalar(sa.select(Message.id).where(Message.broadcast_id == sent.id,
+                                                        Message.person_id == world.volunteer.person_id))
+    answer = client.post(f"/a/{alerts.ack_token(mid)}/ack")
+    assert answer.status_code == 404 and answer.get_json()["status"] == "invalid"
+    db.session.expire_all()
+    assert db.session.get(Message, mid).acknowledged_at is None
+
+
+# --- /metrics behind a trusted proxy (finding) -----------------------------------------------
+
+def test_finding_metrics_are_not_open_to_a_spoofed_forwarded_for(app, client):
+    """Behind TRUSTED_PROXIES, a request reaching the app from another machine with
+    X-Forwarded-For: 127.0.0.1 was 'this machine'."""
+    saved = app.config.get("TRUSTED_PROXIES")
+    app.config["TRUSTED_PROXIES"] = 1
+    try:
+        assert client.get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.9"},
+                          headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 404
+        assert client.get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"},  # nginx, a client outside
+                          headers={"X-Forwarded-For": "127.0.0.1, 203.0.113.9"}).status_code == 404
+        assert client.get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"},  # Prometheus through nginx
+                          headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 200
+    finally:
+        app.config["TRUSTED_PROXIES"] = saved
+
+
+@pytest.mark.parametrize("role", ["lead_a", "commune_lead", "volunteer"])
+def test_ops_is_only_the_ministrys(world, client, auth, role):
+    auth.as_user(getattr(world, role))
+    assert client.get("/ops").status_code in (403, 404)
+
+
+# --- shift changes by id (safe) --------------------------------------------------------------
+
+@pytest.fixture
+def swap(world):
+    """The volunteer asks a teammate to take a shift tomorrow."""
+    teammate = make_person(full_name="Đồng Đội")
+    teams.add_member(world.commune_team, teammate, "member")
+    shift = rota.add_shift(world.commune_team, NOW + 24 * H, NOW + 32 * H)
+    rota.assign(shift, world.volunteer.person, "primary")
+    db.session.commit()
+    change = changes.ask_swap(shift, world.volunteer.person, teammate, world.volunteer.id)
+    db.session.commit()
+    return change, teammate
+
+
+def test_a_swap_not_addressed_to_me_is_404_whoever_asks(world, swap, client, auth):
+    change, _teammate = swap
+    for user in (world.commune_lead, world.lead_b, world.volunteer):
+        auth.as_user(user)
+        for verb in ("accept", "decline"):
+            assert client.post(f"/api/v1/shift-changes/{change.id}/{verb}", json={"confirmed": True},
+                               headers={"X-Requested-With": "fetch"}).status_code in (403, 404)
+    db.session.expire_all()
+    assert db.session.get(ShiftChange, change.id).state == "open"
+
+
+def test_override_and_refuse_need_the_rota_of_that_team(world, swap, client, auth):
+    change, teammate = swap
+    place = db.session.get(ShiftAssignment, change.assignment_id)
+    stranger = make_user(make_person(full_name="Người Ngoài"))
+    db.session.commit()
+    for user in (world.volunteer, world.lead_b, stranger):
+        auth.as_user(user)
+        client.post(f"/shifts/{change.shift_id}/override",
+                    data={"assignment_id": place.id, "person_id": teammate.id, "confirmed": "1"})
+        client.post(f"/shift-changes/{change.id}/refuse")
+    db.session.expire_all()
+    assert db.session.get(ShiftAssignment, place.id).person_id == world.volunteer.person_id
+    assert db.session.get(ShiftChange, change.id).state == "open"
+
+
+# --- voice callbacks (safe) ------------------------------------------------------------------
+
+def test_voice_callbacks_without_a_signature_are_403(world, client):
+    for path in ("/voice/call/x", "/voice/call/x/digits", "/voice/status"):
+        assert client.post(path, data={"Digits": "1", "CallStatus": "completed"}).status_code == 403
