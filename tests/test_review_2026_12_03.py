@@ -135,3 +135,13 @@ def test_override_and_refuse_need_the_rota_of_that_team(world, swap, client, aut
 def test_voice_callbacks_without_a_signature_are_403(world, client):
     for path in ("/voice/call/x", "/voice/call/x/digits", "/voice/status"):
         assert client.post(path, data={"Digits": "1", "CallStatus": "completed"}).status_code == 403
+
+
+def test_ops_says_the_oldest_wait_in_minutes_not_a_thousand_seconds(world, client, auth):
+    """The outbox's oldest wait read '1.014 giây' on /ops (a page for people)."""
+    broadcasts.send(world.lead_a.id, HANOI, "province", None, "Họp lúc 14:00.", urgent=False,
+                    now=NOW - timedelta(seconds=1014))
+    db.session.commit()
+    auth.as_user(world.ministry)
+    page = client.get("/ops").get_data(as_text=True)
+    assert "17 phút" in page and "1.014 giây" not in page
