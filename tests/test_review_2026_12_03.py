@@ -13,6 +13,7 @@ from coordination.messaging import broadcasts
 from coordination.org import teams
 from models import Message, PushSubscription, ShiftAssignment, ShiftChange, db
 from tests.factories import HANOI, make_person, make_user
+from tests.test_backup_restore import fresh_database  # noqa: F401 - the fixture
 from tests.test_push import fake_push  # noqa: F401 - the fixture
 
 UTC = timezone.utc
@@ -145,3 +146,32 @@ def test_ops_says_the_oldest_wait_in_minutes_not_a_thousand_seconds(world, clien
     auth.as_user(world.ministry)
     page = client.get("/ops").get_data(as_text=True)
     assert "17 phút" in page and "1.014 giây" not in page
+
+
+# --- restore: a photos.tar with a member outside the folder ----------------------------------
+
+def test_finding_a_photo_outside_the_folder_is_skipped_and_the_restore_goes_on(ctx, fresh_database, tmp_path):
+    """tarfile's data filter refused '../x' but the error ended the restore with a traceback, after
+    the database was restored and before the photos after it."""
+    import io
+    import tarfile
+
+    from app import create_app
+    from coordination.ops.backup import PHOTOS, backup, restore
+
+    db.session.commit()
+    backup(db.engine, tmp_path / "b", None)
+    with tarfile.open(tmp_path / "b" / PHOTOS, "w") as tar:
+        for name in ("../outside.jpg", "sub/../../outside2.jpg", "/abs.jpg", "kept.jpg"):
+            info = tarfile.TarInfo(name)
+            info.size = 3
+            tar.addfile(info, io.BytesIO(b"jpg"))
+    photos = tmp_path / "photos"
+    restored = create_app({"TESTING": True, "SECRET_KEY": "test", "SQLALCHEMY_DATABASE_URI": fresh_database,
+                           "TASK_PHOTO_DIR": str(photos)})
+    with restored.app_context():
+        result = restore(db.engine, tmp_path / "b", photos)
+        db.session.remove()
+    assert (photos / "kept.jpg").read_bytes() == b"jpg" and (photos / "abs.jpg").is_file()
+    assert not (tmp_path / "outside.jpg").exists() and not (tmp_path / "outside2.jpg").exists()
+    assert result.photos == 2
