@@ -175,3 +175,35 @@ def test_finding_a_photo_outside_the_folder_is_skipped_and_the_restore_goes_on(c
     assert (photos / "kept.jpg").read_bytes() == b"jpg" and (photos / "abs.jpg").is_file()
     assert not (tmp_path / "outside.jpg").exists() and not (tmp_path / "outside2.jpg").exists()
     assert result.photos == 2
+
+
+# --- a person id from elsewhere is not answered with their name (finding) --------------------
+
+STRANGER = "Người Lạ Cà Mau"
+
+
+def test_finding_asking_anyone_by_id_to_take_my_shift_does_not_say_their_name(world, client, auth):
+    """POST /api/v1/shifts/<mine>/swap with any person id answered "<full name> is not a member of
+    this team": counting ids up read the whole country's names."""
+    shift = rota.add_shift(world.commune_team, NOW + 24 * H, NOW + 32 * H)
+    rota.assign(shift, world.volunteer.person, "primary")
+    stranger = make_person(full_name=STRANGER)
+    db.session.commit()
+    auth.as_user(world.volunteer)
+    answer = client.post(f"/api/v1/shifts/{shift.id}/swap", json={"person_id": stranger.id},
+                         headers={"X-Requested-With": "fetch"})
+    assert answer.status_code == 400 and STRANGER not in str(answer.get_json())
+    assert answer.get_json()["field"] == "person_id"
+
+
+def test_finding_a_leads_override_with_anyones_id_does_not_say_their_name(world, client, auth):
+    shift = rota.add_shift(world.commune_team, NOW + 24 * H, NOW + 32 * H)
+    place = rota.assign(shift, world.volunteer.person, "primary")
+    stranger = make_person(full_name=STRANGER)
+    db.session.commit()
+    auth.as_user(world.commune_lead)
+    page = client.post(f"/shifts/{shift.id}/override", data={"assignment_id": place.id, "person_id": stranger.id},
+                       follow_redirects=True).get_data(as_text=True)
+    assert STRANGER not in page and "Chọn một thành viên của tổ." in page
+    db.session.expire_all()
+    assert db.session.get(ShiftAssignment, place.id).person_id == world.volunteer.person_id
