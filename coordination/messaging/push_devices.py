@@ -35,6 +35,9 @@ def b64url_decode(value: str) -> bytes:
         raise ValueError(str(exc)) from None
 
 
+HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?")
+
+
 def _allowed_endpoint(endpoint: str) -> bool:
     try:
         parts = urlsplit(endpoint)
@@ -45,8 +48,8 @@ def _allowed_endpoint(endpoint: str) -> bool:
     if origin in {o.lower() for o in current_app.config.get("PUSH_INSECURE_ORIGINS", ())}:
         return True
     host = (parts.hostname or "").lower()
-    if parts.scheme != "https" or parts.username or parts.password or not host:
-        return False
+    if parts.scheme != "https" or parts.username or parts.password or not HOST_NAME.fullmatch(host):
+        return False  # a name only: "127.0.0.1\.fcm.googleapis.com" is 127.0.0.1 to requests
     return any(host == h or host.endswith("." + h) for h in current_app.config.get("PUSH_SERVICE_HOSTS", ()))
 
 

@@ -157,7 +157,10 @@ def restore(engine: sa.Engine, folder: Path, photo_dir: Path | None) -> RestoreR
             for member in tar.getmembers():
                 if not member.isfile() or (photo_dir / member.name).exists():
                     continue
-                tar.extract(member, photo_dir, filter="data")  # refuses absolute paths and ../
+                try:  # the data filter keeps every file inside photo_dir ("/x" becomes "x")
+                    tar.extract(member, photo_dir, filter="data")
+                except tarfile.FilterError:  # "../x": skipped, the other photos are still restored
+                    continue
                 photos += 1
     after = table_counts(engine)
     mismatches = {name: (count, after.get(name, 0)) for name, count in manifest["tables"].items()

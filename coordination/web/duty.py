@@ -9,7 +9,7 @@ from flask import (Blueprint, Response, current_app, flash, redirect, render_tem
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from models import Person, Shift, ShiftAssignment, ShiftChange, Team, db
+from models import Shift, ShiftAssignment, ShiftChange, Team, db
 
 from coordination.duty import changes, queries as duty, rota
 from coordination.core import permissions
@@ -171,7 +171,7 @@ def override(shift_id: int):
     refuse_unless(permissions.can_manage_rota(current_scope(), team), "override", "shift", shift.id,
                   team.province_code, team.id)
     place = db.session.get(ShiftAssignment, small_int(request.form.get("assignment_id")) or 0)
-    person = db.session.get(Person, small_int(request.form.get("person_id")) or 0)
+    person = rota.team_member(team.id, small_int(request.form.get("person_id")))  # never another's name
     with saved():
         if place is None or place.shift_id != shift.id:
             raise DomainError(_("Choose the person to replace on this shift."), field="assignment_id")

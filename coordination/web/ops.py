@@ -24,8 +24,12 @@ def _may_scrape() -> bool:
     if token:
         given = request.headers.get("Authorization", "")
         return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
-    try:  # no token: only from this machine (a Prometheus agent beside the app, or nginx refusing /metrics)
-        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    # No token: only from this machine (a Prometheus agent beside the app, or nginx refusing /metrics):
+    # the client (behind TRUSTED_PROXIES, X-Forwarded-For) and the peer that connected (else anyone
+    # reaching the app's port could write X-Forwarded-For: 127.0.0.1).
+    peer = request.environ.get("werkzeug.proxy_fix.orig", {}).get("REMOTE_ADDR", request.remote_addr)
+    try:
+        return all(ipaddress.ip_address(a or "").is_loopback for a in (request.remote_addr, peer))
     except ValueError:
         return False
 

@@ -72,7 +72,7 @@ def acknowledge_from_notification(token: str):
     Answers JSON: acknowledged (by this tap, or earlier by this person), taken (someone else took it:
     name and time), over (the shift has ended) or invalid (404)."""
     message = message_for_token(token)
-    if message is None:
+    if message is None or message.purpose != ESCALATION:  # a broadcast's /x/ token names a message too
         return jsonify(status="invalid", text=_("This link is wrong or has expired.")), 404
     if alert_over(message):
         return jsonify(status="over", text=_("This shift is over")), 410

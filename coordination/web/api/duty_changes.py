@@ -7,9 +7,9 @@ from flask import abort, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from models import Person, Shift, ShiftChange, db
+from models import Shift, ShiftChange, db
 
-from coordination.duty import changes
+from coordination.duty import changes, rota
 from coordination.web.login import current_scope
 from coordination.clock import to_local
 from coordination.core.errors import ValidationError
@@ -72,8 +72,8 @@ def give_back(shift_id: int):
 def ask_swap(shift_id: int):
     """I ask one teammate (person_id) to take my place; they answer on /duty/."""
     shift = _my_shift(shift_id)
-    teammate = db.session.get(Person, whole(_body(), "person_id", required=True))
-    if teammate is None:  # a member of the team, free then: changes.ask_swap
+    teammate = rota.team_member(shift.team_id, whole(_body(), "person_id", required=True))
+    if teammate is None:  # anyone else is not answered with their name; free then: changes.ask_swap
         raise ValidationError(_("Choose a member of the team."), field="person_id")
     change = changes.ask_swap(shift, current_user.person, teammate, current_user.id)
     db.session.commit()
