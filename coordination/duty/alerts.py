@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from flask import current_app
 
 from models import Message, Person, Shift, Team, db
-from models.messages import ESCALATION, PUSH, REMINDER, VOICE
+from models.messages import ESCALATION, PUSH, REMINDER, SMS, VOICE
 from models.teams import LEAD, LEADING_ROLES
 
-from coordination.messaging import outbox, push_devices
+from coordination.messaging import contacts, outbox, push_devices
 from coordination.messaging.links import ACK_TTL, ack_token, message_for_token  # noqa: F401 - the alert links' API
 from coordination.duty import alert_store as store, changes
 from coordination.duty.checkins import EARLY
@@ -31,6 +31,8 @@ REMINDER_MINUTES = (60, 10)
 ESCALATION_WAIT = timedelta(minutes=10)
 NUDGE_WAIT = timedelta(minutes=5)  # the absent primary's own nudge, before anyone else is alerted
 NUDGE_STEP, BACKUP_STEP, COMMUNE_STEP, PROVINCE_STEP = 0, 1, 2, 3
+# The reason a queued row of a contact chain was not sent (the messages page translates it).
+ACKNOWLEDGED_BEFORE, DECLINED_BEFORE = "acknowledged before sending", "declined before sending"
 
 
 # --- decisions (pure) ----------------------------------------------------------------------
@@ -89,6 +91,8 @@ def acknowledge(message: Message, now: Optional[datetime] = None) -> bool:
     if message.acknowledged_at is not None or not store.mark_acknowledged(message.id, message.shift_id, now):
         return False
     sa.orm.attributes.set_committed_value(message, "acknowledged_at", now)
+    if message.shift_id is not None:  # the chain's later channels, to anyone: not sent, visibly
+        store.cancel_queued(message.shift_id, now, ACKNOWLEDGED_BEFORE)
     return True
 
 
@@ -194,11 +198,17 @@ def _nudge(shift: Shift, person: Person, team_name: str) -> outbox.Outgoing:
 
 def queue_alert(shift: Shift, step: int, person: Person, now: datetime, primary: Optional[Person] = None,
                  team_name: Optional[str] = None) -> bool:
-    """Queue one escalation SMS with its acknowledgement link; False if it was queued before. It
-    names the absent primary and their phone, so the recipient can call them first."""
+    """Queue one escalation step for a person along their contact chain (messaging/contacts.py):
+    the SMS with its acknowledgement link, the push if they have a device, the call on the steps
+    that call (ALERT_CALL_STEPS), each due at its delay; rows still queued when someone
+    acknowledges are not sent (`acknowledge`). False if it was queued before. The SMS names the
+    absent primary and their phone, so the recipient can call them first."""
+    when = dict(contacts.plan(contacts.chain_of(person.id), push_devices.device_count(person.id) > 0,
+                              step in current_app.config.get("ALERT_CALL_STEPS", ())))
     # Queued first with an empty text: the acknowledgement link in the text needs the row's id.
     message = outbox.enqueue(person, "", ESCALATION, urgent=True, dedupe_key=f"escalation/{shift.id}/{step}/{person.id}",
-                             province_code=shift.province_code, shift_id=shift.id, now=now)
+                             province_code=shift.province_code, shift_id=shift.id, now=now,
+                             due=now + when.get(SMS, timedelta(0)))
     if message is None:
         return False
     primary = primary or store.primary_of(shift.id)
@@ -207,10 +217,10 @@ def queue_alert(shift: Shift, step: int, person: Person, now: datetime, primary:
     text = f"[TCN] {who} chưa vào ca trực {team_name or _team_name(shift)} {span(shift.starts_at, shift.ends_at)}. " \
            f"Bấm để nhận xử lý: {link}"
     message.body = for_recipient(text, person.sms_ascii)
-    if push_devices.device_count(person.id):
-        queue_push(shift, step, person, text, now)
-    if step in current_app.config.get("ALERT_CALL_STEPS", ()):
-        queue_call(shift, step, person, now, primary, team_name)
+    if PUSH in when:
+        queue_push(shift, step, person, text, now, now + when[PUSH])
+    if VOICE in when:
+        queue_call(shift, step, person, now, primary, team_name, now + when[VOICE])
     return True
 
 
@@ -223,7 +233,7 @@ def call_text(shift: Shift, primary: Optional[Person], team_name: str) -> str:
 
 
 def queue_call(shift: Shift, step: int, person: Person, now: datetime, primary: Optional[Person] = None,
-               team_name: Optional[str] = None) -> bool:
+               team_name: Optional[str] = None, due: Optional[datetime] = None) -> bool:
     """Queue the voice call of an escalation step beside its SMS (ALERT_CALL_STEPS): a row of the
     same outbox (channel 'voice'), its body what the call says; pressing 1 acknowledges it like the
     SMS's link. False if it was queued before."""
@@ -231,16 +241,17 @@ def queue_call(shift: Shift, step: int, person: Person, now: datetime, primary: 
     text = call_text(shift, primary, team_name or _team_name(shift))
     return outbox.put(outbox.Outgoing(person.id, person.phone, text, ESCALATION, True,
                                       f"escalation/{shift.id}/{step}/{person.id}/voice", shift.province_code,
-                                      shift.id, VOICE), now) is not None
+                                      shift.id, VOICE), now, due) is not None
 
 
-def queue_push(shift: Shift, step: int, person: Person, text: str, now: datetime) -> bool:
+def queue_push(shift: Shift, step: int, person: Person, text: str, now: datetime,
+               due: Optional[datetime] = None) -> bool:
     """Queue the push of an escalation step beside its SMS, for a person with a subscribed device
     (the duty app's *Bật thông báo*): a row of the same outbox (channel 'push'); the notification's
     "Nhận xử lý" acknowledges it like the SMS's link. False if it was queued before."""
     return outbox.put(outbox.Outgoing(person.id, person.phone, text, ESCALATION, True,
                                       f"escalation/{shift.id}/{step}/{person.id}/push", shift.province_code,
-                                      shift.id, PUSH), now) is not None
+                                      shift.id, PUSH), now, due) is not None
 
 
 def tick(now: Optional[datetime] = None, since: Optional[datetime] = None) -> dict[str, int]:

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from models import AuditEvent, Message, Person, Shift, ShiftAssignment, db
 from models.shifts import BACKUP
 
-from coordination.duty.alerts import ACK_TTL, PROVINCE_STEP, escalation_targets, queue_alert, acknowledge, taken_by
+from coordination.duty.alerts import ACK_TTL, DECLINED_BEFORE, PROVINCE_STEP, escalation_targets, queue_alert, acknowledge, taken_by
+from coordination.duty.alert_store import cancel_queued
 from coordination.clock import to_local, utcnow
 from coordination.org.people import normalise_phone
 from coordination.core.errors import ValidationError
@@ -56,6 +57,8 @@ def escalate_now(message: Message, now: datetime) -> int:
     if shift is None or len(parts) not in (4, 5):  # escalation/<shift>/<step>/<person>[/voice]
         return 0
     step = min(int(parts[2]) + 1, PROVINCE_STEP)
+    # The decliner's own later channels (a call 5 minutes after the SMS) are not sent, visibly.
+    cancel_queued(shift.id, now, DECLINED_BEFORE, message.person_id)
     backup = db.session.scalar(sa.select(Person).join(ShiftAssignment).where(
         ShiftAssignment.shift_id == shift.id, ShiftAssignment.role == BACKUP))
     queued = 0

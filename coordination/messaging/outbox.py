@@ -78,9 +78,10 @@ def put(message: Outgoing, now: Optional[datetime] = None, due: Optional[datetim
     return row
 
 
-def enqueue(person: Person, body: str, purpose: str, *, now: Optional[datetime] = None, **extra) -> Optional[Message]:
+def enqueue(person: Person, body: str, purpose: str, *, now: Optional[datetime] = None,
+            due: Optional[datetime] = None, **extra) -> Optional[Message]:
     """Queue one message to a person (the caller commits): `put(to(person, body, purpose, …))`."""
-    return put(to(person, body, purpose, **extra), now)
+    return put(to(person, body, purpose, **extra), now, due)
 
 
 def put_many(messages: list[Outgoing], now: datetime) -> int:
