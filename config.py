@@ -147,6 +147,12 @@ class Config:
     CONTACT_DEFAULT_CHAIN = {c.split(":")[0].strip(): int(c.split(":")[1]) for c in os.environ.get(
         "CONTACT_DEFAULT_CHAIN", "push:0,sms:2,voice:5").split(",") if ":" in c}
     CONTACT_MAX_DELAY_MINUTES = int(os.environ.get("CONTACT_MAX_DELAY_MINUTES", "10"))
+    # How many times the whole escalation policy (backup → commune lead → province leads) runs
+    # until someone acknowledges: 1 once; 2 starts again with the backup one wait after the province step.
+    ESCALATION_REPEATS = int(os.environ.get("ESCALATION_REPEATS", "1"))
+    # Per person and channel, escalations at most "count/minutes,…" (coordination/messaging/rate_limits.py);
+    # a limited one is deferred, never dropped. Empty: no limit.
+    RATE_LIMITS = {"voice": os.environ.get("RATE_LIMIT_VOICE", "1/5,3/15"), "sms": os.environ.get("RATE_LIMIT_SMS", "1/1,5/15")}
     CALENDAR_ALARM_MINUTES = int(os.environ.get("CALENDAR_ALARM_MINUTES", "60"))  # the phone calendar's reminder
     # A volunteer gives a shift back (or asks a teammate to take it) at least this long before it starts;
     # a given-back place nobody took by RELEASE hours before the start is released: a gap, the lead alerted.

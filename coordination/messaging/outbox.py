@@ -21,7 +21,7 @@ from models import Message, Person, db
 from models.driver import DriverStatements, autocommit_statements
 from models.messages import DELIVERED, FAILED, NOT_SENT, PUSH, QUEUED, SENDING, SENT, SMS, UNDELIVERED, VOICE
 
-from coordination.messaging import push, receipts
+from coordination.messaging import push, rate_limits, receipts
 from coordination.clock import utcnow
 from coordination.core import metrics
 from coordination.core.errors import ValidationError
@@ -236,7 +236,9 @@ def dispatch_due(gateway_factory, limit: int = 50, now: Optional[datetime] = Non
     autocommit statement per message, straight through the driver (models/driver.py)."""
     now = now or utcnow()
     counts = {"sent": 0, "retry": 0, "failed": 0, "not_sent": 0}
-    rows = claim_due(limit, now)
+    rows, deferred = rate_limits.defer_limited(claim_due(limit, now), now)
+    if deferred:  # back in the queue, due when the person's window frees (never dropped)
+        counts["deferred"] = deferred
     if not rows:
         return counts
     try:
