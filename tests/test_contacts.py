@@ -144,7 +144,10 @@ def test_a_volunteer_changes_the_chain_within_the_limits(ctx, world, staffed, cl
                         ({"delay_push": "0", "delay_sms": "2", "delay_voice": "11"},
                          "Cuộc gọi: chọn độ trễ từ 0 đến 10 phút."),
                         ({"delay_push": "abc", "delay_sms": "2", "delay_voice": "5"},
-                         "Thông báo đẩy: chọn độ trễ từ 0 đến 10 phút.")):
+                         "Thông báo đẩy: chọn độ trễ từ 0 đến 10 phút."),
+                        ({"delay_push": "0", "delay_sms": "²", "delay_voice": "5"},  # a digit to str.isdigit, not to int()
+                         "SMS: chọn độ trễ từ 0 đến 10 phút."),
+                        ({"delay_push": "0", "delay_sms": "-1", "delay_voice": "5"}, "SMS: chọn độ trễ từ 0 đến 10 phút.")):
         answer = client.post("/account/contacts", data=form, follow_redirects=True).get_data(as_text=True)
         assert error in answer
         assert db.session.scalar(sa.select(sa.func.count()).select_from(ContactMethod)) == 0

@@ -79,7 +79,7 @@ def parse(form: dict) -> dict[str, Optional[int]]:
                                       field=f"delay_{channel}")
             out[channel] = None
             continue
-        if not raw.isdigit() or not 0 <= int(raw) <= limit:
+        if not (raw.isascii() and raw.isdigit()) or not 0 <= int(raw) <= limit:  # "²".isdigit() too
             raise ValidationError(_l("%(channel)s: choose a delay from 0 to %(n)d minutes.", channel=NAMES[channel],
                                      n=limit), field=f"delay_{channel}")
         out[channel] = int(raw)
