@@ -119,6 +119,24 @@ def test_an_acknowledged_alert_sends_no_later_channel_and_says_why(ctx, world, s
     assert page.count("Chưa gửi: đã có người nhận xử lý trước lượt của kênh này.") == 2
 
 
+def test_the_dispatcher_skips_a_row_whose_alert_was_acknowledged_while_it_was_being_claimed(ctx, world, staffed,
+                                                                                              twilio, calls):
+    """The acknowledgement's cancel step only sees queued rows; a row being claimed at that moment
+    is caught by the dispatcher: recorded as not sent, never requested."""
+    from coordination.duty import alert_store
+    shift, backup = staffed
+    alerts.tick(STEP)
+    sms = rows_of(backup.id)["sms"]
+    send(ctx, STEP)
+    assert alert_store.mark_acknowledged(sms.id, shift.id, STEP + timedelta(minutes=1))  # the record only
+    db.session.commit()
+    assert rows_of(backup.id)["voice"].status == "queued"
+    send(ctx, STEP + timedelta(minutes=5))
+    voice = rows_of(backup.id)["voice"]
+    assert (voice.status, voice.error_message, voice.attempts) == ("not_sent", "acknowledged before sending", 0)
+    assert twilio.voice.calls == []
+
+
 def test_a_decline_cancels_only_the_decliners_later_channels(ctx, world, staffed, twilio, calls):
     shift, backup = staffed
     alerts.tick(STEP)

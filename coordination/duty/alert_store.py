@@ -150,7 +150,7 @@ def mark_acknowledged(message_id: int, shift_id: Optional[int], now: datetime) -
 def cancel_queued(shift_id: int, now: datetime, reason: str, person_id: Optional[int] = None) -> int:
     """The escalation rows of a shift still waiting in the queue (a contact chain's later channels)
     become not_sent with `reason` — or only one person's, when that person declined. A row a
-    dispatcher already claimed goes out: the acknowledgement came too late for it."""
+    dispatcher is claiming is skipped by the dispatcher (outbox._skip_acknowledged)."""
     where = [Message.shift_id == shift_id, Message.purpose == ESCALATION, Message.status == QUEUED]
     if person_id is not None:
         where.append(Message.person_id == person_id)
