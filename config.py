@@ -142,6 +142,17 @@ class Config:
     ALERT_NUDGE_MINUTES = int(os.environ.get("ALERT_NUDGE_MINUTES", "5"))  # the absent primary's own nudge
     # Escalation steps that call as well as text (1 backup, 2 commune lead, 3 province leads): "1,2"
     ALERT_CALL_STEPS = tuple(int(s) for s in os.environ.get("ALERT_CALL_STEPS", "").split(",") if s.strip())
+    # A person's contact chain (issue 20 §3): the default, "channel:minutes after the step began"
+    # (a call only on ALERT_CALL_STEPS), and the longest delay a person may choose on /account.
+    CONTACT_DEFAULT_CHAIN = {c.split(":")[0].strip(): int(c.split(":")[1]) for c in os.environ.get(
+        "CONTACT_DEFAULT_CHAIN", "push:0,sms:2,voice:5").split(",") if ":" in c}
+    CONTACT_MAX_DELAY_MINUTES = int(os.environ.get("CONTACT_MAX_DELAY_MINUTES", "10"))
+    # How many times the whole escalation policy (backup → commune lead → province leads) runs
+    # until someone acknowledges: 1 once; 2 starts again with the backup one wait after the province step.
+    ESCALATION_REPEATS = int(os.environ.get("ESCALATION_REPEATS", "1"))
+    # Per person and channel, escalations at most "count/minutes,…" (coordination/messaging/rate_limits.py);
+    # a limited one is deferred, never dropped. Empty: no limit.
+    RATE_LIMITS = {"voice": os.environ.get("RATE_LIMIT_VOICE", "1/5,3/15"), "sms": os.environ.get("RATE_LIMIT_SMS", "1/1,5/15")}
     CALENDAR_ALARM_MINUTES = int(os.environ.get("CALENDAR_ALARM_MINUTES", "60"))  # the phone calendar's reminder
     # A volunteer gives a shift back (or asks a teammate to take it) at least this long before it starts;
     # a given-back place nobody took by RELEASE hours before the start is released: a gap, the lead alerted.

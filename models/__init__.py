@@ -4,6 +4,7 @@ from models.audit import AuditEvent  # noqa: F401
 from models.base import db  # noqa: F401
 from models.calendars import CalendarFeed  # noqa: F401
 from models.campaigns import Campaign  # noqa: F401
+from models.contacts import ContactMethod  # noqa: F401
 from models.emulation import Commendation, Target  # noqa: F401
 from models.geography import AdminUnit, LegacyUnit  # noqa: F401
 from models.imports import ImportBatch  # noqa: F401

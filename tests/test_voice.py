@@ -33,10 +33,12 @@ def phone(ctx, client, twilio):
         return response.status_code, response.get_data(as_text=True)
 
     twilio.voice.transport = transport
-    saved = ctx.config.get("ALERT_CALL_STEPS")
+    saved = ctx.config.get("ALERT_CALL_STEPS"), ctx.config.get("CONTACT_DEFAULT_CHAIN")
     ctx.config["ALERT_CALL_STEPS"] = (1,)
+    # A deployment whose default chain sends every channel at once (the chain's delays: test_contacts.py).
+    ctx.config["CONTACT_DEFAULT_CHAIN"] = {"push": 0, "sms": 0, "voice": 0}
     yield twilio.voice
-    ctx.config["ALERT_CALL_STEPS"] = saved
+    ctx.config["ALERT_CALL_STEPS"], ctx.config["CONTACT_DEFAULT_CHAIN"] = saved
 
 
 @pytest.fixture

@@ -30,11 +30,11 @@ def _until(check, timeout=10.0):
 def test_the_backup_answers_the_sandbox_call_and_presses_1(world, live_server, browser, ctx, tmp_path):
     sandbox = FakeTwilio(deliver=True).start()
     keys = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM", "TWILIO_API_BASE", "PUBLIC_BASE_URL",
-            "ALERT_CALL_STEPS")
+            "ALERT_CALL_STEPS", "CONTACT_DEFAULT_CHAIN")
     saved = {k: ctx.config.get(k) for k in keys}
     ctx.config.update(TWILIO_ACCOUNT_SID=sandbox.account_sid, TWILIO_AUTH_TOKEN=sandbox.auth_token,
                       TWILIO_FROM="+15005550006", TWILIO_API_BASE=sandbox.url, PUBLIC_BASE_URL=live_server,
-                      ALERT_CALL_STEPS=(1,))
+                      ALERT_CALL_STEPS=(1,), CONTACT_DEFAULT_CHAIN={"sms": 0, "voice": 0})  # every channel at once
     context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
     try:
         backup = make_person(full_name="Người Dự Phòng", phone="0912 000 111")

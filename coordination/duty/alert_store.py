@@ -10,7 +10,7 @@ from typing import NamedTuple, Optional
 import sqlalchemy as sa
 
 from models import DutySession, Membership, Message, Person, Shift, ShiftAssignment, Team, db
-from models.messages import ESCALATION
+from models.messages import ESCALATION, NOT_SENT, QUEUED
 from models.shifts import BACKUP, PRIMARY
 from models.teams import LEAD, PROVINCE
 
@@ -145,3 +145,14 @@ def mark_acknowledged(message_id: int, shift_id: Optional[int], now: datetime) -
                                                        unclaimed).values(acknowledged_at=now)
                               .execution_options(synchronize_session=False))
     return done.rowcount == 1
+
+
+def cancel_queued(shift_id: int, now: datetime, reason: str, person_id: Optional[int] = None) -> int:
+    """The escalation rows of a shift still waiting in the queue (a contact chain's later channels)
+    become not_sent with `reason` — or only one person's, when that person declined. A row a
+    dispatcher is claiming is skipped by the dispatcher (outbox._skip_acknowledged)."""
+    where = [Message.shift_id == shift_id, Message.purpose == ESCALATION, Message.status == QUEUED]
+    if person_id is not None:
+        where.append(Message.person_id == person_id)
+    return db.session.execute(sa.update(Message).where(*where).values(
+        status=NOT_SENT, error_message=reason, updated_at=now).execution_options(synchronize_session=False)).rowcount

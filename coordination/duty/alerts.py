@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from flask import current_app
 
 from models import Message, Person, Shift, Team, db
-from models.messages import ESCALATION, PUSH, REMINDER, VOICE
+from models.messages import ESCALATION, PUSH, REMINDER, SMS, VOICE
 from models.teams import LEAD, LEADING_ROLES
 
-from coordination.messaging import outbox, push_devices
+from coordination.messaging import contacts, outbox, push_devices
 from coordination.messaging.links import ACK_TTL, ack_token, message_for_token  # noqa: F401 - the alert links' API
 from coordination.duty import alert_store as store, changes
 from coordination.duty.checkins import EARLY
@@ -31,6 +31,8 @@ REMINDER_MINUTES = (60, 10)
 ESCALATION_WAIT = timedelta(minutes=10)
 NUDGE_WAIT = timedelta(minutes=5)  # the absent primary's own nudge, before anyone else is alerted
 NUDGE_STEP, BACKUP_STEP, COMMUNE_STEP, PROVINCE_STEP = 0, 1, 2, 3
+# The reason a queued row of a contact chain was not sent (the messages page translates it).
+ACKNOWLEDGED_BEFORE, DECLINED_BEFORE = "acknowledged before sending", "declined before sending"
 
 
 # --- decisions (pure) ----------------------------------------------------------------------
@@ -46,23 +48,44 @@ def showed_up(shift: Shift, started_at: datetime) -> bool:
     return shift.starts_at - EARLY <= started_at < shift.ends_at
 
 
-def escalation_step(starts_at: datetime, ends_at: datetime, now: datetime, wait: timedelta = ESCALATION_WAIT) -> int:
+def escalation_step(starts_at: datetime, ends_at: datetime, now: datetime, wait: timedelta = ESCALATION_WAIT,
+                    repeats: int = 1) -> int:
     """How far a no-show's escalation has gone by the clock: 0 nothing, 1 backup, 2 commune lead,
-    3 the province's leads; one step per `wait` after the start. (Whether it is a no-show — nobody
-    showed up, nobody acknowledged — is the query's part: `_queue_escalations`.)"""
+    3 the province's leads; one step per `wait` after the start. With `repeats` > 1 the whole
+    policy runs again (4 is the backup again, …) up to 3 × repeats. (Whether it is a no-show —
+    nobody showed up, nobody acknowledged — is the query's part: `_queue_escalations`.)"""
     if now >= ends_at or now < starts_at + wait:
         return 0
-    return min(PROVINCE_STEP, int((now - starts_at) / wait))
+    return min(PROVINCE_STEP * max(repeats, 1), int((now - starts_at) / wait))
 
 
 def due_steps(starts_at: datetime, ends_at: datetime, now: datetime, wait: timedelta = ESCALATION_WAIT,
-              nudge: timedelta = NUDGE_WAIT) -> list[int]:
+              nudge: timedelta = NUDGE_WAIT, repeats: int = 1) -> list[int]:
     """The steps of a no-show's escalation whose time has come, in order: the primary's own nudge
     (NUDGE_STEP) `nudge` after the start — before anyone else — then one step per `wait`."""
     nudge = min(nudge, wait / 2)
     if not starts_at + nudge <= now < ends_at:
         return []
-    return [NUDGE_STEP] + list(range(BACKUP_STEP, escalation_step(starts_at, ends_at, now, wait) + 1))
+    return [NUDGE_STEP] + list(range(BACKUP_STEP, escalation_step(starts_at, ends_at, now, wait, repeats) + 1))
+
+
+def policy_step(step: int) -> int:
+    """Which step of the policy a (possibly repeated) step is: 4 → 1 (the backup again), 6 → 3."""
+    return (step - 1) % PROVINCE_STEP + 1 if step > 0 else step
+
+
+def round_of(step: int) -> int:
+    """Which run of the policy a step belongs to: 0 the first, 1 the first repeat, …"""
+    return (step - 1) // PROVINCE_STEP if step > 0 else 0
+
+
+def repeats() -> int:
+    """How many times the whole policy runs until someone acknowledges (ESCALATION_REPEATS, 1: once)."""
+    return max(int(current_app.config.get("ESCALATION_REPEATS", 1)), 1)
+
+
+def last_step() -> int:
+    return PROVINCE_STEP * repeats()
 
 
 # --- acknowledgement links (the signed tokens: coordination/messaging/links.py) ---------------
@@ -89,6 +112,8 @@ def acknowledge(message: Message, now: Optional[datetime] = None) -> bool:
     if message.acknowledged_at is not None or not store.mark_acknowledged(message.id, message.shift_id, now):
         return False
     sa.orm.attributes.set_committed_value(message, "acknowledged_at", now)
+    if message.shift_id is not None:  # the chain's later channels, to anyone: not sent, visibly
+        store.cancel_queued(message.shift_id, now, ACKNOWLEDGED_BEFORE)
     return True
 
 
@@ -146,8 +171,9 @@ def _queue_escalations(now: datetime, wait: timedelta, since: Optional[datetime]
     three queries, whatever the number of shifts. With `since`, only shifts that crossed a step
     boundary (start + nudge, then 1, 2, 3 × wait) since then."""
     nudge = min(nudge, wait / 2)
-    rows = store.running_unacknowledged(now, now - nudge, [nudge] + [wait * k for k in (BACKUP_STEP, COMMUNE_STEP,
-                                                                                        PROVINCE_STEP)], since)
+    rounds = repeats()
+    rows = store.running_unacknowledged(now, now - nudge, [nudge] + [wait * k for k in range(1, last_step() + 1)],
+                                        since)
     if not rows:
         return 0
     team_names = {r.shift.id: short_team(r.team_name) for r in rows}
@@ -158,7 +184,7 @@ def _queue_escalations(now: datetime, wait: timedelta, since: Optional[datetime]
     done = store.escalation_steps_taken([s.id for s, _p in late])  # in steady state: no per-shift work at all
     queued, nudges = 0, []
     for shift, primary_person in late:
-        steps = [s for s in due_steps(shift.starts_at, shift.ends_at, now, wait, nudge)
+        steps = [s for s in due_steps(shift.starts_at, shift.ends_at, now, wait, nudge, rounds)
                  if (shift.id, s) not in done]
         if steps[:1] == [NUDGE_STEP]:
             steps = steps[1:]
@@ -168,7 +194,7 @@ def _queue_escalations(now: datetime, wait: timedelta, since: Optional[datetime]
             continue
         backup = store.backup_of(shift.id)
         for s in steps:
-            for person in escalation_targets(shift, s, backup):
+            for person in escalation_targets(shift, policy_step(s), backup):
                 try:
                     if queue_alert(shift, s, person, now, primary_person, team_names[shift.id]):
                         queued += 1
@@ -194,23 +220,30 @@ def _nudge(shift: Shift, person: Person, team_name: str) -> outbox.Outgoing:
 
 def queue_alert(shift: Shift, step: int, person: Person, now: datetime, primary: Optional[Person] = None,
                  team_name: Optional[str] = None) -> bool:
-    """Queue one escalation SMS with its acknowledgement link; False if it was queued before. It
-    names the absent primary and their phone, so the recipient can call them first."""
+    """Queue one escalation step for a person along their contact chain (messaging/contacts.py):
+    the SMS with its acknowledgement link, the push if they have a device, the call on the steps
+    that call (ALERT_CALL_STEPS), each due at its delay; rows still queued when someone
+    acknowledges are not sent (`acknowledge`). False if it was queued before. The SMS names the
+    absent primary and their phone, so the recipient can call them first."""
+    when = dict(contacts.plan(contacts.chain_of(person.id), push_devices.device_count(person.id) > 0,
+                              policy_step(step) in current_app.config.get("ALERT_CALL_STEPS", ())))
     # Queued first with an empty text: the acknowledgement link in the text needs the row's id.
     message = outbox.enqueue(person, "", ESCALATION, urgent=True, dedupe_key=f"escalation/{shift.id}/{step}/{person.id}",
-                             province_code=shift.province_code, shift_id=shift.id, now=now)
+                             province_code=shift.province_code, shift_id=shift.id, now=now,
+                             due=now + when.get(SMS, timedelta(0)))
     if message is None:
         return False
     primary = primary or store.primary_of(shift.id)
     link = f"{_base_url()}/a/{ack_token(message.id)}"
     who = f"{primary.full_name} ({national(primary.phone)})" if primary else "Người trực chính"
-    text = f"[TCN] {who} chưa vào ca trực {team_name or _team_name(shift)} {span(shift.starts_at, shift.ends_at)}. " \
+    again = f"(Lần {round_of(step) + 1}) " if round_of(step) else ""  # a repeat of the whole policy
+    text = f"[TCN] {again}{who} chưa vào ca trực {team_name or _team_name(shift)} {span(shift.starts_at, shift.ends_at)}. " \
            f"Bấm để nhận xử lý: {link}"
     message.body = for_recipient(text, person.sms_ascii)
-    if push_devices.device_count(person.id):
-        queue_push(shift, step, person, text, now)
-    if step in current_app.config.get("ALERT_CALL_STEPS", ()):
-        queue_call(shift, step, person, now, primary, team_name)
+    if PUSH in when:
+        queue_push(shift, step, person, text, now, now + when[PUSH])
+    if VOICE in when:
+        queue_call(shift, step, person, now, primary, team_name, now + when[VOICE])
     return True
 
 
@@ -223,7 +256,7 @@ def call_text(shift: Shift, primary: Optional[Person], team_name: str) -> str:
 
 
 def queue_call(shift: Shift, step: int, person: Person, now: datetime, primary: Optional[Person] = None,
-               team_name: Optional[str] = None) -> bool:
+               team_name: Optional[str] = None, due: Optional[datetime] = None) -> bool:
     """Queue the voice call of an escalation step beside its SMS (ALERT_CALL_STEPS): a row of the
     same outbox (channel 'voice'), its body what the call says; pressing 1 acknowledges it like the
     SMS's link. False if it was queued before."""
@@ -231,16 +264,17 @@ def queue_call(shift: Shift, step: int, person: Person, now: datetime, primary: 
     text = call_text(shift, primary, team_name or _team_name(shift))
     return outbox.put(outbox.Outgoing(person.id, person.phone, text, ESCALATION, True,
                                       f"escalation/{shift.id}/{step}/{person.id}/voice", shift.province_code,
-                                      shift.id, VOICE), now) is not None
+                                      shift.id, VOICE), now, due) is not None
 
 
-def queue_push(shift: Shift, step: int, person: Person, text: str, now: datetime) -> bool:
+def queue_push(shift: Shift, step: int, person: Person, text: str, now: datetime,
+               due: Optional[datetime] = None) -> bool:
     """Queue the push of an escalation step beside its SMS, for a person with a subscribed device
     (the duty app's *Bật thông báo*): a row of the same outbox (channel 'push'); the notification's
     "Nhận xử lý" acknowledges it like the SMS's link. False if it was queued before."""
     return outbox.put(outbox.Outgoing(person.id, person.phone, text, ESCALATION, True,
                                       f"escalation/{shift.id}/{step}/{person.id}/push", shift.province_code,
-                                      shift.id, PUSH), now) is not None
+                                      shift.id, PUSH), now, due) is not None
 
 
 def tick(now: Optional[datetime] = None, since: Optional[datetime] = None) -> dict[str, int]:

@@ -14,7 +14,9 @@ import sqlalchemy as sa
 from models import AuditEvent, Message, Person, Shift, ShiftAssignment, db
 from models.shifts import BACKUP
 
-from coordination.duty.alerts import ACK_TTL, PROVINCE_STEP, escalation_targets, queue_alert, acknowledge, taken_by
+from coordination.duty.alerts import ACK_TTL, DECLINED_BEFORE, escalation_targets, queue_alert, acknowledge, taken_by
+from coordination.duty.alerts import last_step, policy_step
+from coordination.duty.alert_store import cancel_queued
 from coordination.clock import to_local, utcnow
 from coordination.org.people import normalise_phone
 from coordination.core.errors import ValidationError
@@ -55,11 +57,13 @@ def escalate_now(message: Message, now: datetime) -> int:
     shift = db.session.get(Shift, message.shift_id) if message.shift_id else None
     if shift is None or len(parts) not in (4, 5):  # escalation/<shift>/<step>/<person>[/voice]
         return 0
-    step = min(int(parts[2]) + 1, PROVINCE_STEP)
+    step = min(int(parts[2]) + 1, last_step())  # the policy's next step (the next run's first, if it repeats)
+    # The decliner's own later channels (a call 5 minutes after the SMS) are not sent, visibly.
+    cancel_queued(shift.id, now, DECLINED_BEFORE, message.person_id)
     backup = db.session.scalar(sa.select(Person).join(ShiftAssignment).where(
         ShiftAssignment.shift_id == shift.id, ShiftAssignment.role == BACKUP))
     queued = 0
-    for person in escalation_targets(shift, step, backup):
+    for person in escalation_targets(shift, policy_step(step), backup):
         if person.id != message.person_id and queue_alert(shift, step, person, now):
             queued += 1
     return queued

@@ -1,4 +1,4 @@
-"""The outbox as leads read it: the messages their scope may see, filtered, newest first, and the
+"""The outbox as leads read it (every channel: SMS, calls, pushes): the messages their scope may see, filtered, newest first, and the
 people it cannot reach by SMS (a fixed line, though they agreed to duty SMS)."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Optional
 import sqlalchemy as sa
 
 from models import Message, Person, db
-from models.messages import PURPOSES, STATUSES
+from models.messages import CHANNELS, PURPOSES, STATUSES
 
 from coordination.core import permissions
 
@@ -15,9 +15,10 @@ PROBLEMS = ("failed", "undelivered", "not_sent")  # status=problems: every messa
 
 
 def messages(scope: permissions.Scope, status: Optional[str] = None, purpose: Optional[str] = None,
-             broadcast_id: Optional[int] = None, limit: int = 50, offset: int = 0) -> list:
-    """(Message, recipient's name or None) visible to the scope, newest first. An unknown status or
-    purpose filters nothing."""
+             broadcast_id: Optional[int] = None, limit: int = 50, offset: int = 0,
+             channel: Optional[str] = None) -> list:
+    """(Message, recipient's name or None) visible to the scope, newest first. An unknown status,
+    purpose or channel filters nothing."""
     query = (sa.select(Message, Person.full_name).outerjoin(Person, Person.id == Message.person_id)
              .where(permissions.visible_messages_clause(scope, Message)))
     if status == "problems":
@@ -26,6 +27,8 @@ def messages(scope: permissions.Scope, status: Optional[str] = None, purpose: Op
         query = query.where(Message.status == status)
     if purpose in PURPOSES:
         query = query.where(Message.purpose == purpose)
+    if channel in CHANNELS:
+        query = query.where(Message.channel == channel)
     if broadcast_id is not None:
         query = query.where(Message.broadcast_id == broadcast_id)
     return db.session.execute(query.order_by(Message.created_at.desc(), Message.id.desc())

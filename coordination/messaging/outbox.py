@@ -19,9 +19,9 @@ from flask_babel import lazy_gettext as _l
 
 from models import Message, Person, db
 from models.driver import DriverStatements, autocommit_statements
-from models.messages import DELIVERED, FAILED, NOT_SENT, PUSH, QUEUED, SENDING, SENT, SMS, UNDELIVERED, VOICE
+from models.messages import DELIVERED, ESCALATION, FAILED, NOT_SENT, PUSH, QUEUED, SENDING, SENT, SMS, UNDELIVERED, VOICE
 
-from coordination.messaging import push, receipts
+from coordination.messaging import push, rate_limits, receipts
 from coordination.clock import utcnow
 from coordination.core import metrics
 from coordination.core.errors import ValidationError
@@ -78,9 +78,10 @@ def put(message: Outgoing, now: Optional[datetime] = None, due: Optional[datetim
     return row
 
 
-def enqueue(person: Person, body: str, purpose: str, *, now: Optional[datetime] = None, **extra) -> Optional[Message]:
+def enqueue(person: Person, body: str, purpose: str, *, now: Optional[datetime] = None,
+            due: Optional[datetime] = None, **extra) -> Optional[Message]:
     """Queue one message to a person (the caller commits): `put(to(person, body, purpose, …))`."""
-    return put(to(person, body, purpose, **extra), now)
+    return put(to(person, body, purpose, **extra), now, due)
 
 
 def put_many(messages: list[Outgoing], now: datetime) -> int:
@@ -235,7 +236,9 @@ def dispatch_due(gateway_factory, limit: int = 50, now: Optional[datetime] = Non
     autocommit statement per message, straight through the driver (models/driver.py)."""
     now = now or utcnow()
     counts = {"sent": 0, "retry": 0, "failed": 0, "not_sent": 0}
-    rows = claim_due(limit, now)
+    rows, deferred = rate_limits.defer_limited(_skip_acknowledged(claim_due(limit, now), now), now)
+    if deferred:  # back in the queue, due when the person's window frees (never dropped)
+        counts["deferred"] = deferred
     if not rows:
         return counts
     try:
@@ -257,6 +260,29 @@ def dispatch_due(gateway_factory, limit: int = 50, now: Optional[datetime] = Non
         with db.engine.connect() as conn:
             _send_each(conn, gateway, rows, now, counts)
     return counts
+
+
+ACKNOWLEDGED_BEFORE = "acknowledged before sending"  # as coordination/duty/alerts.py writes it
+
+
+def _skip_acknowledged(rows: list["Claimed"], now: datetime) -> list["Claimed"]:
+    """A contact chain's later channel whose shift's escalation was acknowledged after the rows
+    were queued but before this claim (the acknowledgement's own cancel step missed it: it was
+    being claimed) is not sent: not_sent, "acknowledged before sending". One query per batch
+    with escalation rows, none otherwise."""
+    shifts = {m.shift_id for m in rows if m.purpose == ESCALATION and m.shift_id is not None}
+    if not shifts:
+        return rows
+    taken = set(db.session.scalars(sa.select(Message.shift_id).where(
+        Message.shift_id.in_(shifts), Message.purpose == ESCALATION, Message.acknowledged_at.is_not(None))))
+    skip = [m.id for m in rows if m.purpose == ESCALATION and m.shift_id in taken]
+    if not skip:
+        return rows
+    db.session.execute(sa.update(Message).where(Message.id.in_(skip), Message.status == SENDING,
+                                                Message.updated_at == now).values(
+        status=NOT_SENT, error_message=ACKNOWLEDGED_BEFORE, updated_at=now).execution_options(synchronize_session=False))
+    db.session.commit()
+    return [m for m in rows if m.id not in skip]
 
 
 def _not_configured(rows: list["Claimed"], now: datetime) -> None:

@@ -12,6 +12,7 @@ from coordination.org import accounts
 from coordination.core.errors import DomainError, RateLimited
 from coordination.web.i18n import LANG_COOKIE
 from coordination.web.forms import ActionForm, LoginForm, SetPasswordForm, TokenForm
+from coordination.web import contacts
 from coordination.web.helpers import client_ip, form_error, safe_next
 from coordination.web.login import current_scope
 
@@ -122,7 +123,7 @@ def account():
         except DomainError as err:
             form_error(form, err, "name")
     return render_template("account.html", form=form, tokens=accounts.api_tokens(current_user.id), new_token=new_token,
-                           action=ActionForm())
+                           action=ActionForm(), contact=contacts.view(current_user.person))
 
 
 @bp.post("/account/tokens/<int:token_id>/revoke")

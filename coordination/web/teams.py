@@ -9,6 +9,7 @@ from models import Membership, Person, Team, db
 from models.teams import COMMUNE, PROVINCE
 
 from coordination.org import accounts, overview, teams
+from coordination.messaging import contacts
 from coordination.duty import queries as duty
 from coordination.core import permissions
 from coordination.tasks import board as task_board
@@ -30,11 +31,15 @@ def _render(team: Team, new_form=None, existing_form=None, village_form=None, st
     scope = current_scope()
     new_form, existing_form = member_forms(team, new_form, existing_form)
     villages = overview.village_teams(team.id) if team.level == COMMUNE else []
+    memberships = overview.team_members(team.id, include_ended=True)
+    can_manage = permissions.can_manage_team(scope, team)
+    # A lead sees how an escalation can reach each member (push device, SMS, call).
+    reach = contacts.reachable([m.person for m in memberships if m.active]) if can_manage else {}
     return render_template(
-        "team.html", team=team, memberships=overview.team_members(team.id, include_ended=True),
+        "team.html", team=team, memberships=memberships, reach=reach,
         villages=villages, new_form=new_form, existing_form=existing_form,
         village_form=village_form or VillageTeamForm(prefix="village"), action=ActionForm(),
-        end_form=EndMembershipForm(), can_manage=permissions.can_manage_team(scope, team),
+        end_form=EndMembershipForm(), can_manage=can_manage,
         team_tasks=task_board.team_tasks(team.id), today=local_today(), on_duty=duty.on_duty_people(team.id),
         gaps=duty.province_gaps(team.province_code, team_id=team.id).get(team.id, 0) if team.province_code else 0,
         can_view_province=permissions.can_view_province(scope, team.province_code or ""),
