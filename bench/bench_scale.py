@@ -3,8 +3,8 @@ processes (`outbox.dispatch_due`, 50 rows a claim, FOR UPDATE SKIP LOCKED on Pos
 the fake Twilio server as its own process, twice:
 - `--latency-ms 0`: the fake answers at once, so the figure is what this machine's 2 cores can do
   (dispatchers, the fake server and PostgreSQL share them);
-- `--latency-ms 150`: each Messages request waits 150 ms before its answer, about the real API's
-  round trip from Vietnam, so a dispatcher mostly waits on the network — the case more dispatchers help.
+- `--latency-ms 150`: each Messages request waits 150 ms before its answer (an assumed round trip
+  to Twilio's API from Vietnam), so a dispatcher mostly waits on the network — the case more dispatchers help.
 The sizes run interleaved (1 2 4, then 4 2 1, …) so that the machine's other load falls on all of
 them; the report gives each run and the medians, and checks that no message was sent twice.
 
@@ -91,7 +91,7 @@ def main() -> None:
         bench_alerts._broadcast(app)
     sizes = (1, 2, 4)
     for latency in (int(x) for x in args.latencies.split(",")):
-        messages = {0: 1200, }.get(latency, max(120, 30_000 // max(latency, 1)))  # ~30 s for one dispatcher
+        messages = 1200 if latency == 0 else max(120, 30_000 // latency)  # ~30 s for one dispatcher
         fake = subprocess.Popen([sys.executable, "-m", "dev.sms_sandbox", str(PORT), "--latency-ms", str(latency)],
                                 cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         fake.stdout.readline()
