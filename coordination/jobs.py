@@ -1,4 +1,6 @@
-"""The scheduler's job list (`flask --app app scheduler run`): one process, APScheduler 3.11."""
+"""The scheduler's job list (`flask --app app scheduler run`), APScheduler 3.11. Start one, or two
+on different hosts: only the holder of the lease (coordination/core/lease.py) runs the jobs, the
+other stands by and takes over when the holder dies (docs/scaling.md)."""
 from __future__ import annotations
 
 import logging
@@ -12,6 +14,8 @@ from models import db
 
 from coordination.clock import utcnow
 from coordination.core import heartbeat, metrics
+from coordination.core.lease import Lease
+from coordination.clock import wall_utcnow
 from coordination.duty import alerts
 from coordination.org import login_throttle
 from coordination.messaging import receipts
@@ -44,8 +48,22 @@ def run_forever(app: Flask) -> None:
 
     scheduler = BlockingScheduler(timezone="UTC")
 
+    def run_all_now():  # the lease just came to this process: catch up at once, not at the next interval
+        if scheduler.running:
+            for job in scheduler.get_jobs():
+                job.modify(next_run_time=wall_utcnow())  # APScheduler runs on the machine clock
+
+    with app.app_context():
+        lease = Lease(db.engine.url, on_acquire=run_all_now)
+    if not lease.renew():
+        log.info("scheduler: another scheduler holds the lease; standing by")
+
     def wrap(func, job_name):
         def run():
+            if not lease.held:
+                with app.app_context():
+                    heartbeat.beat("scheduler-standby")
+                return
             started = time.perf_counter()
             with app.app_context():
                 try:
@@ -68,7 +86,11 @@ def run_forever(app: Flask) -> None:
     for job in JOBS:
         scheduler.add_job(wrap(job["func"], job["id"]), "interval", seconds=job["seconds"], id=job["id"],
                           max_instances=1, coalesce=True)
-    scheduler.start()
+    lease.keep()
+    try:
+        scheduler.start()
+    finally:
+        lease.release()
 
 
 def dispatch_forever(app: Flask, interval: float = 2.0, batch: int = 50, polls: Optional[int] = None,

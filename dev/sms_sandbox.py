@@ -58,6 +58,7 @@ class FakeTwilio:
     transient_rate: float = 0.0  # answer this fraction of requests with 503
     callback_log: list[dict] = field(default_factory=list)  # every callback posted: sid, status, answer
     final_statuses: dict[str, str] = field(default_factory=dict)  # To -> final status (default delivered)
+    latency: float = 0.0  # seconds each Messages request waits before its answer (the real API's round trip)
 
     def __post_init__(self):
         if self.callback_mode not in CALLBACK_MODES + ("off", "chaos"):
@@ -144,6 +145,8 @@ class FakeTwilio:
         return Response(json.dumps(body), content_type="application/json")
 
     def _create(self, form) -> Response:
+        if self.latency:
+            time.sleep(self.latency)
         to, body = form.get("To", ""), form.get("Body", "")
         if not to or not body or not (form.get("From") or form.get("MessagingServiceSid")):
             return self._error(400, 21604, "A 'To', 'Body' and 'From' or 'MessagingServiceSid' are required")
@@ -276,7 +279,8 @@ if __name__ == "__main__":  # standalone: benchmarks, and `make run` (with --del
         return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
 
     fake = FakeTwilio(deliver="--deliver" in sys.argv, callback_mode=option("--callbacks", "off"),
-                      transient_rate=float(option("--transient", "0")), callback_seed=int(option("--seed", "0")))
+                      transient_rate=float(option("--transient", "0")), callback_seed=int(option("--seed", "0")),
+                      latency=float(option("--latency-ms", "0")) / 1000)
     fake._server = make_server("127.0.0.1", int(sys.argv[1]), fake._app, threaded=True)
     print(f"SMS sandbox (Twilio Messages API) on http://127.0.0.1:{sys.argv[1]}/", flush=True)
     fake._server.serve_forever()
