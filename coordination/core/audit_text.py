@@ -88,6 +88,7 @@ REFUSED = {  # what a refused user tried to do, without naming the target
     "reset_password": _l("reset a person's password"),
     "override": _l("put a replacement on a shift"), "refuse_change": _l("refuse a change to a shift"),
     "approve_registration": _l("approve a team's emulation targets"),
+    "remind": _l("remind a team to register its emulation targets"),
 }
 NEUTRAL = {  # a name the page could not load (a deleted record): a plain noun, never an id
     "person": _l("someone"), "other": _l("someone"), "team": _l("a team"), "task": _l("a task"),
