@@ -24,6 +24,7 @@ from coordination.web.login import current_scope
 
 bp = Blueprint("movements", __name__)
 RANKING_ROWS = 300  # a national ranking lists its first 300 teams (and the viewer's own)
+WEEKS_SHOWN = 12  # the progress table: the last 12 weeks
 
 
 class LaunchForm(FlaskForm):
@@ -109,7 +110,7 @@ def show(movement_id: int):
     counts = movements.registration_counts(movement, code)
     return render_template(
         "emulation/movement.html", m=movement, board=shown, total_ranked=len(board), province=province,
-        weeks=standings.weekly(movement, code), counts=counts, taking_part=sum(counts.values()),
+        weeks=standings.weekly(movement, code)[-WEEKS_SHOWN:], counts=counts, taking_part=sum(counts.values()),
         waiting=movements.waiting(scope, movement), percent=PERCENT_CRITERIA, proposed=PROPOSED,
         organiser=movements.can_organise(scope, movement), action=ActionForm(),
         area=db.session.get(AdminUnit, movement.province_code) if movement.province_code else None)
