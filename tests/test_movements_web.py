@@ -50,7 +50,7 @@ def test_a_province_lead_launches_with_dd_mm_yyyy_dates(world, client, auth):
     shown = client.get(page.headers["Location"]).get_data(as_text=True)
     assert "Mỗi người dân một tài khoản VNeID" in shown
     method = shown.split('id="method"')[1]  # how each criterion is computed, and the floor
-    assert "có ít nhất một lượt vào ca" in method and "chỉ tiêu tối thiểu 40 " in method
+    assert "có ít nhất một lượt vào ca" in method and "chỉ tiêu tối thiểu 40<br>" in method
     assert "0 trên 1 tổ đã đăng ký" in shown  # the registration share (the one Hà Nội team)
 
 
