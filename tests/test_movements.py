@@ -95,6 +95,8 @@ def test_weights_cap_and_floor_counted_by_hand(hanoi):
                                                              (2, hanoi.commune_team.id, 50.0)]
     assert [(c.metric, got, committed) for c, got, committed, _m in board[1].rows] == [
         ("residents_helped", 50.0, 100.0), ("shift_coverage", 50.0, 100.0)]
+    helped, coverage = (c.id for c in m.criteria)
+    assert standings.team_figures(m, hanoi.commune_team.id, now=NOW) == {helped: 50.0, coverage: 50.0}
     floored = launch(hanoi, floors={"residents_helped": 40})
     register(hanoi, floored, hanoi.commune_team, {"residents_helped": 100, "shift_coverage": 100},
              hanoi.commune_lead, hanoi.lead_a)

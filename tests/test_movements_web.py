@@ -96,6 +96,8 @@ def test_register_send_back_register_approve_and_rank(movement, client, auth):
     auth.as_user(movement.commune_lead)
     page = client.get(url).get_data(as_text=True)
     assert "Chỉ tiêu quá thấp so với dân số" in page
+    progress = page.split('id="progress"')[1].split("</section>")[0]  # the team sees its figures and target
+    assert "Lượt người dân được hỗ trợ" in progress and ">5<" in progress
     client.post(url, data={f"c{cid}": "50"})
     auth.as_user(movement.volunteer)  # a member sees the team's registration but cannot approve
     assert client.get(url).status_code == 200

@@ -170,3 +170,20 @@ def weekly(movement: Movement, province_code: Optional[str] = None, now: Optiona
             figures[c.id] = (round(100.0 * n / d, 1) if d else None) if c.metric in PERCENT_CRITERIA else n
         out.append({"first": first, "last": min(first + timedelta(days=6), movement.end_date), "figures": figures})
     return out
+
+
+def team_figures(movement: Movement, team_id: int, now: Optional[datetime] = None) -> dict[int, Optional[float]]:
+    """{criterion id: figure so far} for one participating team, whatever its registration's state (the
+    team's own page shows its progress against what it registered)."""
+    start, end = bounds(movement, now)
+    out: dict[int, Optional[float]] = {}
+    for c in movement.criteria:
+        q = _figures(c.metric, [team_id], start, end, lambda team, _at: team.label("team_id"))
+        row = db.session.execute(q).first() if end > start else None
+        if row is None:
+            out[c.id] = None if c.metric in PERCENT_CRITERIA else 0.0
+        elif c.metric in PERCENT_CRITERIA:
+            out[c.id] = round(100.0 * float(row[1] or 0) / row[2], 1) if row[2] else None
+        else:
+            out[c.id] = float(row[1] or 0)
+    return out

@@ -152,7 +152,7 @@ def team(movement_id: int, team_id: int):
                 form_error(form, err)
     return render_template(
         "emulation/movement_team.html", m=movement, entry=entry, team=db.session.get(Team, team_id), form=form,
-        committed=committed, decision=DecisionForm(), action=ActionForm(), percent=PERCENT_CRITERIA,
+        committed=committed, done=standings.team_figures(movement, team_id), decision=DecisionForm(), action=ActionForm(), percent=PERCENT_CRITERIA,
         can_propose=movements.can_propose(scope, entry),
         can_decide=movements.can_decide(scope, entry, current_user.id),
         can_remind=movements.can_remind(scope, movement, entry)), 400 if form.errors else 200
