@@ -138,7 +138,7 @@ def team(movement_id: int, team_id: int):
     scope = current_scope()
     require(movements.can_propose(scope, entry) or team_id in scope.member_teams)
     committed = movements.commitments(entry)
-    form = _registration_form(movement, {f"c{k}": v for k, v in committed.items()})
+    form = _registration_form(movement, {f"c{k}": int(v) if v == int(v) else v for k, v in committed.items()})
     if request.method == "POST":
         require(movements.can_propose(scope, entry))
         if form.validate_on_submit():
