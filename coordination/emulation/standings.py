@@ -61,8 +61,9 @@ def _figures(metric: str, teams, start: datetime, end: datetime, by):
                 .group_by(key))
     if metric == SHIFT_COVERAGE:
         key = by(Shift.team_id, Shift.starts_at)
-        checked = sa.exists().where(DutySession.shift_id == Shift.id)
-        return (sa.select(key, sa.func.sum(sa.case((checked, 1), else_=0)), sa.func.count())
+        # a hash join, not an EXISTS per shift: covered = distinct shifts with a session
+        return (sa.select(key, sa.func.count(sa.distinct(DutySession.shift_id)), sa.func.count(sa.distinct(Shift.id)))
+                .select_from(Shift).outerjoin(DutySession, DutySession.shift_id == Shift.id)
                 .where(Shift.team_id.in_(teams), Shift.starts_at >= start, Shift.starts_at < end).group_by(key))
     # alerts acknowledged: per shift that needed an escalation, was one acknowledged?
     per_shift = (sa.select(Shift.team_id.label("team_id"), Shift.starts_at.label("at"),
@@ -95,7 +96,11 @@ def actuals(movement: Movement, now: Optional[datetime] = None):
         q = _figures(c.metric, teams, start, end, lambda team, _at: team.label("team_id")).subquery()
         num, den = q.c[1], q.c[2]
         parts.append(sa.select(q.c.team_id, sa.literal(c.metric).label("metric"), _value(c.metric, num, den).label("actual")))
-    return sa.union_all(*parts).subquery() if parts else None
+    if not parts:
+        return None
+    figures = sa.union_all(*parts).cte("figures")
+    # computed once, then joined: PostgreSQL would otherwise inline it and re-run the GROUP BYs per row
+    return figures.prefix_with("MATERIALIZED", dialect="postgresql")
 
 
 @dataclass
