@@ -133,3 +133,17 @@ def test_the_audit_trail_reads_in_vietnamese(movement, client, auth):
     auth.as_user(movement.lead_a)
     page = client.get("/audit").get_data(as_text=True)
     assert "Trưởng Hà Nội phát động phong trào thi đua “Thi đua Hà Nội” cho 2 tổ" in page
+
+
+@pytest.mark.parametrize("path", ["/thi-dua/movements/99999999999999", "/thi-dua/movements/new?province=zz",
+                                  "/thi-dua/movements/1/teams/99999999999999"])
+def test_unknown_ids_are_not_found(movement, client, auth, path):
+    auth.as_user(movement.ministry)
+    assert client.get(path).status_code == 404
+
+
+def test_an_impossible_date_is_refused_beside_its_field(world, client, auth):
+    auth.as_user(world.ministry)
+    page = client.post("/thi-dua/movements/new", data=launch_form(period_start="31/02/2026"))
+    assert page.status_code == 400 and 'id="period_start-error"' in page.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Movement)) == 0
