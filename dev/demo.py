@@ -22,7 +22,7 @@ from coordination.clock import local_today, utcnow
 from coordination.core.errors import DomainError
 from coordination.core.permissions import scope_for_person
 from coordination.duty import changes, checkins, patterns, rota
-from coordination.emulation import commendations, targets as emulation
+from coordination.emulation import commendations, movements, targets as emulation
 from coordination.messaging import broadcasts, confirmations
 from coordination.org.accounts import ensure_user, set_password
 from coordination.geography.units import load_geography
@@ -128,6 +128,7 @@ def load_demo() -> list[tuple[str, str, str]]:
         _demo_tasks(people.rng)
         _demo_duty()
         _demo_emulation()
+        _demo_movements()
         _demo_confirm_broadcast()
     _demo_alerts()  # every run: fresh shifts starting soon, so each `make run` shows the alerting
     logins = []
@@ -230,6 +231,41 @@ def _demo_emulation() -> None:
     commendations.decide(scope_for_person(hanoi.id), approved, province_user.id, approve=True)
     commendations.propose(scope_for_person(commune_lead.id), lead_user.id, team, None,
                           "Tổ duy trì trực 24/7 suốt đợt cao điểm, không bỏ ca nào")
+
+
+def _demo_movements() -> None:
+    """A national special campaign and a Hà Nội movement side by side: the commune lead's team registered
+    and approved in both, a second Hà Nội team waiting for approval, a third sent back."""
+    ministry, hanoi, commune_lead = (_person(e) for e in ("bo@tocongnghe.vn", "hanoi@tocongnghe.vn",
+                                                           "xa@tocongnghe.vn"))
+    users = {p.id: ensure_user(p) for p in (ministry, hanoi, commune_lead)}
+    today = local_today()
+    national = movements.launch(
+        scope_for_person(ministry.id), users[ministry.id].id, name="Chiến dịch 90 ngày đêm VNeID mức 2",
+        theme="Mỗi người dân một tài khoản định danh điện tử", first=today - timedelta(days=20),
+        last=today + timedelta(days=70), province_code=None, weights={"residents_helped": 3, "shift_coverage": 1},
+        floors={"residents_helped": 100})
+    province = movements.launch(
+        scope_for_person(hanoi.id), users[hanoi.id].id, name="Thi đua chuyển đổi số Hà Nội 2026",
+        theme="Tổ công nghệ cộng đồng đi từng ngõ, gõ từng nhà", first=today.replace(month=1, day=1),
+        last=today.replace(month=12, day=31), province_code="01",
+        weights={"residents_helped": 2, "shift_coverage": 1, "tasks_on_time": 1}, floors={})
+    ranked = db.session.scalars(sa.select(Team.id).join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
+                                .where(Team.level == "commune", Team.province_code == "01")
+                                .order_by(AdminUnit.code)).all()
+    for m, values in ((national, {"residents_helped": 150, "shift_coverage": 90}),
+                      (province, {"residents_helped": 400, "shift_coverage": 85, "tasks_on_time": 6})):
+        targets = {c.id: values[c.metric] for c in m.criteria}
+        for i, team_id in enumerate(ranked[:3] if m is province else ranked[:1]):
+            entry = movements.entry_for(m, team_id)
+            movements.propose(scope_for_person(hanoi.id if i else commune_lead.id),
+                              users[hanoi.id if i else commune_lead.id].id, m, entry,
+                              {k: v * (1 if i != 2 else 0.1) for k, v in targets.items()})
+            if i == 0:
+                movements.decide(scope_for_person(hanoi.id), users[hanoi.id].id, m, entry, approve=True)
+            elif i == 2:
+                movements.decide(scope_for_person(ministry.id), users[ministry.id].id, m, entry, approve=False,
+                                 reason="Chỉ tiêu thấp hơn nhiều so với số dân của phường")
 
 
 def _person(email: str):

@@ -16,7 +16,7 @@ from coordination.org import accounts
 from dev.demo import DEMO_PASSWORD, load_demo
 from coordination.core.permissions import scope_for_person
 from coordination.onboarding import member_import
-from models import (Broadcast, Campaign, Commendation, Membership, Message, Person, ShiftAssignment, Task, Team, User,
+from models import (Broadcast, Campaign, Commendation, Membership, Message, Movement, Person, ShiftAssignment, Task, Team, User,
                     db)
 from tests.factories import browser_login
 from tests.test_member_import import ROWS, csv_bytes
@@ -127,6 +127,7 @@ def _ids(app) -> dict:
         "campaign_id": q(sa.select(sa.func.min(Campaign.id))),
         "broadcast_id": q(sa.select(sa.func.min(Broadcast.id))),
         "commendation_id": q(sa.select(sa.func.min(Commendation.id))),
+        "movement_id": q(sa.select(sa.func.min(Movement.id))),  # the national campaign; team_id takes part
         "assignment_id": q(sa.select(ShiftAssignment.id).join(ShiftAssignment.shift).where(
             ShiftAssignment.person_id == volunteer.id).order_by(ShiftAssignment.id)),
         "batch_id": batch,

@@ -70,7 +70,7 @@ def person_home(person_id: Optional[int]) -> tuple[Optional[str], Optional[int]]
 # --- reading the trail ------------------------------------------------------------------------
 
 ENTITIES = ("team", "membership", "person", "task", "shift", "rota", "broadcast", "user", "import_batch", "api_token",
-            "sms", "commendation", "target", "work_kind")
+            "sms", "commendation", "target", "work_kind", "movement")
 
 
 @dataclass

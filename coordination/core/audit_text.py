@@ -61,6 +61,13 @@ SENTENCES = {
     ("import", "import_batch"): _l("%(actor)s imported the members' spreadsheet (%(batch)s)"),
     ("create", "target"): _l("%(actor)s set the target “%(metric)s” of %(team)s to %(value)s"),
     ("update", "target"): _l("%(actor)s changed the target “%(metric)s” of %(team)s to %(value)s"),
+    ("launch", "movement"): _l("%(actor)s launched the emulation movement “%(name)s” for %(count)s teams"),
+    ("register", "movement"): _l("%(actor)s registered the targets of %(team)s in the movement “%(name)s”"),
+    ("approve_registration", "movement"): _l("%(actor)s approved the targets of %(team)s in the movement "
+                                             "“%(name)s”"),
+    ("return_registration", "movement"): _l("%(actor)s sent back the targets of %(team)s in the movement "
+                                            "“%(name)s”"),
+    ("remind", "movement"): _l("%(actor)s reminded %(team)s to register in the movement “%(name)s”"),
 }
 # Events nobody signed in did: they do not begin with an actor.
 SYSTEM_SENTENCES = {
@@ -80,6 +87,8 @@ REFUSED = {  # what a refused user tried to do, without naming the target
     "edit": _l("edit a person's details"), "invite": _l("invite a person"),
     "reset_password": _l("reset a person's password"),
     "override": _l("put a replacement on a shift"), "refuse_change": _l("refuse a change to a shift"),
+    "approve_registration": _l("approve a team's emulation targets"),
+    "remind": _l("remind a team to register its emulation targets"),
 }
 NEUTRAL = {  # a name the page could not load (a deleted record): a plain noun, never an id
     "person": _l("someone"), "other": _l("someone"), "team": _l("a team"), "task": _l("a task"),
@@ -130,7 +139,8 @@ def _context(event: Any, names: Mapping, value: Callable[[str, Any], str]) -> di
     elif isinstance(after.get("people"), list) and len(after["people"]) > 1:
         other = _name(names, "person", after["people"][1])
     team_id = eid if entity == "team" else (getattr(event, "team_id", None) or after.get("team_id"))
-    count = next((after[k] for k in ("recipients", "shifts", "done_count", "wait_minutes") if k in after), None)
+    count = next((after[k] for k in ("recipients", "shifts", "done_count", "wait_minutes", "count") if k in after),
+                 None)
     metric = (eid or "").partition(":")[2] if entity == "target" else None
     return {
         "person": _person(event, names, after, before), "other": other,

@@ -17,6 +17,7 @@ from coordination.web import (  # one per line: branches that add a blueprint th
     main,
     maps,
     messages,
+    movements,
     ops,
     people,
     provinces,
@@ -34,7 +35,7 @@ from coordination.web.api import duty_changes as api_duty_changes  # noqa: F401 
 from coordination.web.extensions import csrf
 
 BLUEPRINTS = [
-    auth, main, maps, provinces, teams, people, imports, reports, audit_log, emulation, tasks, campaigns,
+    auth, main, maps, provinces, teams, people, imports, reports, audit_log, emulation, movements, tasks, campaigns,
     task_comments, work_kinds, duty, rota_week,
     calendar,
     contacts,

@@ -101,6 +101,7 @@ AUDIT_ENTITY = {
     "shift": _l("Shift"), "rota": _l("Rota"), "broadcast": _l("Broadcast"), "user": _l("Account and login"),
     "import_batch": _l("Import"), "api_token": _l("API token"), "sms": "SMS",
     "work_kind": _l("Kind of work"), "commendation": _l("Commendation"), "target": _l("Target"),
+    "movement": _l("Emulation movement"),
 }
 AUDIT_ACTION = {
     "create": _l("added"), "update": _l("changed"), "end": _l("ended"), "login": _l("logged in"),
@@ -114,6 +115,9 @@ AUDIT_ACTION = {
     "status": _l("changed status"), "progress": _l("reported progress"), "cancel": _l("cancelled"),
     "broadcast": _l("sent a broadcast"), "import": _l("imported a spreadsheet"),
     "reset_password": _l("issued a password reset"), "refused": _l("was refused (outside their scope)"),
+    "launch": _l("launched a movement"), "register": _l("registered targets"),
+    "approve_registration": _l("approved targets"), "return_registration": _l("sent targets back"),
+    "remind": _l("sent a reminder"),
 }
 REPORT_SHORT = {  # column heads of the per-province / per-commune table
     "commune_teams": _l("Teams"), "teams_complete": _l("Complete"), "members": _l("Members"),
@@ -123,6 +127,21 @@ TARGET_METRIC = {
     "residents_helped": _l("Residents helped"), "venues_registered": _l("Venues registered"),
     "shift_coverage": _l("Shift coverage (%)"), "tasks_on_time": _l("Tasks done on time"),
 }
+CRITERION = {**TARGET_METRIC, "alerts_acknowledged": _l("Alerts acknowledged (%)")}
+CRITERION_METHOD = {  # how the platform computes each criterion, shown on the movement page
+    "residents_helped": _l("The progress reported during the movement on the team's tasks of the kinds of work "
+                           "that help residents (VNeID, online public services, cashless payments…), each report "
+                           "counted once."),
+    "venues_registered": _l("The progress reported during the movement on the team's venue QR registration "
+                            "tasks."),
+    "shift_coverage": _l("The share of the team's shifts started during the movement with at least one check-in "
+                         "(a team without shifts counts 0 %)."),
+    "tasks_on_time": _l("The team's tasks done during the movement on or before their due date (Vietnam dates)."),
+    "alerts_acknowledged": _l("Of the team's shifts during the movement that needed an escalation alert, the share "
+                              "where someone acknowledged it."),
+}
+REGISTRATION = {"unregistered": _l("Not registered"), "proposed": _l("Waiting for approval"),
+                "approved": _l("Registered"), "returned": _l("Sent back")}
 SHIFT_ROLE = {"primary": _l("Primary"), "backup": _l("Backup"), "member": _l("On duty")}
 AUDIENCE = {  # who a broadcast goes to
     "province": _l("Everyone in the province's teams"), "communes": _l("The commune teams I tick"),

@@ -1,0 +1,194 @@
+"""A movement's ranking and weekly progress, from the platform's own data, in SQL aggregates.
+
+Each criterion's figure for a team over the movement's period (Vietnam dates, up to now):
+- residents helped / venues registered: progress reported on the team's tasks of the kinds the
+  catalogue marks as helping residents / venue QR registration (each report counted once);
+- tasks on time: tasks done in the period on or before their due date (Vietnam dates);
+- shift coverage: % of the team's shifts that started in the period with at least one check-in;
+- alerts acknowledged: of the team's shifts in the period that needed an escalation alert, the % where
+  someone acknowledged one.
+Score = Σ weight × min(figure ÷ max(commitment, floor), 1) ÷ Σ weight × 100, over the criteria, for the
+teams whose registration is approved: a share of the team's own commitment, capped at 100 % per
+criterion, and never measured against less than the organiser's floor. Equal scores share a rank.
+One statement ranks every team (five GROUP BYs joined to the commitments)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Optional
+
+import sqlalchemy as sa
+
+from models import (AdminUnit, Commitment, DutySession, Message, MovementCriterion, MovementTeam, Shift, Task,
+                    TaskUpdate, Team, db)
+from models.emulation import RESIDENTS_HELPED, SHIFT_COVERAGE, TASKS_ON_TIME, VENUES_REGISTERED
+from models.messages import ESCALATION
+from models.movements import APPROVED, PERCENT_CRITERIA, Movement
+from models.tasks import DONE
+
+from coordination.clock import local_date_sql, local_to_utc, to_local, utcnow
+from coordination.tasks import kinds
+
+
+def bounds(movement: Movement, now: Optional[datetime] = None) -> tuple[datetime, datetime]:
+    start = local_to_utc(movement.start_date, time(0))
+    end = local_to_utc(movement.end_date + timedelta(days=1), time(0))
+    return start, min(end, now or utcnow())
+
+
+_NO_DENOMINATOR = sa.cast(sa.null(), sa.Integer)  # a count has none
+
+
+def _kinds(metric: str) -> list[str]:
+    return kinds.residents_helped_kinds() if metric == RESIDENTS_HELPED else [kinds.VENUE_KIND]
+
+
+def _figures(metric: str, teams, start: datetime, end: datetime, by):
+    """SELECT by-key, numerator, denominator (None for a count) for one criterion; `by(column)` is the
+    grouping expression built from the event's time column (a team id, or a Vietnam day)."""
+    if metric in (RESIDENTS_HELPED, VENUES_REGISTERED):
+        key = by(Task.team_id, TaskUpdate.at)
+        return (sa.select(key, sa.func.sum(TaskUpdate.delta), _NO_DENOMINATOR).select_from(Task)
+                .join(TaskUpdate, TaskUpdate.task_id == Task.id)
+                .where(Task.team_id.in_(teams), Task.kind.in_(_kinds(metric)), TaskUpdate.delta.is_not(None),
+                       TaskUpdate.at >= start, TaskUpdate.at < end).group_by(key))
+    if metric == TASKS_ON_TIME:
+        key = by(Task.team_id, Task.completed_at)
+        done_day = local_date_sql(Task.completed_at, db.engine.dialect.name)
+        return (sa.select(key, sa.func.count(), _NO_DENOMINATOR)
+                .where(Task.team_id.in_(teams), Task.status == DONE, Task.completed_at >= start,
+                       Task.completed_at < end, sa.or_(Task.due_date.is_(None), done_day <= Task.due_date))
+                .group_by(key))
+    if metric == SHIFT_COVERAGE:
+        key = by(Shift.team_id, Shift.starts_at)
+        # a hash join, not an EXISTS per shift: covered = distinct shifts with a session
+        return (sa.select(key, sa.func.count(sa.distinct(DutySession.shift_id)), sa.func.count(sa.distinct(Shift.id)))
+                .select_from(Shift).outerjoin(DutySession, DutySession.shift_id == Shift.id)
+                .where(Shift.team_id.in_(teams), Shift.starts_at >= start, Shift.starts_at < end).group_by(key))
+    # alerts acknowledged: per shift that needed an escalation, was one acknowledged?
+    per_shift = (sa.select(Shift.team_id.label("team_id"), Shift.starts_at.label("at"),
+                           sa.func.max(sa.case((Message.acknowledged_at.is_not(None), 1), else_=0)).label("acked"))
+                 .join(Message, Message.shift_id == Shift.id)
+                 .where(Shift.team_id.in_(teams), Message.purpose == ESCALATION, Shift.starts_at >= start,
+                        Shift.starts_at < end).group_by(Shift.id, Shift.team_id, Shift.starts_at).subquery())
+    key = by(per_shift.c.team_id, per_shift.c.at)
+    return sa.select(key, sa.func.sum(per_shift.c.acked), sa.func.count()).group_by(key)
+
+
+def _value(metric: str, num, den):
+    """The figure: a count, or a percentage of num over den."""
+    if metric in PERCENT_CRITERIA:
+        return sa.case((den > 0, 100.0 * sa.cast(num, sa.Float) / den), else_=0.0)
+    return sa.cast(num, sa.Float)
+
+
+def _participants(movement: Movement, approved_only: bool):
+    q = sa.select(MovementTeam.team_id).where(MovementTeam.movement_id == movement.id)
+    return q.where(MovementTeam.state == APPROVED) if approved_only else q
+
+
+def actuals(movement: Movement, now: Optional[datetime] = None):
+    """A subquery (team_id, metric, actual) over the movement's approved teams, one GROUP BY per criterion."""
+    start, end = bounds(movement, now)
+    teams = _participants(movement, True)
+    parts = []
+    for c in movement.criteria:
+        q = _figures(c.metric, teams, start, end, lambda team, _at: team.label("team_id")).subquery()
+        num, den = q.c[1], q.c[2]
+        parts.append(sa.select(q.c.team_id, sa.literal(c.metric).label("metric"), _value(c.metric, num, den).label("actual")))
+    if not parts:
+        return None
+    figures = sa.union_all(*parts).cte("figures")
+    # computed once, then joined: PostgreSQL would otherwise inline it and re-run the GROUP BYs per row
+    return figures.prefix_with("MATERIALIZED", dialect="postgresql")
+
+
+@dataclass
+class Standing:
+    rank: int
+    team_id: int
+    name: str
+    province: str
+    score: float
+    rows: list = field(default_factory=list)  # (criterion, actual, commitment, measured against)
+
+
+def ranking(movement: Movement, province_code: Optional[str] = None, now: Optional[datetime] = None,
+            limit: Optional[int] = None) -> list[Standing]:
+    """The approved teams, best score first (one statement), with each criterion's figures."""
+    figures = actuals(movement, now)
+    if figures is None:
+        return []
+    actual = sa.func.coalesce(figures.c.actual, 0.0)
+    against = sa.case((sa.and_(MovementCriterion.floor.is_not(None), MovementCriterion.floor > Commitment.value),
+                       MovementCriterion.floor), else_=Commitment.value)
+    share = sa.case((actual >= against, 1.0), else_=actual / against)
+    q = (sa.select(MovementTeam.team_id, MovementCriterion.id, actual, Commitment.value, against,
+                   AdminUnit.name, MovementTeam.province_code,
+                   (100.0 * sa.func.sum(MovementCriterion.weight * share).over(partition_by=MovementTeam.team_id)
+                    / sa.func.sum(MovementCriterion.weight).over(partition_by=MovementTeam.team_id)).label("score"))
+         .join(Commitment, Commitment.movement_team_id == MovementTeam.id)
+         .join(MovementCriterion, MovementCriterion.id == Commitment.criterion_id)
+         .join(Team, Team.id == MovementTeam.team_id).join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
+         .outerjoin(figures, sa.and_(figures.c.team_id == MovementTeam.team_id,
+                                     figures.c.metric == MovementCriterion.metric))
+         .where(MovementTeam.movement_id == movement.id, MovementTeam.state == APPROVED))
+    if province_code:
+        q = q.where(MovementTeam.province_code == province_code)
+    by_id = {c.id: c for c in movement.criteria}
+    teams: dict[int, Standing] = {}
+    for team_id, cid, got, committed, measured, name, province, score in db.session.execute(q):
+        s = teams.setdefault(team_id, Standing(0, team_id, name, province, round(float(score), 1)))
+        s.rows.append((by_id[cid], float(got), float(committed), float(measured)))
+    ranked = sorted(teams.values(), key=lambda s: (-s.score, s.name))
+    for i, s in enumerate(ranked):
+        s.rank = ranked[i - 1].rank if i and ranked[i - 1].score == s.score else i + 1
+        s.rows.sort(key=lambda r: r[0].position)
+    return ranked[:limit] if limit else ranked
+
+
+def weekly(movement: Movement, province_code: Optional[str] = None, now: Optional[datetime] = None) -> list[dict]:
+    """Per week of the movement (from its first day): each criterion's figure over every participating team
+    (a sum, or a percentage of the week's shifts). SQL sums per Vietnam day; days are put into weeks here."""
+    start, end = bounds(movement, now)
+    if end <= start:
+        return []
+    teams = _participants(movement, False)
+    if province_code:
+        teams = teams.where(MovementTeam.province_code == province_code)
+    dialect = db.engine.dialect.name
+    weeks: dict[int, dict] = {}
+    for c in movement.criteria:
+        q = _figures(c.metric, teams, start, end, lambda _team, at: local_date_sql(at, dialect).label("day"))
+        for day, num, den in db.session.execute(q):
+            day = day if isinstance(day, date) else date.fromisoformat(str(day))
+            week = weeks.setdefault((day - movement.start_date).days // 7, {})
+            n, d = week.get(c.id, (0.0, None))
+            week[c.id] = (n + float(num or 0), None if den is None else (d or 0) + int(den))
+    out = []
+    last_week = (to_local(end - timedelta(microseconds=1)).date() - movement.start_date).days // 7
+    for i in range(0, max(last_week, 0) + 1):
+        first = movement.start_date + timedelta(days=7 * i)
+        figures = {}
+        for c in movement.criteria:
+            n, d = weeks.get(i, {}).get(c.id, (0.0, None))
+            figures[c.id] = (round(100.0 * n / d, 1) if d else None) if c.metric in PERCENT_CRITERIA else n
+        out.append({"first": first, "last": min(first + timedelta(days=6), movement.end_date), "figures": figures})
+    return out
+
+
+def team_figures(movement: Movement, team_id: int, now: Optional[datetime] = None) -> dict[int, Optional[float]]:
+    """{criterion id: figure so far} for one participating team, whatever its registration's state (the
+    team's own page shows its progress against what it registered)."""
+    start, end = bounds(movement, now)
+    out: dict[int, Optional[float]] = {}
+    for c in movement.criteria:
+        q = _figures(c.metric, [team_id], start, end, lambda team, _at: team.label("team_id"))
+        row = db.session.execute(q).first() if end > start else None
+        if row is None:
+            out[c.id] = None if c.metric in PERCENT_CRITERIA else 0.0
+        elif c.metric in PERCENT_CRITERIA:
+            out[c.id] = round(100.0 * float(row[1] or 0) / row[2], 1) if row[2] else None
+        else:
+            out[c.id] = float(row[1] or 0)
+    return out
