@@ -116,7 +116,7 @@ def restore_command(folder: str) -> None:
 
 @click.command("doctor")
 def doctor_command() -> None:
-    """Check the configuration (secret, database and its clock, migrations, public URL, Twilio)."""
+    """Check the configuration (secret, database and its clock, migrations, public URL, Twilio, push keys)."""
     checks = diagnose(current_app.config)
     for check in checks:
         mark = "ok  " if check.ok else ("warn" if check.warning else "FAIL")

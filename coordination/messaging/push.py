@@ -76,11 +76,15 @@ def _vapid(private_key: str, public_key: str) -> tuple[Vapid, str]:
 
 def vapid_keys() -> tuple[Vapid, str]:
     """The VAPID signer and its public key (base64url, the browser's applicationServerKey)."""
-    private = current_app.config.get("VAPID_PRIVATE_KEY") or ""
+    return vapid_from(current_app.config.get("VAPID_PRIVATE_KEY") or "", current_app.config.get("VAPID_PUBLIC_KEY") or "")
+
+
+def vapid_from(private: str, public: str) -> tuple[Vapid, str]:
+    """vapid_keys for given settings (`flask doctor` checks a configuration with it)."""
     if not private:
         raise NotConfigured("no VAPID key")
     try:
-        return _vapid(private, current_app.config.get("VAPID_PUBLIC_KEY") or "")
+        return _vapid(private, public)
     except NotConfigured:
         raise
     except Exception as exc:  # noqa: BLE001 - a key that does not parse: push is off, and says why

@@ -103,6 +103,24 @@ def _migrations() -> Check:
     return Check("Migrations", False, details.get("detail", "not ready"))
 
 
+def _vapid(config) -> Check:
+    from coordination.messaging.push import NotConfigured, vapid_from
+
+    if not config.get("VAPID_PRIVATE_KEY"):
+        return Check("Push (VAPID)", False, "no VAPID key: push notifications are off; alerts go by SMS and calls "
+                                            "(set VAPID_PRIVATE_KEY, or let `make run` write instance/vapid_private.pem)",
+                     warning=True)
+    try:
+        _signer, public = vapid_from(config.get("VAPID_PRIVATE_KEY"), config.get("VAPID_PUBLIC_KEY") or "")
+    except NotConfigured as exc:
+        return Check("Push (VAPID)", False, f"{exc}: push stays off until the key pair is right")
+    subject = config.get("VAPID_SUBJECT") or ""
+    if not subject.startswith(("mailto:", "https://")):
+        return Check("Push (VAPID)", False, f"VAPID_SUBJECT must be mailto:… or https://… (it is {subject!r}): "
+                                            "push services refuse other contacts")
+    return Check("Push (VAPID)", True, f"key pair valid (public key {public[:12]}…), contact {subject}")
+
+
 def _twilio_client(sid: str, token: str, api_base: Optional[str]):
     from twilio.http.http_client import TwilioHttpClient
     from twilio.rest import Client
@@ -121,4 +139,5 @@ def diagnose(config, get: Callable = requests.get, now: Optional[datetime] = Non
         _migrations(),
         _public_url(config, get),
         _twilio(config, lambda sid, token: _twilio_client(sid, token, config.get("TWILIO_API_BASE"))),
+        _vapid(config),
     ]
