@@ -52,7 +52,8 @@ class Device:
 @dataclass
 class FakePush:
     devices: dict = field(default_factory=dict)
-    received: list = field(default_factory=list)  # {"device", "payload" (bytes), "json", "ttl", "urgency", "claims"}
+    # {"device", "payload" (bytes), "json", "ttl", "urgency", "claims", "authorization"}
+    received: list = field(default_factory=list)
     refused: list = field(default_factory=list)  # {"device", "status", "why"}
     answers: dict = field(default_factory=dict)  # device id -> status to answer instead of 201
     url: str = ""
@@ -141,7 +142,8 @@ class FakePush:
         except ValueError:
             parsed = None
         self.received.append({"device": device.id, "payload": plain, "json": parsed, "claims": claims,
-                              "ttl": request.headers.get("TTL"), "urgency": request.headers.get("Urgency")})
+                              "ttl": request.headers.get("TTL"), "urgency": request.headers.get("Urgency"),
+                              "authorization": request.headers.get("Authorization")})
         location = f"{self.url}/m/{uuid.uuid4().hex}"
         return Response(status=201, headers={"Location": location})(environ, start_response)
 

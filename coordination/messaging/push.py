@@ -11,20 +11,24 @@ import base64
 import functools
 import json
 import logging
+import os
 import re
 from datetime import datetime
 from typing import NamedTuple, Optional
+
+import urllib.request
+from urllib.parse import urlsplit
 
 import requests
 from cryptography.hazmat.primitives import serialization
 from flask import current_app
 from py_vapid import Vapid
-from pywebpush import WebPushException, webpush
+from pywebpush import WebPushException, WebPusher
 
 from models import db
 from models.messages import ESCALATION
 
-from coordination.clock import utcnow
+from coordination.clock import utcnow, wall_utcnow
 from coordination.messaging import push_devices
 from coordination.messaging.links import ack_token, base_url
 from coordination.messaging.sms import REQUEST_TIMEOUT
@@ -36,6 +40,9 @@ NOT_CONFIGURED = "not_configured"
 # How long a push service keeps a message for a device that is off (RFC 8030 TTL): an escalation
 # moves on to the next person after ALERT_ESCALATION_MINUTES anyway; other notices can wait longer.
 URGENT_TTL, NORMAL_TTL = 15 * 60, 6 * 3600
+# A VAPID token (RFC 8292) lives 12 h, as pywebpush makes them; one is signed per push service origin
+# and reused until VAPID_RENEW before its exp (a push service refuses an expired one).
+VAPID_LIFETIME, VAPID_RENEW = 12 * 3600, 3600
 MAX_PAYLOAD = 3000  # bytes of JSON; aes128gcm in one record leaves 3,993 of the 4,096 a push service must take
 TITLE = "Tổ Công nghệ cộng đồng"
 ACK_ACTION, OPEN_ACTION = "Nhận xử lý", "Mở"
@@ -113,18 +120,55 @@ def payload(message) -> dict:
 
 
 def _session() -> requests.Session:
+    """One connection pool per process (keep-alive). Without a proxy in the environment it does not
+    look one up again for every request (`trust_env`: ~0.5 ms a push in os.environ); a CA bundle
+    named there is still used. With HTTP(S)_PROXY set, requests reads the environment as usual."""
     session = getattr(_session, "value", None)
     if session is None:
-        session = _session.value = requests.Session()  # one connection pool per process (keep-alive)
+        session = requests.Session()
+        if not urllib.request.getproxies():
+            session.trust_env = False
+            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+            if bundle:
+                session.verify = bundle
+        _session.value = session
     return session
 
 
-def _send_one(device, data: bytes, vapid: Vapid, ttl: int, urgency: str) -> tuple[str, Optional[str], str]:
-    """(SENT | GONE | FAILED, code, error text) for one device."""
+_headers: dict[tuple, tuple[dict, int]] = {}  # (public key, audience, subject) -> (VAPID headers, their exp)
+
+
+def vapid_headers(vapid: Vapid, public: str, audience: str, subject: str, now: Optional[float] = None) -> dict:
+    """The Authorization header for a push service origin (`audience`): signed once (an ECDSA
+    signature, ~0.3 ms) and reused until VAPID_RENEW before its exp. `now` is the wall clock's
+    timestamp (the push service checks exp against real time, whatever a test set)."""
+    now = wall_utcnow().timestamp() if now is None else now
+    key = (public, audience, subject)
+    cached = _headers.get(key)
+    if cached is not None and now < cached[1] - VAPID_RENEW:
+        return cached[0]
+    exp = int(now) + VAPID_LIFETIME
+    headers = vapid.sign({"aud": audience, "sub": subject, "exp": exp})
+    if len(_headers) >= 64:  # a handful of push services in practice; never grows without bound
+        _headers.clear()
+    _headers[key] = (headers, exp)
+    return headers
+
+
+def _send_one(device, data: bytes, vapid: Vapid, public: str, ttl: int, urgency: str) -> tuple[str, Optional[str], str]:
+    """(SENT | GONE | FAILED, code, error text) for one device: pywebpush's WebPusher encrypts
+    (RFC 8291) and POSTs, with the cached VAPID header of the endpoint's origin."""
     info = {"endpoint": device.endpoint, "keys": {"p256dh": device.p256dh, "auth": device.auth}}
     try:
-        webpush(info, data.decode(), vapid_private_key=vapid, vapid_claims={"sub": current_app.config["VAPID_SUBJECT"]},
-                ttl=ttl, headers={"Urgency": urgency}, timeout=REQUEST_TIMEOUT, requests_session=_session())
+        parts = urlsplit(device.endpoint)
+        headers = dict(vapid_headers(vapid, public, f"{parts.scheme}://{parts.netloc}", current_app.config["VAPID_SUBJECT"]),
+                       Urgency=urgency)
+        response = WebPusher(info, requests_session=_session()).send(data, headers, ttl=ttl,
+                                                                     content_encoding="aes128gcm",
+                                                                     timeout=REQUEST_TIMEOUT)
+        if response.status_code > 202:  # what pywebpush's webpush() raises for
+            raise WebPushException(f"Push failed: {response.status_code} {response.reason}\n"
+                                   f"Response body:{response.text}", response=response)
     except WebPushException as exc:
         status = exc.status_code
         if status in (404, 410):
@@ -141,7 +185,8 @@ def _transient(code: Optional[str]) -> bool:
     return code in ("timeout", "connection", "429") or (code or "").isdigit() and int(code) >= 500
 
 
-def send_push_message(message, now: Optional[datetime] = None) -> PushOutcome:
+def send_push_message(message, now: Optional[datetime] = None, targets: Optional[list] = None,
+                      stamps: Optional[list[int]] = None) -> PushOutcome:
     """Push one outbox message to every device of its person; the dispatcher calls it for a row
     whose channel is 'push'.
 
@@ -151,9 +196,13 @@ def send_push_message(message, now: Optional[datetime] = None) -> PushOutcome:
       (status, attempts, error code, retry time) is the caller's.
     - Each device gets one encrypted POST through pywebpush (`payload(message)` as JSON, VAPID signed,
       TTL 15 min for urgent messages and 6 h for others, `Urgency: high` / `normal`).
-    - Devices whose push service answers 404 or 410 are deleted; those that took the push get
-      last_success_at. These changes to push_subscriptions are committed here (db.session); a
-      caller holding its own transaction on db.session must commit it first.
+    - `targets`: the person's devices as the caller already read them (`devices_of`, one query
+      for a dispatcher's batch); None reads them here.
+    - Devices whose push service answers 404 or 410 are deleted, committed here (db.session; a
+      caller holding its own transaction on db.session must commit it first). Those that took the
+      push get last_success_at when it is unset or a day old (it orders which device goes first
+      beyond MAX_DEVICES): written here, or, given a `stamps` list, their ids are added to it and
+      the caller writes them (`stamp`: one UPDATE for a dispatcher's batch).
     - Returns a PushOutcome: SENT if any device took it (a partial failure shows in its counts),
       NO_DEVICE, GONE (all gone, now removed), or FAILED with the code of the last failing device
       and `transient` = True for 429, 5xx, time-outs and refused connections (try again later:
@@ -163,18 +212,19 @@ def send_push_message(message, now: Optional[datetime] = None) -> PushOutcome:
     now = now or utcnow()
     if not message.person_id:
         return PushOutcome(NO_DEVICE)
-    targets = push_devices.devices(message.person_id)
+    if targets is None:
+        targets = push_devices.devices(message.person_id)
     if not targets:
         return PushOutcome(NO_DEVICE)
     try:
-        vapid, _public = vapid_keys()
+        vapid, public = vapid_keys()
     except NotConfigured as exc:
         return PushOutcome(FAILED, len(targets), code=NOT_CONFIGURED, error=str(exc))
     data = json.dumps(payload(message), ensure_ascii=False).encode()
     ttl, urgency = (URGENT_TTL, "high") if message.urgent else (NORMAL_TTL, "normal")
     sent, gone, gone_code, failures = [], 0, None, []
     for device in targets:
-        outcome, code, error = _send_one(device, data, vapid, ttl, urgency)
+        outcome, code, error = _send_one(device, data, vapid, public, ttl, urgency)
         if outcome == SENT:
             sent.append(device.id)
         elif outcome == GONE:
@@ -183,8 +233,12 @@ def send_push_message(message, now: Optional[datetime] = None) -> PushOutcome:
         else:
             failures.append((code, error))
             log.warning("push %s to device %s: %s %s", message.id, device.id, code, error)
-    push_devices.mark_success(sent, now)
-    db.session.commit()
+    fresh = [d.id for d in targets if d.id in sent and push_devices.stale_success(d.last_success_at, now)]
+    if stamps is not None:
+        stamps.extend(fresh)
+    else:
+        push_devices.mark_success(fresh, now)
+    db.session.commit()  # with nothing written (the dispatcher's case) no transaction to flush
     if sent:
         return PushOutcome(SENT, len(targets), len(sent), gone,
                            code=failures[-1][0] if failures else None, error=failures[-1][1] if failures else None)
@@ -193,3 +247,15 @@ def send_push_message(message, now: Optional[datetime] = None) -> PushOutcome:
     code, error = failures[-1]
     return PushOutcome(FAILED, len(targets), 0, gone, code=code, error=error,
                        transient=any(_transient(c) for c, _e in failures))
+
+
+def devices_of(person_ids) -> dict[int, list]:
+    """The devices of these people, by person (one query): what a dispatcher's batch of pushes goes to."""
+    return push_devices.devices_of(person_ids)
+
+
+def stamp(device_ids: list[int], now: datetime) -> None:
+    """last_success_at for the devices a batch reached (the `stamps` of send_push_message), committed."""
+    if device_ids:
+        push_devices.mark_success(device_ids, now)
+        db.session.commit()
