@@ -37,13 +37,13 @@ from bench.cpu import TICK  # noqa: E402
 PORT = 5811
 
 
-def _serve(conn, n: int, key: str) -> None:
+def _serve(conn, n: int, key: str, keep_alive: bool = False) -> None:
     import logging
 
     from dev.fake_push import FakePush
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log line per push
-    fake = FakePush().start(PORT)
+    fake = FakePush().start(PORT, keep_alive=keep_alive)
     conn.send((fake.url, [fake.subscribe(key) for _ in range(n)]))
     while conn.recv() == "count":
         per_device: dict[str, int] = {}
@@ -182,6 +182,8 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=10000)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--dispatchers", type=int, default=4)
+    parser.add_argument("--keep-alive", action="store_true",
+                        help="the fake push service keeps connections open, as a real one does (werkzeug closes each)")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgresql"):
         sys.exit("set DATABASE_URL to a PostgreSQL database of your own (tcn_pushperf)")
@@ -201,7 +203,7 @@ def main() -> None:
         key = push.public_key()
     ctx = mp.get_context("fork")
     ours, theirs = ctx.Pipe()
-    server = ctx.Process(target=_serve, args=(theirs, args.people, key), daemon=True)
+    server = ctx.Process(target=_serve, args=(theirs, args.people, key, args.keep_alive), daemon=True)
     server.start()
     url, subs = ours.recv()
     _seed(app, subs)
@@ -218,7 +220,7 @@ def main() -> None:
                 f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in r.items()), flush=True)
     ours.send("stop")
     print(f"\nmedians of {args.rounds} round(s), {args.people:,} people with one device, "
-          f"{args.dispatchers} dispatchers:")
+          f"{args.dispatchers} dispatchers, fake push service {'keep-alive' if args.keep_alive else 'werkzeug'}:")
     for key in ("queue s", "wall s", "msg/s", "dispatcher CPU ms/msg", "PostgreSQL CPU ms/msg"):
         line = "   ".join(f"{tree}: {statistics.median(r[key] for r in rs):.2f}" for tree, rs in runs.items())
         print(f"  {key:24} {line}")

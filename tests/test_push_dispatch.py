@@ -106,3 +106,29 @@ def test_through_the_dispatcher_gone_devices_go_and_failures_show_their_code(wor
                              .where(PushSubscription.person_id == gone_person.id)) == 0
     assert db.session.scalar(sa.select(PushSubscription.last_success_at)
                              .where(PushSubscription.person_id == busy_person.id)) is None
+
+
+def test_pushes_reuse_one_kept_alive_connection_to_a_push_service(world, ctx):
+    """A real push service keeps the connection open: the pushes after the first need no new one
+    (dev/fake_push.py with keep_alive, as bench/bench_push_dispatch.py --keep-alive)."""
+    from dev.fake_push import FakePush
+
+    from tests.test_push import _new_key
+
+    fake = FakePush().start(keep_alive=True)
+    saved = {k: ctx.config.get(k) for k in ("VAPID_PRIVATE_KEY", "VAPID_PUBLIC_KEY", "PUSH_INSECURE_ORIGINS")}
+    ctx.config.update(VAPID_PRIVATE_KEY=_new_key(), VAPID_PUBLIC_KEY="", PUSH_INSECURE_ORIGINS=(fake.url,))
+    try:
+        fake.app_key = push.public_key()
+        people = [make_person(full_name=f"Người {i}") for i in range(3)]
+        db.session.commit()
+        for p in people:
+            _device(fake, p)
+        _queue_pushes(people)
+        assert outbox.dispatch_due(_no_twilio, now=T)["sent"] == 3
+        assert len(fake.received) == 3 and not fake.refused
+        pool = push._session().pool.connection_from_url(fake.url)
+        assert (pool.num_connections, pool.num_requests) == (1, 3)
+    finally:
+        ctx.config.update(saved)
+        fake.stop()

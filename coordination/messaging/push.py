@@ -1,5 +1,8 @@
 """Web Push to the duty app: one outbox message sent to every device of its person through the
-official `pywebpush` client (RFC 8030 delivery, RFC 8291 aes128gcm encryption, RFC 8292 VAPID).
+official `pywebpush` client (RFC 8030 delivery, RFC 8291 aes128gcm encryption, RFC 8292 VAPID): its
+WebPusher encrypts and POSTs, through urllib3's kept-alive connection pool, with a VAPID header
+signed once per push service origin and reused until shortly before its exp (issue 20: a push to
+10,000 devices within the SMS path's budget of our CPU per message, docs/performance.md).
 
 The VAPID key pair comes from VAPID_PRIVATE_KEY (or instance/vapid_private.pem, written by
 `make run`); the browser subscribes with its public half (`public_key()`). Tests point subscriptions
@@ -219,7 +222,8 @@ def send_push_message(message, now: Optional[datetime] = None, targets: Optional
     - `message` is a models.messages.Message row (or anything with its `id`, `person_id`, `body`,
       `purpose`, `urgent` and `shift_id`). It is only read: recording the outcome on the row
       (status, attempts, error code, retry time) is the caller's.
-    - Each device gets one encrypted POST through pywebpush (`payload(message)` as JSON, VAPID signed,
+    - Each device gets one encrypted POST through pywebpush (`payload(message)` as JSON, the VAPID
+      header of its push service's origin (`vapid_headers`),
       TTL 15 min for urgent messages and 6 h for others, `Urgency: high` / `normal`).
     - `targets`: the person's devices as the caller already read them (`devices_of`, one query
       for a dispatcher's batch); None reads them here.
@@ -237,7 +241,8 @@ def send_push_message(message, now: Optional[datetime] = None, targets: Optional
     now = now or utcnow()
     if not message.person_id:
         return PushOutcome(NO_DEVICE)
-    if targets is None:
+    read_here = targets is None
+    if read_here:
         targets = push_devices.devices(message.person_id)
     if not targets:
         return PushOutcome(NO_DEVICE)
@@ -263,7 +268,8 @@ def send_push_message(message, now: Optional[datetime] = None, targets: Optional
         stamps.extend(fresh)
     else:
         push_devices.mark_success(fresh, now)
-    db.session.commit()  # with nothing written (the dispatcher's case) no transaction to flush
+    if gone or read_here or (fresh and stamps is None):  # the dispatcher's batch: nothing to commit here
+        db.session.commit()
     if sent:
         return PushOutcome(SENT, len(targets), len(sent), gone,
                            code=failures[-1][0] if failures else None, error=failures[-1][1] if failures else None)
