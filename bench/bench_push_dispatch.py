@@ -16,7 +16,10 @@ service, so the machine's noise falls on both; the dispatchers run from each che
 
     git archive <commit> | tar -x -C /tmp/before       # the baseline
     DATABASE_URL=postgresql://tcn:tcn@127.0.0.1:5432/tcn_pushperf \\
-        .venv/bin/python bench/bench_push_dispatch.py [--people 10000] [--rounds 3] [/tmp/before] .
+        .venv/bin/python bench/bench_push_dispatch.py [--people 10000] [--rounds 3] [--keep-alive] [/tmp/before] .
+
+--keep-alive: the fake push service keeps connections open, as a real one does (werkzeug's server,
+the default, closes each: a TCP connect per push on our side).
 """
 from __future__ import annotations
 
@@ -35,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from bench.cpu import TICK  # noqa: E402
 
 PORT = 5811
+BODY = "[TCN] Thông báo: họp Tổ lúc 19:00 tối nay tại nhà văn hoá phường."
 
 
 def _serve(conn, n: int, key: str, keep_alive: bool = False) -> None:
@@ -115,8 +119,7 @@ def _queue(app) -> tuple[float, int]:
         t = time.perf_counter()
         people = sa.select(PushSubscription.person_id).distinct().scalar_subquery()
         recipients = sa.select(Person.id.label("person_id"), Person.phone.label("to_phone"),
-                               sa.literal("[TCN] Thông báo: họp Tổ lúc 19:00 tối nay tại nhà văn hoá phường.")
-                               .label("body"), sa.literal("broadcast").label("purpose"),
+                               sa.literal(BODY).label("body"), sa.literal("broadcast").label("purpose"),
                                sa.literal(False).label("urgent"), sa.literal("push").label("channel")
                                ).where(Person.id.in_(people))
         outbox.put_select(recipients, utcnow())

@@ -51,7 +51,8 @@ def test_one_vapid_token_serves_an_origin_until_shortly_before_its_exp(fake_push
     # Whenever it is asked, as time goes on, the token it gives has at least VAPID_RENEW left before its exp.
     second_renewal = renew_at + push.VAPID_LIFETIME - push.VAPID_RENEW
     for now in (renew_at + 5 * 3600, second_renewal - 1, second_renewal, t0 + 3 * push.VAPID_LIFETIME):
-        exp = _claims(push.vapid_headers(vapid, public, fake_push.url, "mailto:a@b.vn", now=now)["Authorization"])["exp"]
+        header = push.vapid_headers(vapid, public, fake_push.url, "mailto:a@b.vn", now=now)
+        exp = _claims(header["Authorization"])["exp"]
         assert now + push.VAPID_RENEW <= exp <= now + push.VAPID_LIFETIME
 
 

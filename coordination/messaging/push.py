@@ -184,8 +184,8 @@ def _send_one(device, data: bytes, vapid: Vapid, public: str, ttl: int, urgency:
     info = {"endpoint": device.endpoint, "keys": {"p256dh": device.p256dh, "auth": device.auth}}
     try:
         parts = urlsplit(device.endpoint)
-        headers = dict(vapid_headers(vapid, public, f"{parts.scheme}://{parts.netloc}", current_app.config["VAPID_SUBJECT"]),
-                       Urgency=urgency)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        headers = dict(vapid_headers(vapid, public, origin, current_app.config["VAPID_SUBJECT"]), Urgency=urgency)
         response = WebPusher(info, requests_session=_session()).send(data, headers, ttl=ttl,
                                                                      content_encoding="aes128gcm",
                                                                      timeout=REQUEST_TIMEOUT)
