@@ -16,6 +16,7 @@ import base64
 import json
 import os
 import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import uuid
 from dataclasses import dataclass, field
 from typing import Optional
@@ -25,6 +26,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid
 from werkzeug.serving import make_server
+from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request, Response
 
 from coordination.clock import wall_utcnow
@@ -52,7 +54,8 @@ class Device:
 @dataclass
 class FakePush:
     devices: dict = field(default_factory=dict)
-    received: list = field(default_factory=list)  # {"device", "payload" (bytes), "json", "ttl", "urgency", "claims"}
+    # {"device", "payload" (bytes), "json", "ttl", "urgency", "claims", "authorization"}
+    received: list = field(default_factory=list)
     refused: list = field(default_factory=list)  # {"device", "status", "why"}
     answers: dict = field(default_factory=dict)  # device id -> status to answer instead of 201
     url: str = ""
@@ -141,12 +144,21 @@ class FakePush:
         except ValueError:
             parsed = None
         self.received.append({"device": device.id, "payload": plain, "json": parsed, "claims": claims,
-                              "ttl": request.headers.get("TTL"), "urgency": request.headers.get("Urgency")})
+                              "ttl": request.headers.get("TTL"), "urgency": request.headers.get("Urgency"),
+                              "authorization": request.headers.get("Authorization")})
         location = f"{self.url}/m/{uuid.uuid4().hex}"
         return Response(status=201, headers={"Location": location})(environ, start_response)
 
-    def start(self, port: int = 0) -> "FakePush":
-        self._server = make_server("127.0.0.1", port, self._wsgi, threaded=True)
+    def start(self, port: int = 0, keep_alive: bool = False) -> "FakePush":
+        """Serve on `port` (0: any free one). werkzeug's server closes the connection after each
+        answer; a real push service keeps it open: `keep_alive` serves HTTP/1.1 persistent
+        connections instead (bench/bench_push_dispatch.py --keep-alive)."""
+        if keep_alive:
+            self._server = ThreadingHTTPServer(("127.0.0.1", port), _KeepAliveHandler)
+            self._server.daemon_threads = True
+            self._server.wsgi_app = self._wsgi
+        else:
+            self._server = make_server("127.0.0.1", port, self._wsgi, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -155,3 +167,28 @@ class FakePush:
     def stop(self) -> None:
         self._server.shutdown()
         self._thread.join(5)
+
+
+class _KeepAliveHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 with persistent connections, each request handed to the WSGI app (keep_alive=True)."""
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        headers = [(k, v) for k, v in self.headers.items() if k.lower() not in ("content-length", "content-type")]
+        environ = EnvironBuilder(path=self.path, method=self.command, headers=headers, data=body,
+                                 content_type=self.headers.get("Content-Type")).get_environ()
+        response = Response.from_app(self.server.wsgi_app, environ)
+        data = response.get_data()
+        self.send_response(response.status_code)
+        for key, value in response.headers.items():
+            if key.lower() not in ("content-length", "connection"):
+                self.send_header(key, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST
+
+    def log_message(self, format, *args) -> None:  # noqa: A002 - no access log line per push
+        pass

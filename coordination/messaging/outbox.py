@@ -307,26 +307,38 @@ class _Pending:
         return attempts
 
 
+class _Pushes:
+    """A batch's pushes: the devices of their people, read with one query, and the devices that
+    took one, whose last_success_at is written with one UPDATE after the batch."""
+
+    def __init__(self, rows: list[Claimed]):
+        people = [m.person_id for m in rows if m.channel == PUSH]
+        self.devices = push.devices_of(people) if people else {}
+        self.stamps: list[int] = []
+
+
 def _send_each(conn, gateway, rows: list[Claimed], now: datetime, counts: dict) -> None:
-    pending = _Pending()
+    pending, pushes = _Pending(), _Pushes(rows)
     try:
         for m in rows:
-            _send_one(conn, gateway, m, now, counts, pending)
+            _send_one(conn, gateway, m, now, counts, pending, pushes)
     finally:  # also when something unexpected escapes: a sent message must not stay "in flight"
         if pending.outcome is not None:
             pending.step(conn, None)
         if pending.apply_sid is not None:  # the last SID is committed: now its early receipts
             pending.step(conn, None)
+        push.stamp(pushes.stamps, now)
 
 
-def _send_one(conn, gateway, m: Claimed, now: datetime, counts: dict, pending: _Pending) -> None:
+def _send_one(conn, gateway, m: Claimed, now: datetime, counts: dict, pending: _Pending,
+              pushes: Optional[_Pushes] = None) -> None:
     # Still ours? (Its lease may have ended and another dispatcher claimed it.) Mark it in flight,
     # durably, before the request: see claim_due.
     attempts = pending.step(conn, {"f_mid": m.id, "f_claimed_at": now, "f_at": utcnow()})
     if attempts is None:
         return
     try:
-        sid = _request(gateway, m)
+        sid = _request(gateway, m, pushes)
     except SendError as err:
         message = str(err)
         if err.transient and attempts < MAX_ATTEMPTS:
@@ -349,7 +361,7 @@ def _send_one(conn, gateway, m: Claimed, now: datetime, counts: dict, pending: _
     metrics.MESSAGES.labels(m.channel, "sent", "").inc()
 
 
-def _request(gateway, m: Claimed) -> str:
+def _request(gateway, m: Claimed, pushes: Optional[_Pushes] = None) -> str:
     """The one request of a claimed row, by its channel: an SMS, or a call (whose TwiML URL and
     status callbacks name the row); a channel this dispatcher cannot send fails visibly."""
     if m.channel == SMS:
@@ -357,15 +369,16 @@ def _request(gateway, m: Claimed) -> str:
     if m.channel == VOICE:
         return gateway.call(m.to_phone, m.id)
     if m.channel == PUSH:
-        return _push(m)
+        return _push(m, pushes)
     raise SendError(f"not sent: this dispatcher cannot send the {m.channel!r} channel", None, False)
 
 
-def _push(m: Claimed) -> None:
+def _push(m: Claimed, pushes: Optional[_Pushes] = None) -> None:
     """A push to every device of the row's person (messaging/push.py); no device, or every device
     gone, fails the row visibly (the escalation's SMS and call are its fallback); a push service
     that is busy or down is retried like Twilio."""
-    outcome = push.send_push_message(m)
+    outcome = (push.send_push_message(m, targets=pushes.devices.get(m.person_id, []), stamps=pushes.stamps)
+               if pushes is not None else push.send_push_message(m))
     if outcome.status == push.SENT:
         return None
     if outcome.status == push.NO_DEVICE:

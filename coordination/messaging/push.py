@@ -1,5 +1,8 @@
 """Web Push to the duty app: one outbox message sent to every device of its person through the
-official `pywebpush` client (RFC 8030 delivery, RFC 8291 aes128gcm encryption, RFC 8292 VAPID).
+official `pywebpush` client (RFC 8030 delivery, RFC 8291 aes128gcm encryption, RFC 8292 VAPID): its
+WebPusher encrypts and POSTs, through urllib3's kept-alive connection pool, with a VAPID header
+signed once per push service origin and reused until shortly before its exp (issue 20: a push to
+10,000 devices within the SMS path's budget of our CPU per message, docs/performance.md).
 
 The VAPID key pair comes from VAPID_PRIVATE_KEY (or instance/vapid_private.pem, written by
 `make run`); the browser subscribes with its public half (`public_key()`). Tests point subscriptions
@@ -11,20 +14,26 @@ import base64
 import functools
 import json
 import logging
+import os
 import re
 from datetime import datetime
 from typing import NamedTuple, Optional
 
+import urllib.request
+from urllib.parse import urlsplit
+
+import certifi
 import requests
+import urllib3
 from cryptography.hazmat.primitives import serialization
 from flask import current_app
 from py_vapid import Vapid
-from pywebpush import WebPushException, webpush
+from pywebpush import WebPushException, WebPusher
 
 from models import db
 from models.messages import ESCALATION
 
-from coordination.clock import utcnow
+from coordination.clock import utcnow, wall_utcnow
 from coordination.messaging import push_devices
 from coordination.messaging.links import ack_token, base_url
 from coordination.messaging.sms import REQUEST_TIMEOUT
@@ -36,6 +45,9 @@ NOT_CONFIGURED = "not_configured"
 # How long a push service keeps a message for a device that is off (RFC 8030 TTL): an escalation
 # moves on to the next person after ALERT_ESCALATION_MINUTES anyway; other notices can wait longer.
 URGENT_TTL, NORMAL_TTL = 15 * 60, 6 * 3600
+# A VAPID token (RFC 8292) lives 12 h, as pywebpush makes them; one is signed per push service origin
+# and reused until VAPID_RENEW before its exp (a push service refuses an expired one).
+VAPID_LIFETIME, VAPID_RENEW = 12 * 3600, 3600
 MAX_PAYLOAD = 3000  # bytes of JSON; aes128gcm in one record leaves 3,993 of the 4,096 a push service must take
 TITLE = "Tổ Công nghệ cộng đồng"
 ACK_ACTION, OPEN_ACTION = "Nhận xử lý", "Mở"
@@ -116,27 +128,87 @@ def payload(message) -> dict:
     return data
 
 
-def _session() -> requests.Session:
+class _Answer(NamedTuple):
+    """A push service's answer, as much of a requests.Response as pywebpush reads."""
+    status_code: int
+    reason: str
+    text: str
+    headers: dict
+
+
+class _Pool:
+    """What pywebpush's WebPusher POSTs through (its `requests_session`): urllib3's connection pool
+    itself (kept-alive connections, no retries of its own: the outbox retries), without the
+    requests session around it — its per-request settings merge, hooks and cookie jar were a third
+    of our CPU per push. Certificates are checked against the bundle requests would use."""
+
+    def __init__(self):
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
+        self.pool = urllib3.PoolManager(num_pools=16, maxsize=4, retries=False, ca_certs=bundle)
+
+    def post(self, url: str, data: bytes = b"", headers=None, timeout: float = REQUEST_TIMEOUT) -> _Answer:
+        answer = self.pool.request("POST", url, body=data, headers=dict(headers or {}), retries=False,
+                                   timeout=urllib3.Timeout(connect=timeout, read=timeout), redirect=False)
+        return _Answer(answer.status, answer.reason or "", answer.data.decode(errors="replace")[:1000],
+                       dict(answer.headers))
+
+
+def _session():
+    """One connection pool per process. With a proxy in the environment (HTTP(S)_PROXY), a
+    requests session, which reads the environment as usual; else urllib3's pool (`_Pool`)."""
     session = getattr(_session, "value", None)
     if session is None:
-        session = _session.value = requests.Session()  # one connection pool per process (keep-alive)
+        session = _session.value = requests.Session() if urllib.request.getproxies() else _Pool()
     return session
 
 
-def _send_one(device, data: bytes, vapid: Vapid, ttl: int, urgency: str) -> tuple[str, Optional[str], str]:
-    """(SENT | GONE | FAILED, code, error text) for one device."""
+_headers: dict[tuple, tuple[dict, int]] = {}  # (public key, audience, subject) -> (VAPID headers, their exp)
+
+
+def vapid_headers(vapid: Vapid, public: str, audience: str, subject: str, now: Optional[float] = None) -> dict:
+    """The Authorization header for a push service origin (`audience`): signed once (an ECDSA
+    signature, ~0.3 ms) and reused until VAPID_RENEW before its exp. `now` is the wall clock's
+    timestamp (the push service checks exp against real time, whatever a test set)."""
+    now = wall_utcnow().timestamp() if now is None else now
+    key = (public, audience, subject)
+    cached = _headers.get(key)
+    if cached is not None and now < cached[1] - VAPID_RENEW:
+        return cached[0]
+    exp = int(now) + VAPID_LIFETIME
+    headers = vapid.sign({"aud": audience, "sub": subject, "exp": exp})
+    if len(_headers) >= 64:  # a handful of push services in practice; never grows without bound
+        _headers.clear()
+    _headers[key] = (headers, exp)
+    return headers
+
+
+def _send_one(device, data: bytes, vapid: Vapid, public: str, ttl: int, urgency: str) -> tuple[str, Optional[str], str]:
+    """(SENT | GONE | FAILED, code, error text) for one device: pywebpush's WebPusher encrypts
+    (RFC 8291) and POSTs, with the cached VAPID header of the endpoint's origin."""
     info = {"endpoint": device.endpoint, "keys": {"p256dh": device.p256dh, "auth": device.auth}}
     try:
-        webpush(info, data.decode(), vapid_private_key=vapid, vapid_claims={"sub": current_app.config["VAPID_SUBJECT"]},
-                ttl=ttl, headers={"Urgency": urgency}, timeout=REQUEST_TIMEOUT, requests_session=_session())
+        parts = urlsplit(device.endpoint)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        headers = dict(vapid_headers(vapid, public, origin, current_app.config["VAPID_SUBJECT"]), Urgency=urgency)
+        response = WebPusher(info, requests_session=_session()).send(data, headers, ttl=ttl,
+                                                                     content_encoding="aes128gcm",
+                                                                     timeout=REQUEST_TIMEOUT)
+        if response.status_code > 202:  # what pywebpush's webpush() raises for
+            raise WebPushException(f"Push failed: {response.status_code} {response.reason}\n"
+                                   f"Response body:{response.text}", response=response)
     except WebPushException as exc:
         status = exc.status_code
         if status in (404, 410):
             return GONE, str(status), "subscription gone"
         return FAILED, str(status) if status else "error", str(exc)[:300]
-    except requests.exceptions.Timeout as exc:
+    except (requests.exceptions.ConnectionError, urllib3.exceptions.NewConnectionError,
+            urllib3.exceptions.ProtocolError) as exc:
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return FAILED, "timeout", f"{type(exc).__name__}: {exc}"[:300]
+        return FAILED, "connection", f"{type(exc).__name__}: {exc}"[:300]
+    except (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError) as exc:
         return FAILED, "timeout", f"{type(exc).__name__}: {exc}"[:300]
-    except requests.exceptions.RequestException as exc:
+    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
         return FAILED, "connection", f"{type(exc).__name__}: {exc}"[:300]
     return SENT, None, ""
 
@@ -145,7 +217,8 @@ def _transient(code: Optional[str]) -> bool:
     return code in ("timeout", "connection", "429") or (code or "").isdigit() and int(code) >= 500
 
 
-def send_push_message(message, now: Optional[datetime] = None) -> PushOutcome:
+def send_push_message(message, now: Optional[datetime] = None, targets: Optional[list] = None,
+                      stamps: Optional[list[int]] = None) -> PushOutcome:
     """Push one outbox message to every device of its person; the dispatcher calls it for a row
     whose channel is 'push'.
 
@@ -153,11 +226,16 @@ def send_push_message(message, now: Optional[datetime] = None) -> PushOutcome:
     - `message` is a models.messages.Message row (or anything with its `id`, `person_id`, `body`,
       `purpose`, `urgent` and `shift_id`). It is only read: recording the outcome on the row
       (status, attempts, error code, retry time) is the caller's.
-    - Each device gets one encrypted POST through pywebpush (`payload(message)` as JSON, VAPID signed,
+    - Each device gets one encrypted POST through pywebpush (`payload(message)` as JSON, the VAPID
+      header of its push service's origin (`vapid_headers`),
       TTL 15 min for urgent messages and 6 h for others, `Urgency: high` / `normal`).
-    - Devices whose push service answers 404 or 410 are deleted; those that took the push get
-      last_success_at. These changes to push_subscriptions are committed here (db.session); a
-      caller holding its own transaction on db.session must commit it first.
+    - `targets`: the person's devices as the caller already read them (`devices_of`, one query
+      for a dispatcher's batch); None reads them here.
+    - Devices whose push service answers 404 or 410 are deleted, committed here (db.session; a
+      caller holding its own transaction on db.session must commit it first). Those that took the
+      push get last_success_at when it is unset or a day old (it orders which device goes first
+      beyond MAX_DEVICES): written here, or, given a `stamps` list, their ids are added to it and
+      the caller writes them (`stamp`: one UPDATE for a dispatcher's batch).
     - Returns a PushOutcome: SENT if any device took it (a partial failure shows in its counts),
       NO_DEVICE, GONE (all gone, now removed), or FAILED with the code of the last failing device
       and `transient` = True for 429, 5xx, time-outs and refused connections (try again later:
@@ -167,18 +245,20 @@ def send_push_message(message, now: Optional[datetime] = None) -> PushOutcome:
     now = now or utcnow()
     if not message.person_id:
         return PushOutcome(NO_DEVICE)
-    targets = push_devices.devices(message.person_id)
+    read_here = targets is None
+    if read_here:
+        targets = push_devices.devices(message.person_id)
     if not targets:
         return PushOutcome(NO_DEVICE)
     try:
-        vapid, _public = vapid_keys()
+        vapid, public = vapid_keys()
     except NotConfigured as exc:
         return PushOutcome(FAILED, len(targets), code=NOT_CONFIGURED, error=str(exc))
     data = json.dumps(payload(message), ensure_ascii=False).encode()
     ttl, urgency = (URGENT_TTL, "high") if message.urgent else (NORMAL_TTL, "normal")
     sent, gone, gone_code, failures = [], 0, None, []
     for device in targets:
-        outcome, code, error = _send_one(device, data, vapid, ttl, urgency)
+        outcome, code, error = _send_one(device, data, vapid, public, ttl, urgency)
         if outcome == SENT:
             sent.append(device.id)
         elif outcome == GONE:
@@ -187,8 +267,13 @@ def send_push_message(message, now: Optional[datetime] = None) -> PushOutcome:
         else:
             failures.append((code, error))
             log.warning("push %s to device %s: %s %s", message.id, device.id, code, error)
-    push_devices.mark_success(sent, now)
-    db.session.commit()
+    fresh = [d.id for d in targets if d.id in sent and push_devices.stale_success(d.last_success_at, now)]
+    if stamps is not None:
+        stamps.extend(fresh)
+    else:
+        push_devices.mark_success(fresh, now)
+    if gone or read_here or (fresh and stamps is None):  # the dispatcher's batch: nothing to commit here
+        db.session.commit()
     if sent:
         return PushOutcome(SENT, len(targets), len(sent), gone,
                            code=failures[-1][0] if failures else None, error=failures[-1][1] if failures else None)
@@ -197,3 +282,15 @@ def send_push_message(message, now: Optional[datetime] = None) -> PushOutcome:
     code, error = failures[-1]
     return PushOutcome(FAILED, len(targets), 0, gone, code=code, error=error,
                        transient=any(_transient(c) for c, _e in failures))
+
+
+def devices_of(person_ids) -> dict[int, list]:
+    """The devices of these people, by person (one query): what a dispatcher's batch of pushes goes to."""
+    return push_devices.devices_of(person_ids)
+
+
+def stamp(device_ids: list[int], now: datetime) -> None:
+    """last_success_at for the devices a batch reached (the `stamps` of send_push_message), committed."""
+    if device_ids:
+        push_devices.mark_success(device_ids, now)
+        db.session.commit()

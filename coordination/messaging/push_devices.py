@@ -9,8 +9,8 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from datetime import datetime
-from typing import Optional
+from datetime import datetime, timedelta
+from typing import NamedTuple, Optional
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -24,6 +24,7 @@ from models.push import MAX_ENDPOINT
 from coordination.clock import utcnow
 from coordination.core.errors import Unprocessable, ValidationError
 
+SUCCESS_RESOLUTION = timedelta(days=1)  # last_success_at is written at most once a day per device
 MAX_DEVICES = 10  # per person: a new one beyond this replaces the one that has gone longest without a push
 
 
@@ -118,6 +119,33 @@ def unsubscribe(person_id: int, endpoint) -> bool:
 def devices(person_id: int) -> list[PushSubscription]:
     return list(db.session.scalars(sa.select(PushSubscription).where(PushSubscription.person_id == person_id)
                                    .order_by(PushSubscription.id)))
+
+
+class Device(NamedTuple):
+    """A device as a push needs it (a row's values, nothing for the ORM to track)."""
+    id: int
+    person_id: int
+    endpoint: str
+    p256dh: str
+    auth: str
+    last_success_at: Optional[datetime]
+
+
+def devices_of(person_ids) -> dict[int, list[Device]]:
+    """The devices of these people, by person, with one query (a dispatcher's batch)."""
+    ids = sorted({p for p in person_ids if p})
+    out: dict[int, list[Device]] = {p: [] for p in ids}
+    if ids:
+        cols = [getattr(PushSubscription, name) for name in Device._fields]
+        for row in db.session.execute(sa.select(*cols).where(PushSubscription.person_id.in_(ids))
+                                      .order_by(PushSubscription.id)):
+            out[row.person_id].append(Device(*row))
+    return out
+
+
+def stale_success(last: Optional[datetime], now: datetime) -> bool:
+    """Is a device's last_success_at worth writing again? Unset, or older than SUCCESS_RESOLUTION."""
+    return last is None or now - last >= SUCCESS_RESOLUTION
 
 
 def device_count(person_id: int) -> int:
