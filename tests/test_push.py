@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
+from flask import current_app
 from py_vapid import Vapid
 
 from coordination.duty import alerts, rota
@@ -295,7 +296,7 @@ def test_an_escalation_to_a_subscribed_person_goes_out_as_a_push_too_through_the
                                                        Message.purpose == "escalation").order_by(Message.id)).all()
     assert [r.channel for r in rows] == ["sms", "push"]
     # the default chain: the push at once, the SMS 2 minutes later (test_contacts.py)
-    counts = dispatch_due(lambda: gateway_from_config(ctx_config()), now=T + timedelta(minutes=12))
+    counts = dispatch_due(lambda: gateway_from_config(current_app.config), now=T + timedelta(minutes=12))
     assert counts["sent"] >= 2
     sms, pushed = (db.session.get(Message, r.id) for r in rows)
     db.session.refresh(sms), db.session.refresh(pushed)
@@ -312,8 +313,3 @@ def test_without_a_device_the_escalation_queues_no_push(escalation, fake_push):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Message).where(
         Message.person_id == backup.id, Message.channel == "push")) == 0
 
-
-def ctx_config():
-    from flask import current_app
-
-    return current_app.config

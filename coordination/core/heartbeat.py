@@ -47,5 +47,6 @@ def beat(kind: str, detail: Optional[str] = None, now: Optional[datetime] = None
     return True
 
 
-def latest(now: Optional[datetime] = None) -> list[Heartbeat]:
+def latest() -> list[Heartbeat]:
+    """Every process's last sign of life, by kind, the most recent first."""
     return list(db.session.scalars(sa.select(Heartbeat).order_by(Heartbeat.kind, Heartbeat.last_seen.desc())))
