@@ -82,7 +82,7 @@ def _clean(app) -> None:
         tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in GEO_TABLES]
         with db.engine.connect() as conn:
             if db.engine.dialect.name == "postgresql":
-                conn.execute(sa.text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
+                _truncate_postgresql(conn, tables)
             else:  # self-referencing teams: switch checks off while emptying, on again after; the
                 # append-only triggers of audit_events step aside for the emptying and come back
                 triggers = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
@@ -99,6 +99,31 @@ def _clean(app) -> None:
             conn.commit()
         ensure_catalogue()  # the kinds of work the migration wrote, emptied with the rest
         db.session.commit()
+
+
+def _truncate_postgresql(conn, tables) -> None:
+    """TRUNCATE waits for every other transaction on these tables. A connection some earlier test left
+    idle in a transaction (a live server's thread, a leaked session) would make it wait forever — once
+    the whole CI run sat there until its time ran out. Wait 30 s at most, name what held the lock, end
+    those backends, and try again: the emptying goes on and the leak is visible in the output."""
+    import sys
+
+    statement = sa.text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE")
+    conn.exec_driver_sql("SET lock_timeout = '30s'")
+    try:
+        conn.execute(statement)
+    except sa.exc.OperationalError:
+        conn.rollback()
+        holders = conn.execute(sa.text(
+            "SELECT pid, state, left(query, 200) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()")).all()
+        print(f"\nconftest: TRUNCATE waited 30 s; ending {holders}", file=sys.stderr)
+        conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+        conn.commit()
+        conn.exec_driver_sql("SET lock_timeout = '30s'")
+        conn.execute(statement)
+    conn.exec_driver_sql("SET lock_timeout = 0")
 
 
 @pytest.fixture
