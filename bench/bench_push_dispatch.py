@@ -15,7 +15,7 @@ With several checkouts it runs them interleaved (A B B A …) on the same databa
 service, so the machine's noise falls on both; the dispatchers run from each checkout's own tree:
 
     git archive <commit> | tar -x -C /tmp/before       # the baseline
-    DATABASE_URL=postgresql://tcn:tcn@127.0.0.1:5432/tcn_pushperf \\
+    DATABASE_URL=postgresql://tcn:tcn@127.0.0.1:5432/tcn_pushperf \\      (or a copy of the national set)
         .venv/bin/python bench/bench_push_dispatch.py [--people 10000] [--rounds 3] [--keep-alive] [/tmp/before] .
 
 --keep-alive: the fake push service keeps connections open, as a real one does (werkzeug's server,
@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from bench.cpu import TICK  # noqa: E402
 
 PORT = 5811
+PREFIX = "+84199"  # an unallocated range: never a person of the national set (bench/seed_national.py)
 BODY = "[TCN] Thông báo: họp Tổ lúc 19:00 tối nay tại nhà văn hoá phường."
 
 
@@ -91,10 +92,10 @@ def _seed(app, subs: list[dict]) -> None:
     with app.app_context():
         db.session.execute(sa.delete(Message))
         db.session.execute(sa.delete(PushSubscription))
-        db.session.execute(sa.delete(Person).where(Person.phone.like("+8497%")))
-        db.session.execute(sa.insert(Person), [dict(full_name=f"Người Thử {i}", phone=f"+8497{i:07d}",
+        db.session.execute(sa.delete(Person).where(Person.phone.like(PREFIX + "%")))
+        db.session.execute(sa.insert(Person), [dict(full_name=f"Người Thử {i}", phone=f"{PREFIX}{i:07d}",
                                                     affiliation="other") for i in range(len(subs))])
-        ids = db.session.scalars(sa.select(Person.id).where(Person.phone.like("+8497%")).order_by(Person.phone)).all()
+        ids = db.session.scalars(sa.select(Person.id).where(Person.phone.like(PREFIX + "%")).order_by(Person.phone)).all()
         now = utcnow()
         db.session.execute(sa.insert(PushSubscription), [
             dict(person_id=pid, endpoint=s["endpoint"], p256dh=s["keys"]["p256dh"], auth=s["keys"]["auth"],

@@ -157,12 +157,19 @@ class FakePush:
             self._server = ThreadingHTTPServer(("127.0.0.1", port), _KeepAliveHandler)
             self._server.daemon_threads = True
             self._server.wsgi_app = self._wsgi
+            self._server.opened = []  # one item per TCP connection accepted
         else:
             self._server = make_server("127.0.0.1", port, self._wsgi, threaded=True)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self
+
+    @property
+    def connections(self) -> Optional[int]:
+        """How many TCP connections the keep-alive server accepted (None for werkzeug's)."""
+        opened = getattr(self._server, "opened", None)
+        return None if opened is None else len(opened)
 
     def stop(self) -> None:
         self._server.shutdown()
@@ -172,6 +179,10 @@ class FakePush:
 class _KeepAliveHandler(BaseHTTPRequestHandler):
     """HTTP/1.1 with persistent connections, each request handed to the WSGI app (keep_alive=True)."""
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.opened.append(self.client_address)
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))

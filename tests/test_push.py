@@ -140,6 +140,26 @@ def test_an_unreachable_push_service_is_a_transient_connection_failure(escalatio
     assert (outcome.status, outcome.code, outcome.transient) == ("failed", "connection", True)
 
 
+def test_a_push_service_that_does_not_answer_in_time_is_a_transient_timeout(escalation, fake_push, ctx,
+                                                                             monkeypatch):
+    message, backup = escalation
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)  # accepts the connection (the kernel does), never answers
+    origin = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    sub = fake_push.subscribe(fake_push.app_key)
+    ctx.config["PUSH_INSECURE_ORIGINS"] = (fake_push.url, origin)
+    push_devices.subscribe(backup.id, origin + "/push/x", sub["keys"]["p256dh"], sub["keys"]["auth"])
+    db.session.commit()
+    monkeypatch.setattr(push, "REQUEST_TIMEOUT", 0.3)
+    try:
+        outcome = push.send_push_message(message)
+    finally:
+        silent.close()
+    assert (outcome.status, outcome.code, outcome.transient) == ("failed", "timeout", True)
+    assert _count(backup) == 1  # kept: a slow service is not a gone subscription
+
+
 def test_without_a_vapid_key_push_is_off_and_says_so(escalation, fake_push, ctx, client, auth, world):
     message, backup = escalation
     _device(fake_push, backup)

@@ -135,3 +135,56 @@ def test_a_push_reaches_the_service_worker_and_its_action_acknowledges(world, ph
     phone.wait_for_function("() => document.getElementById('push').textContent === 'Bật thông báo'")
     db.session.commit()
     assert push_devices.device_count(volunteer.id) == 0
+
+
+# The service worker's side of a rotation: Chromium's PushManager cannot subscribe without a push
+# service, so the worker's subscribe() hands out the fake service's new subscription; the event is a
+# real one dispatched in the worker (its listener, its fetch, the server's renewal are not replaced).
+ROTATE = """async ([old, fresh, key]) => {
+  const raw = Uint8Array.from(atob(key.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - key.length %% 4) %% 4)),
+                              (c) => c.charCodeAt(0));
+  PushManager.prototype.subscribe = async function (options) {
+    self.resubscribedWith = btoa(String.fromCharCode(...new Uint8Array(options.applicationServerKey)))
+      .replace(/\\+/g, "-").replace(/\\//g, "_").replace(/=+$/, "");
+    return { endpoint: fresh.endpoint, toJSON: () => fresh };
+  };
+  const event = new ExtendableEvent("pushsubscriptionchange");
+  Object.defineProperty(event, "oldSubscription", { value: { endpoint: old.endpoint, options: {
+    applicationServerKey: raw.buffer }, toJSON: () => old } });
+  Object.defineProperty(event, "newSubscription", { value: null });
+  self.dispatchEvent(event);
+  return %s;
+}"""
+
+
+def test_a_rotated_subscription_is_renewed_by_the_service_worker_and_pushes_follow(world, phone, live_server,
+                                                                                    fake_push):
+    volunteer = world.volunteer.person
+    old = fake_push.subscribe(fake_push.app_key)
+    phone.context.add_init_script(STUB % json.dumps(old))
+    _open_app(phone, live_server)
+    phone.click("#push")
+    phone.wait_for_function("() => document.getElementById('push').textContent === 'Tắt thông báo'")
+    db.session.commit()
+    assert [d.endpoint for d in push_devices.devices(volunteer.id)] == [old["endpoint"]]
+    phone.context.clear_cookies()  # the worker needs no session: the old subscription is its credential
+
+    fresh = fake_push.subscribe(fake_push.app_key)
+    [worker] = [w for w in phone.context.service_workers if w.url.endswith("/duty/sw.js")]
+    assert worker.evaluate(ROTATE % "caches.keys()", [old, fresh, fake_push.app_key]) == ["tcn-duty-v10"]
+    deadline = time.monotonic() + 10
+    while True:
+        db.session.rollback()
+        endpoints = [d.endpoint for d in push_devices.devices(volunteer.id)]
+        if endpoints != [old["endpoint"]] or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert endpoints == [fresh["endpoint"]]
+    assert worker.evaluate("self.resubscribedWith") == push.public_key()  # the same VAPID key
+
+    message = Message(person_id=volunteer.id, to_phone=volunteer.phone, body="[TCN] Họp Tổ lúc 19:00",
+                      purpose="broadcast", status="queued", attempts=0, next_attempt_at=utcnow())
+    db.session.add(message)
+    db.session.commit()
+    assert push.send_push_message(message).status == "sent"
+    assert [r["device"] for r in fake_push.received] == [fresh["endpoint"].rsplit("/", 1)[1]]

@@ -1,6 +1,6 @@
 """Web Push to the duty app: one outbox message sent to every device of its person through the
 official `pywebpush` client (RFC 8030 delivery, RFC 8291 aes128gcm encryption, RFC 8292 VAPID): its
-WebPusher encrypts and POSTs, through urllib3's kept-alive connection pool, with a VAPID header
+WebPusher encrypts and POSTs, through our kept-alive HTTP/1.1 client (push_http), with a VAPID header
 signed once per push service origin and reused until shortly before its exp (issue 20: a push to
 10,000 devices within the SMS path's budget of our CPU per message, docs/performance.md).
 
@@ -24,7 +24,6 @@ from urllib.parse import urlsplit
 
 import certifi
 import requests
-import urllib3
 from cryptography.hazmat.primitives import serialization
 from flask import current_app
 from py_vapid import Vapid
@@ -34,7 +33,7 @@ from models import db
 from models.messages import ESCALATION
 
 from coordination.clock import utcnow, wall_utcnow
-from coordination.messaging import push_devices
+from coordination.messaging import push_devices, push_http
 from coordination.messaging.links import ack_token, base_url
 from coordination.messaging.sms import REQUEST_TIMEOUT
 
@@ -128,37 +127,19 @@ def payload(message) -> dict:
     return data
 
 
-class _Answer(NamedTuple):
-    """A push service's answer, as much of a requests.Response as pywebpush reads."""
-    status_code: int
-    reason: str
-    text: str
-    headers: dict
-
-
-class _Pool:
-    """What pywebpush's WebPusher POSTs through (its `requests_session`): urllib3's connection pool
-    itself (kept-alive connections, no retries of its own: the outbox retries), without the
-    requests session around it — its per-request settings merge, hooks and cookie jar were a third
-    of our CPU per push. Certificates are checked against the bundle requests would use."""
-
-    def __init__(self):
-        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
-        self.pool = urllib3.PoolManager(num_pools=16, maxsize=4, retries=False, ca_certs=bundle)
-
-    def post(self, url: str, data: bytes = b"", headers=None, timeout: float = REQUEST_TIMEOUT) -> _Answer:
-        answer = self.pool.request("POST", url, body=data, headers=dict(headers or {}), retries=False,
-                                   timeout=urllib3.Timeout(connect=timeout, read=timeout), redirect=False)
-        return _Answer(answer.status, answer.reason or "", answer.data.decode(errors="replace")[:1000],
-                       dict(answer.headers))
-
-
 def _session():
-    """One connection pool per process. With a proxy in the environment (HTTP(S)_PROXY), a
-    requests session, which reads the environment as usual; else urllib3's pool (`_Pool`)."""
+    """What WebPusher posts through, one per process: with a proxy in the environment
+    (HTTP(S)_PROXY) a requests session, which reads the environment as usual; else our own
+    kept-alive HTTP/1.1 client (push_http), checking certificates against the bundle requests
+    would use."""
     session = getattr(_session, "value", None)
     if session is None:
-        session = _session.value = requests.Session() if urllib.request.getproxies() else _Pool()
+        if urllib.request.getproxies():
+            session = requests.Session()
+        else:
+            session = push_http.client(os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+                                       or certifi.where())
+        _session.value = session
     return session
 
 
@@ -201,14 +182,17 @@ def _send_one(device, data: bytes, vapid: Vapid, public: str, ttl: int, urgency:
         if status in (404, 410):
             return GONE, str(status), "subscription gone"
         return FAILED, str(status) if status else "error", str(exc)[:300]
-    except (requests.exceptions.ConnectionError, urllib3.exceptions.NewConnectionError,
-            urllib3.exceptions.ProtocolError) as exc:
+    except (push_http.ConnectTimeout, push_http.ReadTimeout) as exc:
+        return FAILED, "timeout", f"{type(exc).__name__}: {exc}"[:300]
+    except push_http.PushHTTPError as exc:
+        return FAILED, "connection", f"{type(exc).__name__}: {exc}"[:300]
+    except requests.exceptions.ConnectionError as exc:  # through a proxy (a requests session)
         if isinstance(exc, requests.exceptions.ConnectTimeout):
             return FAILED, "timeout", f"{type(exc).__name__}: {exc}"[:300]
         return FAILED, "connection", f"{type(exc).__name__}: {exc}"[:300]
-    except (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError) as exc:
+    except requests.exceptions.Timeout as exc:
         return FAILED, "timeout", f"{type(exc).__name__}: {exc}"[:300]
-    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
+    except requests.exceptions.RequestException as exc:
         return FAILED, "connection", f"{type(exc).__name__}: {exc}"[:300]
     return SENT, None, ""
 

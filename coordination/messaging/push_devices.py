@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hmac
 import re
 from datetime import datetime, timedelta
 from typing import NamedTuple, Optional
@@ -22,7 +23,7 @@ from models import PushSubscription, db
 from models.push import MAX_ENDPOINT
 
 from coordination.clock import utcnow
-from coordination.core.errors import Unprocessable, ValidationError
+from coordination.core.errors import NotFound, Unprocessable, ValidationError
 
 SUCCESS_RESOLUTION = timedelta(days=1)  # last_success_at is written at most once a day per device
 MAX_DEVICES = 10  # per person: a new one beyond this replaces the one that has gone longest without a push
@@ -103,6 +104,40 @@ def subscribe(person_id: int, endpoint, p256dh, auth, user_agent: Optional[str] 
     if stale:
         db.session.execute(sa.delete(PushSubscription).where(PushSubscription.id.in_(stale)))
     return row
+
+
+def renew(old_endpoint, old_auth, endpoint, p256dh, auth, user_agent: Optional[str] = None,
+          now: Optional[datetime] = None) -> PushSubscription:
+    """The browser rotated a device's subscription (the service worker's pushsubscriptionchange):
+    the new one takes the old one's place, for the same person (the caller commits). No session is
+    asked for — the service worker has no CSRF token and the session may have ended long ago —
+    so the old subscription is the credential: its endpoint and its auth secret, 16 random bytes
+    that only the browser and this server hold (the push service never sees them). Anything else
+    is NotFound, the same for an unknown endpoint as for a wrong secret, and a renewed (replaced)
+    subscription cannot be renewed again. The new endpoint is checked like any other (a known push
+    service: never a URL of the caller's choosing)."""
+    if not isinstance(old_endpoint, str) or not old_endpoint or len(old_endpoint) > MAX_ENDPOINT \
+            or not re.match(ENDPOINT_PATTERN, old_endpoint):
+        raise ValidationError(_l("This push endpoint is not a valid address."), field="old.endpoint")
+    if not isinstance(old_auth, str) or not re.match(AUTH_PATTERN, old_auth):
+        raise ValidationError(_l("The device secret (auth) must be 16 bytes in base64url."), field="old.auth")
+    endpoint, p256dh, auth = check(endpoint, p256dh, auth)
+    old = db.session.scalar(sa.select(PushSubscription).where(PushSubscription.endpoint == old_endpoint))
+    if old is None or not hmac.compare_digest(old.auth.encode(), old_auth.rstrip("=").encode()):
+        raise NotFound(_l("This push subscription is not known here."), field="old.endpoint")
+    now = now or utcnow()
+    taken = None if endpoint == old_endpoint else db.session.scalar(
+        sa.select(PushSubscription).where(PushSubscription.endpoint == endpoint))
+    if taken is not None:  # the page already sent the new one (whoever is signed in there keeps it)
+        db.session.delete(old)
+        db.session.flush()
+        return taken
+    if endpoint != old_endpoint:
+        old.endpoint, old.last_success_at = endpoint, None
+    old.p256dh, old.auth = p256dh, auth
+    old.user_agent = (user_agent or "")[:300] or old.user_agent
+    db.session.flush()
+    return old
 
 
 def unsubscribe(person_id: int, endpoint) -> bool:

@@ -400,7 +400,9 @@
     if (!info.enabled) return;  // push is off on this server: nothing to offer
     const registration = await navigator.serviceWorker.ready;
     let sub = await registration.pushManager.getSubscription().catch(() => null);
-    if (sub && !info.devices) pushApi("POST", sub.toJSON()).catch(() => {});  // the server forgot it: tell it again
+    // Each opening tells the server this device's subscription (the same one again changes nothing): it may
+    // have forgotten it, or the browser may have rotated it without giving the worker the old one (sw.js).
+    if (sub) pushApi("POST", sub.toJSON()).catch(() => {});
     const show = (text) => {
       card.hidden = false;
       button.textContent = sub ? T.push_disable : T.push_enable;

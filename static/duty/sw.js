@@ -4,7 +4,9 @@
 // Push (issue 20 §2): a push carries an alert as JSON {title, body, tag, urgent, url, ack, actions};
 // it is shown as a notification whose "Nhận xử lý" action POSTs the alert's signed acknowledgement
 // (the same token as the SMS link) without opening anything, and "Mở" opens the alert's page.
-const CACHE = "tcn-duty-v9";
+// When the browser rotates the subscription (pushsubscriptionchange), the worker subscribes again
+// with the same application server key and the server swaps the old endpoint for the new one.
+const CACHE = "tcn-duty-v10";
 const SHELL = ["/duty/", "/static/css/app.css", "/static/js/offline-queue.js", "/static/duty/app.js", "/duty/manifest.webmanifest",
                "/static/duty/icon.svg"];
 
@@ -84,4 +86,37 @@ async function handleClick(notification, action) {
 
 self.addEventListener("notificationclick", (event) => {
   event.waitUntil(handleClick(event.notification, event.action));
+});
+
+// The browser replaced (or dropped) this device's push subscription: subscribe again with the same
+// application server key, and have the server put the new subscription in the old one's place. There
+// is no session to rely on here (no CSRF token in a worker; the login may have ended days ago), so
+// the old subscription proves who we are: its endpoint and auth secret, which only this browser and
+// the server know. Without an old subscription the page sends the new one at its next opening
+// (app.js). Resolves to the server's answer status, or "no-old" / "failed".
+async function renewSubscription(event) {
+  const old = event.oldSubscription || null;
+  let fresh = event.newSubscription || null;
+  if (!fresh) {
+    let key = old && old.options ? old.options.applicationServerKey : null;
+    if (!key) {  // the old one's key is gone with it: the server says which (a signed-in session can ask)
+      const r = await fetch("/api/v1/push", { credentials: "same-origin", headers: { Accept: "application/json" } });
+      const info = r.ok ? await r.json() : {};
+      if (!info.public_key) return "failed";
+      key = info.public_key;
+    }
+    fresh = await self.registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: key });
+  }
+  const was = old ? old.toJSON() : null;
+  if (!was || !was.keys || !was.keys.auth) return "no-old";
+  const r = await fetch("/api/v1/push/renewals", {
+    method: "POST", credentials: "omit", headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify({ old: { endpoint: was.endpoint, auth: was.keys.auth }, subscription: fresh.toJSON() }),
+  });
+  return r.status;
+}
+
+self.addEventListener("pushsubscriptionchange", (event) => {
+  const done = renewSubscription(event).catch(() => "failed");
+  try { event.waitUntil(done); } catch (e) { /* an event dispatched by a test is not the browser's: no waitUntil */ }
 });

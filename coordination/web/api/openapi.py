@@ -359,6 +359,23 @@ def openapi_document() -> dict:
                     "requestBody": {"required": True, "content": {"application/json": {"schema": {
                         "type": "object", "required": ["endpoint"], "properties": {"endpoint": PUSH_ENDPOINT}}}}},
                     "responses": _ok(PUSH_STATE)}},
+            "/api/v1/push/renewals": {"post": {
+                "summary": "The browser rotated a device's push subscription (pushsubscriptionchange): the new one "
+                           "replaces the old one for the same person. No session: the old subscription's endpoint "
+                           "and auth secret are the credential (404 if they are not a known subscription).",
+                "security": [],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["old", "subscription"], "properties": {
+                        "old": {"type": "object", "required": ["endpoint", "auth"], "properties": {
+                            "endpoint": PUSH_ENDPOINT,
+                            "auth": {"type": "string", "pattern": push_devices.AUTH_PATTERN}}},
+                        "subscription": {"type": "object", "required": ["endpoint", "keys"], "properties": {
+                            "endpoint": PUSH_ENDPOINT, "expirationTime": {"type": ["integer", "null"]},
+                            "keys": {"type": "object", "required": ["p256dh", "auth"], "properties": {
+                                "p256dh": {"type": "string", "pattern": push_devices.P256DH_PATTERN},
+                                "auth": {"type": "string", "pattern": push_devices.AUTH_PATTERN}}}}}}}}}},
+                "responses": _ok({"type": "object", "required": ["renewed", "id"], "properties": {
+                    "renewed": {"type": "boolean"}, "id": {"type": "integer"}}})}},
             "/api/v1/checkins": {"post": {
                 "summary": "A batch of 1–500 of my check-ins/outs, idempotent on client_uuid; answered per item "
                            "(accepted | duplicate | rejected with error and field). Device time is kept; items "

@@ -1,6 +1,8 @@
 """/api/v1/push: the duty app's Web Push subscription on this device (session cookie + CSRF header,
 or a Bearer token, as every API route). GET says whether push is on and gives the VAPID public key
-to subscribe with; POST keeps this device's subscription (PushSubscription.toJSON()); DELETE forgets it."""
+to subscribe with; POST keeps this device's subscription (PushSubscription.toJSON()); DELETE forgets it.
+POST /api/v1/push/renewals is the one without a session: the service worker replaces a subscription
+the browser rotated, proving it with the old one's endpoint and auth secret (push_devices.renew)."""
 from __future__ import annotations
 
 from flask import jsonify, request
@@ -40,3 +42,18 @@ def push_unsubscribe():
     removed = push_devices.unsubscribe(current_user.person_id, data.get("endpoint"))
     db.session.commit()
     return _state(removed=removed)
+
+
+RENEWALS = "/api/v1/push/renewals"  # no session, no CSRF token: the old subscription is the credential
+
+
+@bp.post(RENEWALS)
+def push_renew():
+    data = json_body()
+    old = data.get("old") if isinstance(data.get("old"), dict) else {}
+    new = data.get("subscription") if isinstance(data.get("subscription"), dict) else {}
+    keys = new.get("keys") if isinstance(new.get("keys"), dict) else {}
+    row = push_devices.renew(old.get("endpoint"), old.get("auth"), new.get("endpoint"), keys.get("p256dh"),
+                             keys.get("auth"), request.headers.get("User-Agent"))
+    db.session.commit()
+    return jsonify(renewed=True, id=row.id), 200
