@@ -26,7 +26,7 @@ from models.emulation import DECIDING_LEVELS
 from coordination.core import permissions
 
 COMMUNE, PROVINCE, MINISTRY = DECIDING_LEVELS
-LEVEL_LABELS = {COMMUNE: _l("commune"), PROVINCE: _l("province"), MINISTRY: _l("ministry")}
+LEVEL_LABELS = {COMMUNE: _l("commune level"), PROVINCE: _l("province level"), MINISTRY: _l("ministry level")}
 _REVIEWERS = {COMMUNE: (COMMUNE,), PROVINCE: (PROVINCE,), MINISTRY: (PROVINCE, MINISTRY), None: (PROVINCE, MINISTRY)}
 
 

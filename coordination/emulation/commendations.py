@@ -138,7 +138,7 @@ def _move(scope, commendation: Commendation, actor_user_id: int, allowed_from: t
     if before not in allowed_from:
         raise Conflict(_l("This proposal is already %(status)s.", status=STATUS_LABELS[before]), field="status")
     if not may(scope, commendation, actor_user_id):
-        raise ValidationError(_l("This is decided at the %(level)s level, not yours.",
+        raise ValidationError(_l("This is decided at %(level)s, not by you.",
                                  level=commendation_forms.who_decides(commendation)), field="status")
     commendation.status = to
     return before

@@ -84,7 +84,7 @@ def _medians(by_province: bool, ad_hoc_only: bool, where, since, until) -> dict[
         q = q.where(Commendation.ad_hoc.is_(True))
     d = _period(q, Commendation.decided_at, since, until).subquery()
     middle = (sa.select(d.c.k, sa.func.avg(d.c.s), sa.func.max(d.c.n))
-              .where(d.c.rn.in_([(d.c.n + 1) / 2, (d.c.n + 2) / 2])).group_by(d.c.k))
+              .where(d.c.rn.in_([(d.c.n + 1) // 2, (d.c.n + 2) // 2])).group_by(d.c.k))
     return {k: (round(float(s) / 86400.0, 1), int(n)) for k, s, n in db.session.execute(middle)}
 
 
