@@ -1,5 +1,5 @@
 """Demo commendations (issue 22 §4): an ad-hoc commendation waiting too long, one decided within two
-days, and a ministry bằng khen for Hồ Chí Minh City, so the proposals page shows waiting times, the
+days, and a ministry bằng khen for a Hồ Chí Minh City team, so the proposals page shows waiting times, the
 flag and the fairness figures."""
 from __future__ import annotations
 
@@ -53,16 +53,15 @@ def demo_commendations() -> None:
         form_code="bang_khen_tinh", ad_hoc=True, act_on=local_today() - timedelta(days=10))
     _backdate(waiting, 9.2)  # chờ 9 ngày: more than the 7 allowed, flagged at the top
     decided = commendations.propose(
-        scope_for_person(commune_lead.id), lead_user.id, team, members[-1],
+        scope_for_person(commune_lead.id), lead_user.id, team, members[1],
         "Phát hiện và chặn kịp một vụ lừa đảo giả danh cán bộ hướng dẫn VNeID, báo công an phường",
         form_code="giay_khen_so", ad_hoc=True, act_on=local_today() - timedelta(days=6))
     commendations.decide(scope_for_person(hanoi.id), decided, hanoi_user.id, approve=True)
     _backdate(decided, 5, decided_after=1.5)
     hcm_team = _first_team("79")
-    hcm_members = _members(hcm_team) if hcm_team else []
-    if hcm_members:
-        c = commendations.propose(scope_for_person(hcm.id), ensure_user(hcm).id, hcm_team, hcm_members[0],
-                                  "Ba tháng liền đủ ca trực, hướng dẫn hơn 400 người dân dùng dịch vụ công trực tuyến",
+    if hcm_team is not None:
+        c = commendations.propose(scope_for_person(hcm.id), ensure_user(hcm).id, hcm_team, None,
+                                  "Cả tổ ba tháng liền đủ ca trực, hướng dẫn hơn 400 người dân dùng dịch vụ công trực tuyến",
                                   form_code="bang_khen_bo")
         commendations.review(scope_for_person(ministry.id), c, ensure_user(ministry).id)
         commendations.decide(scope_for_person(ministry.id), c, ensure_user(ministry).id, approve=True)
