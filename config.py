@@ -158,6 +158,16 @@ class Config:
     # a given-back place nobody took by RELEASE hours before the start is released: a gap, the lead alerted.
     SHIFT_GIVE_BACK_CUTOFF_HOURS = float(os.environ.get("SHIFT_GIVE_BACK_CUTOFF_HOURS", "12"))
     SHIFT_GIVE_BACK_RELEASE_HOURS = float(os.environ.get("SHIFT_GIVE_BACK_RELEASE_HOURS", "4"))
+    # Forms and titles of commendation (hình thức khen thưởng), each with the level that decides it
+    # (commune / province / ministry): "code|level|title;…" replaces the list.
+    COMMENDATION_FORMS = tuple(tuple(f.split("|", 2)) for f in os.environ.get("COMMENDATION_FORMS", (
+        "giay_khen_xa|commune|Giấy khen của Chủ tịch UBND xã;"
+        "giay_khen_so|province|Giấy khen của Giám đốc Sở;"
+        "bang_khen_tinh|province|Bằng khen của Chủ tịch UBND tỉnh;"
+        "bang_khen_bo|ministry|Bằng khen của Bộ trưởng")).split(";") if f.count("|") == 2)
+    # An open proposal waiting longer than this many days is flagged: ad-hoc (đột xuất) and regular.
+    COMMENDATION_MAX_WAIT_DAYS = int(os.environ.get("COMMENDATION_MAX_WAIT_DAYS", "7"))
+    COMMENDATION_MAX_WAIT_DAYS_REGULAR = int(os.environ.get("COMMENDATION_MAX_WAIT_DAYS_REGULAR", "30"))
     LIVE_CACHE_SECONDS = int(os.environ.get("LIVE_CACHE_SECONDS", "60"))  # map and dashboard figures
     MAP_TILES_URL = os.environ.get("MAP_TILES_URL")  # e.g. an OSM tile server; none by default (offline)
     MAP_TILES_ATTRIBUTION = os.environ.get("MAP_TILES_ATTRIBUTION", "© OpenStreetMap contributors")

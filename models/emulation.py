@@ -19,6 +19,11 @@ METRICS = (RESIDENTS_HELPED, VENUES_REGISTERED, SHIFT_COVERAGE, TASKS_ON_TIME)
 
 PROPOSED, REVIEWED, APPROVED, REJECTED = "proposed", "reviewed", "approved", "rejected"
 COMMENDATION_STATUSES = (PROPOSED, REVIEWED, APPROVED, REJECTED)
+OPEN_STATUSES = (PROPOSED, REVIEWED)
+# Who decides a form of commendation (hình thức khen thưởng): the commune, the province or the ministry.
+DECIDING_LEVELS = ("commune", "province", "ministry")
+# Whom a commendation recognises, as they were when proposed: a lead, a member (direct worker), or a team.
+RECIPIENT_ROLES = ("lead", "member")
 
 
 class Target(TimestampMixin, db.Model):
@@ -62,11 +67,25 @@ class Commendation(TimestampMixin, db.Model):
     decided_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     decision_reason: Mapped[Optional[str]] = mapped_column(sa.String(1000))
+    # The form and title (e.g. "Bằng khen của Chủ tịch UBND tỉnh") as named when proposed, and the level
+    # that decides it; none on proposals made before forms existed (decided by the province or ministry).
+    form_code: Mapped[Optional[str]] = mapped_column(sa.String(40))
+    form_name: Mapped[Optional[str]] = mapped_column(sa.String(200))
+    deciding_level: Mapped[Optional[str]] = mapped_column(sa.String(10))
+    # Khen thưởng đột xuất: an act worth recognising now (the reason says what happened, act_on when);
+    # no separate review step, the deciding level decides directly.
+    ad_hoc: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False, server_default=sa.false())
+    act_on: Mapped[Optional[date]] = mapped_column(sa.Date)
+    recipient_role: Mapped[Optional[str]] = mapped_column(sa.String(10))
 
     team: Mapped[Team] = relationship()
     person: Mapped[Optional[Person]] = relationship()
 
     __table_args__ = (
         sa.CheckConstraint(f"status IN {COMMENDATION_STATUSES}", name="status"),
+        sa.CheckConstraint(f"deciding_level IN {DECIDING_LEVELS}", name="deciding_level"),
+        sa.CheckConstraint(f"recipient_role IN {RECIPIENT_ROLES}", name="recipient_role"),
+        sa.CheckConstraint("NOT ad_hoc OR act_on IS NOT NULL", name="ad_hoc_act_on"),
         sa.Index("ix_commendations_status_decided", "status", "decided_at"),
+        sa.Index("ix_commendations_status_created", "status", "created_at"),
     )

@@ -85,3 +85,17 @@ def test_demo_has_a_teammate_asking_the_volunteer_to_take_a_shift(client):
     client.post("/login", data={"identifier": "0987654321", "password": DEMO_PASSWORD})
     asked = client.get("/api/v1/duty/me").get_json()["asked"]
     assert len(asked) == 1 and asked[0]["kind"] == "swap"
+
+
+def test_demo_has_an_ad_hoc_commendation_waiting_too_long_and_one_decided(client):
+    from coordination.emulation import commendation_waits
+    from models import Commendation
+
+    load_demo()
+    ad_hoc = db.session.scalars(sa.select(Commendation).where(Commendation.ad_hoc.is_(True))
+                                .order_by(Commendation.id)).all()
+    assert [c.status for c in ad_hoc] == ["proposed", "approved"]
+    assert [c.id for c, _commune, _person in commendation_waits.overdue_list()] == [ad_hoc[0].id]
+    client.post("/login", data={"identifier": "hanoi@tocongnghe.vn", "password": DEMO_PASSWORD})
+    html = client.get("/thi-dua/commendations").get_data(as_text=True)
+    assert 'id="overdue"' in html and "chờ 9 ngày" in html and 'id="fairness"' in html

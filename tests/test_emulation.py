@@ -195,6 +195,7 @@ def test_propose_then_approve_a_commendation_in_chromium(world, live_server, bro
     browser_login(page, live_server, world.commune_lead.person.phone)
     page.goto(live_server + f"/thi-dua/commendations/new?team={world.commune_team.id}")
     page.select_option("#person", str(world.volunteer.person_id))
+    page.select_option("#form_code", "bang_khen_tinh")  # decided by the province
     page.fill("#reason", "Trực đủ ca đêm suốt mùa mưa bão")
     page.click("#propose")
     page.wait_for_selector("#evidence")

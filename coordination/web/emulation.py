@@ -7,14 +7,15 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from wtforms import FloatField, SelectField, TextAreaField
+from wtforms import BooleanField, FloatField, SelectField, TextAreaField
 from wtforms.validators import Optional as OptionalValue
 
 from models import AdminUnit, Commendation, Person, Team, db
 from models.emulation import METRICS
 from models.teams import COMMUNE
 
-from coordination.emulation import commendations, targets as emulation
+from coordination.emulation import commendation_forms, commendation_waits, commendations, fairness
+from coordination.emulation import targets as emulation
 from coordination.core import permissions
 from coordination.org import overview
 from coordination.web.login import current_scope
@@ -41,6 +42,9 @@ class TargetForm(FlaskForm):
 
 class ProposalForm(FlaskForm):
     person = SelectField(_l("Who"), choices=[], validate_choice=False)
+    form_code = SelectField(_l("Form of commendation"), choices=[], validate_choice=False)
+    ad_hoc = BooleanField(_l("Ad-hoc (đột xuất): an act worth recognising now, decided directly"))
+    act_on = DateField(_l("When it happened (ad-hoc)"), validators=[OptionalValue()])
     reason = TextAreaField(_l("Why (results, in a few lines)"), render_kw={"maxlength": 1000, "rows": 4})
 
 
@@ -133,12 +137,29 @@ def mark_remote(team_id: int):
 def proposals():
     scope = current_scope()
     require(scope.national or bool(scope.provinces) or bool(scope.led_teams))
-    return render_template("emulation/proposals.html", rows=commendations.visible_list(scope))
+    visible = commendations.visible_clause(scope)
+    return render_template("emulation/proposals.html", rows=commendations.visible_list(scope),
+                           overdue=commendation_waits.overdue_list(visible),
+                           overdue_counts=commendation_waits.overdue_counts(visible),
+                           waits=commendation_waits, names=dict(province_choices()),
+                           max_wait=(commendation_waits.max_wait_days(True), commendation_waits.max_wait_days(False)),
+                           **_fairness(scope))
+
+
+def _fairness(scope) -> dict:
+    """The fairness figures a lead or the ministry sees: the nation, and each province for the
+    ministry, the lead's own province(s) otherwise."""
+    figures = fairness.figures()
+    mine = sorted(figures) if scope.national else sorted(scope.provinces or {home_province(scope)} - {None})
+    return {"fair_nation": figures[fairness.NATION],
+            "fair_provinces": [(code, figures.get(code) or fairness.Fairness()) for code in mine if code]}
 
 
 def _proposal_form(team: Team) -> ProposalForm:
     form = ProposalForm()
     form.person.choices = [("", _("The whole team"))] + [(str(i), n) for i, n in overview.member_choices(team.id)]
+    form.form_code.choices = [("", _("Choose…"))] + [
+        (f.code, f"{f.title} ({commendation_forms.LEVEL_LABELS[f.level]})") for f in commendation_forms.forms()]
     return form
 
 
@@ -152,7 +173,8 @@ def propose():
     if form.validate_on_submit():
         try:
             c = commendations.propose(scope, current_user.id, team, typed_row(Person, form.person.data),
-                                      form.reason.data)
+                                      form.reason.data, form_code=form.form_code.data or "",
+                                      ad_hoc=form.ad_hoc.data, act_on=form.act_on.data)
             db.session.commit()
             flash(_("Proposal sent. The evidence below was gathered from the platform's data."), "success")
             return redirect(url_for("emulation.proposal", commendation_id=c.id))
@@ -168,7 +190,12 @@ def proposal(commendation_id: int):
     scope = current_scope()
     require(commendations.can_view(scope, c))
     return render_template("emulation/proposal.html", c=c, form=DecisionForm(),
-                           can_decide=commendations.can_decide(scope, c, current_user.id),
+                           can_review=commendation_forms.may_review(scope, c, current_user.id),
+                           can_approve=commendation_forms.may_decide(scope, c, current_user.id),
+                           can_reject=commendation_forms.may_reject(scope, c, current_user.id),
+                           who_decides=commendation_forms.who_decides(c),
+                           waiting=commendation_waits.waiting_days(c),
+                           overdue=commendation_waits.is_overdue(c),
                            unit=db.session.get(AdminUnit, c.team.admin_unit_code))
 
 
