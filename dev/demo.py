@@ -32,6 +32,7 @@ from coordination.org.teams import (add_member, create_commune_team, create_nati
 from coordination.tasks.kinds import ensure_catalogue
 from coordination.tasks import assignment, comments, photos, rules as tasks
 from dev import sample_photos
+from dev.demo_practices import seed_practices
 
 DEMO_PASSWORD = "demo12345"
 # (role, login) of the demo accounts; the volunteer logs in with a phone number.
@@ -129,6 +130,7 @@ def load_demo() -> list[tuple[str, str, str]]:
         _demo_duty()
         _demo_emulation()
         _demo_movements()
+        seed_practices()
         _demo_confirm_broadcast()
     _demo_alerts()  # every run: fresh shifts starting soon, so each `make run` shows the alerting
     logins = []

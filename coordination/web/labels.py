@@ -124,7 +124,7 @@ AUDIT_ACTION = {
 }
 PRACTICE_STATE = {"draft": _l("Draft"), "submitted": _l("Waiting for review"), "published": _l("Published"),
                   "returned": _l("Sent back")}
-PRACTICE_REACH = {"province": _l("Province"), "national": _l("Whole country")}
+PRACTICE_REACH = {"province": _l("Province-wide"), "national": _l("Nationwide")}
 REPORT_SHORT = {  # column heads of the per-province / per-commune table
     "commune_teams": _l("Teams"), "teams_complete": _l("Complete"), "members": _l("Members"),
     "coverage": _l("Coverage %"), "hours": _l("Hours"), "tasks_done": _l("Tasks done"), "alerts_failed": _l("SMS failed"),
