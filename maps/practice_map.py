@@ -26,5 +26,5 @@ def practice_map(points: list[tuple[float, float, str, str, int]], state_names: 
                                  dumps({k: str(v) for k, v in state_names.items()}), 7)))
     if points:
         lats, lons = [p[0] for p in points], [p[1] for p in points]
-        m.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], padding=(24, 24), max_zoom=10)
+        m.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]], padding=(24, 24), max_zoom=8)
     return _parts(m)

@@ -30,7 +30,7 @@ bp = Blueprint("practices", __name__)
 
 class PracticeForm(FlaskForm):
     team = SelectField(_l("Team"), choices=[], coerce=int, validate_choice=False)
-    title = StringField(_l("Title"), render_kw={"maxlength": practices.TITLE_MAX})
+    title = StringField(_l("Title of the practice"), render_kw={"maxlength": practices.TITLE_MAX})
     problem = TextAreaField(_l("The problem"), render_kw={"maxlength": practices.TEXT_MAX, "rows": 3})
     action = TextAreaField(_l("What you did"), render_kw={"maxlength": practices.TEXT_MAX, "rows": 4})
     result = TextAreaField(_l("What changed"), render_kw={"maxlength": practices.TEXT_MAX, "rows": 3})
