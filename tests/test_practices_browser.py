@@ -69,6 +69,9 @@ def test_a_volunteer_shares_a_practice_with_a_photo_at_360px_and_another_team_ap
         context.close()
 
     context, page = _page(browser, 360)
+    errors = []  # the map's script runs under the strict CSP (its nonce): no violation, no JavaScript error
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
     try:
         browser_login(page, live_server, w.lead_c.person.phone)
         page.goto(f"{live_server}/thi-dua/practices?q=chu+nhat+so")
@@ -79,6 +82,10 @@ def test_a_volunteer_shares_a_practice_with_a_photo_at_360px_and_another_team_ap
         assert "Làm theo ở khu dân cư số 3" in page.locator("#applied-teams").inner_text()
         assert page.locator("#apply").count() == 0  # once per team
         assert page.locator("#applied .folium-map").count() == 1
+        html = page.content()  # the points, drawn on a canvas: the writing team and the one that applied it
+        assert f'"started","{w.commune_team.name}",-1]' in html and f'"done","{w.team_c.name}",-1]' in html
+        assert page.locator("#applied canvas").count() == 1
+        assert errors == []
         _look(page, "practice-applied")
     finally:
         context.close()

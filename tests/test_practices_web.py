@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import re
-from html import escape
+from html import escape, unescape
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -133,6 +133,10 @@ def test_a_review_by_someone_not_above_the_team_is_refused_and_audited(client, a
     client.post(f"/thi-dua/practices/{p.id}/send_back", data={"reason": "Cần ảnh rõ hơn"})
     db.session.expire_all()
     assert (p.state, p.return_reason) == ("returned", "Cần ảnh rõ hơn")
+    trail = unescape(client.get("/audit").get_data(as_text=True))  # the Vietnamese sentences, with names
+    assert f"đã trả lại cách làm hay “{p.title}” cho {w.commune_team.name}" in trail
+    assert f"đã gửi duyệt cách làm hay “{p.title}”" in trail
+    assert "duyệt một cách làm hay" in trail  # the commune lead's refused attempt, without naming it
     auth.as_user(w.volunteer)
     assert "Cần ảnh rõ hơn" in client.get(f"/thi-dua/practices/{p.id}").get_data(as_text=True)
 

@@ -183,7 +183,7 @@ def create(scope: Scope, user_id: int, team_id: Optional[int], new_photos: list[
     files = _add_photos(practice, new_photos)
     db.session.add(practice)
     db.session.flush()
-    audit.record(user_id, "create", "practice", practice.id, after={"title": practice.title, "photos": len(files)},
+    audit.record(user_id, "create", "practice", practice.id, after={"name": practice.title, "photos": len(files)},
                  province_code=practice.province_code, team_id=practice.team_id)
     return practice, files
 
@@ -191,12 +191,12 @@ def create(scope: Scope, user_id: int, team_id: Optional[int], new_photos: list[
 def edit(scope: Scope, user_id: int, practice: Practice, new_photos: list[photos.Photo], **fields) -> list:
     if not can_edit(scope, practice, user_id):
         raise NotFound(_NOT_FOUND)
-    before = {"title": practice.title, "photos": len(practice.photos)}
+    before = {"name": practice.title, "photos": len(practice.photos)}
     _fill(practice, **fields)
     _check_photos(practice, new_photos)
     files = _add_photos(practice, new_photos)
     audit.record(user_id, "update", "practice", practice.id, before=before,
-                 after={"title": practice.title, "photos": len(practice.photos)},
+                 after={"name": practice.title, "photos": len(practice.photos)},
                  province_code=practice.province_code, team_id=practice.team_id)
     return files
 
@@ -221,7 +221,7 @@ def submit(scope: Scope, user_id: int, practice: Practice) -> None:
         raise NotFound(_NOT_FOUND)
     before = practice.state
     practice.state, practice.submitted_at, practice.return_reason = SUBMITTED, utcnow(), None
-    audit.record(user_id, "submit", "practice", practice.id, before={"state": before}, after={"state": SUBMITTED},
+    audit.record(user_id, "submit", "practice", practice.id, before={"state": before}, after={"state": SUBMITTED, "name": practice.title},
                  province_code=practice.province_code, team_id=practice.team_id)
 
 
@@ -241,7 +241,7 @@ def review(scope: Scope, user_id: int, practice: Practice, publish: bool, reach:
         if reach not in reaches_for(scope):
             raise ValidationError(_l("Only the ministry publishes a practice to the whole country."), field="reach")
         practice.state, practice.reach, practice.published_at = PUBLISHED, reach, now
-        after = {"state": PUBLISHED, "reach": reach}
+        after = {"state": PUBLISHED, "reach": reach, "name": practice.title}
     else:
         text = clean_line(reason, "reason", _l("Reason"))
         if not text:
@@ -249,7 +249,7 @@ def review(scope: Scope, user_id: int, practice: Practice, publish: bool, reach:
         if len(text) > REASON_MAX:
             raise ValidationError(_l("Too long (at most %(n)d characters).", n=REASON_MAX), field="reason")
         practice.state, practice.return_reason = RETURNED, text
-        after = {"state": RETURNED, "reason": text}
+        after = {"state": RETURNED, "reason": text, "name": practice.title}
     practice.reviewed_by_id, practice.reviewed_at = user_id, now
     audit.record(user_id, "publish" if publish else "send_back", "practice", practice.id,
                  before={"state": SUBMITTED}, after=after, province_code=practice.province_code,
@@ -291,7 +291,7 @@ def apply(scope: Scope, user_id: int, practice: Practice, team_id: Optional[int]
             db.session.flush()
     except IntegrityError:
         raise Conflict(_l("Your team has already marked this practice as applied.")) from None
-    audit.record(user_id, "apply", "practice", practice.id, after={"team_id": team.id, "note": text},
+    audit.record(user_id, "apply", "practice", practice.id, after={"team_id": team.id, "note": text, "name": practice.title},
                  province_code=team.province_code, team_id=team.id)
     return row
 
