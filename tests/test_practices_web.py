@@ -185,3 +185,29 @@ def test_the_demo_has_three_published_practices_one_applied_by_two_other_teams(c
     assert sunday.reach == "national" and len(sunday.photos) == 1
     assert {a.province_code for a in practices.applications(sunday)} == {"01", "79"}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Practice).where(Practice.state == "submitted")) == 1
+
+
+def test_a_practice_sent_back_is_changed_with_one_more_photo_and_sent_again(client, auth, more, photo_dir):
+    w = more
+    first = photos.process(io.BytesIO(samples.jpeg(40, 30)))
+    p, files = practices.create(scope_for_person(w.volunteer.person_id), w.volunteer.id, w.commune_team.id,
+                                [first, first], **fields())
+    practices.commit_with_files(str(photo_dir), files)
+    practices.submit(scope_for_person(w.volunteer.person_id), w.volunteer.id, p)
+    practices.review(scope_for_person(w.lead_a.person_id), w.lead_a.id, p, publish=False, reason="Thêm một ảnh")
+    db.session.commit()
+    auth.as_user(w.commune_lead)  # the team's lead may change it too
+    page = client.get(f"/thi-dua/practices/{p.id}/edit").get_data(as_text=True)
+    assert "Thêm một ảnh" in page and "Người cao tuổi không tự kích hoạt được VNeID." in page
+    two_more = [(io.BytesIO(samples.jpeg(40, 30)), "a.jpg"), (io.BytesIO(samples.jpeg(40, 30)), "b.jpg")]
+    answer = client.post(f"/thi-dua/practices/{p.id}/edit", content_type="multipart/form-data",
+                         data={**_form(title="Chủ nhật số, bản hai"), "photos": two_more})
+    assert answer.status_code == 400 and 'id="photos-error"' in answer.get_data(as_text=True)  # 2 + 2 > 3
+    answer = client.post(f"/thi-dua/practices/{p.id}/edit", content_type="multipart/form-data",
+                         data={**_form(title="Chủ nhật số, bản hai"),
+                               "photos": [(io.BytesIO(samples.jpeg(40, 30)), "c.jpg")]})
+    assert answer.status_code == 302
+    db.session.expire_all()
+    assert (p.state, p.title, len(p.photos), p.return_reason) == ("submitted", "Chủ nhật số, bản hai", 3, None)
+    assert len(list(photo_dir.iterdir())) == 3
+    assert client.get(f"/thi-dua/practices/{p.id}/edit").status_code == 404  # waiting for review: no changes

@@ -120,8 +120,7 @@ def edit(practice_id: int):
     require(practices.can_edit(scope, practice, current_user.id))
     form = PracticeForm(obj=practice if request.method == "GET" else None)
     _form_choices(form)
-    form.team.choices = [(practice.team_id, practice.team.name)]
-    form.team.data = practice.team_id
+    del form.team  # a practice stays with its team
     if form.validate_on_submit():
         try:
             files = practices.edit(scope, current_user.id, practice, _uploaded(), **_fields(form))
