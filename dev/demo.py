@@ -33,6 +33,7 @@ from coordination.tasks.kinds import ensure_catalogue
 from coordination.tasks import assignment, comments, photos, rules as tasks
 from dev import sample_photos
 from dev.demo_commend import demo_commendations
+from dev.demo_practices import seed_practices
 
 DEMO_PASSWORD = "demo12345"
 # (role, login) of the demo accounts; the volunteer logs in with a phone number.
@@ -131,6 +132,7 @@ def load_demo() -> list[tuple[str, str, str]]:
         _demo_emulation()
         demo_commendations()  # dev/demo_commend.py: ad-hoc waiting and decided, fairness
         _demo_movements()
+        seed_practices()
         _demo_confirm_broadcast()
     _demo_alerts()  # every run: fresh shifts starting soon, so each `make run` shows the alerting
     logins = []

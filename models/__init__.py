@@ -9,6 +9,7 @@ from models.emulation import Commendation, Target  # noqa: F401
 from models.movements import Commitment, Movement, MovementCriterion, MovementTeam  # noqa: F401
 from models.geography import AdminUnit, LegacyUnit  # noqa: F401
 from models.imports import ImportBatch  # noqa: F401
+from models.practices import Practice, PracticeApplication, PracticePhoto  # noqa: F401
 from models.messages import Broadcast, EarlyReceipt, Message  # noqa: F401
 from models.push import PushSubscription  # noqa: F401
 from models.shifts import CheckIn, DutySession, Rota, RotaPattern, RotaPatternSlot, Shift, ShiftAssignment  # noqa: F401

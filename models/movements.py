@@ -13,7 +13,8 @@ from models.emulation import RESIDENTS_HELPED, SHIFT_COVERAGE, TASKS_ON_TIME, VE
 from models.teams import Team
 
 ALERTS_ACKNOWLEDGED = "alerts_acknowledged"  # % of escalation alerts on the team's shifts acknowledged
-CRITERIA = (RESIDENTS_HELPED, VENUES_REGISTERED, SHIFT_COVERAGE, TASKS_ON_TIME, ALERTS_ACKNOWLEDGED)
+PRACTICES_APPLIED = "practices_applied"  # the team's practices published + times other teams applied them
+CRITERIA = (RESIDENTS_HELPED, VENUES_REGISTERED, SHIFT_COVERAGE, TASKS_ON_TIME, ALERTS_ACKNOWLEDGED, PRACTICES_APPLIED)
 PERCENT_CRITERIA = (SHIFT_COVERAGE, ALERTS_ACKNOWLEDGED)
 
 # A participating team's registration: not yet, proposed by its lead, approved above, or sent back.

@@ -16,7 +16,7 @@ from coordination.org import accounts
 from dev.demo import DEMO_PASSWORD, load_demo
 from coordination.core.permissions import scope_for_person
 from coordination.onboarding import member_import
-from models import (Broadcast, Campaign, Commendation, Membership, Message, Movement, Person, ShiftAssignment, Task, Team, User,
+from models import (Broadcast, Campaign, Commendation, Membership, Message, Movement, Person, Practice, ShiftAssignment, Task, Team, User,
                     db)
 from tests.factories import browser_login
 from tests.test_member_import import ROWS, csv_bytes
@@ -32,6 +32,7 @@ ALLOWED = [
     ("/map", ".leaflet-container", "target text scroll", "the map widget's own controls, attribution and the "
                                                          "11 px province labels drawn on it (Leaflet's)"),
     ("/tasks/campaigns/", ".leaflet-container", "target text scroll", "the same map widget on a campaign's page"),
+    ("/thi-dua/practices/", ".leaflet-container", "target text scroll", "the same map widget on a good practice's page"),
 ]
 
 # Routes that answer something other than a page.
@@ -40,7 +41,8 @@ NOT_PAGES = {"static", "duty.service_worker", "duty.manifest", "comments.photo",
              "campaigns.export", "reports.monthly_xlsx",
              "calendar.feed", "calendar.shift_file",  # iCalendar files for calendar apps
              "calendar.add",  # creates the feed and redirects to webcal://, the phone's calendar app
-             "ops.metrics", "api.readyz"}  # Prometheus text, JSON
+             "ops.metrics", "api.readyz",  # Prometheus text, JSON
+             "practices.photo"}  # a good practice's JPEG
 SIGNED_OUT = {"auth.login", "sms.acknowledge", "broadcasts.confirm", "auth.invitation"}
 
 # Runs in the page: every problem as {kind, what, text, size}, and the allowed selectors it used.
@@ -131,6 +133,7 @@ def _ids(app) -> dict:
         "assignment_id": q(sa.select(ShiftAssignment.id).join(ShiftAssignment.shift).where(
             ShiftAssignment.person_id == volunteer.id).order_by(ShiftAssignment.id)),
         "batch_id": batch,
+        "practice_id": q(sa.select(sa.func.min(Practice.id)).where(Practice.reach == "national")),  # seen by all
         "token": {"sms.acknowledge": ack_token(escalation), "broadcasts.confirm": ack_token(confirm),
                   "auth.invitation": invite},
     }

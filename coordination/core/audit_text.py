@@ -68,6 +68,12 @@ SENTENCES = {
     ("return_registration", "movement"): _l("%(actor)s sent back the targets of %(team)s in the movement "
                                             "“%(name)s”"),
     ("remind", "movement"): _l("%(actor)s reminded %(team)s to register in the movement “%(name)s”"),
+    ("create", "practice"): _l("%(actor)s wrote the good practice “%(name)s” for %(team)s"),
+    ("update", "practice"): _l("%(actor)s changed the good practice “%(name)s”"),
+    ("submit", "practice"): _l("%(actor)s sent the good practice “%(name)s” for review"),
+    ("publish", "practice"): _l("%(actor)s published the good practice “%(name)s” of %(team)s"),
+    ("send_back", "practice"): _l("%(actor)s sent the good practice “%(name)s” back to %(team)s"),
+    ("apply", "practice"): _l("%(actor)s marked that %(team)s applied the good practice “%(name)s”"),
 }
 # Events nobody signed in did: they do not begin with an actor.
 SYSTEM_SENTENCES = {
@@ -89,6 +95,7 @@ REFUSED = {  # what a refused user tried to do, without naming the target
     "override": _l("put a replacement on a shift"), "refuse_change": _l("refuse a change to a shift"),
     "approve_registration": _l("approve a team's emulation targets"),
     "remind": _l("remind a team to register its emulation targets"),
+    "publish": _l("review a good practice"),
 }
 NEUTRAL = {  # a name the page could not load (a deleted record): a plain noun, never an id
     "person": _l("someone"), "other": _l("someone"), "team": _l("a team"), "task": _l("a task"),

@@ -6,7 +6,9 @@ Each criterion's figure for a team over the movement's period (Vietnam dates, up
 - tasks on time: tasks done in the period on or before their due date (Vietnam dates);
 - shift coverage: % of the team's shifts that started in the period with at least one check-in;
 - alerts acknowledged: of the team's shifts in the period that needed an escalation alert, the % where
-  someone acknowledged one.
+  someone acknowledged one;
+- practices applied: the team's good practices published in the period plus the times other teams
+  marked one of them applied in the period (coordination.emulation.practice_figures).
 Score = Σ weight × min(figure ÷ max(commitment, floor), 1) ÷ Σ weight × 100, over the criteria, for the
 teams whose registration is approved: a share of the team's own commitment, capped at 100 % per
 criterion, and never measured against less than the organiser's floor. Equal scores share a rank.
@@ -23,10 +25,11 @@ from models import (AdminUnit, Commitment, DutySession, Message, MovementCriteri
                     TaskUpdate, Team, db)
 from models.emulation import RESIDENTS_HELPED, SHIFT_COVERAGE, TASKS_ON_TIME, VENUES_REGISTERED
 from models.messages import ESCALATION
-from models.movements import APPROVED, PERCENT_CRITERIA, Movement
+from models.movements import APPROVED, PERCENT_CRITERIA, PRACTICES_APPLIED, Movement
 from models.tasks import DONE
 
 from coordination.clock import local_date_sql, local_to_utc, to_local, utcnow
+from coordination.emulation.practice_figures import criterion_events
 from coordination.tasks import kinds
 
 
@@ -65,6 +68,10 @@ def _figures(metric: str, teams, start: datetime, end: datetime, by):
         return (sa.select(key, sa.func.count(sa.distinct(DutySession.shift_id)), sa.func.count(sa.distinct(Shift.id)))
                 .select_from(Shift).outerjoin(DutySession, DutySession.shift_id == Shift.id)
                 .where(Shift.team_id.in_(teams), Shift.starts_at >= start, Shift.starts_at < end).group_by(key))
+    if metric == PRACTICES_APPLIED:
+        events = criterion_events(teams, start, end)
+        key = by(events.c.team_id, events.c.at)
+        return sa.select(key, sa.func.count(), _NO_DENOMINATOR).group_by(key)
     # alerts acknowledged: per shift that needed an escalation, was one acknowledged?
     per_shift = (sa.select(Shift.team_id.label("team_id"), Shift.starts_at.label("at"),
                            sa.func.max(sa.case((Message.acknowledged_at.is_not(None), 1), else_=0)).label("acked"))

@@ -20,6 +20,7 @@ from coordination.web import (  # one per line: branches that add a blueprint th
     movements,
     ops,
     people,
+    practices,
     provinces,
     reports,
     rota_week,
@@ -42,6 +43,7 @@ BLUEPRINTS = [
     messages, broadcasts, api, sms_hooks,
     voice_hooks,
     ops,
+    practices,
 ]
 
 

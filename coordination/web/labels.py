@@ -102,6 +102,7 @@ AUDIT_ENTITY = {
     "import_batch": _l("Import"), "api_token": _l("API token"), "sms": "SMS",
     "work_kind": _l("Kind of work"), "commendation": _l("Commendation"), "target": _l("Target"),
     "movement": _l("Emulation movement"),
+    "practice": _l("Good practice"),
 }
 AUDIT_ACTION = {
     "create": _l("added"), "update": _l("changed"), "end": _l("ended"), "login": _l("logged in"),
@@ -118,7 +119,12 @@ AUDIT_ACTION = {
     "launch": _l("launched a movement"), "register": _l("registered targets"),
     "approve_registration": _l("approved targets"), "return_registration": _l("sent targets back"),
     "remind": _l("sent a reminder"),
+    "submit": _l("sent for review"), "publish": _l("published"), "send_back": _l("sent back"),
+    "apply": _l("marked as applied"),
 }
+PRACTICE_STATE = {"draft": _l("Draft"), "submitted": _l("Waiting for review"), "published": _l("Published"),
+                  "returned": _l("Sent back")}
+PRACTICE_REACH = {"province": _l("Province-wide"), "national": _l("Nationwide")}
 REPORT_SHORT = {  # column heads of the per-province / per-commune table
     "commune_teams": _l("Teams"), "teams_complete": _l("Complete"), "members": _l("Members"),
     "coverage": _l("Coverage %"), "hours": _l("Hours"), "tasks_done": _l("Tasks done"), "alerts_failed": _l("SMS failed"),
@@ -127,7 +133,8 @@ TARGET_METRIC = {
     "residents_helped": _l("Residents helped"), "venues_registered": _l("Venues registered"),
     "shift_coverage": _l("Shift coverage (%)"), "tasks_on_time": _l("Tasks done on time"),
 }
-CRITERION = {**TARGET_METRIC, "alerts_acknowledged": _l("Alerts acknowledged (%)")}
+CRITERION = {**TARGET_METRIC, "alerts_acknowledged": _l("Alerts acknowledged (%)"),
+             "practices_applied": _l("Good practices applied")}
 CRITERION_METHOD = {  # how the platform computes each criterion, shown on the movement page
     "residents_helped": _l("The progress reported during the movement on the team's tasks of the kinds of work "
                            "that help residents (VNeID, online public services, cashless payments…), each report "
@@ -139,6 +146,8 @@ CRITERION_METHOD = {  # how the platform computes each criterion, shown on the m
     "tasks_on_time": _l("The team's tasks done during the movement on or before their due date (Vietnam dates)."),
     "alerts_acknowledged": _l("Of the team's shifts during the movement that needed an escalation alert, the share "
                               "where someone acknowledged it."),
+    "practices_applied": _l("The team's good practices published during the movement, plus the times other teams "
+                            "marked one of them as applied during the movement."),
 }
 REGISTRATION = {"unregistered": _l("Not registered"), "proposed": _l("Waiting for approval"),
                 "approved": _l("Registered"), "returned": _l("Sent back")}

@@ -16,6 +16,7 @@ bp = Blueprint("comments", __name__)
 
 UPLOAD_LIMIT = photos.MAX_BYTES + 256 * 1024  # the photo and the form around it
 PHOTO_ENDPOINTS = frozenset({"tasks.comment", "api.post_comment"})
+PRACTICE_ENDPOINTS = frozenset({"practices.new", "practices.edit"})  # a good practice: up to 3 photos
 
 
 class UploadRequest(Request):
@@ -27,6 +28,8 @@ class UploadRequest(Request):
     def max_content_length(self) -> int | None:
         if self.endpoint in PHOTO_ENDPOINTS:
             return UPLOAD_LIMIT
+        if self.endpoint in PRACTICE_ENDPOINTS:
+            return 3 * UPLOAD_LIMIT
         return super().max_content_length
 
 
