@@ -102,7 +102,7 @@ def channel_plan(mode: str, chain: list[contacts.Step], has_push: bool) -> dict[
     return dict(contacts.plan(chain, has_push, mode == CHAIN_VOICE))
 
 
-def timetable(policy: Policy, nudge: timedelta) -> list[tuple[int, int, int, Step]]:
+def timetable(policy: Policy) -> list[tuple[int, int, int, Step]]:
     """(number, run, minutes after the start, step) of every step, for the page and the tests."""
     return [(n, run_of(policy, n), int(off.total_seconds() // 60), step_of(policy, n))
             for n, off in enumerate(offsets(policy), 1)]

@@ -102,6 +102,7 @@ AUDIT_ENTITY = {
     "import_batch": _l("Import"), "api_token": _l("API token"), "sms": "SMS",
     "work_kind": _l("Kind of work"), "commendation": _l("Commendation"), "target": _l("Target"),
     "movement": _l("Emulation movement"),
+    "escalation_policy": _l("Escalation policy"),
 }
 AUDIT_ACTION = {
     "create": _l("added"), "update": _l("changed"), "end": _l("ended"), "login": _l("logged in"),
