@@ -18,6 +18,7 @@ from coordination.web.proxy import TrustedProxies
 from coordination.web import observe
 from coordination.web.extensions import compress, csrf, migrate
 from coordination.web.task_comments import UploadRequest
+from coordination.messaging import quiet_hours
 from models import db
 from models.driver import replace_dead_connections
 
@@ -30,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     check_secret_key(app)
+    quiet_hours.parse(app.config.get("QUIET_HOURS"))  # a malformed QUIET_HOURS stops the start, not a send
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     configure_extensions(app)

@@ -152,6 +152,9 @@ class Config:
     ESCALATION_REPEATS = int(os.environ.get("ESCALATION_REPEATS", "1"))
     # Per person and channel, escalations at most "count/minutes,…" (coordination/messaging/rate_limits.py);
     # a limited one is deferred, never dropped. Empty: no limit.
+    # Non-urgent messages (task notices, broadcasts not marked urgent, reminders to register) wait
+    # out these hours, Vietnam time ("" or "off": none); duty alerts never wait (messaging/quiet_hours.py).
+    QUIET_HOURS = os.environ.get("QUIET_HOURS", "22:00-06:00")
     RATE_LIMITS = {"voice": os.environ.get("RATE_LIMIT_VOICE", "1/5,3/15"), "sms": os.environ.get("RATE_LIMIT_SMS", "1/1,5/15")}
     CALENDAR_ALARM_MINUTES = int(os.environ.get("CALENDAR_ALARM_MINUTES", "60"))  # the phone calendar's reminder
     # A volunteer gives a shift back (or asks a teammate to take it) at least this long before it starts;

@@ -134,6 +134,7 @@ def load_demo() -> list[tuple[str, str, str]]:
         _demo_movements()
         seed_practices()
         _demo_confirm_broadcast()
+        demo_policy()  # Hà Nội's default escalation policy (dev/demo_policy.py)
     _demo_alerts()  # every run: fresh shifts starting soon, so each `make run` shows the alerting
     logins = []
     for role, login in DEMO_LOGINS:

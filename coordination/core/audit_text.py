@@ -30,6 +30,10 @@ SENTENCES = {
     ("accept_invitation", "user"): _l("%(actor)s accepted the invitation and set a password"),
     ("create", "api_token"): _l("%(actor)s created the API token “%(name)s”"),
     ("revoke", "api_token"): _l("%(actor)s revoked an API token"),
+    ("update", "escalation_policy"): _l("%(actor)s changed the escalation policy of %(team)s"),
+    ("reset", "escalation_policy"): _l("%(actor)s put %(team)s back on the province's default escalation policy"),
+    ("update_default", "escalation_policy"): _l("%(actor)s changed the province's default escalation policy"),
+    ("reset_default", "escalation_policy"): _l("%(actor)s removed the province's default escalation policy"),
     ("regenerate", "calendar_feed"): _l("%(actor)s made a new calendar address (the old one no longer works)"),
     ("create", "membership"): _l("%(actor)s added %(person)s to %(team)s"),
     ("end", "membership"): _l("%(actor)s ended the membership of %(person)s in %(team)s"),
@@ -96,6 +100,7 @@ REFUSED = {  # what a refused user tried to do, without naming the target
     "approve_registration": _l("approve a team's emulation targets"),
     "remind": _l("remind a team to register its emulation targets"),
     "publish": _l("review a good practice"),
+    "edit_escalation_policy": _l("change an escalation policy"),
 }
 NEUTRAL = {  # a name the page could not load (a deleted record): a plain noun, never an id
     "person": _l("someone"), "other": _l("someone"), "team": _l("a team"), "task": _l("a task"),

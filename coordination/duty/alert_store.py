@@ -156,3 +156,13 @@ def cancel_queued(shift_id: int, now: datetime, reason: str, person_id: Optional
         where.append(Message.person_id == person_id)
     return db.session.execute(sa.update(Message).where(*where).values(
         status=NOT_SENT, error_message=reason, updated_at=now).execution_options(synchronize_session=False)).rowcount
+
+
+def named_members(team_id: Optional[int], person_ids: tuple[int, ...]) -> list[Person]:
+    """Those of these people who are current members of the team and accept duty SMS on a number
+    SMS can reach (an escalation policy's named people)."""
+    if team_id is None or not person_ids:
+        return []
+    members = sa.select(Membership.person_id).where(Membership.team_id == team_id, Membership.end_date.is_(None))
+    return list(db.session.scalars(sa.select(Person).where(Person.id.in_(person_ids), Person.id.in_(members),
+                                                           _reachable())))

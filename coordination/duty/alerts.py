@@ -15,11 +15,10 @@ from flask import current_app
 
 from models import Message, Person, Shift, Team, db
 from models.messages import ESCALATION, PUSH, REMINDER, SMS, VOICE
-from models.teams import LEAD, LEADING_ROLES
 
 from coordination.messaging import contacts, outbox, push_devices
 from coordination.messaging.links import ACK_TTL, ack_token, message_for_token  # noqa: F401 - the alert links' API
-from coordination.duty import alert_store as store, changes
+from coordination.duty import alert_store as store, changes, escalation_policy as policy
 from coordination.duty.checkins import EARLY
 from coordination.duty.queries import close_stale_sessions
 from coordination.clock import utcnow
@@ -61,31 +60,27 @@ def escalation_step(starts_at: datetime, ends_at: datetime, now: datetime, wait:
 
 def due_steps(starts_at: datetime, ends_at: datetime, now: datetime, wait: timedelta = ESCALATION_WAIT,
               nudge: timedelta = NUDGE_WAIT, repeats: int = 1) -> list[int]:
-    """The steps of a no-show's escalation whose time has come, in order: the primary's own nudge
-    (NUDGE_STEP) `nudge` after the start — before anyone else — then one step per `wait`."""
-    nudge = min(nudge, wait / 2)
-    if not starts_at + nudge <= now < ends_at:
-        return []
-    return [NUDGE_STEP] + list(range(BACKUP_STEP, escalation_step(starts_at, ends_at, now, wait, repeats) + 1))
+    """The built-in policy's steps whose time has come, in order: the primary's own nudge
+    (NUDGE_STEP) `nudge` after the start — before anyone else — then one step per `wait`
+    (any policy: escalation_policy.due_steps)."""
+    minutes = wait.total_seconds() / 60
+    fixed = policy.Policy(tuple(policy.Step(minutes, (role,)) for role in policy.ROLES), max(repeats, 1) - 1)
+    return policy.due_steps(fixed, starts_at, ends_at, now, nudge)
 
 
 def policy_step(step: int) -> int:
-    """Which step of the policy a (possibly repeated) step is: 4 → 1 (the backup again), 6 → 3."""
+    """Which step of the built-in policy a (possibly repeated) step is: 4 → 1 (the backup again), 6 → 3."""
     return (step - 1) % PROVINCE_STEP + 1 if step > 0 else step
 
 
 def round_of(step: int) -> int:
-    """Which run of the policy a step belongs to: 0 the first, 1 the first repeat, …"""
+    """Which run of the built-in policy a step belongs to: 0 the first, 1 the first repeat, …"""
     return (step - 1) // PROVINCE_STEP if step > 0 else 0
 
 
 def repeats() -> int:
     """How many times the whole policy runs until someone acknowledges (ESCALATION_REPEATS, 1: once)."""
     return max(int(current_app.config.get("ESCALATION_REPEATS", 1)), 1)
-
-
-def last_step() -> int:
-    return PROVINCE_STEP * repeats()
 
 
 # --- acknowledgement links (the signed tokens: coordination/messaging/links.py) ---------------
@@ -156,24 +151,14 @@ def _queue_reminders(now: datetime, minutes: tuple[int, ...], since: Optional[da
                             for key, m, shift, person, team_name in due], now)
 
 
-def escalation_targets(shift: Shift, step: int, backup: Optional[Person]) -> list[Person]:
-    """Who a step alerts, among people who accept duty SMS on a number SMS can reach."""
-    if step == BACKUP_STEP:
-        return [backup] if backup and backup.consent_sms and backup.sms_capable else []
-    if step == COMMUNE_STEP:
-        return store.holders(shift.team_id, (LEAD,))
-    return store.holders(store.province_team_id(shift.province_code), LEADING_ROLES)
-
-
 def _queue_escalations(now: datetime, wait: timedelta, since: Optional[datetime] = None,
                        nudge: timedelta = NUDGE_WAIT) -> int:
-    """Shifts running for at least `nudge` whose primary has not checked in and nobody acknowledged:
-    three queries, whatever the number of shifts. With `since`, only shifts that crossed a step
-    boundary (start + nudge, then 1, 2, 3 × wait) since then."""
-    nudge = min(nudge, wait / 2)
-    rounds = repeats()
-    rows = store.running_unacknowledged(now, now - nudge, [nudge] + [wait * k for k in range(1, last_step() + 1)],
-                                        since)
+    """Shifts running for at least their nudge whose primary has not checked in and nobody
+    acknowledged, each escalated along the policy it follows (escalation_policy.py): a handful of
+    queries, whatever the number of shifts. With `since`, only shifts that crossed a moment of some
+    policy in use (the nudge, a step) since then."""
+    first_nudge, moments = policy.moments(int(wait.total_seconds() // 60), nudge)
+    rows = store.running_unacknowledged(now, now - first_nudge, moments or [], since if moments else None)
     if not rows:
         return 0
     team_names = {r.shift.id: short_team(r.team_name) for r in rows}
@@ -182,9 +167,11 @@ def _queue_escalations(now: datetime, wait: timedelta, since: Optional[datetime]
     if not late:
         return 0
     done = store.escalation_steps_taken([s.id for s, _p in late])  # in steady state: no per-shift work at all
+    policies = policy.effective_for([s for s, _p in late], int(wait.total_seconds() // 60))
     queued, nudges = 0, []
     for shift, primary_person in late:
-        steps = [s for s in due_steps(shift.starts_at, shift.ends_at, now, wait, nudge, rounds)
+        followed = policies[shift.id]
+        steps = [s for s in policy.due_steps(followed, shift.starts_at, shift.ends_at, now, nudge)
                  if (shift.id, s) not in done]
         if steps[:1] == [NUDGE_STEP]:
             steps = steps[1:]
@@ -194,9 +181,9 @@ def _queue_escalations(now: datetime, wait: timedelta, since: Optional[datetime]
             continue
         backup = store.backup_of(shift.id)
         for s in steps:
-            for person in escalation_targets(shift, policy_step(s), backup):
+            for person in policy.targets(followed, s, shift, backup):
                 try:
-                    if queue_alert(shift, s, person, now, primary_person, team_names[shift.id]):
+                    if queue_alert(shift, s, person, now, primary_person, team_names[shift.id], followed):
                         queued += 1
                 except Exception:  # noqa: BLE001 - one recipient never blocks the others
                     log.exception("escalation for shift %s to person %s", shift.id, person.id)
@@ -219,14 +206,16 @@ def _nudge(shift: Shift, person: Person, team_name: str) -> outbox.Outgoing:
 
 
 def queue_alert(shift: Shift, step: int, person: Person, now: datetime, primary: Optional[Person] = None,
-                 team_name: Optional[str] = None) -> bool:
-    """Queue one escalation step for a person along their contact chain (messaging/contacts.py):
-    the SMS with its acknowledgement link, the push if they have a device, the call on the steps
-    that call (ALERT_CALL_STEPS), each due at its delay; rows still queued when someone
-    acknowledges are not sent (`acknowledge`). False if it was queued before. The SMS names the
-    absent primary and their phone, so the recipient can call them first."""
-    when = dict(contacts.plan(contacts.chain_of(person.id), push_devices.device_count(person.id) > 0,
-                              policy_step(step) in current_app.config.get("ALERT_CALL_STEPS", ())))
+                team_name: Optional[str] = None, followed: Optional[policy.Policy] = None) -> bool:
+    """Queue one escalation step for a person by the channels of the policy's step (`followed`,
+    default the one the shift's team follows): along their contact chain (messaging/contacts.py) —
+    the SMS with its acknowledgement link, the push if they have a device, the call if the step
+    calls — or the step's channels at once; rows still queued when someone acknowledges are not
+    sent (`acknowledge`). False if it was queued before. The SMS names the absent primary and
+    their phone, so the recipient can call them first."""
+    followed = followed or policy.effective(shift.team_id, shift.province_code)
+    when = policy.channel_plan(policy.step_of(followed, step).channels, contacts.chain_of(person.id),
+                               push_devices.device_count(person.id) > 0)
     # Queued first with an empty text: the acknowledgement link in the text needs the row's id.
     message = outbox.enqueue(person, "", ESCALATION, urgent=True, dedupe_key=f"escalation/{shift.id}/{step}/{person.id}",
                              province_code=shift.province_code, shift_id=shift.id, now=now,
@@ -236,7 +225,8 @@ def queue_alert(shift: Shift, step: int, person: Person, now: datetime, primary:
     primary = primary or store.primary_of(shift.id)
     link = f"{_base_url()}/a/{ack_token(message.id)}"
     who = f"{primary.full_name} ({national(primary.phone)})" if primary else "Người trực chính"
-    again = f"(Lần {round_of(step) + 1}) " if round_of(step) else ""  # a repeat of the whole policy
+    run = policy.run_of(followed, step)
+    again = f"(Lần {run + 1}) " if run else ""  # a repeat of the whole policy
     text = f"[TCN] {again}{who} chưa vào ca trực {team_name or _team_name(shift)} {span(shift.starts_at, shift.ends_at)}. " \
            f"Bấm để nhận xử lý: {link}"
     message.body = for_recipient(text, person.sms_ascii)

@@ -14,7 +14,6 @@ from models.messages import OTHER
 from models.teams import LEAD
 
 from coordination.messaging import outbox
-from coordination.messaging.broadcasts import after_quiet_hours, in_quiet_hours
 from coordination.messaging.links import base_url
 from coordination.messaging.sms import short_team, span
 from coordination.duty import alert_store as store
@@ -28,9 +27,9 @@ def _send(person: Optional[Person], text: str, key: str, change: ShiftChange, no
           urgent: bool = False) -> None:
     if not _reachable(person):
         return
-    due = after_quiet_hours(now) if not urgent and in_quiet_hours(now) else now
+    # not urgent: the outbox holds it until quiet hours end
     outbox.put(outbox.to(person, text, OTHER, urgent=urgent, dedupe_key=f"shift-change/{change.id}/{key}/{person.id}",
-                         province_code=change.shift.province_code, shift_id=change.shift_id), now, due)
+                         province_code=change.shift.province_code, shift_id=change.shift_id), now)
 
 
 def _what(change: ShiftChange) -> str:

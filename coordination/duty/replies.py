@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from models import AuditEvent, Message, Person, Shift, ShiftAssignment, db
 from models.shifts import BACKUP
 
-from coordination.duty.alerts import ACK_TTL, DECLINED_BEFORE, escalation_targets, queue_alert, acknowledge, taken_by
-from coordination.duty.alerts import last_step, policy_step
+from coordination.duty.alerts import ACK_TTL, DECLINED_BEFORE, queue_alert, acknowledge, taken_by
+from coordination.duty import escalation_policy as policy
 from coordination.duty.alert_store import cancel_queued
 from coordination.clock import to_local, utcnow
 from coordination.org.people import normalise_phone
@@ -57,14 +57,15 @@ def escalate_now(message: Message, now: datetime) -> int:
     shift = db.session.get(Shift, message.shift_id) if message.shift_id else None
     if shift is None or len(parts) not in (4, 5):  # escalation/<shift>/<step>/<person>[/voice]
         return 0
-    step = min(int(parts[2]) + 1, last_step())  # the policy's next step (the next run's first, if it repeats)
+    followed = policy.effective(shift.team_id, shift.province_code)
+    step = min(int(parts[2]) + 1, policy.last_number(followed))  # the next step (the next run's first, if it repeats)
     # The decliner's own later channels (a call 5 minutes after the SMS) are not sent, visibly.
     cancel_queued(shift.id, now, DECLINED_BEFORE, message.person_id)
     backup = db.session.scalar(sa.select(Person).join(ShiftAssignment).where(
         ShiftAssignment.shift_id == shift.id, ShiftAssignment.role == BACKUP))
     queued = 0
-    for person in escalation_targets(shift, policy_step(step), backup):
-        if person.id != message.person_id and queue_alert(shift, step, person, now):
+    for person in policy.targets(followed, step, shift, backup):
+        if person.id != message.person_id and queue_alert(shift, step, person, now, followed=followed):
             queued += 1
     return queued
 

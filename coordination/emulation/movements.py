@@ -32,7 +32,6 @@ from coordination.core.permissions import Scope
 from coordination.core.text import clean_line
 from coordination.emulation.targets import MAX_VALUE, clean_period
 from coordination.messaging import outbox
-from coordination.messaging.broadcasts import after_quiet_hours, in_quiet_hours
 
 NAME_MAX, THEME_MAX, REASON_MAX = 200, 500, 500
 _NOT_FOUND = _l("Not found, or not in your area.")
@@ -240,12 +239,11 @@ def remind(scope: Scope, actor_user_id: Optional[int], movement: Movement, entry
     text = (f"[TCN] Phong trào “{movement.name[:60]}”: đội của bạn chưa đăng ký chỉ tiêu thi đua. "
             f"Đăng ký tại: {_link(movement, entry.team_id)}")
     day = local_today().isoformat()
-    due = after_quiet_hours(now) if in_quiet_hours(now) else now
     sent = 0
     for person in leads:
         key = f"movement:{movement.id}:team:{entry.team_id}:{day}:p{person.id}"
         sent += outbox.put(outbox.to(person, text, OTHER, dedupe_key=key, province_code=entry.province_code),
-                           now, due) is not None
+                           now) is not None  # not urgent: the outbox holds it until quiet hours end
     if sent:
         audit.record(actor_user_id, "remind", "movement", movement.id, province_code=entry.province_code,
                      team_id=entry.team_id, after={"name": movement.name, "recipients": sent})

@@ -1,13 +1,13 @@
 """Urgent broadcasts: write once, queue one SMS per recipient in one INSERT … SELECT.
 
 Audiences: everyone in the province's teams, chosen commune teams, everyone on duty now, or the
-on-call list (people on a shift running now). Non-urgent broadcasts respect quiet hours (sent at
-06:00) and a per-person limit (at most 5 non-urgent SMS per 15 minutes; the rest wait 15 minutes).
+on-call list (people on a shift running now). Non-urgent broadcasts respect quiet hours (QUIET_HOURS,
+sent when they end: quiet_hours.py) and a per-person limit (at most 5 non-urgent SMS per 15 minutes; the rest wait 15 minutes).
 Nothing is dropped: a limited message is deferred, never skipped."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Optional
 
 import sqlalchemy as sa
@@ -18,14 +18,14 @@ from models.messages import BROADCAST
 from models.teams import VILLAGE
 
 from coordination.core import audit
-from coordination.clock import local_to_utc, to_local, utcnow
-from coordination.messaging import confirmations, outbox
+from coordination.clock import utcnow
+from coordination.messaging import confirmations, outbox, quiet_hours
+from coordination.messaging.quiet_hours import after_quiet_hours, in_quiet_hours  # noqa: F401 - their old home
 from coordination.core.errors import Conflict, ValidationError
 from coordination.messaging.sms import Segments, for_recipient, segments
 
 AUDIENCES = ("province", "communes", "on_duty", "on_call")
 MAX_BODY = 480
-QUIET_START, QUIET_END = time(22, 0), time(6, 0)
 LIMIT_COUNT, LIMIT_WINDOW = 5, timedelta(minutes=15)
 
 
@@ -88,18 +88,6 @@ def preview(province_code: str, audience: str, team_ids, body: str) -> Preview:
     return Preview(total or 0, ascii_count or 0, no_sms or 0, segments(text), segments(plain), plain)
 
 
-def in_quiet_hours(moment: datetime) -> bool:
-    local = to_local(moment).time()
-    return local >= QUIET_START or local < QUIET_END
-
-
-def after_quiet_hours(moment: datetime) -> datetime:
-    """The next 06:00 in Vietnam after a moment in quiet hours."""
-    local = to_local(moment)
-    day = local.date() if local.time() < QUIET_END else local.date() + timedelta(days=1)
-    return local_to_utc(day, QUIET_END)
-
-
 def send(actor_user_id: Optional[int], province_code: str, audience: str, team_ids, body: str, urgent: bool,
          now: Optional[datetime] = None, confirm: bool = False) -> Broadcast:
     """Queue the broadcast for everyone in the audience with one INSERT … SELECT. With `confirm`,
@@ -111,7 +99,7 @@ def send(actor_user_id: Optional[int], province_code: str, audience: str, team_i
                           urgent=urgent, confirm=confirm, created_at=now)
     db.session.add(broadcast)
     db.session.flush()
-    start = after_quiet_hours(now) if not urgent and in_quiet_hours(now) else now
+    start = quiet_hours.send_at(urgent, now)
     due = sa.literal(start, Message.next_attempt_at.type)
     if not urgent:  # people who already got 5 non-urgent SMS in 15 minutes wait 15 more minutes
         recent = (sa.select(Message.person_id, sa.func.count().label("n"))
@@ -125,7 +113,8 @@ def send(actor_user_id: Optional[int], province_code: str, audience: str, team_i
                                     else_=sa.literal(text)).label("body"),
                             sa.literal(BROADCAST).label("purpose"), sa.literal(urgent).label("urgent"),
                             sa.literal(province_code).label("province_code"), due.label("next_attempt_at"),
-                            sa.literal(broadcast.id).label("broadcast_id"))
+                            sa.literal(broadcast.id).label("broadcast_id"),
+                            sa.literal(quiet_hours.marker(urgent, now), Message.error_code.type).label("error_code"))
                   .where(audience_filter))
     if not urgent:
         recipients = recipients.outerjoin(recent, recent.c.person_id == Person.id)
@@ -153,7 +142,7 @@ def remind(broadcast: Broadcast, round_: int, actor_user_id: Optional[int], now:
         raise Conflict(_l("This reminder was already sent."), field="round")
     sa.orm.attributes.set_committed_value(broadcast, "reminded", round_)
     text = f"[Nhắc lại] {broadcast.body}"
-    start = after_quiet_hours(now) if not broadcast.urgent and in_quiet_hours(now) else now
+    start = quiet_hours.send_at(broadcast.urgent, now)
     pending = sa.select(Message.person_id).where(Message.broadcast_id == broadcast.id).group_by(
         Message.person_id).having(sa.func.count(Message.acknowledged_at) == 0)
     prefix = f"broadcast/{broadcast.id}/remind/{round_}/"
@@ -164,6 +153,7 @@ def remind(broadcast: Broadcast, round_: int, actor_user_id: Optional[int], now:
         sa.literal(broadcast.province_code).label("province_code"),
         sa.literal(start, Message.next_attempt_at.type).label("next_attempt_at"),
         sa.literal(broadcast.id).label("broadcast_id"),
+        sa.literal(quiet_hours.marker(broadcast.urgent, now), Message.error_code.type).label("error_code"),
         (sa.literal(prefix) + sa.cast(Person.id, sa.String)).label("dedupe_key"),
     ).where(Person.id.in_(pending), Person.consent_sms.is_(True), Person.sms_capable.is_(True))
     outbox.put_select(recipients, now)

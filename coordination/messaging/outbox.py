@@ -21,7 +21,7 @@ from models import Message, Person, db
 from models.driver import DriverStatements, autocommit_statements
 from models.messages import DELIVERED, ESCALATION, FAILED, NOT_SENT, PUSH, QUEUED, SENDING, SENT, SMS, UNDELIVERED, VOICE
 
-from coordination.messaging import push, rate_limits, receipts
+from coordination.messaging import push, quiet_hours, rate_limits, receipts
 from coordination.clock import utcnow
 from coordination.core import metrics
 from coordination.core.errors import ValidationError
@@ -67,12 +67,21 @@ def queued(now: datetime, due: Optional[datetime] = None) -> dict:
     return dict(status=QUEUED, attempts=0, next_attempt_at=due or now, created_at=now, updated_at=now)
 
 
+def _quiet(message: Outgoing, due: datetime) -> dict:
+    """A message that is not urgent, due in quiet hours, waits for their end, marked
+    (quiet_hours.py); a duty alert never waits."""
+    if quiet_hours.deferrable(message.purpose, message.urgent) and quiet_hours.in_quiet_hours(due):
+        return {"next_attempt_at": quiet_hours.after_quiet_hours(due), "error_code": quiet_hours.QUIET_HOURS}
+    return {"error_code": None}  # every row of an executemany names the same columns
+
+
 def put(message: Outgoing, now: Optional[datetime] = None, due: Optional[datetime] = None) -> Optional[Message]:
-    """Queue one message (the caller commits), sent from `due` (default now); None if its dedupe
-    key was queued before."""
+    """Queue one message (the caller commits), sent from `due` (default now; a message that is not
+    urgent waits out quiet hours); None if its dedupe key was queued before."""
     if message.dedupe_key and db.session.scalar(sa.select(Message.id).where(Message.dedupe_key == message.dedupe_key)):
         return None
-    row = Message(**message._asdict(), **queued(now or utcnow(), due))
+    now = now or utcnow()
+    row = Message(**message._asdict(), **(queued(now, due) | _quiet(message, due or now)))
     db.session.add(row)
     db.session.flush()
     return row
@@ -94,7 +103,7 @@ def put_many(messages: list[Outgoing], now: datetime) -> int:
         if m.dedupe_key and (m.dedupe_key in known or m.dedupe_key in seen):
             continue
         seen.add(m.dedupe_key)
-        rows.append(dict(m._asdict(), **queued(now)))
+        rows.append(dict(m._asdict(), **queued(now)) | _quiet(m, now))
     if rows:
         db.session.execute(sa.insert(Message), rows)
     return len(rows)

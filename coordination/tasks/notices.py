@@ -21,7 +21,7 @@ from models.teams import LEAD
 
 from coordination.clock import utcnow
 from coordination.messaging import outbox
-from coordination.messaging.broadcasts import after_quiet_hours, in_quiet_hours
+from coordination.messaging import quiet_hours
 from coordination.messaging.sms import for_recipient
 
 TITLE_MAX, REASON_MAX = 60, 120
@@ -41,8 +41,8 @@ def _due_text(task: Task) -> str:
 
 
 def send_at(urgent: bool, now: datetime) -> datetime:
-    """An urgent notice goes now; any other waits out quiet hours (22:00–06:00 in Vietnam)."""
-    return after_quiet_hours(now) if not urgent and in_quiet_hours(now) else now
+    """An urgent notice goes now; any other waits out quiet hours (QUIET_HOURS, Vietnam time)."""
+    return quiet_hours.send_at(urgent, now, TASK_NOTICE)
 
 
 def _reachable(person: Optional[Person]) -> bool:
@@ -52,7 +52,7 @@ def _reachable(person: Optional[Person]) -> bool:
 def _queue(person: Person, task: Task, text: str, key: str, now: datetime) -> Optional[Message]:
     urgent = task.priority == "urgent"
     return outbox.put(outbox.to(person, text, TASK_NOTICE, urgent=urgent, dedupe_key=key,
-                                province_code=task.province_code), now, send_at(urgent, now))
+                                province_code=task.province_code), now)  # the outbox defers it in quiet hours
 
 
 def assigned_text(task: Task) -> str:
@@ -115,6 +115,8 @@ def batch_assigned(batch: str, values: dict, nationwide: bool, actor_user_id: Op
                             sa.literal(TASK_NOTICE).label("purpose"), sa.literal(urgent).label("urgent"),
                             Task.province_code.label("province_code"),
                             sa.literal(send_at(urgent, now), Message.next_attempt_at.type).label("next_attempt_at"),
+                            sa.literal(quiet_hours.marker(urgent, now, TASK_NOTICE), Message.error_code.type)
+                            .label("error_code"),
                             (sa.literal("task/") + task_id + sa.literal("/lead/") + sa.cast(Person.id, sa.String))
                             .label("dedupe_key"))
                   .select_from(Task)

@@ -103,6 +103,7 @@ AUDIT_ENTITY = {
     "work_kind": _l("Kind of work"), "commendation": _l("Commendation"), "target": _l("Target"),
     "movement": _l("Emulation movement"),
     "practice": _l("Good practice"),
+    "escalation_policy": _l("Escalation policy"),
 }
 AUDIT_ACTION = {
     "create": _l("added"), "update": _l("changed"), "end": _l("ended"), "login": _l("logged in"),

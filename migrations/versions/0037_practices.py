@@ -14,7 +14,7 @@ import models.base
 
 # revision identifiers, used by Alembic.
 revision = '0037_practices'
-down_revision = '0035_movements'
+down_revision = '0036_escalation_policies'
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0038_commendation_forms'
-down_revision = '0035_movements'
+down_revision = '0037_practices'
 branch_labels = None
 depends_on = None
 
