@@ -131,11 +131,12 @@ def test_a_call_nobody_answers_is_not_acknowledged_and_the_chain_goes_on(ctx, wo
     row = call_row(backup.id)
     assert row.status == ("failed" if outcome == "failed" else "undelivered") and row.error_code == outcome
     assert row.acknowledged_at is None
+    assert (world.commune_lead.person_id, "sms") in escalated_to()  # at minute 10, not at 20
     alerts.tick(T + timedelta(minutes=20))
-    assert (world.commune_lead.person_id, "sms") in escalated_to()
+    assert escalated_to().count((world.commune_lead.person_id, "sms")) == 1  # the tick adds no second
 
 
-def test_a_call_that_ends_without_a_key_is_not_acknowledged(ctx, world, staffed, phone):
+def test_a_call_that_ends_without_a_key_is_not_acknowledged_and_hands_on_at_once(ctx, world, staffed, phone):
     shift, backup = staffed
     alerts.tick(T + timedelta(minutes=10))
     send(ctx, T + timedelta(minutes=10))
@@ -144,8 +145,17 @@ def test_a_call_that_ends_without_a_key_is_not_acknowledged(ctx, world, staffed,
     assert phone.calls[0]["said"][-1].startswith("Không nhận được phím bấm")
     row = call_row(backup.id)
     assert row.status == "delivered" and row.acknowledged_at is None
-    alerts.tick(T + timedelta(minutes=20))
-    assert (world.commune_lead.person_id, "sms") in escalated_to()
+    assert (world.commune_lead.person_id, "sms") in escalated_to()  # as the call said, at minute 10
+
+
+def test_pressing_2_then_the_calls_end_hands_on_once(ctx, world, staffed, phone):
+    shift, backup = staffed
+    alerts.tick(T + timedelta(minutes=10))
+    send(ctx, T + timedelta(minutes=10))
+    phone.ring(phone.calls[0])
+    phone.press(phone.calls[0], "2")  # the call then ends: its 'completed' callback hands on again
+    assert [s for s in phone.callback_log if s["status"] == "completed"]
+    assert escalated_to().count((world.commune_lead.person_id, "sms")) == 1
 
 
 def test_unsigned_or_wrongly_signed_voice_requests_get_403(ctx, world, staffed, phone, client):

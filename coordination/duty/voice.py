@@ -5,17 +5,20 @@ The call says its message (the row's body, or a recorded file per kind: TWILIO_V
 inside one <Gather numDigits=1>: 1 acknowledges exactly like the SMS's signed link (alerts.acknowledge:
 once, and only while nobody else took it), 2 hands the alert to the next step now (replies.escalate_now,
 as an SMS reply HUY does), any other key gets the prompt again. A call that ends without a key —
-and a call nobody answers (busy, no-answer, failed: its status callbacks) — acknowledges nothing:
-the escalation goes on by the clock."""
+and a call nobody answers (busy, no-answer, failed: its status callbacks) — acknowledges nothing
+and hands the alert on at once, as 2 does (call_ended), instead of leaving the next people to wait
+for their step's time."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Optional
 
+import sqlalchemy as sa
 from flask import current_app
 from twilio.twiml.voice_response import VoiceResponse
 
-from models import Message
+from models import Message, db
+from models.messages import VOICE
 
 from coordination.clock import to_local, utcnow
 from coordination.duty.alerts import acknowledge, alert_over, taken_by
@@ -97,3 +100,25 @@ def pressed(message: Message, digits: str, action: str, now: Optional[datetime] 
     _say(response, ending)
     response.hangup()
     return outcome, str(response)
+
+
+def call_row(sid: str, message_id: Optional[int] = None) -> Optional[Message]:
+    """The call a status callback names: by Twilio's CallSid, else by the callback URL's ?m= (a call
+    whose SID was never written: its outcome was unknown)."""
+    message = db.session.scalar(sa.select(Message).where(Message.provider_sid == sid[:64])) if sid else None
+    if message is None and message_id is not None:
+        message = db.session.get(Message, message_id)
+    return message if message is not None and message.channel == VOICE else None
+
+
+def call_ended(message: Message, now: Optional[datetime] = None) -> bool:
+    """A call's final status (completed, busy, no-answer, failed, canceled) arrived without a 1: the
+    line was busy, nobody answered, or the person hung up without a key. The next step's people are
+    alerted now (escalate_now, as for 2) rather than at their step's time; the call said so ("Hệ
+    thống sẽ báo cho người tiếp theo"). Nothing when the call acknowledged, the alert is over or
+    someone else took it. A second callback, or one after a 2, queues nothing twice (the outbox's
+    dedupe keys). The caller commits."""
+    now = now or utcnow()
+    if message.acknowledged_at is not None or _ending(message, now):
+        return False
+    return escalate_now(message, now) > 0

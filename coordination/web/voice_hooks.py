@@ -14,6 +14,7 @@ from coordination.messaging.sms import CALL_FAILURES
 from coordination.web.sms_hooks import _signed
 
 bp = Blueprint("voice", __name__)
+FINAL_CALL_STATUSES = ("completed",) + CALL_FAILURES
 
 
 def _twiml(xml: str) -> Response:
@@ -60,6 +61,11 @@ def status():
     call_status = request.form.get("CallStatus", "").lower()
     code = request.form.get("ErrorCode") or (call_status if call_status in CALL_FAILURES else None)
     mid = request.args.get("m", "")
-    receipts.record(request.form.get("CallSid", ""), call_status, code,
-                    message_id=int(mid) if mid.isdigit() and len(mid) < 12 else None)
+    sid = request.form.get("CallSid", "")
+    message_id = int(mid) if mid.isdigit() and len(mid) < 12 else None
+    receipts.record(sid, call_status, code, message_id=message_id)
+    if call_status in FINAL_CALL_STATUSES:  # ended without a 1: the next step now, not at its time
+        message = voice.call_row(sid, message_id)
+        if message is not None and voice.call_ended(message):
+            db.session.commit()
     return "", 204
