@@ -33,6 +33,7 @@ from coordination.tasks.kinds import ensure_catalogue
 from coordination.tasks import assignment, comments, photos, rules as tasks
 from dev import sample_photos
 from dev.demo_commend import demo_commendations
+from dev.demo_policy import demo_policy
 from dev.demo_practices import seed_practices
 
 DEMO_PASSWORD = "demo12345"
