@@ -6,13 +6,12 @@ import io
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-import sqlalchemy as sa
 
 from coordination.core.permissions import scope_for_person
 from coordination.emulation import monthly as emulation_month, movements
 from coordination.org import teams
 from coordination.reports import completeness
-from models import (Commendation, Commitment, MovementTeam, Practice, PracticeApplication, Task, TaskUpdate, db)
+from models import Commendation, Commitment, Practice, PracticeApplication, Task, TaskUpdate, db
 from tests.factories import HANOI, HCM, communes_of
 
 VN = timezone(timedelta(hours=7))
@@ -93,7 +92,8 @@ def november(world):
          reports=[(vn("2026-11-22"), {"assignee_person_id": world.volunteer.person_id})])
     task(c, "data_verification", vn("2026-10-01"), "cancelled", updated=vn("2026-10-15"))
     task(d, helped, vn("2026-10-01"), "done", completed=vn("2026-11-09"),
-         reports=[(vn("2026-11-05"), {"delta": 5}), (vn("2026-11-09"), {"from_status": "in_progress", "to_status": "done"})])
+         reports=[(vn("2026-11-05"), {"delta": 5}),
+                  (vn("2026-11-09"), {"from_status": "in_progress", "to_status": "done"})])
 
     def commend(team, created, status="proposed", decided=None, ad_hoc=False):
         db.session.add(Commendation(province_code=team.province_code, team_id=team.id, reason="Làm việc rất tốt",
@@ -209,13 +209,15 @@ def test_the_page_and_the_thi_dua_sheet(november, auth):
             by_name.setdefault(row[0], row)  # the first block with that name: movements before top movers
     assert by_name["Phong trào 22/10"][3:9] == (3, 2, 66.7, 1, 1, 80.0)
     assert by_name["Phong trào 22/10"][2] == "22/10/2026 – 10/12/2026"
+    assert by_name["Phong trào 22/10"][1].endswith("Hà Nội") and by_name["Phong trào 01/11"][1] == "Toàn quốc"
     assert by_name["Trung vị số ngày từ đề xuất đến quyết định"][1] == 2.5
     header = next(row for row in rows if row and row[0] == "Mức độ đầy đủ báo cáo")
-    assert header[1:6] == ("Đội có nhiệm vụ mở", "Đã báo cáo", "Tỷ lệ báo cáo (%)", "Đúng hạn", "Tỷ lệ đúng hạn (%)")
+    assert header[1:6] == ("Tổ có nhiệm vụ mở", "Đã báo cáo", "Tỷ lệ báo cáo (%)", "Đúng hạn",
+                           "Tỷ lệ đúng hạn (%)")
     hanoi = next(row for row in rows[rows.index(header):] if row and row[0] and "Hà Nội" in row[0])
     assert hanoi[1:6] == (3, 2, 66.7, 1, 33.3)
     assert by_name["Tổng"][1:4] == (4, 3, 75.0)
-    missing = rows[rows.index(next(row for row in rows if row and row[0] == "Đội chưa báo cáo")) + 1]
+    missing = rows[rows.index(next(row for row in rows if row and row[0] == "Tổ chưa báo cáo")) + 1]
     assert missing[0] in november.c.name
 
 

@@ -88,6 +88,7 @@ class EmulationMonth:
     practices_published: int
     practices_applied: int
     commendations: Waits
+    provinces: dict[str, str] = field(default_factory=dict)  # {code: name} of the provinces named above
 
     @property
     def max_wait(self) -> tuple[int, int]:
@@ -154,7 +155,8 @@ def _practices(start: datetime, end: datetime, first: date, last: date, province
     q = (sa.select(Practice.title, AdminUnit.name, Practice.province_code, Practice.published_at, applied)
          .join(Team, Team.id == Practice.team_id).join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
          .where(Practice.state == PUBLISHED, Practice.published_at >= start, Practice.published_at < end))
-    n = sa.select(sa.func.count()).where(PracticeApplication.applied_on >= first, PracticeApplication.applied_on <= last)
+    n = sa.select(sa.func.count()).where(PracticeApplication.applied_on >= first,
+                                         PracticeApplication.applied_on <= last)
     if province_code:
         q = q.where(Practice.province_code == province_code)
         n = n.where(PracticeApplication.province_code == province_code)
@@ -208,5 +210,9 @@ def build(first: date, province_code: Optional[str] = None, now: Optional[dateti
     counts = _registrations([m.id for m in running], province_code, cutoff) if running else {}
     lines = [movement_line(m, counts.get(m.id, (0, 0)), province_code, start, cutoff) for m in running]
     practices, applied = _practices(start, end, first, last, province_code)
+    codes = {m.province for line in lines for m in line.movers} | {m.province_code for m in running} | {
+        p for _t, _n, p, _a, _c in practices}
+    names = dict(db.session.execute(sa.select(AdminUnit.code, AdminUnit.name).where(
+        AdminUnit.code.in_(codes - {None}))).all()) if codes - {None} else {}
     return EmulationMonth(first, province_code, cutoff, lines, practices, len(practices), applied,
-                          _commendations(start, end, cutoff, province_code))
+                          _commendations(start, end, cutoff, province_code), names)

@@ -36,18 +36,19 @@ def emulation_sheet(book, em: EmulationMonth, rates: Completeness, title: str) -
     header(f"{_('Emulation')} · {title}")
     block([_("Movement"), _("Area"), _("Period"), _("Teams taking part"), _("Registered"),
            _("Registration rate (%)"), _("On track"), _("Behind"), _("Expected progress (%)")],
-          ([m.movement.name, m.movement.province_code or _("Whole country"),
+          ([m.movement.name, em.provinces.get(m.movement.province_code) or _("Whole country"),
             f"{m.movement.start_date:%d/%m/%Y} – {m.movement.end_date:%d/%m/%Y}", m.participating, m.registered,
             m.registration_rate, m.on_track, m.behind, m.expected] for m in em.movements))
     block([_("Top movers"), _("Commune"), _("Province"), _("Score at the month's start"),
            _("Score at the month's end"), _("Gain")],
-          ([m.movement.name, mover.name, mover.province, mover.before, mover.after, mover.gain]
+          ([m.movement.name, mover.name, em.provinces.get(mover.province, mover.province), mover.before,
+            mover.after, mover.gain]
            for m in em.movements for mover in m.movers))
     block([_("Good practices published"), _("Commune"), _("Province"), _("Published"), _("Teams that applied it")],
-          ([title_, team, province, to_local(at).strftime("%d/%m/%Y"), applied]
+          ([title_, team, em.provinces.get(province, province), to_local(at).strftime("%d/%m/%Y"), applied]
            for title_, team, province, at, applied in em.practices))
     w = em.commendations
-    block([_("Commendations"), _("Figure")], [
+    block([_("Good practices and commendations"), _("Figure")], [
         [_("Good practices published"), em.practices_published], [_("Times a practice was applied"),
                                                                    em.practices_applied],
         [_("Commendations proposed"), w.proposed], [_("Approved"), w.approved], [_("Rejected"), w.rejected],
