@@ -107,9 +107,15 @@ def _running(first: date, last: date, province_code: Optional[str]) -> list[Move
     return list(db.session.scalars(q.order_by(Movement.province_code.is_not(None), Movement.start_date, Movement.id)))
 
 
+def _registered_by(cutoff: datetime):
+    """Approved before the cut-off (an approval without a time counts: it was approved at some point)."""
+    return sa.and_(MovementTeam.state == APPROVED,
+                   sa.or_(MovementTeam.decided_at.is_(None), MovementTeam.decided_at < cutoff))
+
+
 def _registrations(ids: list[int], province_code: Optional[str], cutoff: datetime) -> dict[int, tuple[int, int]]:
     """{movement id: (teams taking part, registered by the cut-off)} in one GROUP BY."""
-    registered = sa.and_(MovementTeam.state == APPROVED, MovementTeam.decided_at < cutoff)
+    registered = _registered_by(cutoff)
     q = (sa.select(MovementTeam.movement_id, sa.func.count(), sa.func.sum(sa.case((registered, 1), else_=0)))
          .where(MovementTeam.movement_id.in_(ids)).group_by(MovementTeam.movement_id))
     if province_code:
@@ -118,8 +124,7 @@ def _registrations(ids: list[int], province_code: Optional[str], cutoff: datetim
 
 
 def _registered_ids(movement: Movement, province_code: Optional[str], cutoff: datetime) -> set[int]:
-    q = sa.select(MovementTeam.team_id).where(MovementTeam.movement_id == movement.id,
-                                              MovementTeam.state == APPROVED, MovementTeam.decided_at < cutoff)
+    q = sa.select(MovementTeam.team_id).where(MovementTeam.movement_id == movement.id, _registered_by(cutoff))
     if province_code:
         q = q.where(MovementTeam.province_code == province_code)
     return set(db.session.scalars(q))
