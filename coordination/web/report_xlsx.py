@@ -9,9 +9,10 @@ from flask_babel import gettext as _
 from coordination.core.exports import xlsx_append
 from coordination.reports.monthly import HEADLINE, MonthlyReport
 from coordination.web import labels
+from coordination.web.report_xlsx_emulation import emulation_sheet
 
 
-def workbook(report: MonthlyReport) -> bytes:
+def workbook(report: MonthlyReport, emulation=None, rates=None) -> bytes:
     # lazy: openpyxl adds ~70 ms at start-up; only the .xlsx report uses it
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -51,6 +52,8 @@ def workbook(report: MonthlyReport) -> bytes:
     sheet(_("Tasks done by kind"), [_("Kind"), _("This month"), _("Previous month")],
           ([str(label), report.total.tasks_done_by_kind.get(code, 0), report.previous.tasks_done_by_kind.get(code, 0)]
            for code, label in labels.kinds().items()), widths=(44, 16, 16))
+    if emulation is not None and rates is not None:
+        emulation_sheet(book, emulation, rates, f"{where} · {month}")
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -7,7 +7,8 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from coordination.reports import monthly as monthly_report
+from coordination.emulation import monthly as emulation_month
+from coordination.reports import completeness, monthly as monthly_report
 from coordination.web.login import current_scope
 from coordination.clock import local_today
 from coordination.web import labels
@@ -48,8 +49,11 @@ def monthly():
         require(bool(scope.provinces))
         return redirect(url_for("reports.monthly", province=sorted(scope.provinces)[0], **request.args))
     province, first = _province(), _month()
-    report = monthly_report.build(first, province.code if province else None)
+    code = province.code if province else None
+    report = monthly_report.build(first, code)
     return render_template("reports/monthly.html", r=report, metrics=monthly_report.HEADLINE,
+                           em=emulation_month.build(first, code, report.generated_at),
+                           rates=completeness.build(first, code, report.generated_at),
                            metric_labels=labels.REPORT_METRIC, month_value=first.strftime("%Y-%m"),
                            months=_months())
 
@@ -68,7 +72,10 @@ def _months() -> list[date]:
 @login_required
 def monthly_xlsx():
     province, first = _province(), _month()
-    report = monthly_report.build(first, province.code if province else None)
+    code = province.code if province else None
+    report = monthly_report.build(first, code)
+    extra = (emulation_month.build(first, code, report.generated_at),
+             completeness.build(first, code, report.generated_at))
     name = f"bao-cao-{province.code if province else 'toan-quoc'}-{first:%Y-%m}.xlsx"
-    return Response(workbook(report), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return Response(workbook(report, *extra), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f"attachment; filename={name}"})
