@@ -42,7 +42,8 @@ NOT_PAGES = {"static", "duty.service_worker", "duty.manifest", "comments.photo",
              "calendar.feed", "calendar.shift_file",  # iCalendar files for calendar apps
              "calendar.add",  # creates the feed and redirects to webcal://, the phone's calendar app
              "ops.metrics", "api.readyz",  # Prometheus text, JSON
-             "practices.photo"}  # a good practice's JPEG
+             "practices.photo",  # a good practice's JPEG
+             "honour.card_png"}  # the PNG card of a commendation
 SIGNED_OUT = {"auth.login", "sms.acknowledge", "broadcasts.confirm", "auth.invitation"}
 
 # Runs in the page: every problem as {kind, what, text, size}, and the allowed selectors it used.

@@ -29,7 +29,6 @@ from coordination.duty.queries import hours_on_duty
 from coordination.core.errors import Conflict, NotFound, ValidationError
 from coordination.core.text import clean_line
 from coordination.emulation import commendation_forms
-from coordination.emulation.targets import is_remote_clause
 from coordination.clock import local_today, utcnow
 
 EVIDENCE_DAYS = 90
@@ -194,17 +193,3 @@ def visible_list(scope, limit: int = 200) -> list:
         .outerjoin(Person, Person.id == Commendation.person_id)
         .where(visible_clause(scope)).order_by(Commendation.id.desc()).limit(limit)).all()
 
-
-def recognised(province_code: Optional[str] = None, remote_only: bool = False, limit: int = 500) -> list:
-    """The public list: approved commendations (when, why, who, commune, province, remote), newest first;
-    names and team, never phone numbers."""
-    q = (sa.select(Commendation.decided_at, Commendation.reason, Person.full_name, AdminUnit.name,
-                   AdminUnit.province_code, is_remote_clause())
-         .join(Team, Team.id == Commendation.team_id).join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
-         .outerjoin(Person, Person.id == Commendation.person_id)
-         .where(Commendation.status == APPROVED).order_by(Commendation.decided_at.desc()).limit(limit))
-    if province_code:
-        q = q.where(Commendation.province_code == province_code)
-    if remote_only:
-        q = q.where(is_remote_clause())
-    return db.session.execute(q).all()

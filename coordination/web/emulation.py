@@ -14,7 +14,7 @@ from models import AdminUnit, Commendation, Person, Team, db
 from models.emulation import METRICS
 from models.teams import COMMUNE
 
-from coordination.emulation import commendation_forms, commendation_waits, commendations, fairness
+from coordination.emulation import commendation_forms, commendation_waits, commendations, fairness, honour
 from coordination.emulation import targets as emulation
 from coordination.core import permissions
 from coordination.org import overview
@@ -215,9 +215,13 @@ def decide(commendation_id: int, step: str):
 
 @bp.get("/recognition")
 def recognition():
-    """Public: approved commendations with names and team, never phone numbers."""
+    """Public honour board: approved commendations with names and team, never phone numbers."""
     code = request.args.get("province") or None
-    remote = request.args.get("remote") == "1"
-    provinces = province_choices()
-    return render_template("emulation/recognition.html", rows=commendations.recognised(code, remote),
-                           provinces=provinces, province=code, remote=remote, names=dict(provinces))
+    if code:
+        province_or_404(code)
+    month, remote = honour.parse_month(request.args.get("month")), request.args.get("remote") == "1"
+    page = small_int(request.args.get("page")) or 1
+    rows, total = honour.board(code, month, remote, page)
+    return render_template("emulation/recognition.html", rows=rows, total=total, page=page, size=honour.PAGE_SIZE,
+                           provinces=province_choices(), province=code, month=month, months=honour.months(),
+                           remote=remote)
