@@ -65,6 +65,9 @@ def app(database_url, tmp_path_factory):
         "SERVER_NAME": None,
         "LIVE_CACHE_SECONDS": 0,
         "TASK_PHOTO_DIR": str(tmp_path_factory.mktemp("photos")),
+        # No quiet hours unless a test sets them (tests/test_quiet_hours.py): a test that does not
+        # stop the clock must not pass by day and fail at night, Vietnam time.
+        "QUIET_HOURS": "off",
     })
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
@@ -124,6 +127,15 @@ def _truncate_postgresql(conn, tables) -> None:
         conn.exec_driver_sql("SET lock_timeout = '30s'")
         conn.execute(statement)
     conn.exec_driver_sql("SET lock_timeout = 0")
+
+
+@pytest.fixture
+def quiet_hours_on(ctx):
+    """The deployment's default quiet hours (22:00–06:00, Vietnam time), for the tests about them."""
+    saved = ctx.config.get("QUIET_HOURS")
+    ctx.config["QUIET_HOURS"] = "22:00-06:00"
+    yield
+    ctx.config["QUIET_HOURS"] = saved
 
 
 @pytest.fixture

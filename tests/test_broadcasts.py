@@ -52,7 +52,7 @@ def test_send_queues_one_row_each_with_the_text_they_asked_for(world):
     assert set(db.session.scalars(sa.select(Message.next_attempt_at))) == {NIGHT}  # urgent: now, even at night
 
 
-def test_non_urgent_waits_for_the_end_of_quiet_hours(world):
+def test_non_urgent_waits_for_the_end_of_quiet_hours(world, quiet_hours_on):
     broadcasts.send(world.lead_a.id, HANOI, "province", None, "Họp tuần", urgent=False, now=NIGHT)
     db.session.commit()
     assert set(db.session.scalars(sa.select(Message.next_attempt_at))) == {datetime(2026, 11, 24, 23, 0, tzinfo=UTC)}

@@ -25,6 +25,13 @@ M = timedelta(minutes=1)
 pytestmark = pytest.mark.clock_at(NIGHT)
 
 
+@pytest.fixture(autouse=True)
+def deployment_default(request):
+    """The suite's app has no quiet hours (conftest); here they are the deployment default."""
+    if "ctx" in request.fixturenames or "world" in request.fixturenames:
+        request.getfixturevalue("quiet_hours_on")
+
+
 @pytest.fixture
 def setting(ctx):
     saved = ctx.config.get("QUIET_HOURS")

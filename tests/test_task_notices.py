@@ -49,7 +49,7 @@ def test_a_lead_assigning_their_own_team_is_not_told(world):
     assert _notices() == []
 
 
-def test_at_night_a_normal_notice_waits_for_six_an_urgent_one_goes_now(world, ctx):
+def test_at_night_a_normal_notice_waits_for_six_an_urgent_one_goes_now(world, ctx, quiet_hours_on):
     from coordination import clock
 
     clock.set_now(NIGHT)
