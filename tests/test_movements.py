@@ -211,3 +211,25 @@ def test_a_reminder_goes_once_a_day_through_the_outbox(hanoi, ctx, monkeypatch):
     assert len(sms) == 1 and sms[0].person_id == hanoi.commune_lead.person_id
     assert f"/thi-dua/movements/{m.id}/teams/{hanoi.commune_team.id}" in sms[0].body
     assert "chưa đăng ký" in sms[0].body
+
+
+def test_the_page_board_keeps_the_first_teams_and_the_viewers_own(hanoi):
+    """The movement page asks for the first N teams and the viewer's own, ranked in SQL; the total counts
+    every ranked team. A second check-in on a covered shift does not count that shift twice."""
+    m = launch(hanoi)
+    register(hanoi, m, hanoi.commune_team, {"residents_helped": 100, "shift_coverage": 100}, hanoi.commune_lead,
+             hanoi.lead_a)
+    register(hanoi, m, hanoi.team_b, {"residents_helped": 10, "shift_coverage": 50}, hanoi.commune_lead_b,
+             hanoi.lead_a)
+    covered = db.session.scalar(sa.select(Shift).where(Shift.team_id == hanoi.commune_team.id).order_by(Shift.starts_at))
+    db.session.add(DutySession(person_id=hanoi.commune_lead.person_id, team_id=covered.team_id, province_code=HANOI,
+                               shift_id=covered.id, started_at=covered.starts_at, ended_at=covered.ends_at))
+    db.session.commit()
+    first, total = standings.board(m, limit=1, now=NOW)
+    assert total == 2 and [(s.rank, s.team_id, s.score) for s in first] == [(1, hanoi.team_b.id, 100.0)]
+    both, total = standings.board(m, limit=1, also={hanoi.commune_team.id}, now=NOW)
+    assert total == 2 and [(s.rank, s.team_id, s.score) for s in both] == [(1, hanoi.team_b.id, 100.0),
+                                                                          (2, hanoi.commune_team.id, 50.0)]
+    assert [(c.metric, got) for c, got, _c, _m in both[1].rows] == [("residents_helped", 50.0),
+                                                                   ("shift_coverage", 50.0)]  # 1 of 2, not 2 of 3
+    assert standings.board(m, HANOI, limit=5, now=NOW)[1] == 2 and standings.board(m, "01x", now=NOW) == ([], 0)

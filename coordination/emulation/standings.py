@@ -12,12 +12,13 @@ Each criterion's figure for a team over the movement's period (Vietnam dates, up
 Score = Σ weight × min(figure ÷ max(commitment, floor), 1) ÷ Σ weight × 100, over the criteria, for the
 teams whose registration is approved: a share of the team's own commitment, capped at 100 % per
 criterion, and never measured against less than the organiser's floor. Equal scores share a rank.
-One statement ranks every team (five GROUP BYs joined to the commitments)."""
+One statement ranks every team: one GROUP BY per criterion, materialised once, joined to the
+commitments; score and rank per team in SQL; the per-criterion figures only for the teams shown."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Optional
+from typing import Collection, Optional
 
 import sqlalchemy as sa
 
@@ -63,11 +64,15 @@ def _figures(metric: str, teams, start: datetime, end: datetime, by):
                        Task.completed_at < end, sa.or_(Task.due_date.is_(None), done_day <= Task.due_date))
                 .group_by(key))
     if metric == SHIFT_COVERAGE:
-        key = by(Shift.team_id, Shift.starts_at)
-        # a hash join, not an EXISTS per shift: covered = distinct shifts with a session
-        return (sa.select(key, sa.func.count(sa.distinct(DutySession.shift_id)), sa.func.count(sa.distinct(Shift.id)))
-                .select_from(Shift).outerjoin(DutySession, DutySession.shift_id == Shift.id)
-                .where(Shift.team_id.in_(teams), Shift.starts_at >= start, Shift.starts_at < end).group_by(key))
+        # per shift "had a session" first (one row per shift, a merge or hash join chosen by the planner),
+        # then per key: no count(DISTINCT …), whose sort spilled to disk on the national data set
+        per_shift = (sa.select(Shift.team_id.label("team_id"), Shift.starts_at.label("at"),
+                               sa.func.max(sa.case((DutySession.shift_id.is_not(None), 1), else_=0)).label("covered"))
+                     .select_from(Shift).outerjoin(DutySession, DutySession.shift_id == Shift.id)
+                     .where(Shift.team_id.in_(teams), Shift.starts_at >= start, Shift.starts_at < end)
+                     .group_by(Shift.id, Shift.team_id, Shift.starts_at).subquery())
+        key = by(per_shift.c.team_id, per_shift.c.at)
+        return sa.select(key, sa.func.sum(per_shift.c.covered), sa.func.count()).group_by(key)
     if metric == PRACTICES_APPLIED:
         events = criterion_events(teams, start, end)
         key = by(events.c.team_id, events.c.at)
@@ -120,38 +125,68 @@ class Standing:
     rows: list = field(default_factory=list)  # (criterion, actual, commitment, measured against)
 
 
-def ranking(movement: Movement, province_code: Optional[str] = None, now: Optional[datetime] = None,
-            limit: Optional[int] = None) -> list[Standing]:
-    """The approved teams, best score first (one statement), with each criterion's figures."""
+def board(movement: Movement, province_code: Optional[str] = None, now: Optional[datetime] = None,
+          limit: Optional[int] = None, also: Collection[int] = ()) -> tuple[list[Standing], int]:
+    """(the first `limit` approved teams, best score first, plus the teams in `also` wherever they rank,
+    each with its criteria's figures; how many teams are ranked). One statement: the figures once, the
+    scores and ranks per team in SQL (rank() over the score rounded as shown), the figures per criterion
+    only for the teams returned."""
     figures = actuals(movement, now)
     if figures is None:
-        return []
+        return [], 0
     actual = sa.func.coalesce(figures.c.actual, 0.0)
     against = sa.case((sa.and_(MovementCriterion.floor.is_not(None), MovementCriterion.floor > Commitment.value),
                        MovementCriterion.floor), else_=Commitment.value)
     share = sa.case((actual >= against, 1.0), else_=actual / against)
-    q = (sa.select(MovementTeam.team_id, MovementCriterion.id, actual, Commitment.value, against,
-                   AdminUnit.name, MovementTeam.province_code,
-                   (100.0 * sa.func.sum(MovementCriterion.weight * share).over(partition_by=MovementTeam.team_id)
-                    / sa.func.sum(MovementCriterion.weight).over(partition_by=MovementTeam.team_id)).label("score"))
-         .join(Commitment, Commitment.movement_team_id == MovementTeam.id)
-         .join(MovementCriterion, MovementCriterion.id == Commitment.criterion_id)
-         .join(Team, Team.id == MovementTeam.team_id).join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
-         .outerjoin(figures, sa.and_(figures.c.team_id == MovementTeam.team_id,
-                                     figures.c.metric == MovementCriterion.metric))
-         .where(MovementTeam.movement_id == movement.id, MovementTeam.state == APPROVED))
+    participants = (sa.select(MovementTeam.id, MovementTeam.team_id, MovementTeam.province_code)
+                    .where(MovementTeam.movement_id == movement.id, MovementTeam.state == APPROVED))
     if province_code:
-        q = q.where(MovementTeam.province_code == province_code)
+        participants = participants.where(MovementTeam.province_code == province_code)
+    participants = participants.cte("participants")
+
+    def per_criterion(*columns):
+        return (sa.select(participants.c.team_id, *columns)
+                .join(Commitment, Commitment.movement_team_id == participants.c.id)
+                .join(MovementCriterion, MovementCriterion.id == Commitment.criterion_id)
+                .outerjoin(figures, sa.and_(figures.c.team_id == participants.c.team_id,
+                                            figures.c.metric == MovementCriterion.metric)))
+
+    per_team = per_criterion(
+        participants.c.province_code.label("province"),
+        sa.func.round(sa.cast(100.0 * sa.func.sum(MovementCriterion.weight * share) / sa.func.sum(MovementCriterion.weight),
+                              sa.Numeric(12, 6)), 1).label("score")
+    ).group_by(participants.c.team_id, participants.c.province_code).subquery()
+    named = (sa.select(per_team.c.team_id, per_team.c.province, per_team.c.score, AdminUnit.name.label("name"))
+             .join(Team, Team.id == per_team.c.team_id).join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
+             .subquery())
+    scores = sa.select(
+        named, sa.func.rank().over(order_by=named.c.score.desc()).label("rank"),
+        sa.func.row_number().over(order_by=(named.c.score.desc(), named.c.name, named.c.team_id)).label("pos"),
+        sa.func.count().over().label("total")).cte("scores")
+    detail = per_criterion(MovementCriterion.id.label("criterion_id"), actual.label("actual"),
+                           Commitment.value.label("committed"), against.label("against")).subquery()
+    q = (sa.select(scores.c.team_id, scores.c.name, scores.c.province, scores.c.score, scores.c.rank,
+                   scores.c.total, detail.c.criterion_id, detail.c.actual, detail.c.committed, detail.c.against)
+         .join(detail, detail.c.team_id == scores.c.team_id).order_by(scores.c.pos))
+    if limit is not None:
+        q = q.where(sa.or_(scores.c.pos <= limit, scores.c.team_id.in_(list(also) or [0])))
     by_id = {c.id: c for c in movement.criteria}
     teams: dict[int, Standing] = {}
-    for team_id, cid, got, committed, measured, name, province, score in db.session.execute(q):
-        s = teams.setdefault(team_id, Standing(0, team_id, name, province, round(float(score), 1)))
+    total = 0
+    for team_id, name, province, score, rank, total, cid, got, committed, measured in db.session.execute(q):
+        s = teams.get(team_id)
+        if s is None:
+            s = teams[team_id] = Standing(int(rank), team_id, name, province, float(score))
         s.rows.append((by_id[cid], float(got), float(committed), float(measured)))
-    ranked = sorted(teams.values(), key=lambda s: (-s.score, s.name))
-    for i, s in enumerate(ranked):
-        s.rank = ranked[i - 1].rank if i and ranked[i - 1].score == s.score else i + 1
+    for s in teams.values():
         s.rows.sort(key=lambda r: r[0].position)
-    return ranked[:limit] if limit else ranked
+    return list(teams.values()), int(total)
+
+
+def ranking(movement: Movement, province_code: Optional[str] = None, now: Optional[datetime] = None,
+            limit: Optional[int] = None) -> list[Standing]:
+    """The approved teams, best score first, with each criterion's figures (see board)."""
+    return board(movement, province_code, now, limit)[0]
 
 
 def weekly(movement: Movement, province_code: Optional[str] = None, now: Optional[datetime] = None) -> list[dict]:

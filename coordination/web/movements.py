@@ -104,12 +104,11 @@ def show(movement_id: int):
     scope = current_scope()
     code = request.args.get("province") or None
     province = province_or_404(code) if code else None
-    board = standings.ranking(movement, code)
-    mine = scope.led_teams | scope.member_teams
-    shown = [s for i, s in enumerate(board) if i < RANKING_ROWS or s.team_id in mine]
+    shown, total_ranked = standings.board(movement, code, limit=RANKING_ROWS,
+                                          also=scope.led_teams | scope.member_teams)
     counts = movements.registration_counts(movement, code)
     return render_template(
-        "emulation/movement.html", m=movement, board=shown, total_ranked=len(board), province=province,
+        "emulation/movement.html", m=movement, board=shown, total_ranked=total_ranked, province=province,
         weeks=standings.weekly(movement, code)[-WEEKS_SHOWN:], counts=counts, taking_part=sum(counts.values()),
         waiting=movements.waiting(scope, movement), percent=PERCENT_CRITERIA, proposed=PROPOSED,
         organiser=movements.can_organise(scope, movement), action=ActionForm(),
