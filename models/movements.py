@@ -14,8 +14,12 @@ from models.teams import Team
 
 ALERTS_ACKNOWLEDGED = "alerts_acknowledged"  # % of escalation alerts on the team's shifts acknowledged
 PRACTICES_APPLIED = "practices_applied"  # the team's practices published + times other teams applied them
-CRITERIA = (RESIDENTS_HELPED, VENUES_REGISTERED, SHIFT_COVERAGE, TASKS_ON_TIME, ALERTS_ACKNOWLEDGED, PRACTICES_APPLIED)
+ACK_MINUTES = "alerts_ack_minutes"  # median minutes from a shift's first escalation alert to its acknowledgement
+CRITERIA = (RESIDENTS_HELPED, VENUES_REGISTERED, SHIFT_COVERAGE, TASKS_ON_TIME, ALERTS_ACKNOWLEDGED, PRACTICES_APPLIED,
+            ACK_MINUTES)
 PERCENT_CRITERIA = (SHIFT_COVERAGE, ALERTS_ACKNOWLEDGED)
+# Lower is better: a team at or under its commitment gets full marks; the organiser's bound is a ceiling.
+LOWER_IS_BETTER = (ACK_MINUTES,)
 
 # A participating team's registration: not yet, proposed by its lead, approved above, or sent back.
 UNREGISTERED, PROPOSED, APPROVED, RETURNED = "unregistered", "proposed", "approved", "returned"
@@ -50,7 +54,8 @@ class MovementCriterion(db.Model):
     position: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     metric: Mapped[str] = mapped_column(sa.String(24), nullable=False)
     weight: Mapped[int] = mapped_column(sa.Integer, nullable=False)
-    # The organiser's minimum: a commitment below it is measured against the floor instead.
+    # The organiser's minimum: a commitment below it is measured against the floor instead (for a
+    # lower-is-better criterion a ceiling: a commitment above it is measured against it).
     floor: Mapped[Optional[float]] = mapped_column(sa.Float)
 
     __table_args__ = (

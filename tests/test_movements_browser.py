@@ -39,15 +39,17 @@ def _page(browser, width: int):
 def test_a_commune_lead_registers_at_360px_and_the_province_approves(world, live_server, browser):
     m = movements.launch(scope_for_person(world.lead_a.person_id), world.lead_a.id, name="Thi đua Hà Nội 2026",
                          theme="Đi từng ngõ, gõ từng nhà", first=date(2026, 10, 1), last=date(2026, 12, 31),
-                         province_code=HANOI, weights={"residents_helped": 3, "shift_coverage": 1},
-                         floors={"residents_helped": 40})
+                         province_code=HANOI, weights={"residents_helped": 3, "shift_coverage": 1, "alerts_ack_minutes": 1},
+                         floors={"residents_helped": 40, "alerts_ack_minutes": 10})
     db.session.commit()
     team_url = f"{live_server}/thi-dua/movements/{m.id}/teams/{world.commune_team.id}"
     context, page = _page(browser, 360)
     try:
         browser_login(page, live_server, world.commune_lead.person.phone)
         page.goto(team_url)
-        helped, coverage = (f"#c{c.id}" for c in m.criteria)
+        helped, coverage, minutes = (f"#c{c.id}" for c in m.criteria)
+        assert "(tối đa 10)" in page.locator(f"label[for='{minutes[1:]}']").inner_text()  # lower is better
+        page.fill(minutes, "15")
         page.fill(helped, "120")
         page.fill(coverage, "150")  # a percentage above 100: refused beside the field
         page.click("#register button.primary")

@@ -12,7 +12,7 @@ from wtforms.validators import Optional as OptionalValue
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from models import AdminUnit, Movement, Team, db
-from models.movements import CRITERIA, PERCENT_CRITERIA, PROPOSED
+from models.movements import CRITERIA, LOWER_IS_BETTER, PERCENT_CRITERIA, PROPOSED
 
 from coordination.core import audit
 from coordination.core.errors import DomainError
@@ -41,7 +41,9 @@ class LaunchForm(FlaskForm):
 for _metric in CRITERIA:
     setattr(LaunchForm, f"weight_{_metric}", FloatField(_l("Weight (1–100, empty: not used)"),
                                                         validators=[OptionalValue()]))
-    setattr(LaunchForm, f"floor_{_metric}", FloatField(_l("Minimum target (optional)"), validators=[OptionalValue()]))
+    setattr(LaunchForm, f"floor_{_metric}", FloatField(
+        _l("Maximum target (optional)") if _metric in LOWER_IS_BETTER else _l("Minimum target (optional)"),
+        validators=[OptionalValue()]))
 
 
 class DecisionForm(FlaskForm):
@@ -110,7 +112,7 @@ def show(movement_id: int):
     return render_template(
         "emulation/movement.html", m=movement, board=shown, total_ranked=total_ranked, province=province,
         weeks=standings.weekly(movement, code)[-WEEKS_SHOWN:], counts=counts, taking_part=sum(counts.values()),
-        waiting=movements.waiting(scope, movement), percent=PERCENT_CRITERIA, proposed=PROPOSED,
+        waiting=movements.waiting(scope, movement), percent=PERCENT_CRITERIA, lower=LOWER_IS_BETTER, proposed=PROPOSED,
         organiser=movements.can_organise(scope, movement), action=ActionForm(),
         area=db.session.get(AdminUnit, movement.province_code) if movement.province_code else None)
 
@@ -151,7 +153,8 @@ def team(movement_id: int, team_id: int):
                 form_error(form, err)
     return render_template(
         "emulation/movement_team.html", m=movement, entry=entry, team=db.session.get(Team, team_id), form=form,
-        committed=committed, done=standings.team_figures(movement, team_id), decision=DecisionForm(), action=ActionForm(), percent=PERCENT_CRITERIA,
+        committed=committed, done=standings.team_figures(movement, team_id), decision=DecisionForm(),
+        action=ActionForm(), percent=PERCENT_CRITERIA, lower=LOWER_IS_BETTER,
         can_propose=movements.can_propose(scope, entry),
         can_decide=movements.can_decide(scope, entry, current_user.id),
         can_remind=movements.can_remind(scope, movement, entry)), 400 if form.errors else 200
