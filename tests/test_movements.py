@@ -2,6 +2,7 @@
 reminders through the outbox (once per team and day), weekly progress — counted by hand."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -297,3 +298,18 @@ def test_median_minutes_to_acknowledge_lower_is_better_counted_by_hand(hanoi):
     board = standings.ranking(limited, now=NOW)
     assert [(s.team_id, s.score) for s in board] == [(b.id, 91.7), (a.id, 65.0)]
     assert board[0].rows[1][3] == 10.0 and board[1].rows[1][3] == 8.0  # measured against: the limit, or less
+
+
+def test_the_movement_page_draws_the_weekly_progress(hanoi, client, auth):
+    """A bar per week and criterion, its value in the bar's title: 42, 20, 0 residents helped; coverage
+    100 %, 0 %, and no bar for the week without shifts."""
+    m = launch(hanoi)
+    db.session.commit()
+    auth.as_user(hanoi.lead_a)
+    page = client.get(f"/thi-dua/movements/{m.id}").get_data(as_text=True)
+    charts = page.split('id="weekly-charts"')[1].split("</div>")[0].split("<figure")[1:]
+    assert len(charts) == 2 and "Lượt người dân được hỗ trợ" in charts[0]
+    bars = lambda chart: re.findall(r"<title>([^<]+)</title></rect>", chart)  # noqa: E731
+    assert bars(charts[0]) == ["01/10: 42", "08/10: 20", "15/10: 0"]
+    assert bars(charts[1]) == ["01/10: 100\u00a0%", "08/10: 0\u00a0%"]
+    assert 'aria-label="Tỷ lệ ca có người trực (%): 01/10 100\u00a0%; 08/10 0\u00a0%; 15/10 —"' in charts[1]

@@ -10,7 +10,7 @@ import pytest
 
 from coordination.core.permissions import scope_for_person
 from coordination.emulation import movements
-from models import db
+from models import Task, TaskUpdate, db
 from tests.factories import HANOI, browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.clock_at(datetime(2026, 10, 20, 3, 0, tzinfo=timezone.utc))]
@@ -41,6 +41,12 @@ def test_a_commune_lead_registers_at_360px_and_the_province_approves(world, live
                          theme="Đi từng ngõ, gõ từng nhà", first=date(2026, 10, 1), last=date(2026, 12, 31),
                          province_code=HANOI, weights={"residents_helped": 3, "shift_coverage": 1, "alerts_ack_minutes": 1},
                          floors={"residents_helped": 40, "alerts_ack_minutes": 10})
+    task = Task(kind="support_qr_checkin", title="Hỗ trợ", team_id=world.commune_team.id, province_code=HANOI,
+                target_count=100)
+    db.session.add(task)
+    db.session.flush()
+    for day, delta in ((1, 30), (9, 45), (16, 20)):  # three weeks of residents helped, for the chart
+        db.session.add(TaskUpdate(task_id=task.id, delta=delta, at=datetime(2026, 10, day, 3, 0, tzinfo=timezone.utc)))
     db.session.commit()
     team_url = f"{live_server}/thi-dua/movements/{m.id}/teams/{world.commune_team.id}"
     context, page = _page(browser, 360)
@@ -71,6 +77,7 @@ def test_a_commune_lead_registers_at_360px_and_the_province_approves(world, live
         page.goto(f"{live_server}/thi-dua/movements/{m.id}")
         assert world.commune_team.admin_unit.name in page.locator("#ranking").inner_text()
         assert "1 trên 1 tổ đã đăng ký" in page.locator("#registration").inner_text()
+        assert page.locator("#weekly-charts rect").count() == 3  # 3 weeks of residents; no shifts, no bars
         _look(page, "movement")
     finally:
         context.close()

@@ -23,6 +23,7 @@ from coordination.web.helpers import form_error, get_or_404, province_or_404, re
 from coordination.web.login import current_scope
 
 bp = Blueprint("movements", __name__)
+CHART_COLOURS = ("#1f5fbf", "#1e7b34", "#a15c00", "#7a3fa0", "#b3261e", "#00707a", "#4d5b6a")  # AA on white
 RANKING_ROWS = 300  # a national ranking lists its first 300 teams (and the viewer's own)
 WEEKS_SHOWN = 12  # the progress table: the last 12 weeks
 
@@ -112,7 +113,7 @@ def show(movement_id: int):
     return render_template(
         "emulation/movement.html", m=movement, board=shown, total_ranked=total_ranked, province=province,
         weeks=standings.weekly(movement, code)[-WEEKS_SHOWN:], counts=counts, taking_part=sum(counts.values()),
-        waiting=movements.waiting(scope, movement), percent=PERCENT_CRITERIA, lower=LOWER_IS_BETTER, proposed=PROPOSED,
+        waiting=movements.waiting(scope, movement), colours=CHART_COLOURS, percent=PERCENT_CRITERIA, lower=LOWER_IS_BETTER, proposed=PROPOSED,
         organiser=movements.can_organise(scope, movement), action=ActionForm(),
         area=db.session.get(AdminUnit, movement.province_code) if movement.province_code else None)
 
