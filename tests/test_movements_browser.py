@@ -89,3 +89,24 @@ def test_a_commune_lead_registers_at_360px_and_the_province_approves(world, live
         _look(page, "movement")
     finally:
         context.close()
+
+
+def test_the_province_lead_assesses_a_team_at_360px(world, live_server, browser):
+    m = movements.launch(scope_for_person(world.lead_a.person_id), world.lead_a.id, name="Thi đua Hà Nội 2026",
+                         theme="Đi từng ngõ, gõ từng nhà", first=date(2026, 10, 1), last=date(2026, 12, 31),
+                         province_code=HANOI, weights={"residents_helped": 1, "lead_assessed": 2}, floors={})
+    db.session.commit()
+    for width in (360, 1280):
+        context, page = _page(browser, width)
+        try:
+            browser_login(page, live_server, "hn@example.vn")
+            page.goto(f"{live_server}/thi-dua/movements/{m.id}/teams/{world.commune_team.id}")
+            page.fill("#score", "85")
+            page.fill("#note", "Đi từng nhà hướng dẫn VNeID, có ảnh")
+            page.fill("#evidence_url", "https://zalo.me/album/ba-dinh")
+            page.click("#assessment button.primary")
+            page.wait_for_selector("#assessed:has-text('85/100')")
+            assert page.locator("#assessment button.primary").bounding_box()["height"] >= 44
+            _look(page, "movement-assessment")
+        finally:
+            context.close()

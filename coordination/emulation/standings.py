@@ -22,11 +22,11 @@ from typing import Collection, Optional
 
 import sqlalchemy as sa
 
-from models import (AdminUnit, Commitment, DutySession, Message, MovementCriterion, MovementTeam, Shift, Task,
+from models import (AdminUnit, Assessment, Commitment, DutySession, Message, MovementCriterion, MovementTeam, Shift, Task,
                     TaskUpdate, Team, db)
 from models.emulation import RESIDENTS_HELPED, SHIFT_COVERAGE, TASKS_ON_TIME, VENUES_REGISTERED
 from models.messages import ESCALATION
-from models.movements import ACK_MINUTES, APPROVED, LOWER_IS_BETTER, PERCENT_CRITERIA, PRACTICES_APPLIED, Movement
+from models.movements import ACK_MINUTES, APPROVED, LEAD_ASSESSED, LOWER_IS_BETTER, PERCENT_CRITERIA, PRACTICES_APPLIED, Movement
 from models.tasks import DONE
 
 from coordination.clock import local_date_sql, local_to_utc, to_local, utcnow
@@ -47,7 +47,7 @@ def _kinds(metric: str) -> list[str]:
     return kinds.residents_helped_kinds() if metric == RESIDENTS_HELPED else [kinds.VENUE_KIND]
 
 
-def _figures(metric: str, teams, start: datetime, end: datetime, by):
+def _figures(metric: str, teams, start: datetime, end: datetime, by, movement_id: Optional[int] = None):
     """SELECT by-key, numerator, denominator (None for a count) for one criterion; `by(column)` is the
     grouping expression built from the event's time column (a team id, or a Vietnam day)."""
     if metric in (RESIDENTS_HELPED, VENUES_REGISTERED):
@@ -79,6 +79,13 @@ def _figures(metric: str, teams, start: datetime, end: datetime, by):
         return sa.select(key, sa.func.count(), _NO_DENOMINATOR).group_by(key)
     if metric == ACK_MINUTES:
         return _ack_minutes(teams, start, end, by)
+    if metric == LEAD_ASSESSED:  # the level above's score, whenever given (a final assessment counts too)
+        key = by(MovementTeam.team_id, Assessment.assessed_at)
+        return (sa.select(key, sa.func.avg(Assessment.score), _NO_DENOMINATOR).select_from(Assessment)
+                .join(MovementTeam, MovementTeam.id == Assessment.movement_team_id)
+                .join(MovementCriterion, MovementCriterion.id == Assessment.criterion_id)
+                .where(MovementTeam.movement_id == movement_id, MovementTeam.team_id.in_(teams),
+                       MovementCriterion.metric == LEAD_ASSESSED).group_by(key))
     # alerts acknowledged: per shift that needed an escalation, was one acknowledged?
     per_shift = (sa.select(Shift.team_id.label("team_id"), Shift.starts_at.label("at"),
                            sa.func.max(sa.case((Message.acknowledged_at.is_not(None), 1), else_=0)).label("acked"))
@@ -137,7 +144,7 @@ def actuals(movement: Movement, now: Optional[datetime] = None):
     teams = _participants(movement, True)
     parts = []
     for c in movement.criteria:
-        q = _figures(c.metric, teams, start, end, lambda team, _at: team.label("team_id")).subquery()
+        q = _figures(c.metric, teams, start, end, lambda team, _at: team.label("team_id"), movement.id).subquery()
         num, den = q.c[1], q.c[2]
         parts.append(sa.select(q.c.team_id, sa.literal(c.metric).label("metric"), _value(c.metric, num, den).label("actual")))
     if not parts:
@@ -250,7 +257,7 @@ def weekly(movement: Movement, province_code: Optional[str] = None, now: Optiona
     weeks: dict[int, dict] = {}
     for c in movement.criteria:
         q = _figures(c.metric, teams, start, end,
-                     lambda _team, at: _week_sql(at, movement.start_date, dialect).label("week"))
+                     lambda _team, at: _week_sql(at, movement.start_date, dialect).label("week"), movement.id)
         for week, num, den in db.session.execute(q):
             weeks.setdefault(int(week), {})[c.id] = (num, den)
     out = []
@@ -268,7 +275,7 @@ def _figure(metric: str, row) -> Optional[float]:
     num, den = row if row is not None else (None, None)
     if metric in PERCENT_CRITERIA:
         return round(100.0 * float(num or 0) / den, 1) if den else None
-    if metric in LOWER_IS_BETTER:
+    if metric in LOWER_IS_BETTER or metric == LEAD_ASSESSED:
         return None if num is None else round(float(num), 1)
     return float(num or 0)
 
@@ -279,7 +286,7 @@ def team_figures(movement: Movement, team_id: int, now: Optional[datetime] = Non
     start, end = bounds(movement, now)
     out: dict[int, Optional[float]] = {}
     for c in movement.criteria:
-        q = _figures(c.metric, [team_id], start, end, lambda team, _at: team.label("team_id"))
+        q = _figures(c.metric, [team_id], start, end, lambda team, _at: team.label("team_id"), movement.id)
         row = db.session.execute(q).first() if end > start else None
         out[c.id] = _figure(c.metric, None if row is None else (row[1], row[2]))
     return out

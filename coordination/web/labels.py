@@ -136,7 +136,8 @@ TARGET_METRIC = {
 }
 CRITERION = {**TARGET_METRIC, "alerts_acknowledged": _l("Alerts acknowledged (%)"),
              "practices_applied": _l("Good practices applied"),
-             "alerts_ack_minutes": _l("Median minutes to acknowledge an alert (lower is better)")}
+             "alerts_ack_minutes": _l("Median minutes to acknowledge an alert (lower is better)"),
+             "lead_assessed": _l("Assessed by the level above (0–100)")}
 CRITERION_METHOD = {  # how the platform computes each criterion, shown on the movement page
     "residents_helped": _l("The progress reported during the movement on the team's tasks of the kinds of work "
                            "that help residents (VNeID, online public services, cashless payments…), each report "
@@ -156,6 +157,9 @@ CRITERION_METHOD = {  # how the platform computes each criterion, shown on the m
                              "full, above it registered ÷ measured. A team that needed no alert counts in full; one "
                              "whose alerts nobody acknowledged counts 0. Where the organiser set a maximum, a higher "
                              "registered figure is measured against the maximum."),
+    "lead_assessed": _l("A score from 0 to 100 given by the level above the team (a lead of its province, or the "
+                        "ministry) with a note and a link to the evidence; never by the team's own leads. A team "
+                        "not yet assessed counts 0."),
 }
 REGISTRATION = {"unregistered": _l("Not registered"), "proposed": _l("Waiting for approval"),
                 "approved": _l("Registered"), "returned": _l("Sent back")}

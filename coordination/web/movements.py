@@ -16,7 +16,7 @@ from models.movements import CRITERIA, LOWER_IS_BETTER, PERCENT_CRITERIA, PROPOS
 
 from coordination.core import audit
 from coordination.core.errors import DomainError
-from coordination.emulation import movements, standings
+from coordination.emulation import assessments, movements, standings
 from coordination.org import overview
 from coordination.web.forms import ActionForm, DateField, FlaskForm
 from coordination.web.helpers import form_error, get_or_404, province_or_404, require, saved
@@ -45,6 +45,14 @@ for _metric in CRITERIA:
     setattr(LaunchForm, f"floor_{_metric}", FloatField(
         _l("Maximum target (optional)") if _metric in LOWER_IS_BETTER else _l("Minimum target (optional)"),
         validators=[OptionalValue()]))
+
+
+class AssessForm(FlaskForm):
+    score = FloatField(_l("Score (0–100)"), validators=[OptionalValue()], render_kw={"inputmode": "decimal"})
+    note = StringField(_l("Note (why this score)"), render_kw={"maxlength": assessments.NOTE_MAX})
+    evidence_url = StringField(_l("Evidence: a link to a photo, a document or a page"),
+                               render_kw={"maxlength": assessments.URL_MAX, "inputmode": "url",
+                                          "placeholder": "https://"})
 
 
 class DecisionForm(FlaskForm):
@@ -156,6 +164,8 @@ def team(movement_id: int, team_id: int):
         "emulation/movement_team.html", m=movement, entry=entry, team=db.session.get(Team, team_id), form=form,
         committed=committed, done=standings.team_figures(movement, team_id), decision=DecisionForm(),
         action=ActionForm(), percent=PERCENT_CRITERIA, lower=LOWER_IS_BETTER,
+        assessed=assessments.assessed_criteria(movement), assessments=assessments.current(entry),
+        assess_form=AssessForm(), can_assess=assessments.can_assess(scope, entry),
         can_propose=movements.can_propose(scope, entry),
         can_decide=movements.can_decide(scope, entry, current_user.id),
         can_remind=movements.can_remind(scope, movement, entry)), 400 if form.errors else 200
@@ -173,6 +183,21 @@ def decide(movement_id: int, team_id: int, step: str):
     with saved(_("Approved.") if step == "approve" else _("Sent back to the team.")):
         movements.decide(current_scope(), current_user.id, movement, entry, step == "approve", form.reason.data)
     return redirect(url_for("movements.team", movement_id=movement.id, team_id=team_id))
+
+
+@bp.post("/thi-dua/movements/<int:movement_id>/teams/<int:team_id>/assess/<int:criterion_id>")
+@login_required
+def assess(movement_id: int, team_id: int, criterion_id: int):
+    """The level above scores the team on a lead-assessed criterion (a refusal is audited, then 404)."""
+    movement = _movement(movement_id)
+    entry = _entry(movement, team_id)
+    form = AssessForm()
+    require(form.validate_on_submit())
+    _refuse_unless(assessments.can_assess(current_scope(), entry), "assess", movement, entry)
+    with saved(_("Assessment saved.")):
+        assessments.assess(current_scope(), current_user.id, movement, entry, criterion_id, form.score.data,
+                           form.note.data, form.evidence_url.data)
+    return redirect(url_for("movements.team", movement_id=movement.id, team_id=team_id) + "#assessment")
 
 
 @bp.post("/thi-dua/movements/<int:movement_id>/teams/<int:team_id>/remind")
