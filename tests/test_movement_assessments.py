@@ -101,3 +101,4 @@ def test_the_province_lead_assesses_on_the_team_page_and_an_outsider_gets_404(ha
     page = client.post(f"{url}/assess/{crit.id}", data=data, follow_redirects=True).get_data(as_text=True)
     assert "Đã lưu đánh giá" in page and "<b>60/100</b> · Đi từng nhà" in page and f'href="{LINK}"' in page
     assert HANOI == movements.entry_for(m, hanoi.commune_team.id).province_code
+    assert 'value="60"' in page and f'value="{LINK}"' in page  # the form shows the current assessment

@@ -160,12 +160,14 @@ def team(movement_id: int, team_id: int):
                 return redirect(url_for("movements.team", movement_id=movement.id, team_id=team_id))
             except DomainError as err:
                 form_error(form, err)
+    given = assessments.current(entry)
     return render_template(
         "emulation/movement_team.html", m=movement, entry=entry, team=db.session.get(Team, team_id), form=form,
         committed=committed, done=standings.team_figures(movement, team_id), decision=DecisionForm(),
         action=ActionForm(), percent=PERCENT_CRITERIA, lower=LOWER_IS_BETTER,
-        assessed=assessments.assessed_criteria(movement), assessments=assessments.current(entry),
-        assess_form=AssessForm(), can_assess=assessments.can_assess(scope, entry),
+        assessed=assessments.assessed_criteria(movement), assessments=given,
+        assess_form=AssessForm(formdata=None, data=_assessed_data(given)),
+        can_assess=assessments.can_assess(scope, entry),
         can_propose=movements.can_propose(scope, entry),
         can_decide=movements.can_decide(scope, entry, current_user.id),
         can_remind=movements.can_remind(scope, movement, entry)), 400 if form.errors else 200
@@ -183,6 +185,14 @@ def decide(movement_id: int, team_id: int, step: str):
     with saved(_("Approved.") if step == "approve" else _("Sent back to the team.")):
         movements.decide(current_scope(), current_user.id, movement, entry, step == "approve", form.reason.data)
     return redirect(url_for("movements.team", movement_id=movement.id, team_id=team_id))
+
+
+def _assessed_data(given: dict) -> dict:
+    """The assess form filled with the current assessment (a movement has one lead-assessed criterion)."""
+    a = next(iter(given.values()), None)
+    if a is None:
+        return {}
+    return {"score": int(a.score) if a.score == int(a.score) else a.score, "note": a.note, "evidence_url": a.evidence_url}
 
 
 @bp.post("/thi-dua/movements/<int:movement_id>/teams/<int:team_id>/assess/<int:criterion_id>")
