@@ -32,6 +32,7 @@ from coordination.org.teams import (add_member, create_commune_team, create_nati
 from coordination.tasks.kinds import ensure_catalogue
 from coordination.tasks import assignment, comments, photos, rules as tasks
 from dev import sample_photos
+from dev.demo_assessment import demo_assessment
 from dev.demo_commend import demo_commendations
 from dev.demo_policy import demo_policy
 from dev.demo_practices import seed_practices
@@ -133,6 +134,7 @@ def load_demo() -> list[tuple[str, str, str]]:
         _demo_emulation()
         demo_commendations()  # dev/demo_commend.py: ad-hoc waiting and decided, fairness
         _demo_movements()
+        demo_assessment()  # dev/demo_assessment.py: Hà Nội's lead scores its approved team, with evidence
         seed_practices()
         _demo_confirm_broadcast()
         demo_policy()  # Hà Nội's default escalation policy (dev/demo_policy.py)
@@ -249,18 +251,18 @@ def _demo_movements() -> None:
     national = movements.launch(
         scope_for_person(ministry.id), users[ministry.id].id, name="Chiến dịch 90 ngày đêm VNeID mức 2",
         theme="Mỗi người dân một tài khoản định danh điện tử", first=today - timedelta(days=20),
-        last=today + timedelta(days=70), province_code=None, weights={"residents_helped": 3, "shift_coverage": 1},
-        floors={"residents_helped": 100})
+        last=today + timedelta(days=70), province_code=None,
+        weights={"residents_helped": 3, "shift_coverage": 1, "alerts_ack_minutes": 1}, floors={"residents_helped": 100})
     province = movements.launch(
         scope_for_person(hanoi.id), users[hanoi.id].id, name="Thi đua chuyển đổi số Hà Nội 2026",
         theme="Tổ công nghệ cộng đồng đi từng ngõ, gõ từng nhà", first=today.replace(month=1, day=1),
         last=today.replace(month=12, day=31), province_code="01",
-        weights={"residents_helped": 2, "shift_coverage": 1, "tasks_on_time": 1}, floors={})
+        weights={"residents_helped": 2, "shift_coverage": 1, "tasks_on_time": 1, "lead_assessed": 1}, floors={})
     ranked = db.session.scalars(sa.select(Team.id).join(AdminUnit, AdminUnit.code == Team.admin_unit_code)
                                 .where(Team.level == "commune", Team.province_code == "01")
                                 .order_by(AdminUnit.code)).all()
-    for m, values in ((national, {"residents_helped": 150, "shift_coverage": 90}),
-                      (province, {"residents_helped": 400, "shift_coverage": 85, "tasks_on_time": 6})):
+    for m, values in ((national, {"residents_helped": 150, "shift_coverage": 90, "alerts_ack_minutes": 15}),
+                      (province, {"residents_helped": 400, "shift_coverage": 85, "tasks_on_time": 6, "lead_assessed": 80})):
         targets = {c.id: values[c.metric] for c in m.criteria}
         for i, team_id in enumerate(ranked[:3] if m is province else ranked[:1]):
             entry = movements.entry_for(m, team_id)

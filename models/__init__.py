@@ -7,7 +7,7 @@ from models.campaigns import Campaign  # noqa: F401
 from models.contacts import ContactMethod  # noqa: F401
 from models.emulation import Commendation, Target  # noqa: F401
 from models.escalation import EscalationPolicy  # noqa: F401
-from models.movements import Commitment, Movement, MovementCriterion, MovementTeam  # noqa: F401
+from models.movements import Assessment, Commitment, Movement, MovementCriterion, MovementTeam  # noqa: F401
 from models.geography import AdminUnit, LegacyUnit  # noqa: F401
 from models.imports import ImportBatch  # noqa: F401
 from models.practices import Practice, PracticeApplication, PracticePhoto  # noqa: F401

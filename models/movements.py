@@ -14,8 +14,14 @@ from models.teams import Team
 
 ALERTS_ACKNOWLEDGED = "alerts_acknowledged"  # % of escalation alerts on the team's shifts acknowledged
 PRACTICES_APPLIED = "practices_applied"  # the team's practices published + times other teams applied them
-CRITERIA = (RESIDENTS_HELPED, VENUES_REGISTERED, SHIFT_COVERAGE, TASKS_ON_TIME, ALERTS_ACKNOWLEDGED, PRACTICES_APPLIED)
+ACK_MINUTES = "alerts_ack_minutes"  # median minutes from a shift's first escalation alert to its acknowledgement
+LEAD_ASSESSED = "lead_assessed"  # a score 0–100 the level above the team gives, with a note and evidence
+CRITERIA = (RESIDENTS_HELPED, VENUES_REGISTERED, SHIFT_COVERAGE, TASKS_ON_TIME, ALERTS_ACKNOWLEDGED, PRACTICES_APPLIED,
+            ACK_MINUTES, LEAD_ASSESSED)
 PERCENT_CRITERIA = (SHIFT_COVERAGE, ALERTS_ACKNOWLEDGED)
+# Lower is better: a team at or under its commitment gets full marks; the organiser's bound is a ceiling.
+LOWER_IS_BETTER = (ACK_MINUTES,)
+AT_MOST_100 = PERCENT_CRITERIA + (LEAD_ASSESSED,)  # commitments and floors of these are at most 100
 
 # A participating team's registration: not yet, proposed by its lead, approved above, or sent back.
 UNREGISTERED, PROPOSED, APPROVED, RETURNED = "unregistered", "proposed", "approved", "returned"
@@ -50,7 +56,8 @@ class MovementCriterion(db.Model):
     position: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0)
     metric: Mapped[str] = mapped_column(sa.String(24), nullable=False)
     weight: Mapped[int] = mapped_column(sa.Integer, nullable=False)
-    # The organiser's minimum: a commitment below it is measured against the floor instead.
+    # The organiser's minimum: a commitment below it is measured against the floor instead (for a
+    # lower-is-better criterion a ceiling: a commitment above it is measured against it).
     floor: Mapped[Optional[float]] = mapped_column(sa.Float)
 
     __table_args__ = (
@@ -101,4 +108,27 @@ class Commitment(db.Model):
     __table_args__ = (
         sa.CheckConstraint("value > 0", name="value_positive"),
         sa.UniqueConstraint("movement_team_id", "criterion_id", name="uq_commitments_team_criterion"),
+    )
+
+
+class Assessment(db.Model):
+    """The level above's score (0–100) of a participating team on a lead-assessed criterion, with a note
+    and a link to the evidence; assessed again, it is replaced (the audit trail keeps the old one)."""
+
+    __tablename__ = "movement_assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    movement_team_id: Mapped[int] = mapped_column(sa.ForeignKey("movement_teams.id", ondelete="CASCADE"),
+                                                  nullable=False)
+    criterion_id: Mapped[int] = mapped_column(sa.ForeignKey("movement_criteria.id", ondelete="CASCADE"),
+                                              nullable=False, index=True)
+    score: Mapped[float] = mapped_column(sa.Float, nullable=False)
+    note: Mapped[str] = mapped_column(sa.String(300), nullable=False)
+    evidence_url: Mapped[str] = mapped_column(sa.String(500), nullable=False)
+    assessed_by_id: Mapped[Optional[int]] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    assessed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+    __table_args__ = (
+        sa.CheckConstraint("score >= 0 AND score <= 100", name="score"),
+        sa.UniqueConstraint("movement_team_id", "criterion_id", name="uq_movement_assessments_team_criterion"),
     )

@@ -2,6 +2,7 @@
 reminders through the outbox (once per team and day), weekly progress — counted by hand."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
@@ -211,3 +212,104 @@ def test_a_reminder_goes_once_a_day_through_the_outbox(hanoi, ctx, monkeypatch):
     assert len(sms) == 1 and sms[0].person_id == hanoi.commune_lead.person_id
     assert f"/thi-dua/movements/{m.id}/teams/{hanoi.commune_team.id}" in sms[0].body
     assert "chưa đăng ký" in sms[0].body
+
+
+def test_the_page_board_keeps_the_first_teams_and_the_viewers_own(hanoi):
+    """The movement page asks for the first N teams and the viewer's own, ranked in SQL; the total counts
+    every ranked team. A second check-in on a covered shift does not count that shift twice."""
+    m = launch(hanoi)
+    register(hanoi, m, hanoi.commune_team, {"residents_helped": 100, "shift_coverage": 100}, hanoi.commune_lead,
+             hanoi.lead_a)
+    register(hanoi, m, hanoi.team_b, {"residents_helped": 10, "shift_coverage": 50}, hanoi.commune_lead_b,
+             hanoi.lead_a)
+    covered = db.session.scalar(sa.select(Shift).where(Shift.team_id == hanoi.commune_team.id).order_by(Shift.starts_at))
+    db.session.add(DutySession(person_id=hanoi.commune_lead.person_id, team_id=covered.team_id, province_code=HANOI,
+                               shift_id=covered.id, started_at=covered.starts_at, ended_at=covered.ends_at))
+    db.session.commit()
+    first, total = standings.board(m, limit=1, now=NOW)
+    assert total == 2 and [(s.rank, s.team_id, s.score) for s in first] == [(1, hanoi.team_b.id, 100.0)]
+    both, total = standings.board(m, limit=1, also={hanoi.commune_team.id}, now=NOW)
+    assert total == 2 and [(s.rank, s.team_id, s.score) for s in both] == [(1, hanoi.team_b.id, 100.0),
+                                                                          (2, hanoi.commune_team.id, 50.0)]
+    assert [(c.metric, got) for c, got, _c, _m in both[1].rows] == [("residents_helped", 50.0),
+                                                                   ("shift_coverage", 50.0)]  # 1 of 2, not 2 of 3
+    assert standings.board(m, HANOI, limit=5, now=NOW)[1] == 2 and standings.board(m, "01x", now=NOW) == ([], 0)
+
+
+def _alert(team, day, sent, acked=None, shift=None):
+    """An escalation alert on the team's shift of that Vietnam day (made if needed), sent at `sent`
+    (HH:MM), acknowledged at `acked`."""
+    if shift is None:
+        shift = db.session.scalar(sa.select(Shift).where(Shift.team_id == team.id, Shift.starts_at == vn(day, "08:00")))
+    if shift is None:
+        shift = Shift(team_id=team.id, province_code=HANOI, starts_at=vn(day, "08:00"), ends_at=vn(day, "16:00"),
+                      required=1)
+        db.session.add(shift)
+        db.session.flush()
+    db.session.add(Message(to_phone="+84912000000", body="x", purpose="escalation", status="sent", shift_id=shift.id,
+                           province_code=HANOI, sent_at=vn(day, sent), created_at=vn(day, sent),
+                           acknowledged_at=vn(day, acked) if acked else None))
+    return shift
+
+
+def test_median_minutes_to_acknowledge_lower_is_better_counted_by_hand(hanoi):
+    """A: shift 1/10 first alert 08:10 (unanswered), a second 08:20 answered 08:26 → 16 min; shift 8/10 4 min
+    → median 10. B: 30, 5 and 12 min and one shift nobody answered → median 12 (the unanswered one is not a
+    time). C: no alert needed → full marks, until one nobody answers → no marks.
+    Weights 1 + 1 with residents helped: A commits 100 residents (50 done) and 8 min → (0.5 + 8/10) ÷ 2 = 65.0;
+    B 10 residents (12) and 15 min (12 ≤ 15) → 100.0; C 10 residents (0) and 5 min → 50.0, then 0.0.
+    With the organiser's limit of 10 min, B's 15 is measured against 10 → (1 + 10/12) ÷ 2 = 91.7."""
+    a, b = hanoi.commune_team, hanoi.team_b
+    c = teams.create_commune_team(communes_of(HANOI, 3)[2].code)
+    lead_c = make_person(full_name="Tổ Trưởng C")
+    teams.add_member(c, lead_c, "lead")
+    lead_c = make_user(lead_c)
+    shift = _alert(a, "2026-10-01", "08:10")
+    _alert(a, "2026-10-01", "08:20", "08:26", shift=shift)
+    _alert(a, "2026-10-08", "08:10", "08:14")
+    _alert(b, "2026-10-02", "08:10", "08:40")
+    _alert(b, "2026-10-03", "08:10")
+    _alert(b, "2026-10-04", "08:10", "08:15")
+    _alert(b, "2026-10-05", "08:10", "08:22")
+    db.session.commit()
+    weights = {"residents_helped": 1, "alerts_ack_minutes": 1}
+    m = launch(hanoi, weights=weights)
+    register(hanoi, m, a, {"residents_helped": 100, "alerts_ack_minutes": 8}, hanoi.commune_lead, hanoi.lead_a)
+    register(hanoi, m, b, {"residents_helped": 10, "alerts_ack_minutes": 15}, hanoi.commune_lead_b, hanoi.lead_a)
+    register(hanoi, m, c, {"residents_helped": 10, "alerts_ack_minutes": 5}, lead_c, hanoi.lead_a)
+    db.session.commit()
+    board = standings.ranking(m, now=NOW)
+    assert [(s.rank, s.team_id, s.score) for s in board] == [(1, b.id, 100.0), (2, a.id, 65.0), (3, c.id, 50.0)]
+    assert [(cr.metric, got) for cr, got, _c, _m in board[1].rows] == [("residents_helped", 50.0),
+                                                                       ("alerts_ack_minutes", 10.0)]
+    assert board[0].rows[1][1] == 12.0 and board[2].rows[1][1] is None  # C: no alert, no time
+    helped, minutes = (cr.id for cr in m.criteria)
+    assert standings.team_figures(m, a.id, now=NOW) == {helped: 50.0, minutes: 10.0}
+    assert standings.team_figures(m, c.id, now=NOW) == {helped: 0.0, minutes: None}
+    # per week, every team's answered shifts: week 1 {16, 30, 5, 12} → 14; week 2 {4}; week 3 none
+    assert [w["figures"][minutes] for w in standings.weekly(m, now=NOW)] == [14.0, 4.0, None]
+    _alert(c, "2026-10-15", "08:10")  # C's people did not answer
+    db.session.commit()
+    assert [(s.team_id, s.score) for s in standings.ranking(m, now=NOW)][2] == (c.id, 0.0)
+    limited = launch(hanoi, weights=weights, floors={"alerts_ack_minutes": 10})
+    register(hanoi, limited, a, {"residents_helped": 100, "alerts_ack_minutes": 8}, hanoi.commune_lead, hanoi.lead_a)
+    register(hanoi, limited, b, {"residents_helped": 10, "alerts_ack_minutes": 15}, hanoi.commune_lead_b,
+             hanoi.lead_a)
+    board = standings.ranking(limited, now=NOW)
+    assert [(s.team_id, s.score) for s in board] == [(b.id, 91.7), (a.id, 65.0)]
+    assert board[0].rows[1][3] == 10.0 and board[1].rows[1][3] == 8.0  # measured against: the limit, or less
+
+
+def test_the_movement_page_draws_the_weekly_progress(hanoi, client, auth):
+    """A bar per week and criterion, its value in the bar's title: 42, 20, 0 residents helped; coverage
+    100 %, 0 %, and no bar for the week without shifts."""
+    m = launch(hanoi)
+    db.session.commit()
+    auth.as_user(hanoi.lead_a)
+    page = client.get(f"/thi-dua/movements/{m.id}").get_data(as_text=True)
+    charts = page.split('id="weekly-charts"')[1].split("</div>")[0].split("<figure")[1:]
+    assert len(charts) == 2 and "Lượt người dân được hỗ trợ" in charts[0]
+    bars = lambda chart: re.findall(r"<title>([^<]+)</title></rect>", chart)  # noqa: E731
+    assert bars(charts[0]) == ["01/10: 42", "08/10: 20", "15/10: 0"]
+    assert bars(charts[1]) == ["01/10: 100\u00a0%", "08/10: 0\u00a0%"]
+    assert 'aria-label="Tỷ lệ ca có người trực (%): 01/10 100\u00a0%; 08/10 0\u00a0%; 15/10 —"' in charts[1]

@@ -10,7 +10,7 @@ import pytest
 
 from coordination.core.permissions import scope_for_person
 from coordination.emulation import movements
-from models import db
+from models import Task, TaskUpdate, db
 from tests.factories import HANOI, browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.clock_at(datetime(2026, 10, 20, 3, 0, tzinfo=timezone.utc))]
@@ -39,15 +39,23 @@ def _page(browser, width: int):
 def test_a_commune_lead_registers_at_360px_and_the_province_approves(world, live_server, browser):
     m = movements.launch(scope_for_person(world.lead_a.person_id), world.lead_a.id, name="Thi đua Hà Nội 2026",
                          theme="Đi từng ngõ, gõ từng nhà", first=date(2026, 10, 1), last=date(2026, 12, 31),
-                         province_code=HANOI, weights={"residents_helped": 3, "shift_coverage": 1},
-                         floors={"residents_helped": 40})
+                         province_code=HANOI, weights={"residents_helped": 3, "shift_coverage": 1, "alerts_ack_minutes": 1},
+                         floors={"residents_helped": 40, "alerts_ack_minutes": 10})
+    task = Task(kind="support_qr_checkin", title="Hỗ trợ", team_id=world.commune_team.id, province_code=HANOI,
+                target_count=100)
+    db.session.add(task)
+    db.session.flush()
+    for day, delta in ((1, 30), (9, 45), (16, 20)):  # three weeks of residents helped, for the chart
+        db.session.add(TaskUpdate(task_id=task.id, delta=delta, at=datetime(2026, 10, day, 3, 0, tzinfo=timezone.utc)))
     db.session.commit()
     team_url = f"{live_server}/thi-dua/movements/{m.id}/teams/{world.commune_team.id}"
     context, page = _page(browser, 360)
     try:
         browser_login(page, live_server, world.commune_lead.person.phone)
         page.goto(team_url)
-        helped, coverage = (f"#c{c.id}" for c in m.criteria)
+        helped, coverage, minutes = (f"#c{c.id}" for c in m.criteria)
+        assert "(tối đa 10)" in page.locator(f"label[for='{minutes[1:]}']").inner_text()  # lower is better
+        page.fill(minutes, "15")
         page.fill(helped, "120")
         page.fill(coverage, "150")  # a percentage above 100: refused beside the field
         page.click("#register button.primary")
@@ -69,6 +77,7 @@ def test_a_commune_lead_registers_at_360px_and_the_province_approves(world, live
         page.goto(f"{live_server}/thi-dua/movements/{m.id}")
         assert world.commune_team.admin_unit.name in page.locator("#ranking").inner_text()
         assert "1 trên 1 tổ đã đăng ký" in page.locator("#registration").inner_text()
+        assert page.locator("#weekly-charts rect").count() == 3  # 3 weeks of residents; no shifts, no bars
         _look(page, "movement")
     finally:
         context.close()
@@ -80,3 +89,24 @@ def test_a_commune_lead_registers_at_360px_and_the_province_approves(world, live
         _look(page, "movement")
     finally:
         context.close()
+
+
+def test_the_province_lead_assesses_a_team_at_360px(world, live_server, browser):
+    m = movements.launch(scope_for_person(world.lead_a.person_id), world.lead_a.id, name="Thi đua Hà Nội 2026",
+                         theme="Đi từng ngõ, gõ từng nhà", first=date(2026, 10, 1), last=date(2026, 12, 31),
+                         province_code=HANOI, weights={"residents_helped": 1, "lead_assessed": 2}, floors={})
+    db.session.commit()
+    for width in (360, 1280):
+        context, page = _page(browser, width)
+        try:
+            browser_login(page, live_server, "hn@example.vn")
+            page.goto(f"{live_server}/thi-dua/movements/{m.id}/teams/{world.commune_team.id}")
+            page.fill("#score", "85")
+            page.fill("#note", "Đi từng nhà hướng dẫn VNeID, có ảnh")
+            page.fill("#evidence_url", "https://zalo.me/album/ba-dinh")
+            page.click("#assessment button.primary")
+            page.wait_for_selector("#assessed:has-text('85/100')")
+            assert page.locator("#assessment button.primary").bounding_box()["height"] >= 44
+            _look(page, "movement-assessment")
+        finally:
+            context.close()

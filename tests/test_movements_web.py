@@ -147,3 +147,18 @@ def test_an_impossible_date_is_refused_beside_its_field(world, client, auth):
     page = client.post("/thi-dua/movements/new", data=launch_form(period_start="31/02/2026"))
     assert page.status_code == 400 and 'id="period_start-error"' in page.get_data(as_text=True)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Movement)) == 0
+
+
+def test_the_minutes_to_acknowledge_criterion_is_launched_with_a_maximum_and_explained(world, client, auth):
+    """Lower is better: the organiser's bound is a maximum, said so on the page; its method is explained."""
+    auth.as_user(world.lead_a)
+    page = client.post(f"/thi-dua/movements/new?province={HANOI}",
+                       data=launch_form(weight_alerts_ack_minutes="2", floor_alerts_ack_minutes="10"))
+    assert page.status_code == 302
+    m = db.session.scalar(sa.select(Movement))
+    assert [(c.metric, c.weight, c.floor) for c in m.criteria][-1] == ("alerts_ack_minutes", 2, 10.0)
+    method = client.get(page.headers["Location"]).get_data(as_text=True).split('id="method"')[1]
+    assert "Số phút trung vị để xác nhận cảnh báo (càng thấp càng tốt)" in method
+    assert "chỉ tiêu tối đa 10<br>" in method and "trung vị trên các ca đã được xác nhận" in method
+    team = client.get(f"/thi-dua/movements/{m.id}/teams/{world.commune_team.id}").get_data(as_text=True)
+    assert "(tối đa 10)" in team

@@ -72,6 +72,7 @@ SENTENCES = {
     ("return_registration", "movement"): _l("%(actor)s sent back the targets of %(team)s in the movement "
                                             "“%(name)s”"),
     ("remind", "movement"): _l("%(actor)s reminded %(team)s to register in the movement “%(name)s”"),
+    ("assess", "movement"): _l("%(actor)s assessed %(team)s in the movement “%(name)s”: %(count)s/100"),
     ("create", "practice"): _l("%(actor)s wrote the good practice “%(name)s” for %(team)s"),
     ("update", "practice"): _l("%(actor)s changed the good practice “%(name)s”"),
     ("submit", "practice"): _l("%(actor)s sent the good practice “%(name)s” for review"),
@@ -99,6 +100,7 @@ REFUSED = {  # what a refused user tried to do, without naming the target
     "override": _l("put a replacement on a shift"), "refuse_change": _l("refuse a change to a shift"),
     "approve_registration": _l("approve a team's emulation targets"),
     "remind": _l("remind a team to register its emulation targets"),
+    "assess": _l("assess a team in an emulation movement"),
     "publish": _l("review a good practice"),
     "edit_escalation_policy": _l("change an escalation policy"),
 }

@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 
 from models import AdminUnit, Commitment, Membership, Movement, MovementCriterion, MovementTeam, Person, Team, db
 from models.messages import OTHER
-from models.movements import APPROVED, CRITERIA, PERCENT_CRITERIA, PROPOSED, RETURNED, UNREGISTERED
+from models.movements import APPROVED, AT_MOST_100, CRITERIA, PROPOSED, RETURNED, UNREGISTERED
 from models.teams import COMMUNE, LEAD
 
 from coordination.clock import local_today, utcnow
@@ -109,7 +109,7 @@ def clean_criteria(weights: dict[str, Optional[float]], floors: dict[str, Option
             continue
         if weight != int(weight) or not 1 <= weight <= 100:
             raise ValidationError(_l("A weight is a whole number from 1 to 100."), field=f"weight_{metric}")
-        if floor is not None and not 0 < floor <= (100 if metric in PERCENT_CRITERIA else MAX_VALUE):
+        if floor is not None and not 0 < floor <= (100 if metric in AT_MOST_100 else MAX_VALUE):
             raise ValidationError(_l("A floor must be above 0 (a percentage at most 100)."), field=f"floor_{metric}")
         out.append((metric, int(weight), floor))
     if not out:
@@ -179,7 +179,7 @@ def propose(scope: Scope, actor_user_id: Optional[int], movement: Movement, entr
         value, field = values.get(c.id), f"c{c.id}"
         if value is None:
             raise ValidationError(_l("Enter a target for every criterion."), field=field)
-        if not 0 < value <= (100 if c.metric in PERCENT_CRITERIA else MAX_VALUE):
+        if not 0 < value <= (100 if c.metric in AT_MOST_100 else MAX_VALUE):
             raise ValidationError(_l("A target must be above 0 (a percentage at most 100)."), field=field)
         chosen[c.id] = float(value)
     db.session.execute(sa.delete(Commitment).where(Commitment.movement_team_id == entry.id))

@@ -135,7 +135,9 @@ TARGET_METRIC = {
     "shift_coverage": _l("Shift coverage (%)"), "tasks_on_time": _l("Tasks done on time"),
 }
 CRITERION = {**TARGET_METRIC, "alerts_acknowledged": _l("Alerts acknowledged (%)"),
-             "practices_applied": _l("Good practices applied")}
+             "practices_applied": _l("Good practices applied"),
+             "alerts_ack_minutes": _l("Median minutes to acknowledge an alert (lower is better)"),
+             "lead_assessed": _l("Assessed by the level above (0–100)")}
 CRITERION_METHOD = {  # how the platform computes each criterion, shown on the movement page
     "residents_helped": _l("The progress reported during the movement on the team's tasks of the kinds of work "
                            "that help residents (VNeID, online public services, cashless payments…), each report "
@@ -149,6 +151,15 @@ CRITERION_METHOD = {  # how the platform computes each criterion, shown on the m
                               "where someone acknowledged it."),
     "practices_applied": _l("The team's good practices published during the movement, plus the times other teams "
                             "marked one of them as applied during the movement."),
+    "alerts_ack_minutes": _l("For each of the team's shifts during the movement that needed an escalation alert: the "
+                             "minutes from its first alert to the first acknowledgement; the figure is the median over "
+                             "the acknowledged shifts. Lower is better: at or under the registered minutes counts in "
+                             "full, above it registered ÷ measured. A team that needed no alert counts in full; one "
+                             "whose alerts nobody acknowledged counts 0. Where the organiser set a maximum, a higher "
+                             "registered figure is measured against the maximum."),
+    "lead_assessed": _l("A score from 0 to 100 given by the level above the team (a lead of its province, or the "
+                        "ministry) with a note and a link to the evidence; never by the team's own leads. A team "
+                        "not yet assessed counts 0."),
 }
 REGISTRATION = {"unregistered": _l("Not registered"), "proposed": _l("Waiting for approval"),
                 "approved": _l("Registered"), "returned": _l("Sent back")}

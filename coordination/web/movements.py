@@ -12,17 +12,18 @@ from wtforms.validators import Optional as OptionalValue
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from models import AdminUnit, Movement, Team, db
-from models.movements import CRITERIA, PERCENT_CRITERIA, PROPOSED
+from models.movements import CRITERIA, LOWER_IS_BETTER, PERCENT_CRITERIA, PROPOSED
 
 from coordination.core import audit
 from coordination.core.errors import DomainError
-from coordination.emulation import movements, standings
+from coordination.emulation import assessments, movements, standings
 from coordination.org import overview
 from coordination.web.forms import ActionForm, DateField, FlaskForm
 from coordination.web.helpers import form_error, get_or_404, province_or_404, require, saved
 from coordination.web.login import current_scope
 
 bp = Blueprint("movements", __name__)
+CHART_COLOURS = ("#1f5fbf", "#1e7b34", "#a15c00", "#7a3fa0", "#b3261e", "#00707a", "#4d5b6a")  # AA on white
 RANKING_ROWS = 300  # a national ranking lists its first 300 teams (and the viewer's own)
 WEEKS_SHOWN = 12  # the progress table: the last 12 weeks
 
@@ -41,7 +42,17 @@ class LaunchForm(FlaskForm):
 for _metric in CRITERIA:
     setattr(LaunchForm, f"weight_{_metric}", FloatField(_l("Weight (1–100, empty: not used)"),
                                                         validators=[OptionalValue()]))
-    setattr(LaunchForm, f"floor_{_metric}", FloatField(_l("Minimum target (optional)"), validators=[OptionalValue()]))
+    setattr(LaunchForm, f"floor_{_metric}", FloatField(
+        _l("Maximum target (optional)") if _metric in LOWER_IS_BETTER else _l("Minimum target (optional)"),
+        validators=[OptionalValue()]))
+
+
+class AssessForm(FlaskForm):
+    score = FloatField(_l("Score (0–100)"), validators=[OptionalValue()], render_kw={"inputmode": "decimal"})
+    note = StringField(_l("Note (why this score)"), render_kw={"maxlength": assessments.NOTE_MAX})
+    evidence_url = StringField(_l("Evidence: a link to a photo, a document or a page"),
+                               render_kw={"maxlength": assessments.URL_MAX, "inputmode": "url",
+                                          "placeholder": "https://"})
 
 
 class DecisionForm(FlaskForm):
@@ -104,14 +115,13 @@ def show(movement_id: int):
     scope = current_scope()
     code = request.args.get("province") or None
     province = province_or_404(code) if code else None
-    board = standings.ranking(movement, code)
-    mine = scope.led_teams | scope.member_teams
-    shown = [s for i, s in enumerate(board) if i < RANKING_ROWS or s.team_id in mine]
+    shown, total_ranked = standings.board(movement, code, limit=RANKING_ROWS,
+                                          also=scope.led_teams | scope.member_teams)
     counts = movements.registration_counts(movement, code)
     return render_template(
-        "emulation/movement.html", m=movement, board=shown, total_ranked=len(board), province=province,
+        "emulation/movement.html", m=movement, board=shown, total_ranked=total_ranked, province=province,
         weeks=standings.weekly(movement, code)[-WEEKS_SHOWN:], counts=counts, taking_part=sum(counts.values()),
-        waiting=movements.waiting(scope, movement), percent=PERCENT_CRITERIA, proposed=PROPOSED,
+        waiting=movements.waiting(scope, movement), colours=CHART_COLOURS, percent=PERCENT_CRITERIA, lower=LOWER_IS_BETTER, proposed=PROPOSED,
         organiser=movements.can_organise(scope, movement), action=ActionForm(),
         area=db.session.get(AdminUnit, movement.province_code) if movement.province_code else None)
 
@@ -150,9 +160,14 @@ def team(movement_id: int, team_id: int):
                 return redirect(url_for("movements.team", movement_id=movement.id, team_id=team_id))
             except DomainError as err:
                 form_error(form, err)
+    given = assessments.current(entry)
     return render_template(
         "emulation/movement_team.html", m=movement, entry=entry, team=db.session.get(Team, team_id), form=form,
-        committed=committed, done=standings.team_figures(movement, team_id), decision=DecisionForm(), action=ActionForm(), percent=PERCENT_CRITERIA,
+        committed=committed, done=standings.team_figures(movement, team_id), decision=DecisionForm(),
+        action=ActionForm(), percent=PERCENT_CRITERIA, lower=LOWER_IS_BETTER,
+        assessed=assessments.assessed_criteria(movement), assessments=given,
+        assess_form=AssessForm(formdata=None, data=_assessed_data(given)),
+        can_assess=assessments.can_assess(scope, entry),
         can_propose=movements.can_propose(scope, entry),
         can_decide=movements.can_decide(scope, entry, current_user.id),
         can_remind=movements.can_remind(scope, movement, entry)), 400 if form.errors else 200
@@ -170,6 +185,29 @@ def decide(movement_id: int, team_id: int, step: str):
     with saved(_("Approved.") if step == "approve" else _("Sent back to the team.")):
         movements.decide(current_scope(), current_user.id, movement, entry, step == "approve", form.reason.data)
     return redirect(url_for("movements.team", movement_id=movement.id, team_id=team_id))
+
+
+def _assessed_data(given: dict) -> dict:
+    """The assess form filled with the current assessment (a movement has one lead-assessed criterion)."""
+    a = next(iter(given.values()), None)
+    if a is None:
+        return {}
+    return {"score": int(a.score) if a.score == int(a.score) else a.score, "note": a.note, "evidence_url": a.evidence_url}
+
+
+@bp.post("/thi-dua/movements/<int:movement_id>/teams/<int:team_id>/assess/<int:criterion_id>")
+@login_required
+def assess(movement_id: int, team_id: int, criterion_id: int):
+    """The level above scores the team on a lead-assessed criterion (a refusal is audited, then 404)."""
+    movement = _movement(movement_id)
+    entry = _entry(movement, team_id)
+    form = AssessForm()
+    require(form.validate_on_submit())
+    _refuse_unless(assessments.can_assess(current_scope(), entry), "assess", movement, entry)
+    with saved(_("Assessment saved.")):
+        assessments.assess(current_scope(), current_user.id, movement, entry, criterion_id, form.score.data,
+                           form.note.data, form.evidence_url.data)
+    return redirect(url_for("movements.team", movement_id=movement.id, team_id=team_id) + "#assessment")
 
 
 @bp.post("/thi-dua/movements/<int:movement_id>/teams/<int:team_id>/remind")
