@@ -232,6 +232,9 @@ def test_another_person_cannot_remove_my_device_and_a_shared_phone_follows_the_l
     ({"endpoint": "https://user@fcm.googleapis.com/x"}, 422, "endpoint"),
     ({"endpoint": "http://[fcm.googleapis.com/x"}, 422, "endpoint"),
     ({"endpoint": "https://fcm.googleapis.com:port/x"}, 422, "endpoint"),
+    ({"endpoint": "https://fcm.googleapis.com:22/x"}, 422, "endpoint"),  # a push service listens on 443
+    ({"endpoint": "https://fcm.googleapis.com/x\n"}, 400, "endpoint"),  # "x" and "x\n" are not two devices
+    ({"keys": {"p256dh": "B" * 87 + "\n", "auth": "A" * 22}}, 400, "keys.p256dh"),
     ({"endpoint": "javascript:alert(1)"}, 400, "endpoint"),
     ({"endpoint": "https://fcm.googleapis.com/" + "x" * 1000}, 400, "endpoint"),
     ({"endpoint": None}, 400, "endpoint"),

@@ -52,6 +52,8 @@ def _allowed_endpoint(endpoint: str) -> bool:
     host = (parts.hostname or "").lower()
     if parts.scheme != "https" or parts.username or parts.password or not HOST_NAME.fullmatch(host):
         return False  # a name only: "127.0.0.1\.fcm.googleapis.com" is 127.0.0.1 to requests
+    if parts.port not in (None, 443):
+        return False  # a push service listens on 443: "fcm.googleapis.com:22" is no push service
     return any(host == h or host.endswith("." + h) for h in current_app.config.get("PUSH_SERVICE_HOSTS", ()))
 
 
@@ -66,17 +68,17 @@ def check(endpoint, p256dh, auth) -> tuple[str, str, str]:
     known push service, not a point on P-256)."""
     if not isinstance(endpoint, str) or not endpoint:
         raise ValidationError(_l("The push subscription has no endpoint."), field="endpoint")
-    if len(endpoint) > MAX_ENDPOINT or not re.match(ENDPOINT_PATTERN, endpoint):
+    if len(endpoint) > MAX_ENDPOINT or not re.fullmatch(ENDPOINT_PATTERN, endpoint):
         raise ValidationError(_l("This push endpoint is not a valid address."), field="endpoint")
     if not _allowed_endpoint(endpoint):
         raise Unprocessable(_l("This push endpoint is not a known push service."), field="endpoint")
-    if not isinstance(p256dh, str) or not re.match(P256DH_PATTERN, p256dh):
+    if not isinstance(p256dh, str) or not re.fullmatch(P256DH_PATTERN, p256dh):
         raise ValidationError(_l("The device key (p256dh) must be 65 bytes in base64url."), field="keys.p256dh")
     try:
         ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b64url_decode(p256dh))
     except ValueError:
         raise Unprocessable(_l("The device key (p256dh) is not a P-256 public key."), field="keys.p256dh") from None
-    if not isinstance(auth, str) or not re.match(AUTH_PATTERN, auth):
+    if not isinstance(auth, str) or not re.fullmatch(AUTH_PATTERN, auth):
         raise ValidationError(_l("The device secret (auth) must be 16 bytes in base64url."), field="keys.auth")
     return endpoint, p256dh.rstrip("="), auth.rstrip("=")
 
@@ -117,9 +119,9 @@ def renew(old_endpoint, old_auth, endpoint, p256dh, auth, user_agent: Optional[s
     subscription cannot be renewed again. The new endpoint is checked like any other (a known push
     service: never a URL of the caller's choosing)."""
     if not isinstance(old_endpoint, str) or not old_endpoint or len(old_endpoint) > MAX_ENDPOINT \
-            or not re.match(ENDPOINT_PATTERN, old_endpoint):
+            or not re.fullmatch(ENDPOINT_PATTERN, old_endpoint):
         raise ValidationError(_l("This push endpoint is not a valid address."), field="old.endpoint")
-    if not isinstance(old_auth, str) or not re.match(AUTH_PATTERN, old_auth):
+    if not isinstance(old_auth, str) or not re.fullmatch(AUTH_PATTERN, old_auth):
         raise ValidationError(_l("The device secret (auth) must be 16 bytes in base64url."), field="old.auth")
     endpoint, p256dh, auth = check(endpoint, p256dh, auth)
     old = db.session.scalar(sa.select(PushSubscription).where(PushSubscription.endpoint == old_endpoint))
@@ -144,7 +146,7 @@ def unsubscribe(person_id: int, endpoint) -> bool:
     """Forget this person's device with this endpoint (the caller commits); False if there was none."""
     if not isinstance(endpoint, str) or not endpoint:
         raise ValidationError(_l("The push subscription has no endpoint."), field="endpoint")
-    if len(endpoint) > MAX_ENDPOINT or not re.match(ENDPOINT_PATTERN, endpoint):
+    if len(endpoint) > MAX_ENDPOINT or not re.fullmatch(ENDPOINT_PATTERN, endpoint):
         raise ValidationError(_l("This push endpoint is not a valid address."), field="endpoint")
     done = db.session.execute(sa.delete(PushSubscription).where(PushSubscription.person_id == person_id,
                                                                 PushSubscription.endpoint == endpoint))
