@@ -105,6 +105,7 @@ def test_a_push_reaches_the_service_worker_and_its_action_acknowledges(world, ph
     assert push.send_push_message(message).status == "sent"
     [received] = fake_push.received  # decrypted by the push service with the device's key
 
+    phone.evaluate("() => navigator.serviceWorker.ready.then(() => true)")  # active before the push comes
     cdp = phone.context.new_cdp_session(phone)
     registrations = []
     cdp.on("ServiceWorker.workerRegistrationUpdated", lambda e: registrations.extend(e["registrations"]))

@@ -57,7 +57,7 @@ def test_vneid_progress_counts_as_residents_helped_and_in_the_report_by_kind(wor
     assert "Hướng dẫn người dân kích hoạt VNeID mức 2" in html
     from openpyxl import load_workbook
     book = load_workbook(io.BytesIO(auth.client.get("/reports/monthly.xlsx?province=01&month=2026-10").get_data()))
-    by_kind = {row[0]: row[1] for row in book.worksheets[-1].iter_rows(values_only=True)}
+    by_kind = {row[0]: row[1] for row in book["Nhiệm vụ hoàn thành theo loại"].iter_rows(values_only=True)}
     assert by_kind["Hướng dẫn người dân kích hoạt VNeID mức 2"] == 1
 
 
