@@ -47,6 +47,7 @@ def test_a_volunteer_sends_a_photo_from_the_phone_and_sees_it_in_the_thread(worl
     assert "Tình Nguyện Viên" in item.inner_text() and "Đã hướng dẫn 12 hộ ở thôn Đông" in item.inner_text()
     assert re.search(r"\b\d\d/\d\d/20\d\d \d\d:\d\d\b", item.inner_text())  # Vietnam time, dd/mm/yyyy HH:MM
     image = item.locator("img")
+    image.evaluate("i => i.complete || new Promise(r => { i.onload = r; i.onerror = r; })")  # loaded, under load too
     assert image.evaluate("i => i.complete && i.naturalWidth") == 1600
     assert image.bounding_box()["width"] <= 360 and page.evaluate("document.documentElement.scrollWidth") <= 360
     button = page.locator("#comment-form button.primary").bounding_box()
